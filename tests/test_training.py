@@ -1,0 +1,94 @@
+"""Loss and the training loop: stablemax, ACT loss, checkpoints, resume, CLI errors, and a model that really solves."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from trm_edge.cli import app
+from trm_edge.data import DataSpec
+from trm_edge.model.checkpoint import load_checkpoint
+from trm_edge.train import TrainConfig, get_preset, train
+from trm_edge.train.loss import IGNORE_LABEL_ID, act_loss, log_stablemax, stablemax_cross_entropy
+
+
+def test_stablemax_matches_definition():
+    x = torch.tensor([[-2.0, 0.0, 3.0]])
+    s = torch.tensor([1 / 3, 1.0, 4.0])
+    torch.testing.assert_close(log_stablemax(x), torch.log(s / s.sum()).unsqueeze(0))
+    loss = stablemax_cross_entropy(x.unsqueeze(0), torch.tensor([[2]]))
+    assert loss.dtype == torch.float64
+    assert loss.item() == pytest.approx(-np.log(4 / (1 / 3 + 1 + 4)))
+    assert stablemax_cross_entropy(x.unsqueeze(0), torch.tensor([[IGNORE_LABEL_ID]])).item() == 0
+
+
+def test_act_loss_means_per_sequence_and_targets_exact_correctness():
+    logits = torch.zeros(2, 3, 4)
+    logits[0, :, 1] = 5      # row 0 predicts 1 everywhere
+    labels = torch.tensor([[1, 1, IGNORE_LABEL_ID], [1, 2, 3]])
+    loss, stats = act_loss(logits, torch.zeros(2), labels)
+    assert stats["seq_correct"].tolist() == [True, False]
+    lm = stablemax_cross_entropy(logits, labels)
+    expected = lm[0].sum() / 2 + lm[1].sum() / 3 + 0.5 * 2 * np.log(2)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def _small_run(tmp_path, steps=6, **changes):
+    p = get_preset("sudoku4-tiny")
+    spec = dataclasses.replace(p.data, train_puzzles=40, test_puzzles=20)
+    cfg = dataclasses.replace(p.train, steps=steps, eval_every=3, batch_size=8, eval_puzzles=10, **changes)
+    return spec, cfg, train(spec, cfg, tmp_path, device="cpu", progress=False, log=lambda s: None)
+
+
+def test_training_writes_checkpoint_log_and_resumes(tmp_path):
+    spec, cfg, result = _small_run(tmp_path)
+    ckpt = load_checkpoint(result.checkpoint)
+    assert ckpt.info["step"] == 6 and ckpt.data_meta.vocab_size == 6
+    records = [json.loads(l) for l in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [3, 6]
+    assert 0.0 <= records[-1]["test"]["exact_accuracy"] <= 1.0
+    # EMA weights are what the checkpoint serves, and they differ from the raw weights.
+    raw = torch.load(result.checkpoint, weights_only=False)["training_state"]["model"]
+    assert not torch.equal(raw["lm_head.weight"], ckpt.state_dict["lm_head.weight"])
+    more = dataclasses.replace(cfg, steps=9)
+    again = train(spec, more, tmp_path, device="cpu", resume=result.checkpoint, progress=False, log=lambda s: None)
+    assert load_checkpoint(again.checkpoint).info["step"] == 9
+
+
+def test_resume_refuses_other_config(tmp_path):
+    spec, cfg, result = _small_run(tmp_path / "a", steps=3)
+    other = dataclasses.replace(cfg, arch=cfg.arch | {"hidden_size": 32, "puzzle_emb_ndim": 32})
+    with pytest.raises(ValueError, match="different model config"):
+        train(spec, other, tmp_path / "b", device="cpu", resume=result.checkpoint, progress=False, log=lambda s: None)
+
+
+def test_cli_train_reports_bad_input(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--preset", "nope"])
+    assert res.exit_code == 2 and "unknown preset" in res.output
+    res = runner.invoke(app, ["train", "--task", "arc", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "--data-path" in res.output
+    res = runner.invoke(app, ["train", "--list-presets"])
+    assert res.exit_code == 0 and "sudoku4-tiny" in res.output and "sudoku-mlp" in res.output
+
+
+def test_cli_train_and_evaluate_small_run(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--steps", "4", "--batch-size", "8", "--eval-every", "4", "--quiet",
+                              "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "test exact accuracy" in res.output
+    res = runner.invoke(app, ["evaluate", str(tmp_path / "checkpoint.pt"), "--puzzles", "10", "--halting", "act"])
+    assert res.exit_code == 0, res.output
+    metrics = json.loads(res.output[res.output.index("{"):])
+    assert metrics["puzzles"] == 10 and 1 <= metrics["mean_steps"] <= 8
+
+
+def test_default_preset_learns_to_solve(trained_checkpoint):
+    """The fixture trains the default preset for 600 steps; it must solve most held-out 4x4 puzzles."""
+    ckpt = load_checkpoint(trained_checkpoint)
+    assert ckpt.info["test_metrics"]["exact_accuracy"] >= 0.9

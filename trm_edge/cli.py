@@ -1,0 +1,136 @@
+"""`trm-edge` command line: train, evaluate, import-official, export, bench."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Train the Tiny Recursive Model (TRM) and ship it to phones.\n\n"
+         "Typical flow:  trm-edge train  ->  trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx  "
+         "->  trm-edge bench artifacts/*",
+)
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def train(
+    preset: str = typer.Option("sudoku4-tiny", help="Named preset (see --list-presets). The default trains on a CPU in minutes."),
+    task: Optional[str] = typer.Option(None, help="Override the preset's task: sudoku, maze or arc."),
+    grid_size: Optional[int] = typer.Option(None, help="Generated grid side: sudoku 4/6/9, maze >= 5."),
+    data_path: Optional[Path] = typer.Option(None, help="Official CSV, built dataset folder (dataset.json + all__*.npy) or ARC JSON folder instead of generated puzzles."),
+    steps: Optional[int] = typer.Option(None, help="Optimizer steps (each is one deep-supervision step of a batch)."),
+    batch_size: Optional[int] = typer.Option(None, help="Batch size."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate."),
+    eval_every: Optional[int] = typer.Option(None, help="Evaluate and checkpoint every N steps."),
+    out: Optional[Path] = typer.Option(None, help="Run folder (default runs/<preset>)."),
+    device: str = typer.Option("auto", help="auto (CUDA if present), cpu or cuda."),
+    resume: Optional[Path] = typer.Option(None, help="Continue from this run's checkpoint.pt (same config)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed for data and init."),
+    list_presets: bool = typer.Option(False, "--list-presets", help="Print the presets and exit."),
+    quiet: bool = typer.Option(False, help="No progress bar."),
+) -> None:
+    """Train a TRM with deep supervision, ACT halting, EMA and stablemax loss; writes RUN/checkpoint.pt."""
+    from .train import PRESETS, get_preset
+    from .train import train as run_training
+
+    if list_presets:
+        for name, p in PRESETS.items():
+            typer.echo(f"{name:15s} {p.description}")
+        return
+    try:
+        p = get_preset(preset)
+        spec_changes = {k: v for k, v in dict(task=task, grid_size=grid_size,
+                                               path=str(data_path) if data_path else None, seed=seed).items() if v is not None}
+        spec = dataclasses.replace(p.data, **spec_changes)
+        cfg_changes = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every,
+                                              seed=seed).items() if v is not None}
+        cfg = dataclasses.replace(p.train, **cfg_changes)
+        result = run_training(spec, cfg, out or Path("runs") / preset, device=device, resume=resume, progress=not quiet)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        fail(str(exc))
+    typer.echo(f"done: {result.steps} steps in {result.minutes:.1f} min, test exact accuracy "
+               f"{result.test_accuracy:.3f}; checkpoint {result.checkpoint}")
+
+
+@app.command()
+def evaluate(
+    checkpoint: Path = typer.Argument(..., help="trm-edge checkpoint or official step_<N> file."),
+    puzzles: int = typer.Option(500, help="How many test puzzles."),
+    halting: str = typer.Option("fixed", help="fixed: all N_sup steps (official eval); act: stop when q_halt > 0."),
+    data_path: Optional[Path] = typer.Option(None, help="Evaluate on this dataset instead of the checkpoint's own test split."),
+    official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Exact-puzzle accuracy of a checkpoint on held-out puzzles."""
+    from .data import load_split
+    from .model.checkpoint import CheckpointError, load_checkpoint
+    from .train.trainer import evaluate as run_eval, pick_device
+    from .data.tasks import DataSpec
+
+    try:
+        ckpt = load_checkpoint(checkpoint, official_config)
+        spec = _data_spec_of(ckpt, data_path)
+        data = load_split(spec, "test").subset(slice(0, puzzles))
+        dev = pick_device(device)
+        metrics = run_eval(ckpt.build_model(dev), data, dev, halting)
+    except (CheckpointError, ValueError, FileNotFoundError, RuntimeError) as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(metrics, indent=2))
+
+
+def _data_spec_of(ckpt, data_path: Optional[Path]):
+    from .data.tasks import DataSpec
+
+    spec = (ckpt.info or {}).get("data_spec")
+    if data_path:
+        task = (spec or {}).get("task") or (ckpt.data_meta.task if ckpt.data_meta else "sudoku")
+        return DataSpec(task=task, path=str(data_path))
+    if not spec:
+        raise ValueError("this checkpoint does not say what data it was trained on: pass --data-path")
+    return DataSpec(**spec)
+
+
+@app.command("import-official")
+def import_official(
+    checkpoint: Path = typer.Argument(..., help="A step_<N> file written by SamsungSAILMontreal/TinyRecursiveModels."),
+    config: Optional[Path] = typer.Option(None, "--config", help="The all_config.yaml saved beside it, if any."),
+    out: Path = typer.Option(..., help="Where to write the trm-edge checkpoint."),
+    seq_len: Optional[int] = typer.Option(None, help="Grid length, when neither the yaml nor the tensors tell it."),
+    h_cycles: Optional[int] = typer.Option(None, help="T (H_cycles), when no yaml is given."),
+    l_cycles: Optional[int] = typer.Option(None, help="n (L_cycles), when no yaml is given."),
+) -> None:
+    """Convert an official TRM checkpoint (bare state dict, `_orig_mod.model.inner.` keys) into a trm-edge checkpoint."""
+    from .model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+
+    overrides = {k: v for k, v in dict(seq_len=seq_len, H_cycles=h_cycles, L_cycles=l_cycles).items() if v is not None}
+    try:
+        ckpt = load_checkpoint(checkpoint, config, overrides)
+        model = ckpt.build_model()
+    except CheckpointError as exc:
+        fail(str(exc))
+    for note in ckpt.info.get("notes", []):
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
+    save_checkpoint(out, model, ckpt.data_meta, info={"imported_from": str(checkpoint), "source_sha256": ckpt.sha256,
+                                                      "source": ckpt.source, **ckpt.info})
+    c = ckpt.config
+    typer.echo(f"imported {ckpt.source} checkpoint: {'MLP' if c.mlp_t else 'attention'} TRM, hidden {c.hidden_size}, "
+               f"vocab {c.vocab_size}, seq {c.seq_len}, T={c.H_cycles}, n={c.L_cycles}, "
+               f"{model.num_parameters():,} params -> {out}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

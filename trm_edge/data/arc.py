@@ -1,0 +1,82 @@
+"""ARC-AGI tasks from a local folder of task JSON files, on the official 30x30 canvas with EOS borders."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .puzzles import DatasetMeta, PuzzleSet
+
+CANVAS = 30
+PAD, EOS = 0, 1          # colours 0..9 -> tokens 2..11
+VOCAB_SIZE = 12
+
+
+def encode_grid(grid: list[list[int]] | np.ndarray) -> np.ndarray:
+    """Place a grid at the canvas origin; an EOS row/column marks its bottom/right edge."""
+    g = np.asarray(grid, dtype=np.int64)
+    if g.ndim != 2 or g.shape[0] > CANVAS or g.shape[1] > CANVAS or g.size == 0:
+        raise ValueError(f"ARC grid must be 2-D and at most {CANVAS}x{CANVAS} (got {g.shape})")
+    if g.min() < 0 or g.max() > 9:
+        raise ValueError("ARC colours must be 0..9")
+    canvas = np.full((CANVAS, CANVAS), PAD, dtype=np.int64)
+    h, w = g.shape
+    canvas[:h, :w] = g + 2
+    if h < CANVAS:
+        canvas[h, : w + (w < CANVAS)] = EOS
+    if w < CANVAS:
+        canvas[: h + (h < CANVAS), w] = EOS
+    return canvas.reshape(-1)
+
+
+def decode_grid(tokens: np.ndarray) -> np.ndarray:
+    """Crop the top-left block of colour tokens back to a grid."""
+    canvas = np.asarray(tokens).reshape(CANVAS, CANVAS)
+    h = 0
+    while h < CANVAS and 2 <= canvas[h, 0] <= 11:
+        h += 1
+    w = 0
+    while w < CANVAS and 2 <= canvas[0, w] <= 11:
+        w += 1
+    return canvas[:h, :w] - 2
+
+
+def dihedral(grid: np.ndarray, k: int) -> np.ndarray:
+    g = np.rot90(grid, k % 4)
+    return np.ascontiguousarray(g.T if k >= 4 else g)
+
+
+def load_folder(folder: str | Path, split: str = "train", augment: int = 0, seed: int = 0) -> PuzzleSet:
+    """Every `{"train": [...], "test": [...]}` task JSON in `folder` as examples; each task file gets its own
+    puzzle identifier (1.., 0 is the blank one). `augment` extra copies per example use a dihedral transform
+    plus a permutation of colours 1..9 (0, the background, stays)."""
+    folder = Path(folder)
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no ARC task JSON files in {folder}")
+    rng = np.random.default_rng(seed)
+    inputs, labels, ids = [], [], []
+    for ident, path in enumerate(files, start=1):
+        try:
+            task = json.loads(path.read_text())
+            pairs = task[split]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not an ARC task file ({exc})") from None
+        for pair in pairs:
+            if "output" not in pair:
+                continue
+            x, y = np.asarray(pair["input"]), np.asarray(pair["output"])
+            variants = [(x, y)]
+            for _ in range(augment):
+                k = int(rng.integers(8))
+                colours = np.concatenate([[0], rng.permutation(9) + 1])
+                variants.append((colours[dihedral(x, k)], colours[dihedral(y, k)]))
+            for a, b in variants:
+                inputs.append(encode_grid(a))
+                labels.append(encode_grid(b))
+                ids.append(ident)
+    meta = DatasetMeta(vocab_size=VOCAB_SIZE, seq_len=CANVAS * CANVAS, num_puzzle_identifiers=len(files) + 1,
+                       total_groups=len(files), total_puzzles=len(files),
+                       mean_puzzle_examples=len(inputs) / len(files), task="arc", grid_shape=(CANVAS, CANVAS))
+    return PuzzleSet(np.stack(inputs), np.stack(labels), np.array(ids, dtype=np.int64), meta)

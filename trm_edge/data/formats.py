@@ -1,0 +1,145 @@
+"""Official on-disk formats: the raw CSVs and the built `dataset.json` + `all__*.npy` layout."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import maze, sudoku
+from .puzzles import DatasetMeta, PuzzleSet
+
+CSV_COLUMNS = ["source", "question", "answer", "rating"]
+BUILT_ARRAYS = ("inputs", "labels", "puzzle_identifiers", "puzzle_indices", "group_indices")
+
+
+def read_csv(path: str | Path, task: str, limit: int | None = None) -> PuzzleSet:
+    """Read a sudoku-extreme or maze-hard CSV (`source,question,answer,rating`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no CSV at {path}")
+    inputs, labels = [], []
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header[:4]] != CSV_COLUMNS:
+            raise ValueError(f"{path}: expected header {','.join(CSV_COLUMNS)}, got {header}")
+        for lineno, row in enumerate(reader, start=2):
+            if limit is not None and len(inputs) >= limit:
+                break
+            if len(row) < 3:
+                raise ValueError(f"{path}:{lineno}: expected at least 3 columns")
+            q, a = row[1], row[2]
+            if len(q) != len(a):
+                raise ValueError(f"{path}:{lineno}: question has {len(q)} cells, answer {len(a)}")
+            size = math.isqrt(len(q))
+            if size * size != len(q):
+                raise ValueError(f"{path}:{lineno}: {len(q)} cells is not a square grid")
+            try:
+                if task == "sudoku":
+                    inputs.append(sudoku.encode(_sudoku_digits(q, size)))
+                    labels.append(sudoku.encode(_sudoku_digits(a, size)))
+                elif task == "maze":
+                    inputs.append(maze.from_text(q, size).reshape(-1))
+                    labels.append(maze.from_text(a, size).reshape(-1))
+                else:
+                    raise ValueError(f"CSV task must be sudoku or maze (got {task!r})")
+            except ValueError as exc:
+                raise ValueError(f"{path}:{lineno}: {exc}") from None
+    if not inputs:
+        raise ValueError(f"{path}: no puzzles")
+    n = len(inputs)
+    meta = sudoku.meta(size, n) if task == "sudoku" else maze.meta(size, n)
+    return PuzzleSet(np.stack(inputs), np.stack(labels), np.zeros(n, dtype=np.int64), meta)
+
+
+def _sudoku_digits(text: str, size: int) -> np.ndarray:
+    text = text.replace(".", "0")
+    if not all(ch.isdigit() for ch in text) or max(text) > str(size):
+        raise ValueError(f"sudoku cells must be '.' or 1..{size}")
+    return np.frombuffer(text.encode(), dtype=np.uint8).astype(np.int64).reshape(size, size) - ord("0")
+
+
+def write_csv(ps: PuzzleSet, path: str | Path, source: str = "trm-edge") -> None:
+    """Write a PuzzleSet in the official CSV format (sudoku or maze)."""
+    size = ps.meta.grid_shape[0]
+    rows = []
+    for x, y in zip(ps.inputs, ps.labels):
+        if ps.meta.task == "sudoku":
+            q = "".join("." if d == 0 else str(d) for d in sudoku.decode(x, size).ravel())
+            a = "".join(str(d) for d in sudoku.decode(y, size).ravel())
+        elif ps.meta.task == "maze":
+            q, a = maze.to_text(x), maze.to_text(y)
+        else:
+            raise ValueError(f"CSV export supports sudoku and maze, not {ps.meta.task!r}")
+        rows.append([source, q, a, 0])
+    with _atomic_path(Path(path)) as tmp:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CSV_COLUMNS)
+            writer.writerows(rows)
+
+
+def write_built(ps: PuzzleSet, folder: str | Path) -> None:
+    """Write the official built layout: `dataset.json` and `all__*.npy` (one example per puzzle and group)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    n = len(ps)
+    arrays = {
+        "inputs": ps.inputs.astype(np.int32), "labels": ps.labels.astype(np.int32),
+        "puzzle_identifiers": ps.puzzle_identifiers.astype(np.int32),
+        "puzzle_indices": np.arange(n + 1, dtype=np.int32), "group_indices": np.arange(n + 1, dtype=np.int32),
+    }
+    for name, arr in arrays.items():
+        np.save(folder / f"all__{name}.npy", arr)
+    meta = ps.meta.to_dict() | {"total_groups": n, "total_puzzles": n, "mean_puzzle_examples": 1.0, "sets": ["all"]}
+    (folder / "dataset.json").write_text(json.dumps(meta, indent=2))
+
+
+def read_built(folder: str | Path, task: str | None = None, set_name: str = "all") -> PuzzleSet:
+    """Read an official built split folder (e.g. `data/sudoku-extreme-1k-aug-1000/test`)."""
+    folder = Path(folder)
+    meta_path = folder / "dataset.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{folder} is not a built dataset folder: no dataset.json")
+    raw = json.loads(meta_path.read_text())
+    missing = [k for k in ("vocab_size", "seq_len") if k not in raw]
+    if missing:
+        raise ValueError(f"{meta_path}: missing {', '.join(missing)}")
+    meta = DatasetMeta.from_dict(raw)
+    if task:
+        meta.task = task
+    if meta.grid_shape is None:
+        side = math.isqrt(meta.seq_len)
+        meta.grid_shape = (side, side) if side * side == meta.seq_len else None
+    arrays = {}
+    for name in ("inputs", "labels", "puzzle_identifiers"):
+        p = folder / f"{set_name}__{name}.npy"
+        if not p.is_file():
+            raise FileNotFoundError(f"{folder}: missing {p.name}")
+        arrays[name] = np.load(p)
+    labels = arrays["labels"].astype(np.int64)
+    return PuzzleSet(arrays["inputs"].astype(np.int64), labels, arrays["puzzle_identifiers"].astype(np.int64), meta)
+
+
+class _atomic_path:
+    """Context manager yielding a temp path that replaces `target` only on success."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __enter__(self) -> str:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".tmp")
+        os.close(fd)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            os.replace(self.tmp, self.target)
+        elif os.path.exists(self.tmp):
+            os.remove(self.tmp)

@@ -1,0 +1,121 @@
+"""Mazes with a BFS shortest path, in the official Maze-Hard character set `# SGo`."""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from .puzzles import DatasetMeta, PuzzleSet
+
+CHARSET = "# SGo"           # wall, open, start, goal, path -> tokens 1..5 (pad 0)
+WALL, OPEN, START, GOAL, PATH = (CHARSET.index(ch) + 1 for ch in CHARSET)
+VOCAB_SIZE = len(CHARSET) + 1
+
+
+def shortest_path(grid: np.ndarray) -> list[tuple[int, int]] | None:
+    """Cells of a shortest 4-connected path from S to G (both included), or None."""
+    start = tuple(np.argwhere(grid == START)[0])
+    goal = tuple(np.argwhere(grid == GOAL)[0])
+    prev: dict[tuple[int, int], tuple[int, int] | None] = {start: None}
+    queue = deque([start])
+    h, w = grid.shape
+    while queue:
+        cell = queue.popleft()
+        if cell == goal:
+            path = []
+            while cell is not None:
+                path.append(cell)
+                cell = prev[cell]
+            return path[::-1]
+        r, c = cell
+        for nr, nc in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+            if 0 <= nr < h and 0 <= nc < w and grid[nr, nc] != WALL and (nr, nc) not in prev:
+                prev[(nr, nc)] = cell
+                queue.append((nr, nc))
+    return None
+
+
+def random_maze(size: int, rng: np.random.Generator, loop_fraction: float = 0.1) -> np.ndarray:
+    """A depth-first-carved maze on a `size` x `size` grid with some extra openings (more than one route)."""
+    if size < 5:
+        raise ValueError(f"maze size must be >= 5 (got {size})")
+    grid = np.full((size, size), WALL, dtype=np.int64)
+    cells = [(r, c) for r in range(1, size - 1, 2) for c in range(1, size - 1, 2)]
+    start = cells[rng.integers(len(cells))]
+    grid[start] = OPEN
+    stack, seen = [start], {start}
+    while stack:
+        r, c = stack[-1]
+        nbrs = [(r + dr, c + dc) for dr, dc in ((2, 0), (-2, 0), (0, 2), (0, -2))
+                if 0 < r + dr < size - 1 and 0 < c + dc < size - 1 and (r + dr, c + dc) not in seen]
+        if not nbrs:
+            stack.pop()
+            continue
+        nr, nc = nbrs[rng.integers(len(nbrs))]
+        grid[(r + nr) // 2, (c + nc) // 2] = OPEN
+        grid[nr, nc] = OPEN
+        seen.add((nr, nc))
+        stack.append((nr, nc))
+    inner_walls = np.argwhere(grid[1:-1, 1:-1] == WALL) + 1
+    for r, c in inner_walls[rng.random(len(inner_walls)) < loop_fraction]:
+        grid[r, c] = OPEN
+    return grid
+
+
+def generate(count: int, size: int = 15, seed: int = 0, min_path: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`count` (maze, solved maze) pairs: S and G placed far apart, the shortest path marked `o`."""
+    rng = np.random.default_rng(seed)
+    min_path = size if min_path is None else min_path
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    while len(pairs) < count:
+        grid = random_maze(size, rng)
+        opens = np.argwhere(grid == OPEN)
+        s, g = opens[rng.choice(len(opens), 2, replace=False)]
+        grid[tuple(s)], grid[tuple(g)] = START, GOAL
+        path = shortest_path(grid)
+        if path is None or len(path) < min_path:
+            continue
+        solved = grid.copy()
+        for cell in path[1:-1]:
+            solved[cell] = PATH
+        pairs.append((grid, solved))
+    return pairs
+
+
+def dihedral(grid: np.ndarray, k: int) -> np.ndarray:
+    """The k-th of the 8 dihedral transforms (rotations, then the transposed rotations)."""
+    g = np.rot90(grid, k % 4)
+    return np.ascontiguousarray(g.T if k >= 4 else g)
+
+
+def to_text(grid: np.ndarray) -> str:
+    return "".join(CHARSET[t - 1] for t in grid.reshape(-1))
+
+
+def from_text(text: str, size: int) -> np.ndarray:
+    bad = set(text) - set(CHARSET)
+    if bad:
+        raise ValueError(f"maze text has characters outside {CHARSET!r}: {sorted(bad)}")
+    if len(text) != size * size:
+        raise ValueError(f"maze text has {len(text)} cells, expected {size * size}")
+    return np.array([CHARSET.index(ch) + 1 for ch in text], dtype=np.int64).reshape(size, size)
+
+
+def meta(size: int, count: int) -> DatasetMeta:
+    return DatasetMeta(vocab_size=VOCAB_SIZE, seq_len=size * size, total_groups=count, total_puzzles=count,
+                       task="maze", grid_shape=(size, size))
+
+
+def to_puzzle_set(pairs: list[tuple[np.ndarray, np.ndarray]]) -> PuzzleSet:
+    size = pairs[0][0].shape[0]
+    inputs = np.stack([m.reshape(-1) for m, _ in pairs])
+    labels = np.stack([s.reshape(-1) for _, s in pairs])
+    return PuzzleSet(inputs, labels, np.zeros(len(pairs), dtype=np.int64), meta(size, len(pairs)))
+
+
+def augment_set(ps: PuzzleSet, rng: np.random.Generator) -> PuzzleSet:
+    size = ps.meta.grid_shape[0]
+    ks = rng.integers(0, 8, len(ps))
+    inputs = np.stack([dihedral(x.reshape(size, size), k).reshape(-1) for x, k in zip(ps.inputs, ks)])
+    labels = np.stack([dihedral(y.reshape(size, size), k).reshape(-1) for y, k in zip(ps.labels, ks)])
+    return PuzzleSet(inputs, labels, ps.puzzle_identifiers.copy(), ps.meta)

@@ -1,0 +1,92 @@
+"""Turn a task description (built-in generator or a file on disk) into train/test PuzzleSets."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import arc, formats, maze, sudoku
+from .puzzles import PuzzleSet
+
+TASKS = ("sudoku", "maze", "arc")
+
+
+@dataclass
+class DataSpec:
+    """Where a task's puzzles come from. With `path` unset, the built-in generator makes them."""
+
+    task: str = "sudoku"
+    grid_size: int = 4
+    difficulty: float = 1.0
+    train_puzzles: int = 1000
+    test_puzzles: int = 200
+    path: str | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS)}")
+
+
+def load_splits(spec: DataSpec) -> tuple[PuzzleSet, PuzzleSet]:
+    """(train, test). Generated splits use disjoint seeds, and test drops any puzzle that is also in train."""
+    if spec.path:
+        return _load_path(spec, Path(spec.path), "train"), _load_path(spec, Path(spec.path), "test")
+    _check_generated(spec)
+    train = _generate(spec, spec.train_puzzles, spec.seed * 2 + 1)
+    test = _generate(spec, spec.test_puzzles, spec.seed * 2 + 2)
+    train_keys = {row.tobytes() for row in train.inputs}
+    keep = np.array([row.tobytes() not in train_keys for row in test.inputs])
+    return train, test.subset(keep)
+
+
+def load_split(spec: DataSpec, split: str) -> PuzzleSet:
+    """One split: 'train' or 'test' (see `load_splits`)."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be train or test (got {split!r})")
+    if spec.path:
+        return _load_path(spec, Path(spec.path), split)
+    return load_splits(spec)[0 if split == "train" else 1]
+
+
+def _check_generated(spec: DataSpec) -> None:
+    if spec.task == "arc":
+        raise ValueError("the arc task has no built-in generator: pass --data-path to a folder of ARC task JSON files")
+
+
+def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
+    if spec.task == "sudoku":
+        return sudoku.to_puzzle_set(sudoku.generate(count, spec.grid_size, spec.difficulty, seed))
+    return maze.to_puzzle_set(maze.generate(count, spec.grid_size, seed))
+
+
+def _load_path(spec: DataSpec, path: Path, split: str) -> PuzzleSet:
+    if spec.task == "arc":
+        return arc.load_folder(path, "train" if split == "train" else "test")
+    if path.is_dir() and (path / split / "dataset.json").is_file():
+        return formats.read_built(path / split, task=spec.task)
+    if path.is_dir() and (path / "dataset.json").is_file():
+        return formats.read_built(path, task=spec.task)
+    if path.is_dir() and (path / f"{split}.csv").is_file():
+        return formats.read_csv(path / f"{split}.csv", spec.task,
+                                limit=spec.train_puzzles if split == "train" else spec.test_puzzles)
+    if path.is_file() and path.suffix == ".csv":
+        return formats.read_csv(path, spec.task)
+    raise FileNotFoundError(f"{path}: expected a built dataset folder (with {split}/dataset.json), "
+                            f"a folder with {split}.csv, or a .csv file")
+
+
+def augment(ps: PuzzleSet, rng: np.random.Generator) -> PuzzleSet:
+    """One fresh random augmentation of every row, by task."""
+    if ps.meta.task == "sudoku":
+        return sudoku.augment_set(ps, rng)
+    if ps.meta.task == "maze":
+        return maze.augment_set(ps, rng)
+    return ps
+
+
+def exact_accuracy(predictions: np.ndarray, labels: np.ndarray, ignore_label_id: int | None = 0) -> np.ndarray:
+    """Per-puzzle bool: every labelled cell predicted correctly."""
+    mask = np.ones_like(labels, dtype=bool) if ignore_label_id is None else labels != ignore_label_id
+    return np.all((predictions == labels) | ~mask, axis=-1)

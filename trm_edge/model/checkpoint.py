@@ -1,0 +1,135 @@
+"""Checkpoints: our self-describing file, and the official repository's bare state dicts."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..data.puzzles import DatasetMeta
+from .config import TRMConfig
+from .trm import TRM
+
+FORMAT = "trm-edge-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable TRM checkpoint; the message says what does not match."""
+
+
+@dataclass
+class Checkpoint:
+    """Weights plus everything needed to rebuild, feed and describe the model."""
+
+    config: TRMConfig
+    state_dict: dict[str, torch.Tensor]
+    data_meta: DatasetMeta | None = None
+    source: str = "trm-edge"
+    info: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+    sha256: str | None = None
+
+    def build_model(self, device: str | torch.device = "cpu") -> TRM:
+        """The model in eval mode with these weights (strictly checked)."""
+        model = TRM(self.config)
+        load_weights(model, self.state_dict)
+        return model.to(device).eval()
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_weights(model: TRM, state_dict: dict[str, torch.Tensor]) -> None:
+    """Strict load with an error that names missing, unexpected and mis-shaped tensors."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    shapes = [f"{k}: file {tuple(state_dict[k].shape)} vs model {tuple(own[k].shape)}"
+              for k in own if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} tensors (e.g. {', '.join(missing[:4])})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected tensors (e.g. {', '.join(unexpected[:4])})")
+        if shapes:
+            parts.append("shape mismatch: " + "; ".join(shapes[:4]))
+        raise CheckpointError("checkpoint does not match the model config: " + " | ".join(parts))
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in state_dict.items()}, strict=True)
+
+
+def save_checkpoint(path: str | Path, model: TRM, data_meta: DatasetMeta | None = None,
+                    info: dict[str, Any] | None = None, training_state: dict[str, Any] | None = None,
+                    state_dict: dict[str, torch.Tensor] | None = None) -> None:
+    """Atomically write our checkpoint (weights = `state_dict` or the model's, e.g. EMA weights)."""
+    weights = state_dict if state_dict is not None else model.state_dict()
+    payload = {
+        "format": FORMAT, "version": FORMAT_VERSION,
+        "model_config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in weights.items()},
+        "data_meta": data_meta.to_dict() if data_meta else None,
+        "info": info or {},
+        "training_state": training_state,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def read_file(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint file at {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for foreign files
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def load_checkpoint(path: str | Path, official_config: str | Path | None = None,
+                    overrides: dict[str, Any] | None = None) -> Checkpoint:
+    """Load either format. Official files are recognised by their key names."""
+    from .official import is_official_state_dict, load_official
+
+    raw = read_file(path)
+    if isinstance(raw, dict) and raw.get("format") == FORMAT:
+        if raw.get("version", 0) > FORMAT_VERSION:
+            raise CheckpointError(f"{path}: checkpoint version {raw['version']} is newer than this trm-edge "
+                                  f"understands ({FORMAT_VERSION}); upgrade trm-edge")
+        try:
+            config = TRMConfig.from_dict(raw["model_config"])
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"{path}: bad model_config ({exc})") from None
+        meta = DatasetMeta.from_dict(raw["data_meta"]) if raw.get("data_meta") else None
+        ckpt = Checkpoint(config, raw["state_dict"], meta, "trm-edge", raw.get("info", {}), str(path))
+    elif isinstance(raw, dict) and is_official_state_dict(raw):
+        ckpt = load_official(raw, official_config, overrides)
+        ckpt.path = str(path)
+    else:
+        kind = type(raw).__name__
+        sample = ", ".join(list(raw)[:5]) if isinstance(raw, dict) else ""
+        raise CheckpointError(f"{path} is not a TRM checkpoint: found a {kind}"
+                              + (f" with keys {sample}" if sample else "")
+                              + "; expected a trm-edge checkpoint or an official TinyRecursiveModels state dict "
+                                "(keys like model.inner.embed_tokens.embedding_weight)")
+    ckpt.sha256 = file_sha256(path)
+    TRM(ckpt.config)  # config sanity
+    load_weights(TRM(ckpt.config), ckpt.state_dict)
+    return ckpt

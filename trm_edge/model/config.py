@@ -1,0 +1,85 @@
+"""Model configuration: the official TRM arch fields under their official names."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class TRMConfig:
+    """Architecture of one TRM, field names as in the official `arch` config.
+
+    `H_cycles` is the paper's T, `L_cycles` its n, `halt_max_steps` its N_sup.
+    The carry is (z_H, z_L) in official code, (y, z) in the paper.
+    """
+
+    vocab_size: int
+    seq_len: int
+    num_puzzle_identifiers: int = 1
+    hidden_size: int = 512
+    num_heads: int = 8
+    expansion: float = 4.0
+    L_layers: int = 2
+    H_cycles: int = 3
+    L_cycles: int = 6
+    halt_max_steps: int = 16
+    halt_exploration_prob: float = 0.1
+    puzzle_emb_ndim: int = 512
+    puzzle_emb_len: int = 16
+    pos_encodings: str = "rope"
+    mlp_t: bool = False
+    rms_norm_eps: float = 1e-5
+    rope_theta: float = 10000.0
+    no_ACT_continue: bool = True
+    # Not an official field: SwiGLU width is rounded up to this multiple (official: 256).
+    ffn_multiple: int = 256
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def prefix_len(self) -> int:
+        """Number of puzzle-embedding positions prepended to the grid."""
+        if self.puzzle_emb_ndim <= 0:
+            return 0
+        if self.puzzle_emb_len:
+            return self.puzzle_emb_len
+        return -(self.puzzle_emb_ndim // -self.hidden_size)
+
+    @property
+    def total_len(self) -> int:
+        """Sequence length the net sees: prefix + grid."""
+        return self.seq_len + self.prefix_len
+
+    def validate(self) -> None:
+        errors: list[str] = []
+        for name in ("vocab_size", "seq_len", "hidden_size", "L_layers", "H_cycles", "L_cycles",
+                     "halt_max_steps", "num_puzzle_identifiers"):
+            if int(getattr(self, name)) < 1:
+                errors.append(f"{name} must be >= 1 (got {getattr(self, name)})")
+        if self.pos_encodings not in ("rope", "learned", "none"):
+            errors.append(f"pos_encodings must be rope|learned|none (got {self.pos_encodings!r})")
+        if not self.mlp_t and self.hidden_size % self.num_heads:
+            errors.append(f"hidden_size {self.hidden_size} not divisible by num_heads {self.num_heads}")
+        if self.puzzle_emb_ndim > 0 and self.puzzle_emb_ndim > self.prefix_len * self.hidden_size:
+            errors.append("puzzle_emb_ndim does not fit in puzzle_emb_len * hidden_size")
+        if errors:
+            raise ValueError("invalid TRM config: " + "; ".join(errors))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TRMConfig":
+        """Build from a dict, ignoring keys that are not architecture fields (e.g. an official yaml)."""
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        missing = [f.name for f in fields(cls) if f.name not in kwargs
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise ValueError(f"config is missing required fields: {', '.join(missing)}")
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> "TRMConfig":
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,41 @@
+"""The PyTorch reference: the trained model driven by the host loop."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..model.trm import TRM, Carry
+from .loop import SolveResult, StepFn, solve
+
+
+def torch_step(model: TRM, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> StepFn:
+    """A numpy-in/numpy-out step function around one supervision step of `model`."""
+
+    @torch.no_grad()
+    def step(inputs, ids, y, z):
+        with torch.autocast(device_type=torch.device(device).type, dtype=dtype, enabled=dtype != torch.float32):
+            out = model(Carry(torch.as_tensor(y, device=device), torch.as_tensor(z, device=device)),
+                        torch.as_tensor(inputs, device=device), torch.as_tensor(ids, device=device))
+        return (out.carry.y.float(), out.carry.z.float(), out.logits.float().cpu().numpy(), out.q_halt.float().cpu().numpy())
+
+    return step
+
+
+def initial_state(model: TRM, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    carry = model.initial_carry(batch, torch.device("cpu"))
+    return carry.y.numpy(), carry.z.numpy()
+
+
+@torch.no_grad()
+def solve_with_model(model: TRM, inputs: np.ndarray, puzzle_identifiers: np.ndarray, max_steps: int | None = None,
+                     halting: str = "fixed", device: str | torch.device = "cpu", batch_size: int = 256) -> SolveResult:
+    """Solve puzzles with the PyTorch model, in batches, keeping tensors on `device` between steps."""
+    max_steps = max_steps or model.config.halt_max_steps
+    results = []
+    for start in range(0, len(inputs), batch_size):
+        x = inputs[start:start + batch_size]
+        ids = puzzle_identifiers[start:start + batch_size]
+        carry = model.initial_carry(len(x), torch.device(device))
+        results.append(solve(torch_step(model, device), carry.y, carry.z, x, ids, max_steps, halting))
+    return SolveResult(*(np.concatenate([getattr(r, f) for r in results])
+                         for f in ("predictions", "steps", "logits", "q_halt")))
