@@ -128,6 +128,73 @@ def import_official(
                f"{model.num_parameters():,} params -> {out}")
 
 
+@app.command()
+def export(
+    checkpoint: Optional[Path] = typer.Argument(None, help="trm-edge checkpoint, or an official step_<N> file."),
+    target: Optional[str] = typer.Option(None, help="executorch | coreml | onnx | tflite (required)."),
+    recursion: str = typer.Option("step", help="step: one supervision step (y, z in and out) that the app loops "
+                                                "with early halting; unrolled: all N_sup steps in one graph."),
+    quantize: str = typer.Option("none", help="none (fp32) | fp16 | int8."),
+    calibration: int = typer.Option(0, help="With int8: N>0 calibrates static activation ranges on N step inputs "
+                                            "taken along real y/z trajectories; 0 = dynamic int8."),
+    out: Optional[Path] = typer.Option(None, help="Artifact folder (default artifacts/<target>-<recursion>-<quantize>)."),
+    batch: int = typer.Option(1, help="Batch size baked into the graph (apps solve one puzzle: 1)."),
+    parity_puzzles: int = typer.Option(200, help="Held-out puzzles for the parity check (0 to skip)."),
+    data_path: Optional[Path] = typer.Option(None, help="Puzzles for parity/calibration when the checkpoint names none."),
+    official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
+    ort: bool = typer.Option(False, "--ort", help="ONNX only: also write the .ort mobile format."),
+    android_assets: Optional[Path] = typer.Option(None, help="Also copy the artifact files into this folder "
+                                                             "(e.g. android_demo/app/src/main/assets/trm)."),
+    overwrite: bool = typer.Option(False, help="Replace an existing artifact folder."),
+    list_targets: bool = typer.Option(False, "--list-targets", help="Print what each target supports and exit."),
+) -> None:
+    """Export a checkpoint to a phone artifact folder: model file, metadata.json, init_state.f32 and parity.json.
+
+    Examples:\n
+      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx\n
+      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target executorch --quantize int8 --calibration 256\n
+      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target coreml --recursion unrolled --quantize fp16
+    """
+    from .export import SUPPORT, ExportError, export_checkpoint
+    from .model.checkpoint import CheckpointError
+
+    if list_targets:
+        for name, sup in SUPPORT.items():
+            typer.echo(f"{name:11s} recursion: {'/'.join(sup.modes):14s} quantize: {'/'.join(sup.quantize):28s} {sup.note}")
+        return
+    if checkpoint is None or target is None:
+        fail("export needs a CHECKPOINT and --target (see trm-edge export --help)")
+    label = quantize if not (quantize == "int8" and calibration) else "int8-static"
+    out = out or Path("artifacts") / f"{target}-{recursion}-{label}"
+    try:
+        folder = export_checkpoint(checkpoint, target, out, recursion, quantize, calibration, batch,
+                                   parity_puzzles, str(data_path) if data_path else None, overwrite, ort,
+                                   str(official_config) if official_config else None,
+                                   log=lambda m: typer.echo(m, err=True))
+    except (ExportError, CheckpointError, FileExistsError, FileNotFoundError) as exc:
+        fail(str(exc))
+    except RuntimeError as exc:
+        fail(f"{target} export failed: {exc}", code=1)
+    parity = json.loads((folder / "parity.json").read_text())
+    if parity["status"] == "skipped":
+        typer.echo(f"parity: skipped ({parity['reason']})")
+    else:
+        typer.echo(f"parity on {parity['puzzles']} puzzles: max |logit diff| {parity['max_abs_logit_diff']:.2e}, "
+                   f"cell agreement {parity['cell_agreement']:.4f}, exact accuracy "
+                   f"{parity['exact_accuracy_artifact']:.3f} vs PyTorch {parity['exact_accuracy_pytorch']:.3f}")
+        if parity["status"] == "int8_over_budget":
+            typer.secho(f"warning: {parity['reason']}", fg=typer.colors.YELLOW, err=True)
+    if android_assets:
+        import shutil
+
+        android_assets.mkdir(parents=True, exist_ok=True)
+        for f in folder.iterdir():
+            if f.is_file():
+                shutil.copy2(f, android_assets / f.name)
+        typer.echo(f"copied into {android_assets}")
+    typer.echo(f"artifact: {folder}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

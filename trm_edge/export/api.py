@@ -1,0 +1,160 @@
+"""`export_checkpoint`: checkpoint -> artifact folder for one target, recursion mode and precision."""
+from __future__ import annotations
+
+import importlib
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..data import DataSpec, PuzzleSet, load_split
+from ..model.checkpoint import Checkpoint, load_checkpoint
+from .artifact import INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, staged_folder, write_json
+from .calibration import step_trajectories, unrolled_samples
+from .graphs import (STEP_INPUTS, STEP_OUTPUTS, UNROLLED_INPUTS, UNROLLED_OUTPUTS, StepGraph, UnrolledGraph,
+                     example_step_inputs, example_unrolled_inputs)
+from .parity import parity_report
+from .spec import ExportRequest
+
+TARGETS = ("executorch", "coreml", "onnx", "tflite")
+RECURSION_MODES = ("step", "unrolled", "loop")
+PRECISIONS = ("none", "fp16", "int8")
+
+
+@dataclass(frozen=True)
+class TargetSupport:
+    module: str
+    modes: tuple[str, ...]
+    quantize: tuple[str, ...]          # internal names: none, fp16, int8 (dynamic), int8-static
+    note: str
+
+
+SUPPORT: dict[str, TargetSupport] = {
+    "onnx": TargetSupport("onnx_target", ("step", "unrolled"), ("none", "fp16", "int8", "int8-static"),
+                          "loop mode (ONNX Loop) is not implemented yet"),
+    "executorch": TargetSupport("executorch_target", ("step", "unrolled"), ("none", "fp16", "int8", "int8-static"),
+                                "XNNPACK delegate; int8 through PT2E"),
+    "coreml": TargetSupport("coreml_target", ("step", "unrolled"), ("none", "fp16", "int8"),
+                            "ML Program; int8 is weight-only (activation calibration needs macOS prediction)"),
+    "tflite": TargetSupport("tflite_target", ("step", "unrolled"), ("none", "fp16", "int8"),
+                            "LiteRT via litert-torch in its own environment; int8 is dynamic-range"),
+}
+
+
+class ExportError(ValueError):
+    """Bad export request: unknown target, unsupported mode/precision pair, mismatched checkpoint."""
+
+
+def resolve_quantize(target: str, quantize: str, calibration: int) -> str:
+    if target not in SUPPORT:
+        raise ExportError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+    if quantize not in PRECISIONS:
+        raise ExportError(f"unknown --quantize {quantize!r}; choose one of: {', '.join(PRECISIONS)}")
+    internal = "int8-static" if quantize == "int8" and calibration > 0 else quantize
+    if calibration > 0 and quantize != "int8":
+        raise ExportError("--calibration only applies to --quantize int8 (static activation quantization)")
+    if internal not in SUPPORT[target].quantize:
+        raise ExportError(f"{target} does not support {internal} ({SUPPORT[target].note})")
+    return internal
+
+
+def check_request(target: str, recursion: str, quantize: str, calibration: int) -> str:
+    internal = resolve_quantize(target, quantize, calibration)
+    if recursion not in RECURSION_MODES:
+        raise ExportError(f"unknown --recursion {recursion!r}; choose one of: {', '.join(RECURSION_MODES)}")
+    if recursion not in SUPPORT[target].modes:
+        raise ExportError(f"{target} supports --recursion {'/'.join(SUPPORT[target].modes)}, not {recursion} "
+                          f"({SUPPORT[target].note})")
+    return internal
+
+
+def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int) -> PuzzleSet | None:
+    spec = (ckpt.info or {}).get("data_spec")
+    if data_path:
+        task = (spec or {}).get("task") or (ckpt.data_meta.task if ckpt.data_meta else "sudoku")
+        spec = {"task": task, "path": str(data_path)}
+    if not spec:
+        return None
+    data = load_split(DataSpec(**spec), split)
+    if data.meta.seq_len != ckpt.config.seq_len or data.meta.vocab_size > ckpt.config.vocab_size:
+        raise ExportError(f"data has seq_len {data.meta.seq_len}/vocab {data.meta.vocab_size}, the checkpoint "
+                          f"expects {ckpt.config.seq_len}/{ckpt.config.vocab_size}")
+    return data.subset(slice(0, limit))
+
+
+def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recursion: str = "step",
+                      quantize: str = "none", calibration: int = 0, batch: int = 1, parity_puzzles: int = 200,
+                      data_path: str | None = None, overwrite: bool = False, ort_format: bool = False,
+                      official_config: str | None = None, log: Callable[[str], None] = print) -> Path:
+    """Export and check one artifact. Nothing is left at `out` if any stage fails."""
+    internal = check_request(target, recursion, quantize, calibration)
+    if batch < 1:
+        raise ExportError("--batch must be >= 1")
+    ckpt = load_checkpoint(checkpoint, official_config)
+    model = ckpt.build_model().float().eval()
+    cfg = ckpt.config
+    if recursion == "step":
+        graph, example = StepGraph(model).eval(), example_step_inputs(model, batch)
+        in_names, out_names = STEP_INPUTS, STEP_OUTPUTS
+    else:
+        graph, example = UnrolledGraph(model, cfg.halt_max_steps).eval(), example_unrolled_inputs(model, batch)
+        in_names, out_names = UNROLLED_INPUTS, UNROLLED_OUTPUTS
+    with torch.no_grad():
+        example_out = graph(*example)
+
+    def calibration_samples() -> list[dict[str, np.ndarray]]:
+        data = _held_out(ckpt, data_path, "train", 10_000)
+        if data is None:
+            raise ExportError("static int8 needs calibration puzzles: the checkpoint names no dataset; pass --data-path")
+        if recursion == "step":
+            return step_trajectories(model, data, calibration, batch)
+        return unrolled_samples(data, calibration, batch)
+
+    req = ExportRequest(graph, example, in_names, out_names, recursion, internal, calibration_samples, ort_format, log)
+    exporter = importlib.import_module(f".{SUPPORT[target].module}", __package__)
+    out = Path(out)
+    with staged_folder(out, overwrite) as folder:
+        log(f"exporting {target} ({recursion}, {internal}) ...")
+        result = exporter.export(req, folder)
+        np.concatenate([model.H_init.float().numpy(), model.L_init.float().numpy()]).astype("<f4").tofile(
+            folder / INIT_STATE_FILE)
+        meta = ArtifactMeta(
+            target=target, recursion=recursion, quantize=internal, model_file=result.model_file,
+            task=ckpt.data_meta.task if ckpt.data_meta else "unknown",
+            vocab_size=cfg.vocab_size, seq_len=cfg.seq_len,
+            grid_shape=list(ckpt.data_meta.grid_shape) if ckpt.data_meta and ckpt.data_meta.grid_shape else None,
+            hidden_size=cfg.hidden_size, state_shape=[batch, cfg.total_len, cfg.hidden_size],
+            prefix_len=cfg.prefix_len, H_cycles=cfg.H_cycles, L_cycles=cfg.L_cycles,
+            halt_max_steps=cfg.halt_max_steps,
+            halting={"rule": "stop a puzzle once q_halt > 0, else after halt_max_steps steps",
+                     "official_eval": "always halt_max_steps steps"},
+            inputs=[TensorSpec(n, list(t.shape), _dtype(t)) for n, t in zip(in_names, example)],
+            outputs=[TensorSpec(n, list(t.shape), _dtype(t)) for n, t in zip(out_names, example_out)],
+            batch=batch, source_checkpoint=str(checkpoint), source_sha256=ckpt.sha256 or "",
+            tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
+            token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra},
+        )
+        write_json(folder / "metadata.json", meta.to_dict())
+        log("checking parity against PyTorch ...")
+        data = _held_out(ckpt, data_path, "test", parity_puzzles)
+        report = parity_report(folder, model, data, internal)
+        write_json(folder / PARITY_FILE, report)
+    return out
+
+
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).replace("torch.", "")
+
+
+def _codec(ckpt: Checkpoint) -> dict:
+    task = ckpt.data_meta.task if ckpt.data_meta else "unknown"
+    if task == "sudoku":
+        return {"pad": 0, "blank": 1, "digit_token": "digit + 1"}
+    if task == "maze":
+        return {"pad": 0, "charset": "# SGo", "char_token": "index in charset + 1"}
+    if task == "arc":
+        return {"pad": 0, "eos": 1, "colour_token": "colour + 2", "canvas": 30}
+    return {}

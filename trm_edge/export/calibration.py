@@ -1,0 +1,37 @@
+"""Calibration data for static int8: real (inputs, y, z) visited along the recursion on task puzzles.
+
+Activation ranges drift across supervision steps, so samples are taken at every step, not just the first.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..data.puzzles import PuzzleSet
+from ..model.trm import TRM
+
+
+@torch.no_grad()
+def step_trajectories(model: TRM, data: PuzzleSet, count: int, batch: int = 1,
+                      steps: int | None = None) -> list[dict[str, np.ndarray]]:
+    """Up to `count` step-input samples (batched as exported): each puzzle contributes one per supervision step."""
+    steps = steps or model.config.halt_max_steps
+    n = max(batch, min(len(data), -(-count // steps) * batch))
+    samples: list[dict[str, np.ndarray]] = []
+    for start in range(0, n - batch + 1, batch):
+        x = torch.as_tensor(data.inputs[start:start + batch], dtype=torch.int32)
+        ids = torch.as_tensor(data.puzzle_identifiers[start:start + batch], dtype=torch.int32)
+        carry = model.initial_carry(batch)
+        for _ in range(steps):
+            samples.append({"inputs": x.numpy(), "puzzle_identifiers": ids.numpy(),
+                            "y": carry.y.numpy().copy(), "z": carry.z.numpy().copy()})
+            carry = model(carry, x, ids).carry
+    return samples[:count]
+
+
+def unrolled_samples(data: PuzzleSet, count: int, batch: int = 1) -> list[dict[str, np.ndarray]]:
+    out = []
+    for start in range(0, min(len(data), count * batch) - batch + 1, batch):
+        out.append({"inputs": data.inputs[start:start + batch].astype(np.int32),
+                    "puzzle_identifiers": data.puzzle_identifiers[start:start + batch].astype(np.int32)})
+    return out

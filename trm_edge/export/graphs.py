@@ -1,0 +1,68 @@
+"""The graphs that get exported: one supervision step, or all steps unrolled.
+
+Token and identifier inputs are int32 (what phone runtimes take); everything else is float32.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..model.trm import TRM, Carry
+
+STEP_INPUTS = ("inputs", "puzzle_identifiers", "y", "z")
+STEP_OUTPUTS = ("y_out", "z_out", "logits", "q_halt")
+UNROLLED_INPUTS = ("inputs", "puzzle_identifiers")
+UNROLLED_OUTPUTS = ("logits", "q_halt")
+
+
+class StepGraph(nn.Module):
+    """(inputs, puzzle_identifiers, y, z) -> (y, z, logits, q_halt): one deep-supervision step."""
+
+    def __init__(self, model: TRM) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor, y: torch.Tensor, z: torch.Tensor):
+        m = self.model
+        x = m.input_embeddings(inputs, puzzle_identifiers)
+        for _ in range(m.config.H_cycles):
+            y, z = m.cycle(y, z, x)
+        logits, q_halt, _ = m.heads(y)
+        return y, z, logits, q_halt
+
+
+class UnrolledGraph(nn.Module):
+    """(inputs, puzzle_identifiers) -> (final logits, q_halt of every step [B, steps]): the whole recursion baked in."""
+
+    def __init__(self, model: TRM, steps: int) -> None:
+        super().__init__()
+        self.model = model
+        self.steps = steps
+
+    def forward(self, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor):
+        m = self.model
+        b = inputs.shape[0]
+        shape = (b, m.config.total_len, m.config.hidden_size)
+        y = m.H_init.expand(shape)
+        z = m.L_init.expand(shape)
+        x = m.input_embeddings(inputs, puzzle_identifiers)
+        halts = []
+        logits = None
+        for _ in range(self.steps):
+            for _ in range(m.config.H_cycles):
+                y, z = m.cycle(y, z, x)
+            logits, q_halt, _ = m.heads(y)
+            halts.append(q_halt)
+        return logits, torch.stack(halts, dim=-1)
+
+
+def example_step_inputs(model: TRM, batch: int = 1) -> tuple[torch.Tensor, ...]:
+    cfg = model.config
+    carry: Carry = model.initial_carry(batch)
+    inputs = torch.ones(batch, cfg.seq_len, dtype=torch.int32)
+    ids = torch.zeros(batch, dtype=torch.int32)
+    return inputs, ids, carry.y.contiguous(), carry.z.contiguous()
+
+
+def example_unrolled_inputs(model: TRM, batch: int = 1) -> tuple[torch.Tensor, ...]:
+    return example_step_inputs(model, batch)[:2]

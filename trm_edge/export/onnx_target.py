@@ -1,0 +1,153 @@
+"""ONNX export (torch.onnx dynamo exporter) with ONNX Runtime int8 (dynamic or static QDQ, per-channel) and fp16."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .spec import ExportRequest, ExportResult
+
+MODES = ("step", "unrolled")
+QUANTS = ("none", "fp16", "int8", "int8-static")
+
+
+def export(req: ExportRequest, folder: Path) -> ExportResult:
+    import onnx
+    import onnxruntime
+
+    fp32_path = folder / ("model_fp32.onnx" if req.quantize != "none" else "model.onnx")
+    program = torch.onnx.export(req.graph, req.example_inputs, input_names=list(req.input_names),
+                                output_names=list(req.output_names), dynamo=True, optimize=True, verbose=False)
+    model = program.model_proto
+    merged = dedupe_initializers(model)
+    _strip_debug_info(model.graph)
+    onnx.save(model, str(fp32_path), save_as_external_data=False)
+    onnx.checker.check_model(str(fp32_path))
+    final = folder / "model.onnx"
+    notes: list[str] = [f"{merged} duplicated constant tensors merged (shared weights stored once)"] if merged else []
+    if req.quantize in ("int8", "int8-static"):
+        from onnxruntime.quantization import QuantType, quantize_dynamic, quantize_static
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+
+        pre = folder / "model_pre.onnx"
+        quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
+        if req.quantize == "int8":
+            quantize_dynamic(str(pre), str(final), per_channel=True, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul", "Gemm"])
+            notes.append("dynamic int8: per-channel int8 weights, activations quantized at run time")
+        else:
+            from onnxruntime.quantization import CalibrationDataReader, QuantFormat
+
+            samples = req.calibration()
+
+            class Reader(CalibrationDataReader):
+                def __init__(self) -> None:
+                    self.it = iter(samples)
+
+                def get_next(self):
+                    return next(self.it, None)
+
+            quantize_static(str(pre), str(final), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                            op_types_to_quantize=["MatMul", "Gemm"])
+            notes.append(f"static int8 QDQ, per-channel weights, calibrated on {len(samples)} step inputs "
+                         "taken along real y/z trajectories")
+        pre.unlink()
+        fp32_path.unlink()
+    elif req.quantize == "fp16":
+        from onnx import numpy_helper
+
+        model = onnx.load(str(fp32_path))
+        _to_fp16_weights(model)
+        onnx.save(model, str(final))
+        fp32_path.unlink()
+        notes.append("fp16 weights (float16 initializers, cast to float32 at load); activations stay fp32")
+    onnx.checker.check_model(str(final))
+    if req.ort_format:
+        _convert_to_ort(final, notes)
+    sess = onnxruntime.InferenceSession(str(final), providers=["CPUExecutionProvider"])
+    notes.append(f"ONNX Runtime {onnxruntime.__version__} loads it: inputs "
+                 + ", ".join(f"{i.name}{i.shape}" for i in sess.get_inputs()))
+    return ExportResult(model_file="model.onnx", notes=notes,
+                        tool_versions={"onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__})
+
+
+def dedupe_initializers(model) -> int:
+    """Store identical initializers once: the exporter's constant folding writes a transposed copy of a
+    shared weight for every use, which would multiply the file size by the number of recursion calls."""
+    import hashlib
+
+    graph = model.graph
+    seen: dict[tuple, str] = {}
+    rename: dict[str, str] = {}
+    keep = []
+    for init in graph.initializer:
+        key = (init.data_type, tuple(init.dims), hashlib.sha1(init.SerializeToString(deterministic=True)
+                                                             .replace(init.name.encode(), b"")).hexdigest())
+        if key in seen:
+            rename[init.name] = seen[key]
+        else:
+            seen[key] = init.name
+            keep.append(init)
+    if not rename:
+        return 0
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    _rename_inputs(graph, rename)
+    return len(rename)
+
+
+def _strip_debug_info(graph) -> None:
+    """Drop per-node source stack traces the exporter stores; they can outweigh a tiny model's weights."""
+    for node in graph.node:
+        node.doc_string = ""
+        del node.metadata_props[:]
+    del graph.value_info[:]
+
+
+def _rename_inputs(graph, rename: dict[str, str]) -> None:
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name in rename:
+                node.input[i] = rename[name]
+        for attr in node.attribute:
+            if attr.g is not None and attr.g.node:
+                _rename_inputs(attr.g, rename)
+    for out in graph.output:
+        if out.name in rename:
+            raise ValueError(f"graph output {out.name} is a duplicated constant")
+
+
+def _to_fp16_weights(model) -> None:
+    """Store large float initializers as float16 with a Cast back to float32 (halves the file, exact fp32 math)."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    new_inits, casts = [], []
+    for init in list(graph.initializer):
+        arr = numpy_helper.to_array(init)
+        if arr.dtype != np.float32 or arr.size < 1024:
+            new_inits.append(init)
+            continue
+        half_name = init.name + "__fp16"
+        new_inits.append(numpy_helper.from_array(arr.astype(np.float16), half_name))
+        casts.append(helper.make_node("Cast", [half_name], [init.name], to=onnx.TensorProto.FLOAT,
+                                      name=init.name + "__cast"))
+    del graph.initializer[:]
+    graph.initializer.extend(new_inits)
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
+def _convert_to_ort(path: Path, notes: list[str]) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "onnxruntime.tools.convert_onnx_models_to_ort", str(path)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"ORT format conversion failed: {out.stderr[-500:]}")
+    notes.append("also converted to .ort (ORT mobile format)")

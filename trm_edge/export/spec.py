@@ -1,0 +1,30 @@
+"""The plain types exporters take and return."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass
+class ExportRequest:
+    graph: nn.Module                            # StepGraph or UnrolledGraph, eval mode, fp32
+    example_inputs: tuple[torch.Tensor, ...]
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    recursion: str
+    quantize: str
+    calibration: Callable[[], list[dict[str, np.ndarray]]]   # lazily computed static-quant samples
+    ort_format: bool = False
+    log: Callable[[str], None] = print
+
+
+@dataclass
+class ExportResult:
+    model_file: str
+    notes: list[str] = field(default_factory=list)
+    tool_versions: dict[str, str] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)

@@ -1,0 +1,53 @@
+"""TFLite / LiteRT export through litert-torch, run in its own Python environment.
+
+litert-torch pins packages that conflict with coremltools, so it lives in a separate virtual
+environment (created by `scripts/install.sh`; override with TRM_EDGE_LITERT_PYTHON). This module
+pickles the graph to a temp file, converts it there, and checks the result with the LiteRT interpreter here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from .spec import ExportRequest, ExportResult
+
+DEFAULT_ENV = Path.home() / ".cache" / "trm-edge" / "litert-env"
+
+
+def litert_python() -> Path:
+    explicit = os.environ.get("TRM_EDGE_LITERT_PYTHON")
+    path = Path(explicit) if explicit else DEFAULT_ENV / "bin" / "python"
+    if not path.exists():
+        raise RuntimeError(f"TFLite export needs litert-torch in its own environment, not found at {path}: "
+                           "run `bash scripts/install.sh` (it creates it) or set TRM_EDGE_LITERT_PYTHON")
+    return path
+
+
+def export(req: ExportRequest, folder: Path) -> ExportResult:
+    py = litert_python()
+    job = folder / "_tflite_job.pt"
+    torch.save({"graph": req.graph, "example": req.example_inputs, "quantize": req.quantize,
+                "input_names": list(req.input_names), "output_names": list(req.output_names)}, job)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    try:
+        proc = subprocess.run([str(py), "-m", "trm_edge.export.tflite_worker", str(job), str(folder / "model.tflite")],
+                              capture_output=True, text=True, env=env)
+    finally:
+        job.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"litert-torch conversion failed:\n{proc.stderr[-2000:]}")
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(folder / "model.tflite"))
+    sig = interp.get_signature_list()
+    key = next(iter(sig))
+    notes = list(report["notes"])
+    notes.append(f"LiteRT interpreter loads it (signature {key!r})")
+    return ExportResult("model.tflite", notes, report["versions"],
+                        {"tflite_signature": {"name": key, "inputs": report["inputs"], "outputs": report["outputs"]}})

@@ -1,0 +1,151 @@
+"""Load any exported artifact folder and run it: the host-side reference for apps.
+
+    runner = load_runner("artifacts/sudoku4-onnx-int8")
+    result = runner.solve(inputs, puzzle_identifiers, halting="act")
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..export.artifact import ArtifactMeta, read_meta
+from .loop import SolveResult, solve
+
+
+class UnsupportedOnHost(RuntimeError):
+    """The artifact is valid but this machine cannot execute it (e.g. Core ML off macOS)."""
+
+
+class ArtifactRunner:
+    """Runs one artifact's graph through its own runtime, batch as exported."""
+
+    def __init__(self, folder: str | Path, threads: int | None = None) -> None:
+        self.folder = Path(folder)
+        self.meta: ArtifactMeta = read_meta(self.folder)
+        self.threads = threads
+        raw = np.fromfile(self.folder / self.meta.init_state["file"], dtype="<f4")
+        d = self.meta.hidden_size
+        if raw.size != 2 * d:
+            raise ValueError(f"{self.folder}: init_state has {raw.size} floats, expected {2 * d}")
+        self.H_init, self.L_init = raw[:d], raw[d:]
+        self._call: Callable[[list[np.ndarray]], list[np.ndarray]] = _BACKENDS[self.meta.target](self)
+
+    @property
+    def batch(self) -> int:
+        return self.meta.batch
+
+    def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
+        shape = tuple(self.meta.state_shape)
+        return (np.ascontiguousarray(np.broadcast_to(self.H_init, shape)),
+                np.ascontiguousarray(np.broadcast_to(self.L_init, shape)))
+
+    def step(self, inputs: np.ndarray, ids: np.ndarray, y: np.ndarray, z: np.ndarray):
+        y, z, logits, q = self._call([inputs.astype(np.int32), ids.astype(np.int32), y, z])
+        return y, z, logits, q
+
+    def run_unrolled(self, inputs: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logits, q_all = self._call([inputs.astype(np.int32), ids.astype(np.int32)])
+        return logits, q_all
+
+    def solve(self, inputs: np.ndarray, puzzle_identifiers: np.ndarray, halting: str = "fixed",
+              max_steps: int | None = None) -> SolveResult:
+        """Solve any number of puzzles, `batch` at a time (a short last batch is padded and trimmed)."""
+        max_steps = max_steps or self.meta.halt_max_steps
+        b = self.batch
+        parts: list[SolveResult] = []
+        for start in range(0, len(inputs), b):
+            x = inputs[start:start + b]
+            ids = puzzle_identifiers[start:start + b]
+            n = len(x)
+            if n < b:
+                x = np.concatenate([x, np.repeat(x[-1:], b - n, 0)])
+                ids = np.concatenate([ids, np.repeat(ids[-1:], b - n, 0)])
+            if self.meta.recursion == "step":
+                y0, z0 = self.initial_state()
+                res = solve(self.step, y0, z0, x, ids, max_steps, halting)
+            else:
+                res = self._solve_unrolled(x, ids, halting)
+            parts.append(SolveResult(res.predictions[:n], res.steps[:n], res.logits[:n], res.q_halt[:n]))
+        return SolveResult(*(np.concatenate([getattr(r, f) for r in parts])
+                             for f in ("predictions", "steps", "logits", "q_halt")))
+
+    def _solve_unrolled(self, x: np.ndarray, ids: np.ndarray, halting: str) -> SolveResult:
+        logits, q_all = self.run_unrolled(x, ids)
+        steps = np.full(len(x), q_all.shape[-1])
+        if halting == "act":   # the graph always runs every step; report where the head would stop
+            halted = q_all > 0
+            steps = np.where(halted.any(-1), halted.argmax(-1) + 1, q_all.shape[-1])
+        return SolveResult(logits.argmax(-1), steps, logits, q_all[:, -1])
+
+
+def load_runner(folder: str | Path, threads: int | None = None) -> ArtifactRunner:
+    return ArtifactRunner(folder, threads)
+
+
+def _onnx(r: ArtifactRunner):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    if r.threads:
+        opts.intra_op_num_threads = r.threads
+        opts.inter_op_num_threads = 1
+    sess = ort.InferenceSession(str(r.folder / r.meta.model_file), opts, providers=["CPUExecutionProvider"])
+    names = [i.name for i in r.meta.inputs]
+    return lambda arrays: sess.run(None, dict(zip(names, arrays)))
+
+
+def _executorch(r: ArtifactRunner):
+    import torch
+    from executorch.runtime import Runtime
+
+    if r.threads:
+        torch.set_num_threads(r.threads)
+    program = Runtime.get().load_program(str(r.folder / r.meta.model_file))
+    method = program.load_method("forward")
+
+    def call(arrays):
+        outs = method.execute([torch.from_numpy(np.ascontiguousarray(a)) for a in arrays])
+        return [o.numpy() for o in outs]
+
+    return call
+
+
+def _tflite(r: ArtifactRunner):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(r.folder / r.meta.model_file), num_threads=r.threads or 1)
+    runner = interp.get_signature_runner()
+    in_names = [i.name for i in r.meta.inputs]
+    out_names = [o.name for o in r.meta.outputs]
+    sig = r.meta.extra.get("tflite_signature", {})
+    in_keys = sig.get("inputs", in_names)
+    out_keys = sig.get("outputs", out_names)
+
+    def call(arrays):
+        res = runner(**{k: a for k, a in zip(in_keys, arrays)})
+        return [res[k] for k in out_keys]
+
+    return call
+
+
+def _coreml(r: ArtifactRunner):
+    if sys.platform != "darwin":
+        raise UnsupportedOnHost("Core ML prediction needs macOS (coremltools cannot run .mlpackage models on "
+                                f"{sys.platform}); the artifact was converted and validated, but not executed here")
+    import coremltools as ct
+
+    model = ct.models.MLModel(str(r.folder / r.meta.model_file))
+    in_names = [i.name for i in r.meta.inputs]
+    out_names = [o.name for o in r.meta.outputs]
+
+    def call(arrays):
+        res = model.predict(dict(zip(in_names, arrays)))
+        return [np.asarray(res[k]) for k in out_names]
+
+    return call
+
+
+_BACKENDS = {"onnx": _onnx, "executorch": _executorch, "tflite": _tflite, "coreml": _coreml}
