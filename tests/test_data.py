@@ -126,3 +126,14 @@ def test_exact_accuracy_ignores_unlabelled_cells():
     labels = np.array([[2, 3, 0], [2, 3, 4]])
     preds = np.array([[2, 3, 9], [2, 3, 5]])
     assert exact_accuracy(preds, labels, 0).tolist() == [True, False]
+
+
+def test_generated_sets_are_cached_and_identical(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRM_EDGE_CACHE", str(tmp_path))
+    spec = DataSpec(task="maze", grid_size=7, train_puzzles=5, test_puzzles=3)
+    first = load_splits(spec)
+    assert len(list((tmp_path / "generated").glob("*.npz"))) == 2
+    second = load_splits(spec)
+    for a, b in zip(first, second):
+        assert np.array_equal(a.inputs, b.inputs) and np.array_equal(a.labels, b.labels)
+        assert a.meta.task == b.meta.task == "maze"

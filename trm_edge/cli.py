@@ -185,14 +185,61 @@ def export(
         if parity["status"] == "int8_over_budget":
             typer.secho(f"warning: {parity['reason']}", fg=typer.colors.YELLOW, err=True)
     if android_assets:
-        import shutil
+        from .export.android import copy_to_android_assets
 
-        android_assets.mkdir(parents=True, exist_ok=True)
-        for f in folder.iterdir():
-            if f.is_file():
-                shutil.copy2(f, android_assets / f.name)
-        typer.echo(f"copied into {android_assets}")
+        try:
+            names = copy_to_android_assets(folder, android_assets)
+        except ValueError as exc:
+            fail(f"artifact written to {folder}, but not copied for Android: {exc}")
+        typer.echo(f"copied {', '.join(names)} into {android_assets}")
     typer.echo(f"artifact: {folder}")
+
+
+@app.command()
+def bench(
+    artifacts: list[Path] = typer.Argument(None, help="Artifact folders written by trm-edge export."),
+    threads: str = typer.Option("1,4", help="CPU thread counts, comma separated (1 and 4: proxies for one and "
+                                           "four big phone cores)."),
+    device: str = typer.Option("cpu", help="cpu, or cuda to add PyTorch rows on the GPU (fp32/bf16, eager and compile)."),
+    puzzles: int = typer.Option(100, help="Held-out puzzles per row."),
+    halting: str = typer.Option("fixed,act", help="fixed (all N_sup steps), act (stop when q_halt > 0), or both."),
+    checkpoint: Optional[Path] = typer.Option(None, help="PyTorch reference checkpoint (default: the artifacts' source)."),
+    data_path: Optional[Path] = typer.Option(None, help="Puzzles to use instead of the checkpoint's test split."),
+    large_batch: int = typer.Option(64, help="Second batch size for the PyTorch rows (throughput)."),
+    repeats: int = typer.Option(64, help="Timed step calls per row (after warm-up)."),
+    out: Path = typer.Option(Path("bench_results"), help="Folder for bench.json, bench.txt and bench.png."),
+) -> None:
+    """Latency, memory, size and accuracy of every artifact beside the PyTorch reference.
+
+    Each row runs in its own process. CPU rows with 1 and 4 threads are a proxy for phone big cores;
+    the phone-chip table is an ESTIMATE from published peak numbers (trm_edge/bench/devices.json).
+    """
+    from .bench import run_bench, write_outputs
+    from .bench.report import estimate_table, measured_table
+
+    try:
+        thread_list = [int(t) for t in threads.split(",") if t.strip()]
+    except ValueError:
+        fail(f"--threads must be integers separated by commas (got {threads!r})")
+    modes = [h.strip() for h in halting.split(",") if h.strip()]
+    bad = [h for h in modes if h not in ("fixed", "act")]
+    if bad or not modes:
+        fail(f"--halting takes fixed and/or act (got {halting!r})")
+    if device not in ("cpu", "cuda"):
+        fail(f"--device must be cpu or cuda (got {device!r})")
+    if not artifacts and checkpoint is None:
+        fail("give artifact folders and/or --checkpoint")
+    try:
+        result = run_bench(list(artifacts or []), thread_list, device, puzzles, modes, checkpoint, data_path,
+                           large_batch, repeats, log=lambda m: typer.echo(m, err=True))
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    paths = write_outputs(result, out)
+    typer.echo(measured_table(result))
+    est = estimate_table(result)
+    if est:
+        typer.echo("\n" + est)
+    typer.echo(f"\nwrote {paths['json']}, {paths['table']}, {paths['plot']}")
 
 
 def main() -> None:  # pragma: no cover

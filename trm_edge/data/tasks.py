@@ -1,6 +1,7 @@
 """Turn a task description (built-in generator or a file on disk) into train/test PuzzleSets."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +56,36 @@ def _check_generated(spec: DataSpec) -> None:
         raise ValueError("the arc task has no built-in generator: pass --data-path to a folder of ARC task JSON files")
 
 
+GENERATOR_VERSION = 1   # bump when a generator's output changes, so cached sets are rebuilt
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("TRM_EDGE_CACHE", Path.home() / ".cache" / "trm-edge")) / "generated"
+
+
 def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
+    """Generated puzzles, cached on disk: the pure-Python solver makes generation the slow part of small runs."""
+    key = f"{spec.task}-{spec.grid_size}-{spec.difficulty}-{count}-{seed}-v{GENERATOR_VERSION}"
+    path = cache_dir() / f"{key}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as f:
+                meta = sudoku.meta(spec.grid_size, count) if spec.task == "sudoku" else maze.meta(spec.grid_size, count)
+                return PuzzleSet(f["inputs"], f["labels"], f["puzzle_identifiers"], meta)
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)
     if spec.task == "sudoku":
-        return sudoku.to_puzzle_set(sudoku.generate(count, spec.grid_size, spec.difficulty, seed))
-    return maze.to_puzzle_set(maze.generate(count, spec.grid_size, seed))
+        ps = sudoku.to_puzzle_set(sudoku.generate(count, spec.grid_size, spec.difficulty, seed))
+    else:
+        ps = maze.to_puzzle_set(maze.generate(count, spec.grid_size, seed))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, inputs=ps.inputs, labels=ps.labels, puzzle_identifiers=ps.puzzle_identifiers)
+        os.replace(tmp, path)
+    except OSError:
+        pass   # a read-only home only costs regeneration
+    return ps
 
 
 def _load_path(spec: DataSpec, path: Path, split: str) -> PuzzleSet:

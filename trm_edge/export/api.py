@@ -39,7 +39,7 @@ SUPPORT: dict[str, TargetSupport] = {
                                 "XNNPACK delegate; int8 through PT2E"),
     "coreml": TargetSupport("coreml_target", ("step", "unrolled"), ("none", "fp16", "int8"),
                             "ML Program; int8 is weight-only (activation calibration needs macOS prediction)"),
-    "tflite": TargetSupport("tflite_target", ("step", "unrolled"), ("none", "fp16", "int8"),
+    "tflite": TargetSupport("tflite_target", ("step", "unrolled"), ("none", "int8"),
                             "LiteRT via litert-torch in its own environment; int8 is dynamic-range"),
 }
 

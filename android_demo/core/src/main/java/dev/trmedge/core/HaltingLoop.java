@@ -1,0 +1,76 @@
+package dev.trmedge.core;
+
+/**
+ * The host loop (port of trm_edge.runtime.loop.solve, batch 1): call the step graph, keep y and z,
+ * stop when the halting head says so (q_halt > 0) or after haltMaxSteps steps.
+ */
+public final class HaltingLoop {
+    /** Sees every step's answer, e.g. to redraw the grid as the model refines it. */
+    public interface Listener {
+        void onStep(int step, int[] prediction, float qHalt);
+    }
+
+    public static final class Result {
+        public final int[] prediction;
+        public final int steps;
+        public final boolean halted;
+        public final float qHalt;
+
+        Result(int[] prediction, int steps, boolean halted, float qHalt) {
+            this.prediction = prediction;
+            this.steps = steps;
+            this.halted = halted;
+            this.qHalt = qHalt;
+        }
+    }
+
+    private final StepModel model;
+    private final ArtifactMetadata meta;
+    private final InitState init;
+
+    public HaltingLoop(StepModel model, ArtifactMetadata meta, InitState init) {
+        if (!"step".equals(meta.recursion)) {
+            throw new IllegalArgumentException("the host loop needs a --recursion step artifact, got " + meta.recursion);
+        }
+        if (meta.batch != 1) throw new IllegalArgumentException("the app solves one puzzle at a time: export with --batch 1");
+        this.model = model;
+        this.meta = meta;
+        this.init = init;
+    }
+
+    /** @param useHalting false runs all steps (the official evaluation); true stops at q_halt > 0. */
+    public Result solve(int[] tokens, int puzzleId, boolean useHalting, Listener listener) {
+        if (tokens.length != meta.seqLen) {
+            throw new IllegalArgumentException("puzzle has " + tokens.length + " cells, the model expects " + meta.seqLen);
+        }
+        int positions = meta.stateShape[0] * meta.stateShape[1];
+        float[] y = init.initialY(positions), z = init.initialZ(positions);
+        int[] ids = {puzzleId};
+        int[] prediction = null;
+        float q = 0f;
+        for (int k = 1; k <= meta.haltMaxSteps; k++) {
+            StepModel.Output out = model.step(tokens, ids, y, z);
+            y = out.y;
+            z = out.z;
+            q = out.qHalt;
+            prediction = argmax(out.logits, meta.seqLen, meta.vocabSize);
+            if (listener != null) listener.onStep(k, prediction, q);
+            if (useHalting && q > 0) return new Result(prediction, k, true, q);
+        }
+        return new Result(prediction, meta.haltMaxSteps, false, q);
+    }
+
+    /** Row-wise argmax of logits laid out [cells][vocab]. */
+    public static int[] argmax(float[] logits, int cells, int vocab) {
+        if (logits.length != cells * vocab) {
+            throw new IllegalArgumentException("logits has " + logits.length + " values, expected " + cells * vocab);
+        }
+        int[] out = new int[cells];
+        for (int c = 0; c < cells; c++) {
+            int best = 0;
+            for (int v = 1; v < vocab; v++) if (logits[c * vocab + v] > logits[c * vocab + best]) best = v;
+            out[c] = best;
+        }
+        return out;
+    }
+}

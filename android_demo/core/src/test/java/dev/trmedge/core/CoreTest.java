@@ -1,0 +1,119 @@
+package dev.trmedge.core;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.Test;
+
+public class CoreTest {
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = CoreTest.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) throw new IOException("missing test resource " + name);
+            return in.readAllBytes();
+        }
+    }
+
+    private static ArtifactMetadata meta() throws IOException {
+        return ArtifactMetadata.parse(new String(resource("metadata.json"), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    public void parsesRealExportedMetadata() throws IOException {
+        ArtifactMetadata m = meta();
+        assertEquals("step", m.recursion);
+        assertEquals("sudoku", m.task);
+        assertEquals(16, m.seqLen);
+        assertEquals(6, m.vocabSize);
+        assertEquals(m.prefixLen + m.seqLen, m.stateShape[1]);
+        assertEquals(m.stateShape[1] * m.hiddenSize, m.stateSize());
+    }
+
+    @Test
+    public void rejectsForeignMetadata() {
+        assertThrows(IllegalArgumentException.class, () -> ArtifactMetadata.parse("{\"schema\": \"other\"}"));
+        assertThrows(IllegalArgumentException.class, () -> ArtifactMetadata.parse("[1, 2"));
+    }
+
+    @Test
+    public void initStateBroadcastsRealFile() throws IOException {
+        ArtifactMetadata m = meta();
+        InitState s = new InitState(resource("init_state.f32"), m.hiddenSize);
+        float[] y = s.initialY(m.stateShape[1]);
+        assertEquals(m.stateSize(), y.length);
+        assertEquals(s.hInit[3], y[m.hiddenSize * 5 + 3], 0f);
+        assertThrows(IllegalArgumentException.class, () -> new InitState(new byte[12], m.hiddenSize));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    public void codecsMatchPythonTokens() throws IOException {
+        List<Object> cases = (List<Object>) MiniJson.parse(new String(resource("codec_cases.json"), StandardCharsets.UTF_8));
+        assertTrue(cases.size() >= 5);
+        for (Object o : cases) {
+            Map<String, Object> c = (Map<String, Object>) o;
+            String text = (String) c.get("text");
+            List<Object> expected = (List<Object>) c.get("tokens");
+            int[] want = new int[expected.size()];
+            for (int j = 0; j < want.length; j++) want[j] = ((Double) expected.get(j)).intValue();
+            int[] got = "sudoku".equals(c.get("kind")) ? SudokuCodec.encode(text) : MazeCodec.encode(text);
+            assertArrayEquals(text, want, got);
+            String back = "sudoku".equals(c.get("kind")) ? SudokuCodec.decode(got) : MazeCodec.decode(got);
+            assertEquals(text, back);
+        }
+        assertThrows(IllegalArgumentException.class, () -> SudokuCodec.encode("12345"));
+        assertThrows(IllegalArgumentException.class, () -> SudokuCodec.encode("1234123412341235".replace('5', 'x')));
+        assertThrows(IllegalArgumentException.class, () -> MazeCodec.encode("#X#"));
+    }
+
+    /** A fake step graph: the answer drifts towards token 3 and the halting logit rises by one per step. */
+    private static StepModel fake(ArtifactMetadata m, int[] calls) {
+        return (inputs, ids, y, z) -> {
+            calls[0]++;
+            float[] y2 = y.clone();
+            y2[0] += 1f;
+            float[] logits = new float[m.seqLen * m.vocabSize];
+            for (int c = 0; c < m.seqLen; c++) logits[c * m.vocabSize + (y2[0] >= 2 ? 3 : 2)] = 1f;
+            return new StepModel.Output(y2, z, logits, y2[0] - y[0] * 0 - 3.5f + 0f);
+        };
+    }
+
+    @Test
+    public void loopStopsOnHaltingHeadOrRunsAllSteps() throws IOException {
+        ArtifactMetadata m = meta();
+        InitState init = new InitState(resource("init_state.f32"), m.hiddenSize);
+        int[] calls = {0};
+        List<Integer> seen = new ArrayList<>();
+        HaltingLoop loop = new HaltingLoop(fake(m, calls), m, init);
+        int[] tokens = SudokuCodec.encode("1...2...3...4...");
+        // y[0] starts at H_init[0] and grows by 1 per step; q_halt = y[0] - 3.5 turns positive after a few steps.
+        HaltingLoop.Result act = loop.solve(tokens, 0, true, (k, pred, q) -> seen.add(k));
+        int expected = (int) Math.floor(3.5f - init.hInit[0]) + 1;
+        expected = Math.max(1, Math.min(expected, m.haltMaxSteps));
+        assertEquals(expected, act.steps);
+        assertEquals(act.steps, calls[0]);
+        assertEquals(act.steps, seen.size());
+        calls[0] = 0;
+        HaltingLoop.Result fixed = loop.solve(tokens, 0, false, null);
+        assertEquals(m.haltMaxSteps, fixed.steps);
+        assertEquals(m.haltMaxSteps, calls[0]);
+        assertFalse(fixed.halted);
+        assertEquals(3, fixed.prediction[0]);
+        assertThrows(IllegalArgumentException.class, () -> loop.solve(new int[3], 0, true, null));
+    }
+
+    @Test
+    public void argmaxPicksLargestPerCell() {
+        float[] logits = {0f, 2f, 1f, 5f, -1f, 0f};
+        assertArrayEquals(new int[] {1, 0}, HaltingLoop.argmax(logits, 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> HaltingLoop.argmax(logits, 3, 3));
+    }
+}

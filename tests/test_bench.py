@@ -1,0 +1,75 @@
+"""Bench: every figure comes from a measurement of this run; broken artifacts become failed rows."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from trm_edge.bench import run_bench, write_outputs
+from trm_edge.bench.harness import phone_estimates
+from trm_edge.bench.flops import step_cost
+from trm_edge.cli import app
+from trm_edge.export import export_checkpoint
+from trm_edge.model.checkpoint import load_checkpoint
+
+
+@pytest.fixture(scope="module")
+def onnx_artifact(trained_checkpoint, tmp_path_factory):
+    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("b") / "onnx", parity_puzzles=0,
+                             log=lambda m: None)
+
+
+def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "metadata.json").write_text((onnx_artifact / "metadata.json").read_text())
+    (broken / "init_state.f32").write_bytes((onnx_artifact / "init_state.f32").read_bytes())
+    (broken / "model.onnx").write_bytes(b"garbage")          # loads metadata fine, model file is corrupt
+    result = run_bench([onnx_artifact, broken], [1], puzzles=12, halting=["fixed", "act"], large_batch=4,
+                       repeats=16, log=lambda m: None)
+    rows = result["rows"]
+    ok = [r for r in rows if r["status"] == "ok"]
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert {r["runtime"] for r in ok} == {"pytorch", "onnx"}
+    assert len(failed) == 2 and all("model.onnx" in r["error"] or "onnx" in r["error"].lower() for r in failed)
+    for r in ok:
+        m = r["measured"]
+        assert m["step"]["n"] >= 8 and m["step"]["p50_ms"] > 0 and m["step"]["p90_ms"] >= m["step"]["p50_ms"]
+        assert m["puzzles"] == 12 and 0 <= m["exact_accuracy"] <= 1 and m["puzzles_per_s"] > 0
+        assert r["derived"]["achieved_gflops"] > 0 and r["derived"]["peak_gflops"] == result["measured_peak_gflops"]["cpu-1t"]
+    fixed = [r for r in ok if r["halting"] == "fixed"]
+    act = [r for r in ok if r["halting"] == "act"]
+    assert all(r["measured"]["mean_steps"] == 8 for r in fixed)
+    assert all(r["measured"]["mean_steps"] <= 8 for r in act)
+    # Two runs measure, they do not replay constants.
+    again = run_bench([onnx_artifact], [1], puzzles=12, halting=["fixed"], large_batch=1, repeats=16, log=lambda m: None)
+    a = next(r for r in rows if r["runtime"] == "onnx" and r["halting"] == "fixed")["measured"]
+    b = next(r for r in again["rows"] if r["runtime"] == "onnx")["measured"]
+    assert a["step"]["p50_ms"] != b["step"]["p50_ms"] or a["load_s"] != b["load_s"]
+    paths = write_outputs(result, tmp_path / "out")
+    assert json.loads(paths["json"].read_text())["rows"][0]["runtime"] == "pytorch"
+    assert paths["plot"].stat().st_size > 10_000 and "ESTIMATE" in paths["table"].read_text()
+
+
+def test_phone_estimates_follow_counted_flops(trained_checkpoint):
+    model = load_checkpoint(trained_checkpoint).build_model()
+    cost = step_cost(model)
+    assert cost["step_flops"] > 0
+    double = dict(cost, step_flops=2 * cost["step_flops"])
+    est, est2 = phone_estimates(cost, 8), phone_estimates(double, 8)
+    for e, e2 in zip(est, est2):
+        assert e["est_cpu_puzzle_ms_fixed"] == pytest.approx(8 * e["est_cpu_step_ms"])
+        if e["bound"] == "compute":
+            assert e2["est_cpu_step_ms"] == pytest.approx(2 * e["est_cpu_step_ms"])
+        assert e["sources"]["cpu"]
+
+
+def test_bench_cli_errors(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["bench", str(tmp_path), "--threads", "a,b"])
+    assert res.exit_code == 2 and "--threads" in res.output
+    res = runner.invoke(app, ["bench", str(tmp_path), "--halting", "sometimes"])
+    assert res.exit_code == 2 and "--halting" in res.output
+    res = runner.invoke(app, ["bench", str(tmp_path)])
+    assert res.exit_code == 2 and "no puzzles" in res.output

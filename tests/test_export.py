@@ -1,0 +1,151 @@
+"""Exports: one real export per target in the default suite (slow variants marked), parity, metadata, bad input."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from trm_edge.cli import app
+from trm_edge.data import DataSpec, load_split
+from trm_edge.export import ExportError, export_checkpoint
+from trm_edge.export.artifact import read_meta
+from trm_edge.model.checkpoint import load_checkpoint
+from trm_edge.runtime.artifacts import load_runner
+from trm_edge.runtime.reference import solve_with_model
+
+QUIET = dict(log=lambda m: None)
+
+
+def _parity(folder):
+    return json.loads((folder / "parity.json").read_text())
+
+
+def _check_parity(folder, fp32: bool):
+    p = _parity(folder)
+    assert p["status"] == "ok", p
+    assert p["exact_accuracy_pytorch"] >= 0.9          # the trained preset really solves puzzles
+    if fp32:
+        assert p["max_abs_logit_diff"] < 1e-3 and p["cell_agreement"] == 1.0
+    else:
+        assert p["int8_within_budget"] is True and p["accuracy_drop"] <= 0.01
+    return p
+
+
+def test_onnx_step_fp32_metadata_and_runtime_loop(trained_checkpoint, tmp_path):
+    folder = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=60, **QUIET)
+    _check_parity(folder, fp32=True)
+    meta = read_meta(folder)
+    assert meta.recursion == "step" and meta.task == "sudoku" and meta.vocab_size == 6 and meta.seq_len == 16
+    assert [t.name for t in meta.inputs] == ["inputs", "puzzle_identifiers", "y", "z"]
+    assert meta.inputs[0].dtype == "int32" and meta.state_shape == [1, 17, 64]
+    assert len(meta.source_sha256) == 64 and "onnxruntime" in meta.tool_versions
+    assert (folder / "init_state.f32").stat().st_size == 2 * 64 * 4
+    # The host loop with ACT halting gives the same answers and step counts as PyTorch.
+    ckpt = load_checkpoint(trained_checkpoint)
+    data = load_split(DataSpec(**ckpt.info["data_spec"]), "test").subset(slice(0, 20))
+    art = load_runner(folder).solve(data.inputs, data.puzzle_identifiers, halting="act")
+    ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting="act")
+    assert np.array_equal(art.steps, ref.steps) and np.array_equal(art.predictions, ref.predictions)
+    assert art.steps.max() <= meta.halt_max_steps and art.steps.mean() < meta.halt_max_steps
+
+
+def test_onnx_int8_dynamic_within_budget_and_smaller(trained_checkpoint, tmp_path):
+    fp32 = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "f", parity_puzzles=0, **QUIET)
+    int8 = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "q", quantize="int8", parity_puzzles=100, **QUIET)
+    _check_parity(int8, fp32=False)
+    assert (int8 / "model.onnx").stat().st_size < 0.7 * (fp32 / "model.onnx").stat().st_size
+
+
+def test_executorch_step_fp32_xnnpack(trained_checkpoint, tmp_path):
+    folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "et", parity_puzzles=60, **QUIET)
+    _check_parity(folder, fp32=True)
+    delegation = read_meta(folder).extra["delegation"]
+    assert delegation["delegated_nodes"] > 0 and delegation["per_op"]["aten_linear_default"]["portable"] == 0
+
+
+def test_coreml_step_int8_converts_and_skips_prediction_off_macos(trained_checkpoint, tmp_path):
+    import sys
+
+    folder = export_checkpoint(trained_checkpoint, "coreml", tmp_path / "cm", quantize="int8", parity_puzzles=20, **QUIET)
+    assert (folder / "model.mlpackage" / "Manifest.json").is_file()
+    p = _parity(folder)
+    if sys.platform != "darwin":
+        assert p["status"] == "skipped" and "macOS" in p["reason"]
+    else:
+        assert p["status"] == "ok"
+
+
+def test_tflite_step_int8_runs_in_litert(trained_checkpoint, tmp_path):
+    folder = export_checkpoint(trained_checkpoint, "tflite", tmp_path / "tf", quantize="int8", parity_puzzles=100, **QUIET)
+    _check_parity(folder, fp32=False)
+    assert read_meta(folder).extra["tflite_signature"]["inputs"]
+
+
+@pytest.mark.parametrize("target, recursion, quantize, calibration", [
+    ("onnx", "unrolled", "none", 0),
+    ("onnx", "step", "int8", 64),
+    ("onnx", "step", "fp16", 0),
+    ("executorch", "step", "int8", 0),
+    ("executorch", "step", "int8", 64),
+    ("executorch", "unrolled", "none", 0),
+    ("tflite", "step", "none", 0),
+    ("tflite", "unrolled", "none", 0),
+    ("coreml", "unrolled", "fp16", 0),
+])
+@pytest.mark.slow
+def test_slow_export_matrix(trained_checkpoint, tmp_path, target, recursion, quantize, calibration):
+    folder = export_checkpoint(trained_checkpoint, target, tmp_path / "x", recursion, quantize, calibration,
+                               parity_puzzles=50, **QUIET)
+    p = _parity(folder)
+    if target == "coreml":
+        assert p["status"] in ("ok", "skipped")
+        return
+    assert p["status"] == "ok", p
+    assert p["cell_agreement"] >= 0.99
+    if quantize == "none":
+        assert p["max_abs_logit_diff"] < 1e-3
+
+
+def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
+    out = tmp_path / "nothing"
+    with pytest.raises(ExportError, match="unknown target"):
+        export_checkpoint(trained_checkpoint, "tensorrt", out, **QUIET)
+    with pytest.raises(ExportError, match="not loop"):
+        export_checkpoint(trained_checkpoint, "onnx", out, recursion="loop", **QUIET)
+    with pytest.raises(ExportError, match="--calibration only applies"):
+        export_checkpoint(trained_checkpoint, "onnx", out, quantize="fp16", calibration=8, **QUIET)
+    with pytest.raises(ExportError, match="coreml does not support int8-static"):
+        export_checkpoint(trained_checkpoint, "coreml", out, quantize="int8", calibration=8, **QUIET)
+    assert not out.exists()
+    (tmp_path / "exists").mkdir()
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        export_checkpoint(trained_checkpoint, "onnx", tmp_path / "exists", **QUIET)
+
+
+def test_failed_export_leaves_no_partial_folder(trained_checkpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRM_EDGE_LITERT_PYTHON", str(tmp_path / "no-such-python"))
+    with pytest.raises(RuntimeError, match="litert-torch"):
+        export_checkpoint(trained_checkpoint, "tflite", tmp_path / "tf", **QUIET)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_export_and_android_assets(trained_checkpoint, tmp_path):
+    runner = CliRunner()
+    assets = tmp_path / "assets"
+    res = runner.invoke(app, ["export", str(trained_checkpoint), "--target", "onnx", "--out", str(tmp_path / "o"),
+                              "--parity-puzzles", "10", "--android-assets", str(assets)])
+    assert res.exit_code == 2 and "android_demo runs" in res.output and (tmp_path / "o" / "model.onnx").is_file()
+    assert "parity on 10 puzzles" in res.output
+    from trm_edge.export.android import copy_to_android_assets
+
+    et = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "et", parity_puzzles=0, **QUIET)
+    names = copy_to_android_assets(et, assets)
+    assert {"model.pte", "metadata.json", "init_state.f32", "samples.txt"} <= set(names)
+    samples = (assets / "samples.txt").read_text().split()
+    assert len(samples) == 20 and all(len(s) == 16 for s in samples)
+    res = runner.invoke(app, ["export", str(trained_checkpoint), "--target", "caffe"])
+    assert res.exit_code == 2 and "unknown target" in res.output
+    res = runner.invoke(app, ["export", str(tmp_path / "o" / "metadata.json"), "--target", "onnx", "--out", str(tmp_path / "z")])
+    assert res.exit_code == 2 and "not a" in res.output and not (tmp_path / "z").exists()

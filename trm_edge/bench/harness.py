@@ -1,0 +1,201 @@
+"""`trm-edge bench`: every artifact next to the PyTorch reference, as a table, JSON and a plot.
+
+Each row runs in its own process (trm_edge.bench.worker): its peak memory is its own and a broken
+artifact becomes a failed row. Phone figures are estimates from peak numbers in devices.json and
+are kept in their own table, never mixed with measurements.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..export.artifact import folder_size, read_meta
+
+DEVICES_FILE = Path(__file__).with_name("devices.json")
+
+
+@dataclass
+class BenchRow:
+    runtime: str
+    precision: str
+    recursion: str
+    threads: int | str
+    batch: int
+    halting: str
+    device: str
+    source: str
+    size_kb: float | None = None
+    status: str = "ok"
+    measured: dict[str, Any] = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _worker(args: list[str], timeout: float) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    try:
+        proc = subprocess.run([sys.executable, "-m", "trm_edge.bench.worker", *args], capture_output=True, text=True,
+                              timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"status": "failed", "error": f"timed out after {timeout:.0f} s"}
+    for line in proc.stdout.splitlines()[::-1]:
+        if line.startswith("BENCH_ROW "):
+            return json.loads(line[len("BENCH_ROW "):])
+    return {"status": "failed", "error": f"worker exited {proc.returncode}: {proc.stderr.strip()[-400:]}"}
+
+
+def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path: Path | None) -> tuple[dict, Path | None]:
+    from ..model.checkpoint import load_checkpoint
+
+    ckpt_path = checkpoint
+    if ckpt_path is None:
+        for a in artifacts:
+            try:
+                src = Path(read_meta(a).source_checkpoint)
+            except (FileNotFoundError, ValueError):
+                continue
+            if src.is_file():
+                ckpt_path = src
+                break
+    spec = None
+    if ckpt_path is not None:
+        spec = (load_checkpoint(ckpt_path).info or {}).get("data_spec")
+    if data_path is not None:
+        task = (spec or {}).get("task", "sudoku")
+        spec = {"task": task, "path": str(data_path)}
+    if spec is None:
+        raise ValueError("no puzzles to benchmark on: give --checkpoint (a trm-edge checkpoint with its data) or --data-path")
+    return spec, ckpt_path
+
+
+def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", puzzles: int = 100,
+              halting: list[str] | None = None, checkpoint: Path | None = None, data_path: Path | None = None,
+              large_batch: int = 64, repeats: int = 64, timeout: float = 900,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    import torch
+
+    from ..model.checkpoint import load_checkpoint
+    from .flops import measure_peak_gflops, step_cost
+
+    halting = halting or ["fixed"]
+    spec, ckpt_path = resolve_data_spec(artifacts, checkpoint, data_path)
+    common = ["--data-spec", json.dumps(spec), "--puzzles", str(puzzles), "--repeats", str(repeats)]
+    cost = step_cost(load_checkpoint(ckpt_path).build_model()) if ckpt_path else None
+    rows: list[BenchRow] = []
+    peaks: dict[str, float] = {}
+    for t in threads:
+        peaks[f"cpu-{t}t"] = measure_peak_gflops(t)
+        log(f"measured CPU matmul peak with {t} thread(s): {peaks[f'cpu-{t}t']:.1f} GFLOP/s")
+    torch.set_num_threads(max(threads))
+    for t in threads:
+        for h in halting:
+            if ckpt_path:
+                for b in sorted({1, large_batch}):
+                    rows.append(_pytorch_row(ckpt_path, t, "cpu", "fp32", False, b, h, common, timeout, log))
+            for a in artifacts:
+                rows.append(_artifact_row(a, t, h, common, timeout, log))
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            log("no CUDA device: CUDA rows skipped")
+        elif ckpt_path:
+            peaks["cuda-fp32"] = measure_peak_gflops(0, "cuda", 8192)
+            peaks["cuda-bf16"] = measure_peak_gflops(0, "cuda", 8192, torch.bfloat16)
+            log(f"measured CUDA matmul peak: fp32 {peaks['cuda-fp32']:.0f}, bf16 {peaks['cuda-bf16']:.0f} GFLOP/s")
+            for h in halting:
+                for prec, comp in (("fp32", False), ("bf16", False), ("fp32", True), ("bf16", True)):
+                    for b in sorted({1, large_batch}):
+                        rows.append(_pytorch_row(ckpt_path, "gpu", "cuda", prec, comp, b, h, common, timeout, log))
+    for r in rows:
+        _derive(r, cost, peaks)
+    return {
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "host": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
+                 "cpu_count": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+                 "cuda": torch.cuda.get_device_name(0) if device == "cuda" and torch.cuda.is_available() else None},
+        "data": spec, "puzzles": puzzles, "checkpoint": str(ckpt_path) if ckpt_path else None,
+        "step_cost": cost, "measured_peak_gflops": peaks,
+        "rows": [r.__dict__ for r in rows],
+        "phone_estimates": phone_estimates(cost, _n_sup(artifacts, ckpt_path)) if cost else [],
+    }
+
+
+def _n_sup(artifacts: list[Path], ckpt_path: Path | None) -> int:
+    from ..model.checkpoint import load_checkpoint
+
+    if ckpt_path:
+        return load_checkpoint(ckpt_path).config.halt_max_steps
+    return read_meta(artifacts[0]).halt_max_steps
+
+
+def _pytorch_row(ckpt: Path, threads, device: str, precision: str, compile_: bool, batch: int, halting: str,
+                 common: list[str], timeout: float, log) -> BenchRow:
+    name = "pytorch" + ("+compile" if compile_ else "")
+    row = BenchRow(name, precision, "step", threads, batch, halting, device, str(ckpt))
+    args = ["--checkpoint", str(ckpt), "--device", device, "--precision", precision, "--batch", str(batch),
+            "--halting", halting, "--threads", str(threads if isinstance(threads, int) else 1), *common]
+    if compile_:
+        args.append("--compile")
+    log(f"bench {name} {device} {precision} threads={threads} batch={batch} halting={halting}")
+    return _fill(row, _worker(args, timeout))
+
+
+def _artifact_row(folder: Path, threads: int, halting: str, common: list[str], timeout: float, log) -> BenchRow:
+    try:
+        meta = read_meta(folder)
+        row = BenchRow(meta.target, meta.quantize, meta.recursion, threads, meta.batch, halting, "cpu", str(folder),
+                       size_kb=folder_size(folder, meta.model_file) / 1024)
+    except (FileNotFoundError, ValueError) as exc:
+        return BenchRow("?", "?", "?", threads, 0, halting, "cpu", str(folder), status="failed", error=str(exc))
+    log(f"bench {meta.target} {meta.quantize} {meta.recursion} threads={threads} halting={halting}")
+    return _fill(row, _worker(["--artifact", str(folder), "--threads", str(threads), "--halting", halting, *common],
+                              timeout))
+
+
+def _fill(row: BenchRow, result: dict[str, Any]) -> BenchRow:
+    row.status = result.pop("status", "failed")
+    if row.status != "ok":
+        row.error = result.get("error", "unknown error")
+        if "macOS" in (row.error or ""):
+            row.status = "skipped"
+    row.measured = result
+    return row
+
+
+def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float]) -> None:
+    """Throughput and efficiency computed from this row's own measurements and this run's measured peak."""
+    if row.status != "ok" or not cost:
+        return
+    m = row.measured
+    if "step" in m:
+        achieved = cost["step_flops"] * row.batch / (m["step"]["p50_ms"] / 1000) / 1e9
+    else:   # unrolled: the whole recursion in one call
+        achieved = cost["step_flops"] * row.batch * m["mean_steps"] / (m["puzzle"]["p50_ms"] / 1000) / 1e9
+    row.derived["achieved_gflops"] = achieved
+    key = f"cpu-{row.threads}t" if row.device == "cpu" else f"cuda-{row.precision}"
+    if key in peaks:
+        row.derived["peak_gflops"] = peaks[key]
+        row.derived["fraction_of_peak"] = achieved / peaks[key]
+
+
+def phone_estimates(cost: dict, n_sup: int) -> list[dict[str, Any]]:
+    """Roofline lower bounds for named chips: max(compute time at peak, weight+state traffic at peak bandwidth)."""
+    devices = json.loads(DEVICES_FILE.read_text())["devices"]
+    out = []
+    for d in devices:
+        compute_s = cost["step_flops"] / (d["cpu_fp32_gflops"] * 1e9)
+        memory_s = (cost["weight_bytes_fp32"] + cost["state_bytes"]) / (d["memory_gbps"] * 1e9)
+        step_ms = max(compute_s, memory_s) * 1000
+        est = {"device": d["name"], "est_cpu_step_ms": step_ms, "est_cpu_puzzle_ms_fixed": step_ms * n_sup,
+               "bound": "compute" if compute_s >= memory_s else "memory",
+               "sources": {"cpu": d["cpu_fp32_gflops_source"], "memory": d["memory_source"], "npu": d["npu_source"]}}
+        if d.get("npu_int8_tops"):
+            est["est_npu_step_ms"] = cost["step_flops"] / (d["npu_int8_tops"] * 1e12) * 1000
+        out.append(est)
+    return out

@@ -1,0 +1,89 @@
+"""Render a bench result: terminal table (measured), a separate estimates table, JSON and a PNG plot."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _f(v, fmt: str = "{:.2f}") -> str:
+    return "-" if v is None else fmt.format(v)
+
+
+def measured_table(result: dict[str, Any]) -> str:
+    head = ["runtime", "prec", "mode", "thr", "batch", "halt", "status", "load s", "step p50/p90 ms",
+            "solve p50/p90 ms", "puzzles/s", "exact acc", "steps", "+MB", "size KB", "GFLOP/s", "% peak"]
+    lines = []
+    for r in result["rows"]:
+        m, d = r["measured"], r["derived"]
+        ok = r["status"] == "ok"
+        step = m.get("step") if ok else None
+        puzzle = m.get("puzzle") if ok else None
+        lines.append([
+            r["runtime"], r["precision"], r["recursion"], str(r["threads"]), str(r["batch"]), r["halting"],
+            r["status"] if ok else f"{r['status']}: {(r['error'] or '')[:40]}",
+            _f(m.get("load_s")) if ok else "-",
+            f"{step['p50_ms']:.2f}/{step['p90_ms']:.2f}" if step else "-",
+            f"{puzzle['p50_ms']:.1f}/{puzzle['p90_ms']:.1f}" if puzzle else "-",
+            _f(m.get("puzzles_per_s"), "{:.1f}") if ok else "-",
+            _f(m.get("exact_accuracy"), "{:.3f}") if ok else "-",
+            _f(m.get("mean_steps"), "{:.1f}") if ok else "-",
+            _f(m.get("peak_cuda_mb", m.get("rss_over_baseline_mb")), "{:.1f}") if ok else "-",
+            _f(r.get("size_kb"), "{:.0f}"),
+            _f(d.get("achieved_gflops"), "{:.2f}"),
+            _f(100 * d["fraction_of_peak"], "{:.1f}%") if "fraction_of_peak" in d else "-",
+        ])
+    return _grid(head, lines)
+
+
+def estimate_table(result: dict[str, Any]) -> str:
+    head = ["phone chip (ESTIMATE, not measured)", "est. CPU step ms", "est. CPU puzzle ms", "bound", "est. NPU step ms"]
+    lines = [[e["device"], f"{e['est_cpu_step_ms']:.3f}", f"{e['est_cpu_puzzle_ms_fixed']:.2f}", e["bound"],
+              _f(e.get("est_npu_step_ms"), "{:.4f}")] for e in result.get("phone_estimates", [])]
+    return _grid(head, lines) if lines else ""
+
+
+def _grid(head: list[str], lines: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head)]
+    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths))
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+
+
+def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out_dir / "bench.json", "table": out_dir / "bench.txt", "plot": out_dir / "bench.png"}
+    paths["json"].write_text(json.dumps(result, indent=2) + "\n")
+    text = measured_table(result)
+    est = estimate_table(result)
+    peaks = ", ".join(f"{k} {v:.1f}" for k, v in result["measured_peak_gflops"].items())
+    paths["table"].write_text(f"{text}\n\nmeasured matmul peaks (GFLOP/s): {peaks}\n"
+                              + (f"\n{est}\n" if est else ""))
+    plot(result, paths["plot"])
+    return paths
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for r in result["rows"]:
+        if r["status"] != "ok":
+            continue
+        m = r["measured"]
+        per_puzzle_ms = m["puzzle"]["p50_ms"] / max(1, r["batch"])
+        marker = {"pytorch": "o", "pytorch+compile": "D", "onnx": "s", "executorch": "^", "tflite": "v",
+                  "coreml": "P"}.get(r["runtime"], "x")
+        label = f"{r['runtime']} {r['precision']} {r['recursion']} t={r['threads']} b={r['batch']} {r['halting']}"
+        ax.scatter(per_puzzle_ms, 100 * m["exact_accuracy"], marker=marker, s=50, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("latency per puzzle, ms (p50 of a batch / batch size; log scale)")
+    ax.set_ylabel("exact-puzzle accuracy, %")
+    ax.set_title("trm-edge bench: latency vs accuracy (measured on this host)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6, loc="lower left", ncol=1)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

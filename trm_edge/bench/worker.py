@@ -1,0 +1,200 @@
+"""Benchmark one runtime in a fresh process, so peak memory is its own and a crash is a failed row.
+
+Prints one JSON line with every measured figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+
+import numpy as np
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _percentiles(xs: list[float]) -> dict[str, float]:
+    a = np.asarray(xs) * 1000
+    return {"p50_ms": float(np.percentile(a, 50)), "p90_ms": float(np.percentile(a, 90)), "n": len(xs)}
+
+
+def _load_data(args):
+    from trm_edge.data import DataSpec, load_split
+
+    spec = json.loads(args.data_spec)
+    data = load_split(DataSpec(**spec), "test")
+    return data.subset(slice(0, args.puzzles))
+
+
+def _preimport(folder: str) -> None:
+    """Import the runtime's Python package first, so load time is the model's, not the library's."""
+    import importlib
+
+    from trm_edge.export.artifact import read_meta
+
+    module = {"onnx": "onnxruntime", "executorch": "executorch.runtime", "tflite": "ai_edge_litert.interpreter",
+              "coreml": "coremltools"}.get(read_meta(folder).target)
+    if module:
+        importlib.import_module(module)
+
+
+def bench_artifact(args) -> dict:
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from trm_edge.data import exact_accuracy
+    from trm_edge.runtime.artifacts import load_runner
+    from trm_edge.runtime.loop import solve
+
+    data = _load_data(args)
+    _preimport(args.artifact)
+    base_rss = _rss_mb()
+    t0 = time.perf_counter()
+    runner = load_runner(args.artifact, threads=args.threads)
+    load_s = time.perf_counter() - t0
+    b = runner.batch
+    x, ids = data.inputs[:b], data.puzzle_identifiers[:b]
+    row: dict = {"load_s": load_s, "batch": b}
+    if runner.meta.recursion == "step":
+        step_times: list[float] = []
+
+        def timed(*a):
+            s = time.perf_counter()
+            out = runner.step(*a)
+            step_times.append(time.perf_counter() - s)
+            return out
+
+        y0, z0 = runner.initial_state()
+        for _ in range(args.warmup):
+            runner.step(x, ids, y0, z0)
+        for _ in range(max(1, args.repeats // runner.meta.halt_max_steps)):
+            solve(timed, y0, z0, x, ids, runner.meta.halt_max_steps, "fixed")
+        row["step"] = _percentiles(step_times)
+    for _ in range(args.warmup):
+        runner.solve(x, ids, halting=args.halting)
+    puzzle_times = []
+    preds, steps = [], []
+    for start in range(0, len(data), b):
+        s = time.perf_counter()
+        res = runner.solve(data.inputs[start:start + b], data.puzzle_identifiers[start:start + b], halting=args.halting)
+        puzzle_times.append(time.perf_counter() - s)
+        preds.append(res.predictions)
+        steps.append(res.steps)
+    preds, steps = np.concatenate(preds), np.concatenate(steps)
+    row["puzzle"] = _percentiles(puzzle_times)
+    row["puzzles_per_s"] = len(data) / sum(puzzle_times)
+    row["exact_accuracy"] = float(exact_accuracy(preds, data.labels, data.meta.ignore_label_id).mean())
+    row["mean_steps"] = float(steps.mean())
+    row["puzzles"] = len(data)
+    row["peak_rss_mb"] = _rss_mb()
+    row["rss_over_baseline_mb"] = _rss_mb() - base_rss
+    return row
+
+
+def bench_pytorch(args) -> dict:
+    import torch
+
+    from trm_edge.data import exact_accuracy
+    from trm_edge.model.checkpoint import load_checkpoint
+    from trm_edge.model.trm import Carry
+
+    device = args.device
+    if device == "cpu":
+        torch.set_num_threads(args.threads)
+    data = _load_data(args)
+    base_rss = _rss_mb()
+    t0 = time.perf_counter()
+    model = load_checkpoint(args.checkpoint).build_model(device)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.precision]
+    fwd = torch.compile(model) if args.compile else model
+    load_s = time.perf_counter() - t0
+    b = args.batch
+    n_sup = model.config.halt_max_steps
+
+    def sync():
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    @torch.no_grad()
+    def run(x_np, ids_np, halting, step_times=None):
+        x = torch.as_tensor(x_np, device=device)
+        ids = torch.as_tensor(ids_np, device=device)
+        carry = model.initial_carry(len(x), torch.device(device))
+        done = torch.zeros(len(x), dtype=torch.bool, device=device)
+        steps = torch.zeros(len(x), dtype=torch.long, device=device)
+        final = None
+        for k in range(n_sup):
+            s = time.perf_counter()
+            with torch.autocast(device_type=device, dtype=dtype, enabled=dtype != torch.float32):
+                out = fwd(carry, x, ids)
+            if step_times is not None:
+                sync()
+                step_times.append(time.perf_counter() - s)
+            carry = Carry(out.carry.y, out.carry.z)
+            pred = out.logits.argmax(-1)
+            final = pred if final is None else torch.where(done.unsqueeze(-1), final, pred)
+            steps = torch.where(done, steps, steps + 1)
+            if halting == "act":
+                done = done | (out.q_halt > 0)
+                if bool(done.all()):
+                    break
+        sync()
+        return final.cpu().numpy(), steps.cpu().numpy()
+
+    x, ids = data.inputs[:b], data.puzzle_identifiers[:b]
+    for _ in range(args.warmup):
+        run(x, ids, args.halting)
+    step_times: list[float] = []
+    for _ in range(max(1, args.repeats // n_sup)):
+        run(x, ids, "fixed", step_times)
+    puzzle_times, preds, steps = [], [], []
+    for start in range(0, len(data), b):
+        s = time.perf_counter()
+        p, st = run(data.inputs[start:start + b], data.puzzle_identifiers[start:start + b], args.halting)
+        puzzle_times.append(time.perf_counter() - s)
+        preds.append(p)
+        steps.append(st)
+    preds, steps = np.concatenate(preds), np.concatenate(steps)
+    row = {"load_s": load_s, "batch": b, "step": _percentiles(step_times), "puzzle": _percentiles(puzzle_times),
+           "puzzles_per_s": len(data) / sum(puzzle_times),
+           "exact_accuracy": float(exact_accuracy(preds, data.labels, data.meta.ignore_label_id).mean()),
+           "mean_steps": float(steps.mean()), "puzzles": len(data), "peak_rss_mb": _rss_mb(),
+           "rss_over_baseline_mb": _rss_mb() - base_rss}
+    if device == "cuda":
+        row["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
+    return row
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--artifact")
+    ap.add_argument("--checkpoint")
+    ap.add_argument("--data-spec", required=True)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", default="fp32")
+    ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--puzzles", type=int, default=100)
+    ap.add_argument("--halting", default="fixed")
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=64)
+    args = ap.parse_args(argv)
+    try:
+        row = bench_artifact(args) if args.artifact else bench_pytorch(args)
+        row["status"] = "ok"
+    except Exception as exc:  # a broken artifact is a failed row, reported by the parent
+        row = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500],
+               "traceback": traceback.format_exc()[-1500:]}
+    print("BENCH_ROW " + json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()
