@@ -27,11 +27,11 @@ def tiny_model() -> TRM:
 
 @pytest.fixture(scope="session")
 def trained_checkpoint(tmp_path_factory) -> Path:
-    """The default preset trained to a model that solves 4x4 puzzles (about 2-4 minutes on 2 cores)."""
+    """The default preset, trained for 1000 of its 1500 steps: it solves held-out 4x4 puzzles (about 3 minutes on 2 cores)."""
     from trm_edge.train import get_preset, train
 
     p = get_preset("sudoku4-tiny")
     out = tmp_path_factory.mktemp("trained")
-    result = train(p.data, dataclasses.replace(p.train, steps=600, eval_every=600, eval_puzzles=200), out,
+    result = train(p.data, dataclasses.replace(p.train, steps=1000, eval_every=1000, eval_puzzles=200), out,
                    device="cpu", progress=False, log=lambda s: None)
     return result.checkpoint

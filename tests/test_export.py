@@ -53,7 +53,7 @@ def test_onnx_step_fp32_metadata_and_runtime_loop(trained_checkpoint, tmp_path):
 
 def test_onnx_int8_dynamic_within_budget_and_smaller(trained_checkpoint, tmp_path):
     fp32 = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "f", parity_puzzles=0, **QUIET)
-    int8 = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "q", quantize="int8", parity_puzzles=100, **QUIET)
+    int8 = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "q", quantize="int8", parity_puzzles=200, **QUIET)
     _check_parity(int8, fp32=False)
     assert (int8 / "model.onnx").stat().st_size < 0.7 * (fp32 / "model.onnx").stat().st_size
 
@@ -78,7 +78,7 @@ def test_coreml_step_int8_converts_and_skips_prediction_off_macos(trained_checkp
 
 
 def test_tflite_step_int8_runs_in_litert(trained_checkpoint, tmp_path):
-    folder = export_checkpoint(trained_checkpoint, "tflite", tmp_path / "tf", quantize="int8", parity_puzzles=100, **QUIET)
+    folder = export_checkpoint(trained_checkpoint, "tflite", tmp_path / "tf", quantize="int8", parity_puzzles=200, **QUIET)
     _check_parity(folder, fp32=False)
     assert read_meta(folder).extra["tflite_signature"]["inputs"]
 

@@ -89,6 +89,6 @@ def test_cli_train_and_evaluate_small_run(tmp_path):
 
 
 def test_default_preset_learns_to_solve(trained_checkpoint):
-    """The fixture trains the default preset for 600 steps; it must solve most held-out 4x4 puzzles."""
+    """The fixture trains the default preset for 1000 steps; it must solve most held-out 4x4 puzzles."""
     ckpt = load_checkpoint(trained_checkpoint)
     assert ckpt.info["test_metrics"]["exact_accuracy"] >= 0.9

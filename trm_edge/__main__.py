@@ -1,0 +1,4 @@
+"""`python -m trm_edge ...` is the same as the `trm-edge` command."""
+from .cli import app
+
+app()
