@@ -75,7 +75,6 @@ def evaluate(
     from .data import load_split
     from .model.checkpoint import CheckpointError, load_checkpoint
     from .train.trainer import evaluate as run_eval, pick_device
-    from .data.tasks import DataSpec
 
     try:
         ckpt = load_checkpoint(checkpoint, official_config)
@@ -89,15 +88,12 @@ def evaluate(
 
 
 def _data_spec_of(ckpt, data_path: Optional[Path]):
-    from .data.tasks import DataSpec
+    from .data.tasks import spec_for
 
-    spec = (ckpt.info or {}).get("data_spec")
-    if data_path:
-        task = (spec or {}).get("task") or (ckpt.data_meta.task if ckpt.data_meta else "sudoku")
-        return DataSpec(task=task, path=str(data_path))
-    if not spec:
+    spec = spec_for((ckpt.info or {}).get("data_spec"), ckpt.data_meta.task if ckpt.data_meta else None, data_path)
+    if spec is None:
         raise ValueError("this checkpoint does not say what data it was trained on: pass --data-path")
-    return DataSpec(**spec)
+    return spec
 
 
 @app.command("import-official")

@@ -6,6 +6,7 @@ are kept in their own table, never mixed with measurements.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..data.tasks import spec_for
 from ..export.artifact import folder_size, read_meta
 
 DEVICES_FILE = Path(__file__).with_name("devices.json")
@@ -64,15 +66,12 @@ def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path:
             if src.is_file():
                 ckpt_path = src
                 break
-    spec = None
-    if ckpt_path is not None:
-        spec = (load_checkpoint(ckpt_path).info or {}).get("data_spec")
-    if data_path is not None:
-        task = (spec or {}).get("task", "sudoku")
-        spec = {"task": task, "path": str(data_path)}
+    ckpt = load_checkpoint(ckpt_path) if ckpt_path is not None else None
+    spec = spec_for((ckpt.info or {}).get("data_spec") if ckpt else None,
+                    ckpt.data_meta.task if ckpt and ckpt.data_meta else None, data_path)
     if spec is None:
         raise ValueError("no puzzles to benchmark on: give --checkpoint (a trm-edge checkpoint with its data) or --data-path")
-    return spec, ckpt_path
+    return dataclasses.asdict(spec), ckpt_path
 
 
 def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", puzzles: int = 100,

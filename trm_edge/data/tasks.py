@@ -30,6 +30,14 @@ class DataSpec:
             raise ValueError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS)}")
 
 
+def spec_for(saved: dict | None, task_hint: str | None = None, data_path: str | Path | None = None) -> DataSpec | None:
+    """The data a checkpoint was trained on (`saved`, its stored DataSpec), or `data_path` read as that task."""
+    if data_path:
+        task = (saved or {}).get("task") or task_hint or "sudoku"
+        return DataSpec(task=task, path=str(data_path))
+    return DataSpec(**saved) if saved else None
+
+
 def load_splits(spec: DataSpec) -> tuple[PuzzleSet, PuzzleSet]:
     """(train, test). Generated splits use disjoint seeds, and test drops any puzzle that is also in train."""
     if spec.path:

@@ -10,7 +10,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..data import DataSpec, PuzzleSet, load_split
+from ..data import PuzzleSet, load_split
+from ..data.tasks import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from .artifact import INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, staged_folder, write_json
 from .calibration import step_trajectories, unrolled_samples
@@ -72,13 +73,10 @@ def check_request(target: str, recursion: str, quantize: str, calibration: int) 
 
 
 def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int) -> PuzzleSet | None:
-    spec = (ckpt.info or {}).get("data_spec")
-    if data_path:
-        task = (spec or {}).get("task") or (ckpt.data_meta.task if ckpt.data_meta else "sudoku")
-        spec = {"task": task, "path": str(data_path)}
-    if not spec:
+    spec = spec_for((ckpt.info or {}).get("data_spec"), ckpt.data_meta.task if ckpt.data_meta else None, data_path)
+    if spec is None:
         return None
-    data = load_split(DataSpec(**spec), split)
+    data = load_split(spec, split)
     if data.meta.seq_len != ckpt.config.seq_len or data.meta.vocab_size > ckpt.config.vocab_size:
         raise ExportError(f"data has seq_len {data.meta.seq_len}/vocab {data.meta.vocab_size}, the checkpoint "
                           f"expects {ckpt.config.seq_len}/{ckpt.config.vocab_size}")

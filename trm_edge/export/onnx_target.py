@@ -56,8 +56,6 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         pre.unlink()
         fp32_path.unlink()
     elif req.quantize == "fp16":
-        from onnx import numpy_helper
-
         model = onnx.load(str(fp32_path))
         _to_fp16_weights(model)
         onnx.save(model, str(final))
