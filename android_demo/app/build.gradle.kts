@@ -24,10 +24,7 @@ android {
 
 dependencies {
     implementation(project(":core"))
-    // ExecuTorch runtime with the XNNPACK backend; keep it at the version trm-edge exported with
-    // (metadata.json -> tool_versions.executorch).
-    implementation("org.pytorch:executorch-android:1.0.0")
-    implementation("com.facebook.soloader:soloader:0.10.5")
-    implementation("com.facebook.fbjni:fbjni:0.5.1")
+    // ExecuTorch runtime (XNNPACK backend included); the version is set in gradle.properties.
+    implementation("org.pytorch:executorch-android:${property("executorchAndroidVersion")}")
     implementation("androidx.appcompat:appcompat:1.7.0")
 }
