@@ -1,7 +1,6 @@
 """Runs the Android demo's JVM unit tests (model-independent core) through javac + JUnit 4."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest

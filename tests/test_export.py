@@ -149,3 +149,14 @@ def test_cli_export_and_android_assets(trained_checkpoint, tmp_path):
     assert res.exit_code == 2 and "unknown target" in res.output
     res = runner.invoke(app, ["export", str(tmp_path / "o" / "metadata.json"), "--target", "onnx", "--out", str(tmp_path / "z")])
     assert res.exit_code == 2 and "not a" in res.output and not (tmp_path / "z").exists()
+
+
+@pytest.mark.parametrize("module", ["trm_edge.runtime.artifacts", "trm_edge.export.parity", "trm_edge.bench.worker",
+                                    "trm_edge.export.tflite_worker"])
+def test_modules_import_on_their_own(module):
+    """An app-side script may import the runtime first; no import cycle may depend on import order."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-1000:]

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from trm_edge.model import ACTModel, TRM, TRMConfig
-from trm_edge.model.trm import ReasoningModule
 
 from conftest import tiny_config
 

@@ -10,9 +10,8 @@ import torch
 from typer.testing import CliRunner
 
 from trm_edge.cli import app
-from trm_edge.data import DataSpec
 from trm_edge.model.checkpoint import load_checkpoint
-from trm_edge.train import TrainConfig, get_preset, train
+from trm_edge.train import get_preset, train
 from trm_edge.train.loss import IGNORE_LABEL_ID, act_loss, log_stablemax, stablemax_cross_entropy
 
 

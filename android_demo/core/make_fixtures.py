@@ -7,7 +7,6 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from trm_edge.data import maze, sudoku
 

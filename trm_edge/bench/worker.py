@@ -8,7 +8,6 @@ import argparse
 import json
 import os
 import resource
-import sys
 import time
 import traceback
 
@@ -104,6 +103,7 @@ def bench_pytorch(args) -> dict:
     from trm_edge.data import exact_accuracy
     from trm_edge.model.checkpoint import load_checkpoint
     from trm_edge.model.trm import Carry
+    from trm_edge.runtime.loop import pad_batch
 
     device = args.device
     if device == "cpu":
@@ -158,9 +158,8 @@ def bench_pytorch(args) -> dict:
     for start in range(0, len(data), b):
         xb, ib = data.inputs[start:start + b], data.puzzle_identifiers[start:start + b]
         n = len(xb)
-        if n < b:   # pad the last batch: one shape only, so torch.compile does not recompile inside the timing
-            xb = np.concatenate([xb, np.repeat(xb[-1:], b - n, 0)])
-            ib = np.concatenate([ib, np.repeat(ib[-1:], b - n, 0)])
+        # Pad the last batch: one shape only, so torch.compile does not recompile inside the timing.
+        xb, ib = pad_batch(xb, b), pad_batch(ib, b)
         s = time.perf_counter()
         p, st = run(xb, ib, args.halting)
         puzzle_times.append(time.perf_counter() - s)

@@ -8,13 +8,14 @@ import numpy as np
 
 from ..data import PuzzleSet, exact_accuracy
 from ..model.trm import TRM
-from ..runtime.artifacts import UnsupportedOnHost, load_runner
 from ..runtime.reference import solve_with_model
 
 INT8_MAX_DROP = 0.01   # int8 may lose at most 1 point of exact-puzzle accuracy
 
 
 def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> dict[str, Any]:
+    from ..runtime.artifacts import UnsupportedOnHost, load_runner   # runtime imports export.artifact
+
     if data is None or len(data) == 0:
         return {"status": "skipped", "reason": "no held-out puzzles: the checkpoint names no dataset; pass --data-path"}
     try:

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from ..export.artifact import ArtifactMeta, read_meta
-from .loop import SolveResult, solve
+from .loop import SolveResult, pad_batch, solve
 
 
 class UnsupportedOnHost(RuntimeError):
@@ -60,17 +60,14 @@ class ArtifactRunner:
             x = inputs[start:start + b]
             ids = puzzle_identifiers[start:start + b]
             n = len(x)
-            if n < b:
-                x = np.concatenate([x, np.repeat(x[-1:], b - n, 0)])
-                ids = np.concatenate([ids, np.repeat(ids[-1:], b - n, 0)])
+            x, ids = pad_batch(x, b), pad_batch(ids, b)
             if self.meta.recursion == "step":
                 y0, z0 = self.initial_state()
                 res = solve(self.step, y0, z0, x, ids, max_steps, halting)
             else:
                 res = self._solve_unrolled(x, ids, halting)
             parts.append(SolveResult(res.predictions[:n], res.steps[:n], res.logits[:n], res.q_halt[:n]))
-        return SolveResult(*(np.concatenate([getattr(r, f) for r in parts])
-                             for f in ("predictions", "steps", "logits", "q_halt")))
+        return SolveResult.concat(parts)
 
     def _solve_unrolled(self, x: np.ndarray, ids: np.ndarray, halting: str) -> SolveResult:
         logits, q_all = self.run_unrolled(x, ids)

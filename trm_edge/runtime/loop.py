@@ -26,6 +26,18 @@ class SolveResult:
     logits: np.ndarray        # [B, L, V] logits at each row's final step
     q_halt: np.ndarray        # [B] halting logit at each row's final step
 
+    @classmethod
+    def concat(cls, parts: list["SolveResult"]) -> "SolveResult":
+        """Join the results of consecutive batches."""
+        return cls(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("predictions", "steps", "logits", "q_halt")))
+
+
+def pad_batch(rows: np.ndarray, batch: int) -> np.ndarray:
+    """Repeat the last row until there are `batch` rows (graphs and compiled code take one fixed shape)."""
+    missing = batch - len(rows)
+    return rows if missing <= 0 else np.concatenate([rows, np.repeat(rows[-1:], missing, 0)])
+
 
 def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzzle_identifiers: np.ndarray,
           max_steps: int, halting: str = "fixed",

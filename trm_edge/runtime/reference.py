@@ -37,5 +37,4 @@ def solve_with_model(model: TRM, inputs: np.ndarray, puzzle_identifiers: np.ndar
         ids = puzzle_identifiers[start:start + batch_size]
         carry = model.initial_carry(len(x), torch.device(device))
         results.append(solve(torch_step(model, device), carry.y, carry.z, x, ids, max_steps, halting))
-    return SolveResult(*(np.concatenate([getattr(r, f) for r in results])
-                         for f in ("predictions", "steps", "logits", "q_halt")))
+    return SolveResult.concat(results)
