@@ -113,7 +113,9 @@ def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
     with pytest.raises(ExportError, match="unknown target"):
         export_checkpoint(trained_checkpoint, "tensorrt", out, **QUIET)
     with pytest.raises(ExportError, match="not loop"):
-        export_checkpoint(trained_checkpoint, "onnx", out, recursion="loop", **QUIET)
+        export_checkpoint(trained_checkpoint, "executorch", out, recursion="loop", **QUIET)
+    with pytest.raises(ExportError, match="needs --batch 1"):
+        export_checkpoint(trained_checkpoint, "onnx", out, recursion="loop", batch=2, **QUIET)
     with pytest.raises(ExportError, match="--calibration only applies"):
         export_checkpoint(trained_checkpoint, "onnx", out, quantize="fp16", calibration=8, **QUIET)
     with pytest.raises(ExportError, match="coreml does not support int8-static"):
@@ -160,3 +162,24 @@ def test_modules_import_on_their_own(module):
 
     out = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-1000:]
+
+
+def test_onnx_loop_keeps_recursion_and_halting_in_the_graph(trained_checkpoint, tmp_path):
+    import torch
+    from trm_edge.model import TRM
+    from trm_edge.model.checkpoint import save_checkpoint
+
+    trained = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "t", recursion="loop", parity_puzzles=40, **QUIET)
+    p = _check_parity(trained, fp32=True)
+    assert p["halting"] == "act" and p["steps_agreement"] == 1.0
+    # An untrained model never halts (q_head starts at bias -5): the Loop must then run all N_sup steps.
+    ck = load_checkpoint(trained_checkpoint)
+    torch.manual_seed(1)
+    fresh = tmp_path / "fresh.pt"
+    save_checkpoint(fresh, TRM(ck.config), ck.data_meta, info={"data_spec": ck.info["data_spec"]})
+    folder = export_checkpoint(fresh, "onnx", tmp_path / "f", recursion="loop", parity_puzzles=10, **QUIET)
+    p = _parity(folder)
+    assert p["status"] == "ok" and p["steps"] == ck.config.halt_max_steps and p["steps_agreement"] == 1.0
+    runner = load_runner(folder)
+    with pytest.raises(ValueError, match="halting='act'"):
+        runner.solve(np.ones((1, 16), np.int64), np.zeros(1, np.int64), halting="fixed")

@@ -34,8 +34,8 @@ class TargetSupport:
 
 
 SUPPORT: dict[str, TargetSupport] = {
-    "onnx": TargetSupport("onnx_target", ("step", "unrolled"), ("none", "fp16", "int8", "int8-static"),
-                          "loop mode (ONNX Loop) is not implemented yet"),
+    "onnx": TargetSupport("onnx_target", ("step", "unrolled", "loop"), ("none", "fp16", "int8", "int8-static"),
+                          "loop: the step graph inside an ONNX Loop with in-graph halting (batch 1)"),
     "executorch": TargetSupport("executorch_target", ("step", "unrolled"), ("none", "fp16", "int8", "int8-static"),
                                 "XNNPACK delegate; int8 through PT2E"),
     "coreml": TargetSupport("coreml_target", ("step", "unrolled"), ("none", "fp16", "int8"),
@@ -67,8 +67,9 @@ def check_request(target: str, recursion: str, quantize: str, calibration: int) 
     if recursion not in RECURSION_MODES:
         raise ExportError(f"unknown --recursion {recursion!r}; choose one of: {', '.join(RECURSION_MODES)}")
     if recursion not in SUPPORT[target].modes:
+        extra = "; --recursion loop needs a format with graph loops (onnx)" if recursion == "loop" else ""
         raise ExportError(f"{target} supports --recursion {'/'.join(SUPPORT[target].modes)}, not {recursion} "
-                          f"({SUPPORT[target].note})")
+                          f"({SUPPORT[target].note}{extra})")
     return internal
 
 
@@ -91,10 +92,12 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
     internal = check_request(target, recursion, quantize, calibration)
     if batch < 1:
         raise ExportError("--batch must be >= 1")
+    if recursion == "loop" and batch != 1:
+        raise ExportError("--recursion loop halts the whole batch at once, so it needs --batch 1")
     ckpt = load_checkpoint(checkpoint, official_config)
     model = ckpt.build_model().float().eval()
     cfg = ckpt.config
-    if recursion == "step":
+    if recursion in ("step", "loop"):   # loop: the step graph, wrapped in a graph loop by the exporter
         graph, example = StepGraph(model).eval(), example_step_inputs(model, batch)
         in_names, out_names = STEP_INPUTS, STEP_OUTPUTS
     else:
@@ -107,9 +110,15 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
         data = _held_out(ckpt, data_path, "train", 10_000)
         if data is None:
             raise ExportError("static int8 needs calibration puzzles: the checkpoint names no dataset; pass --data-path")
-        if recursion == "step":
+        if recursion in ("step", "loop"):
             return step_trajectories(model, data, calibration, batch)
         return unrolled_samples(data, calibration, batch)
+
+    in_specs = [TensorSpec(n, list(t.shape), _dtype(t)) for n, t in zip(in_names, example)]
+    out_specs = [TensorSpec(n, list(t.shape), _dtype(t)) for n, t in zip(out_names, example_out)]
+    if recursion == "loop":   # the artifact's own interface: tokens in, final logits and per-step q_halt out
+        in_specs = in_specs[:2]
+        out_specs = [out_specs[2], TensorSpec("q_halt", [batch, -1], "float32")]
 
     req = ExportRequest(graph, example, in_names, out_names, recursion, internal, calibration_samples, ort_format, log)
     exporter = importlib.import_module(f".{SUPPORT[target].module}", __package__)
@@ -129,8 +138,7 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
             halt_max_steps=cfg.halt_max_steps,
             halting={"rule": "stop a puzzle once q_halt > 0, else after halt_max_steps steps",
                      "official_eval": "always halt_max_steps steps"},
-            inputs=[TensorSpec(n, list(t.shape), _dtype(t)) for n, t in zip(in_names, example)],
-            outputs=[TensorSpec(n, list(t.shape), _dtype(t)) for n, t in zip(out_names, example_out)],
+            inputs=in_specs, outputs=out_specs,
             batch=batch, source_checkpoint=str(checkpoint), source_sha256=ckpt.sha256 or "",
             tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
             token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra},

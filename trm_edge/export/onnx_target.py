@@ -61,6 +61,17 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         onnx.save(model, str(final))
         fp32_path.unlink()
         notes.append("fp16 weights (float16 initializers, cast to float32 at load); activations stay fp32")
+    if req.recursion == "loop":
+        from .onnx_loop import wrap_step_in_loop
+
+        with torch.no_grad():
+            logits_shape = list(req.graph(*req.example_inputs)[2].shape)
+        steps = req.graph.model.config.halt_max_steps
+        # The example carry is the initial state (H_init / L_init broadcast), which the loop starts from.
+        looped = wrap_step_in_loop(onnx.load(str(final)), req.example_inputs[2].numpy(), req.example_inputs[3].numpy(),
+                                   steps, logits_shape)
+        onnx.save(looped, str(final), save_as_external_data=False)
+        notes.append(f"recursion inside an ONNX Loop: at most {steps} steps, exits once q_halt > 0")
     onnx.checker.check_model(str(final))
     if req.ort_format:
         _convert_to_ort(final, notes)

@@ -22,17 +22,20 @@ def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> 
         runner = load_runner(folder)
     except UnsupportedOnHost as exc:
         return {"status": "skipped", "reason": str(exc)}
+    halting = "act" if runner.meta.recursion == "loop" else "fixed"   # a Loop graph halts by itself
     t0 = time.perf_counter()
-    art = runner.solve(data.inputs, data.puzzle_identifiers, halting="fixed")
+    art = runner.solve(data.inputs, data.puzzle_identifiers, halting=halting)
     seconds = time.perf_counter() - t0
-    ref = solve_with_model(model, data.inputs, data.puzzle_identifiers, halting="fixed")
+    ref = solve_with_model(model, data.inputs, data.puzzle_identifiers, halting=halting)
     ign = data.meta.ignore_label_id
     acc_art = float(exact_accuracy(art.predictions, data.labels, ign).mean())
     acc_ref = float(exact_accuracy(ref.predictions, data.labels, ign).mean())
     report: dict[str, Any] = {
         "status": "ok",
         "puzzles": len(data),
-        "steps": int(runner.meta.halt_max_steps),
+        "halting": halting,
+        "steps": int(runner.meta.halt_max_steps) if halting == "fixed" else float(art.steps.mean()),
+        "steps_agreement": float((art.steps == ref.steps).mean()),
         "max_abs_logit_diff": float(np.abs(art.logits - ref.logits).max()),
         "cell_agreement": float((art.predictions == ref.predictions).mean()),
         "q_halt_sign_agreement": float(((art.q_halt > 0) == (ref.q_halt > 0)).mean()),

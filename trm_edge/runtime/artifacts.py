@@ -61,6 +61,8 @@ class ArtifactRunner:
             ids = puzzle_identifiers[start:start + b]
             n = len(x)
             x, ids = pad_batch(x, b), pad_batch(ids, b)
+            if self.meta.recursion == "loop" and halting != "act":
+                raise ValueError("this artifact halts inside its ONNX Loop (q_halt > 0): run it with halting='act'")
             if self.meta.recursion == "step":
                 y0, z0 = self.initial_state()
                 res = solve(self.step, y0, z0, x, ids, max_steps, halting)
