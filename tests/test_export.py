@@ -34,9 +34,23 @@ def _check_parity(folder, fp32: bool):
 
 
 def test_onnx_step_fp32_metadata_and_runtime_loop(trained_checkpoint, tmp_path):
-    folder = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=60, **QUIET)
+    folder = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=60, ort_format=True, **QUIET)
     _check_parity(folder, fp32=True)
     meta = read_meta(folder)
+    usability = meta.extra["ort_mobile_usability"]
+    for ep in ("NNAPI", "CoreML NeuralNetwork", "CoreML MLProgram"):
+        assert 0 < usability[ep]["supported_nodes"] <= usability[ep]["nodes"] and usability[ep]["verdict"] in (
+            "YES", "MAYBE", "NO")
+    # The .ort file is the same model in ORT's mobile format: same outputs for one step.
+    import onnxruntime as ort
+
+    assert meta.extra["ort_file"] == "model.ort" and not list(folder.glob("*.config"))
+    feeds = dict(zip(["inputs", "puzzle_identifiers", "y", "z"], [np.ones((1, 16), np.int32), np.zeros(1, np.int32),
+                                                                   *load_runner(folder).initial_state()]))
+    outs = [ort.InferenceSession(str(folder / f), providers=["CPUExecutionProvider"]).run(None, feeds)
+            for f in ("model.onnx", "model.ort")]
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, atol=1e-4)
     assert meta.recursion == "step" and meta.task == "sudoku" and meta.vocab_size == 6 and meta.seq_len == 16
     assert [t.name for t in meta.inputs] == ["inputs", "puzzle_identifiers", "y", "z"]
     assert meta.inputs[0].dtype == "int32" and meta.state_shape == [1, 17, 64]
@@ -116,6 +130,8 @@ def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
         export_checkpoint(trained_checkpoint, "executorch", out, recursion="loop", **QUIET)
     with pytest.raises(ExportError, match="needs --batch 1"):
         export_checkpoint(trained_checkpoint, "onnx", out, recursion="loop", batch=2, **QUIET)
+    with pytest.raises(ExportError, match="--ort"):
+        export_checkpoint(trained_checkpoint, "tflite", out, ort_format=True, **QUIET)
     with pytest.raises(ExportError, match="--calibration only applies"):
         export_checkpoint(trained_checkpoint, "onnx", out, quantize="fp16", calibration=8, **QUIET)
     with pytest.raises(ExportError, match="coreml does not support int8-static"):

@@ -92,6 +92,8 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
     internal = check_request(target, recursion, quantize, calibration)
     if batch < 1:
         raise ExportError("--batch must be >= 1")
+    if ort_format and target != "onnx":
+        raise ExportError(f"--ort (ORT mobile format) only applies to --target onnx, not {target}")
     if recursion == "loop" and batch != 1:
         raise ExportError("--recursion loop halts the whole batch at once, so it needs --batch 1")
     ckpt = load_checkpoint(checkpoint, official_config)

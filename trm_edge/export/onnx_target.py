@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .ort_mobile import convert_to_ort, mobile_usability, summary_line
 from .spec import ExportRequest, ExportResult
 
 MODES = ("step", "unrolled")
@@ -73,13 +74,19 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         onnx.save(looped, str(final), save_as_external_data=False)
         notes.append(f"recursion inside an ONNX Loop: at most {steps} steps, exits once q_halt > 0")
     onnx.checker.check_model(str(final))
+    usability = mobile_usability(final)
+    notes.append(summary_line(usability))
+    extra: dict = {"ort_mobile_usability": usability}
     if req.ort_format:
-        _convert_to_ort(final, notes)
+        ort_path = convert_to_ort(final)
+        extra["ort_file"] = ort_path.name
+        notes.append(f"also converted to {ort_path.name} (ORT mobile format, CPU EP on ARM), "
+                     f"{ort_path.stat().st_size / 1024:.0f} KB")
     sess = onnxruntime.InferenceSession(str(final), providers=["CPUExecutionProvider"])
     notes.append(f"ONNX Runtime {onnxruntime.__version__} loads it: inputs "
                  + ", ".join(f"{i.name}{i.shape}" for i in sess.get_inputs()))
     return ExportResult(model_file="model.onnx", notes=notes,
-                        tool_versions={"onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__})
+                        tool_versions={"onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}, extra=extra)
 
 
 def dedupe_initializers(model) -> int:
@@ -149,14 +156,3 @@ def _to_fp16_weights(model) -> None:
     nodes = casts + list(graph.node)
     del graph.node[:]
     graph.node.extend(nodes)
-
-
-def _convert_to_ort(path: Path, notes: list[str]) -> None:
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, "-m", "onnxruntime.tools.convert_onnx_models_to_ort", str(path)],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"ORT format conversion failed: {out.stderr[-500:]}")
-    notes.append("also converted to .ort (ORT mobile format)")
