@@ -77,6 +77,24 @@ def test_executorch_step_fp32_xnnpack(trained_checkpoint, tmp_path):
     _check_parity(folder, fp32=True)
     delegation = read_meta(folder).extra["delegation"]
     assert delegation["delegated_nodes"] > 0 and delegation["per_op"]["aten_linear_default"]["portable"] == 0
+    # RMSNorm's mean and SwiGLU's chunk are rewritten so the recursion stays in one delegate (the input
+    # embedding lookup is the other piece), instead of ~50 pieces cut at each norm.
+    assert delegation["delegated_subgraphs"] <= 2, delegation
+    assert all(delegation["per_op"].get(op, {}).get("portable", 0) == 0
+               for op in ("aten_mean_dim", "aten_split_with_sizes_copy_default", "aten_squeeze_copy_dims"))
+
+
+@pytest.mark.slow
+def test_executorch_int8_and_fp16_programs_are_smaller_than_fp32(trained_checkpoint, tmp_path):
+    sizes = {}
+    for q in ("none", "int8", "fp16"):
+        folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / q, quantize=q, parity_puzzles=50, **QUIET)
+        p = _parity(folder)
+        assert p["status"] == "ok" and p["cell_agreement"] >= 0.99, p
+        assert read_meta(folder).extra["delegation"]["delegated_subgraphs"] <= 2
+        sizes[q] = (folder / "model.pte").stat().st_size
+    # Shared weights are stored once, and fp32 originals of quantized weights are not kept.
+    assert sizes["int8"] < 0.6 * sizes["none"] and sizes["fp16"] < 0.75 * sizes["none"], sizes
 
 
 def test_coreml_step_int8_converts_and_skips_prediction_off_macos(trained_checkpoint, tmp_path):

@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 
 from .spec import ExportRequest, ExportResult
+from .xnnpack_rewrite import drop_unused_constants, keep_fp16_inside, rewrite_for_xnnpack, share_identical_constants
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
@@ -20,10 +21,22 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         graph = _HalfWrapper(graph)
         notes.append("fp16 weights and compute inside the graph (XNNPACK fp16 kernels where the CPU has them); "
                      "inputs and outputs stay fp32")
-    exported = torch.export.export(graph, example, strict=False)
+    module = torch.export.export(graph, example, strict=False).module()
+    rewrites = rewrite_for_xnnpack(module)
+    if req.quantize == "fp16":
+        rewrites["casts"] = keep_fp16_inside(module)
+        notes.append(f"{rewrites['casts']} fp32 islands removed (casts, float scalars, SiLU's upcast): "
+                     "RMSNorm and SiLU run in fp16 too")
+    if any(rewrites.values()):
+        notes.append(f"rewritten for XNNPACK: {rewrites['mean']} RMSNorm means as 4-D means, "
+                     f"{rewrites['chunk']} SwiGLU chunks as slices (exact; keeps the step in one delegate)")
     if req.quantize.startswith("int8"):
-        exported = _quantize_pt2e(exported, req, notes)
+        module = _quantize_pt2e(module, req, notes)
+    exported = torch.export.export(module, example, strict=False)
     edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
+    dropped = drop_unused_constants(edge.exported_program())
+    if dropped:
+        notes.append(f"{dropped} constants read only inside the delegate dropped from the program")
     info = get_delegation_info(edge.exported_program().graph_module)
     summary = {"delegated_nodes": info.num_delegated_nodes, "non_delegated_nodes": info.num_non_delegated_nodes,
                "delegated_subgraphs": info.num_delegated_subgraphs}
@@ -54,14 +67,14 @@ class _HalfWrapper(torch.nn.Module):
         return tuple(o.float() for o in self.inner(*args))
 
 
-def _quantize_pt2e(exported, req: ExportRequest, notes: list[str]):
+def _quantize_pt2e(module: torch.fx.GraphModule, req: ExportRequest, notes: list[str]) -> torch.fx.GraphModule:
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
                                                                          get_symmetric_quantization_config)
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     dynamic = req.quantize == "int8"
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic))
-    prepared = prepare_pt2e(exported.module(), quantizer)
+    prepared = prepare_pt2e(module, quantizer)
     if dynamic:
         prepared(*req.example_inputs)
         notes.append("PT2E dynamic int8: per-channel int8 weights, per-token dynamic activations (XNNPACK)")
@@ -72,7 +85,10 @@ def _quantize_pt2e(exported, req: ExportRequest, notes: list[str]):
         notes.append(f"PT2E static int8: per-channel weights, activations calibrated on {len(samples)} step inputs "
                      "along real y/z trajectories")
     converted = convert_pt2e(prepared)
-    return torch.export.export(converted, req.example_inputs, strict=False)
+    shared = share_identical_constants(converted)
+    if shared:
+        notes.append(f"{shared} per-call copies of quantized weights merged (each shared weight stored once)")
+    return converted
 
 
 def _dist_version(name: str) -> str:
