@@ -85,6 +85,23 @@ def test_executorch_step_fp32_xnnpack(trained_checkpoint, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("quantize", ["none", "int8"])
+def test_executorch_coreml_delegate(trained_checkpoint, tmp_path, quantize):
+    import sys
+
+    folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "cm", quantize=quantize, delegate="coreml",
+                               parity_puzzles=20, **QUIET)
+    meta = read_meta(folder)
+    assert "CoreMLBackend" in meta.extra["backends"] and meta.extra["delegate"] == "coreml"
+    assert meta.extra["delegation"]["per_op"]["aten_linear_default"]["portable"] == 0
+    p = _parity(folder)
+    if sys.platform != "darwin":   # the pip ExecuTorch runtime on Linux has no Core ML backend
+        assert p["status"] == "skipped" and "CoreMLBackend" in p["reason"], p
+        with pytest.raises(Exception, match="Core ML runs on iOS/macOS"):
+            load_runner(folder)
+
+
+@pytest.mark.slow
 def test_executorch_int8_and_fp16_programs_are_smaller_than_fp32(trained_checkpoint, tmp_path):
     sizes = {}
     for q in ("none", "int8", "fp16"):
@@ -148,6 +165,11 @@ def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
         export_checkpoint(trained_checkpoint, "executorch", out, recursion="loop", **QUIET)
     with pytest.raises(ExportError, match="needs --batch 1"):
         export_checkpoint(trained_checkpoint, "onnx", out, recursion="loop", batch=2, **QUIET)
+    with pytest.raises(ExportError, match="does not apply to --target onnx"):
+        export_checkpoint(trained_checkpoint, "onnx", out, delegate="coreml", **QUIET)
+    with pytest.raises(ExportError, match="weight-only"):
+        export_checkpoint(trained_checkpoint, "executorch", out, quantize="int8", calibration=8, delegate="coreml",
+                          **QUIET)
     with pytest.raises(ExportError, match="--ort"):
         export_checkpoint(trained_checkpoint, "tflite", out, ort_format=True, **QUIET)
     with pytest.raises(ExportError, match="--calibration only applies"):

@@ -128,7 +128,8 @@ def export(
     checkpoint: Optional[Path] = typer.Argument(None, help="trm-edge checkpoint, or an official step_<N> file."),
     target: Optional[str] = typer.Option(None, help="executorch | coreml | onnx | tflite (required)."),
     recursion: str = typer.Option("step", help="step: one supervision step (y, z in and out) that the app loops "
-                                                "with early halting; unrolled: all N_sup steps in one graph."),
+                                                "with early halting; unrolled: all N_sup steps in one graph; "
+                                                "loop (onnx, batch 1): the step inside an ONNX Loop that halts itself."),
     quantize: str = typer.Option("none", help="none (fp32) | fp16 | int8."),
     calibration: int = typer.Option(0, help="With int8: N>0 calibrates static activation ranges on N step inputs "
                                             "taken along real y/z trajectories; 0 = dynamic int8."),
@@ -138,6 +139,8 @@ def export(
     data_path: Optional[Path] = typer.Option(None, help="Puzzles for parity/calibration when the checkpoint names none."),
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
     ort: bool = typer.Option(False, "--ort", help="ONNX only: also write the .ort mobile format."),
+    delegate: str = typer.Option("xnnpack", help="ExecuTorch only: xnnpack (CPU, Android and iOS) or coreml "
+                                                 "(Core ML, iOS/macOS; XNNPACK takes what Core ML cannot)."),
     android_assets: Optional[Path] = typer.Option(None, help="Also copy the artifact files into this folder "
                                                              "(e.g. android_demo/app/src/main/assets/trm)."),
     overwrite: bool = typer.Option(False, help="Replace an existing artifact folder."),
@@ -148,6 +151,8 @@ def export(
     Examples:\n
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx\n
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target executorch --quantize int8 --calibration 256\n
+      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target executorch --delegate coreml --quantize fp16\n
+      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx --recursion loop --ort\n
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target coreml --recursion unrolled --quantize fp16
     """
     from .export import SUPPORT, ExportError, export_checkpoint
@@ -160,11 +165,12 @@ def export(
     if checkpoint is None or target is None:
         fail("export needs a CHECKPOINT and --target (see trm-edge export --help)")
     label = quantize if not (quantize == "int8" and calibration) else "int8-static"
-    out = out or Path("artifacts") / f"{target}-{recursion}-{label}"
+    name = f"{target}-{delegate}" if delegate != "xnnpack" else target
+    out = out or Path("artifacts") / f"{name}-{recursion}-{label}"
     try:
         folder = export_checkpoint(checkpoint, target, out, recursion, quantize, calibration, batch,
                                    parity_puzzles, str(data_path) if data_path else None, overwrite, ort,
-                                   str(official_config) if official_config else None,
+                                   str(official_config) if official_config else None, delegate,
                                    log=lambda m: typer.echo(m, err=True))
     except (ExportError, CheckpointError, FileExistsError, FileNotFoundError) as exc:
         fail(str(exc))

@@ -23,6 +23,7 @@ from .spec import ExportRequest
 TARGETS = ("executorch", "coreml", "onnx", "tflite")
 RECURSION_MODES = ("step", "unrolled", "loop")
 PRECISIONS = ("none", "fp16", "int8")
+DELEGATES = ("xnnpack", "coreml")   # ExecuTorch backends; coreml: Core ML first, XNNPACK takes what it cannot
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ SUPPORT: dict[str, TargetSupport] = {
     "onnx": TargetSupport("onnx_target", ("step", "unrolled", "loop"), ("none", "fp16", "int8", "int8-static"),
                           "loop: the step graph inside an ONNX Loop with in-graph halting (batch 1)"),
     "executorch": TargetSupport("executorch_target", ("step", "unrolled"), ("none", "fp16", "int8", "int8-static"),
-                                "XNNPACK delegate; int8 through PT2E"),
+                                "XNNPACK delegate, or --delegate coreml (Core ML first, XNNPACK for the rest); "
+                                "int8 through PT2E (XNNPACK) or Core ML weight quantization"),
     "coreml": TargetSupport("coreml_target", ("step", "unrolled"), ("none", "fp16", "int8"),
                             "ML Program; int8 is weight-only (activation calibration needs macOS prediction)"),
     "tflite": TargetSupport("tflite_target", ("step", "unrolled"), ("none", "int8"),
@@ -62,8 +64,15 @@ def resolve_quantize(target: str, quantize: str, calibration: int) -> str:
     return internal
 
 
-def check_request(target: str, recursion: str, quantize: str, calibration: int) -> str:
+def check_request(target: str, recursion: str, quantize: str, calibration: int, delegate: str = "xnnpack") -> str:
     internal = resolve_quantize(target, quantize, calibration)
+    if delegate not in DELEGATES:
+        raise ExportError(f"unknown --delegate {delegate!r}; choose one of: {', '.join(DELEGATES)}")
+    if delegate != "xnnpack" and target != "executorch":
+        raise ExportError(f"--delegate picks an ExecuTorch backend; it does not apply to --target {target}")
+    if delegate == "coreml" and internal == "int8-static":
+        raise ExportError("executorch with --delegate coreml supports int8 as weight-only quantization "
+                          "(Core ML's linear quantizer), not static activations (--calibration)")
     if recursion not in RECURSION_MODES:
         raise ExportError(f"unknown --recursion {recursion!r}; choose one of: {', '.join(RECURSION_MODES)}")
     if recursion not in SUPPORT[target].modes:
@@ -87,9 +96,10 @@ def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int) -
 def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recursion: str = "step",
                       quantize: str = "none", calibration: int = 0, batch: int = 1, parity_puzzles: int = 200,
                       data_path: str | None = None, overwrite: bool = False, ort_format: bool = False,
-                      official_config: str | None = None, log: Callable[[str], None] = print) -> Path:
+                      official_config: str | None = None, delegate: str = "xnnpack",
+                      log: Callable[[str], None] = print) -> Path:
     """Export and check one artifact. Nothing is left at `out` if any stage fails."""
-    internal = check_request(target, recursion, quantize, calibration)
+    internal = check_request(target, recursion, quantize, calibration, delegate)
     if batch < 1:
         raise ExportError("--batch must be >= 1")
     if ort_format and target != "onnx":
@@ -122,7 +132,8 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
         in_specs = in_specs[:2]
         out_specs = [out_specs[2], TensorSpec("q_halt", [batch, -1], "float32")]
 
-    req = ExportRequest(graph, example, in_names, out_names, recursion, internal, calibration_samples, ort_format, log)
+    req = ExportRequest(graph, example, in_names, out_names, recursion, internal, calibration_samples, ort_format, log,
+                        delegate)
     exporter = importlib.import_module(f".{SUPPORT[target].module}", __package__)
     out = Path(out)
     with staged_folder(out, overwrite) as folder:

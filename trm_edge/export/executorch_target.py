@@ -1,4 +1,4 @@
-"""ExecuTorch export: torch.export -> (PT2E int8) -> XNNPACK-delegated `.pte`, with a delegation summary."""
+"""ExecuTorch export: torch.export -> (PT2E int8) -> XNNPACK- or Core ML-delegated `.pte`, with a delegation summary."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,18 +10,50 @@ from .xnnpack_rewrite import drop_unused_constants, keep_fp16_inside, rewrite_fo
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.devtools.backend_debug import get_delegation_info
     from executorch.exir import to_edge_transform_and_lower
     import executorch
 
     notes: list[str] = []
-    graph, example = req.graph, req.example_inputs
+    if req.delegate == "coreml":
+        module, partitioners = _coreml_partitioners(req, notes)
+    else:
+        module, partitioners = _xnnpack_module(req, notes)
+    exported = torch.export.export(module, req.example_inputs, strict=False)
+    edge = to_edge_transform_and_lower(exported, partitioner=partitioners)
+    dropped = drop_unused_constants(edge.exported_program())
+    if dropped:
+        notes.append(f"{dropped} constants read only inside the delegate dropped from the program")
+    info = get_delegation_info(edge.exported_program().graph_module)
+    summary = {"delegated_nodes": info.num_delegated_nodes, "non_delegated_nodes": info.num_non_delegated_nodes,
+               "delegated_subgraphs": info.num_delegated_subgraphs}
+    df = info.get_operator_delegation_dataframe() if hasattr(info, "get_operator_delegation_dataframe") else None
+    per_op = {}
+    if df is not None:
+        for _, row in df.iterrows():
+            per_op[str(row["op_type"])] = {"delegated": int(row["occurrences_in_delegated_graphs"]),
+                                           "portable": int(row["occurrences_in_non_delegated_graphs"])}
+    program = edge.to_executorch()
+    backends = sorted({d.id for plan in program.executorch_program.execution_plan for d in plan.delegates})
+    req.log(f"delegation ({', '.join(backends)}): {info.num_delegated_nodes} ops delegated, "
+            f"{info.num_non_delegated_nodes} left on portable kernels, {info.num_delegated_subgraphs} subgraphs")
+    (folder / "model.pte").write_bytes(program.buffer)
+    version = getattr(executorch, "__version__", None) or _dist_version("executorch")
+    return ExportResult("model.pte", notes, {"executorch": version},
+                        {"delegation": summary | {"per_op": per_op}, "backend": "+".join(backends),
+                         "backends": backends, "delegate": req.delegate})
+
+
+def _xnnpack_module(req: ExportRequest, notes: list[str]):
+    """The graph rewritten (and quantized) for XNNPACK, and the XNNPACK partitioner."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+
+    graph = req.graph
     if req.quantize == "fp16":
         graph = _HalfWrapper(graph)
         notes.append("fp16 weights and compute inside the graph (XNNPACK fp16 kernels where the CPU has them); "
                      "inputs and outputs stay fp32")
-    module = torch.export.export(graph, example, strict=False).module()
+    module = torch.export.export(graph, req.example_inputs, strict=False).module()
     rewrites = rewrite_for_xnnpack(module)
     if req.quantize == "fp16":
         rewrites["casts"] = keep_fp16_inside(module)
@@ -32,27 +64,31 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
                      f"{rewrites['chunk']} SwiGLU chunks as slices (exact; keeps the step in one delegate)")
     if req.quantize.startswith("int8"):
         module = _quantize_pt2e(module, req, notes)
-    exported = torch.export.export(module, example, strict=False)
-    edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
-    dropped = drop_unused_constants(edge.exported_program())
-    if dropped:
-        notes.append(f"{dropped} constants read only inside the delegate dropped from the program")
-    info = get_delegation_info(edge.exported_program().graph_module)
-    summary = {"delegated_nodes": info.num_delegated_nodes, "non_delegated_nodes": info.num_non_delegated_nodes,
-               "delegated_subgraphs": info.num_delegated_subgraphs}
-    req.log(f"XNNPACK delegation: {info.num_delegated_nodes} ops delegated, "
-            f"{info.num_non_delegated_nodes} left on portable kernels, {info.num_delegated_subgraphs} subgraphs")
-    df = info.get_operator_delegation_dataframe() if hasattr(info, "get_operator_delegation_dataframe") else None
-    per_op = {}
-    if df is not None:
-        for _, row in df.iterrows():
-            per_op[str(row["op_type"])] = {"delegated": int(row["occurrences_in_delegated_graphs"]),
-                                           "portable": int(row["occurrences_in_non_delegated_graphs"])}
-    program = edge.to_executorch()
-    (folder / "model.pte").write_bytes(program.buffer)
-    version = getattr(executorch, "__version__", None) or _dist_version("executorch")
-    return ExportResult("model.pte", notes, {"executorch": version},
-                        {"delegation": summary | {"per_op": per_op}, "backend": "XnnpackBackend"})
+    return module, [XnnpackPartitioner()]
+
+
+def _coreml_partitioners(req: ExportRequest, notes: list[str]):
+    """Core ML takes what it can (one ML Program for the whole step), XNNPACK what is left.
+
+    Precision is Core ML's own: fp32 or fp16 compute, int8 as per-channel linear weight quantization.
+    The program then needs an ExecuTorch runtime built with the Core ML backend (iOS / macOS)."""
+    import coremltools as ct
+    from executorch.backends.apple.coreml.compiler import CoreMLBackend
+    from executorch.backends.apple.coreml.partition import CoreMLPartitioner
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+
+    precision = ct.precision.FLOAT16 if req.quantize == "fp16" else ct.precision.FLOAT32
+    weight_config = None
+    if req.quantize == "int8":
+        weight_config = {"mode": "linear_symmetric", "dtype": "int8", "granularity": "per_channel"}
+    specs = CoreMLBackend.generate_compile_specs(minimum_deployment_target=ct.target.iOS17,
+                                                 compute_precision=precision,
+                                                 op_linear_quantizer_config=weight_config)
+    notes.append(f"Core ML delegate (ML Program, iOS 17+, {'fp16' if req.quantize == 'fp16' else 'fp32'} compute"
+                 f"{', int8 per-channel weights' if weight_config else ''}); XNNPACK takes the ops Core ML does not; "
+                 "runs only where the ExecuTorch runtime has the Core ML backend (iOS/macOS)")
+    module = torch.export.export(req.graph, req.example_inputs, strict=False).module()
+    return module, [CoreMLPartitioner(compile_specs=specs), XnnpackPartitioner()]
 
 
 class _HalfWrapper(torch.nn.Module):

@@ -20,6 +20,7 @@ class ExportRequest:
     calibration: Callable[[], list[dict[str, np.ndarray]]]   # lazily computed static-quant samples
     ort_format: bool = False
     log: Callable[[str], None] = print
+    delegate: str = "xnnpack"                   # executorch only: xnnpack, or coreml (then XNNPACK for the rest)
 
 
 @dataclass

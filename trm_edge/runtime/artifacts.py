@@ -100,9 +100,16 @@ def _executorch(r: ArtifactRunner):
     import torch
     from executorch.runtime import Runtime
 
+    runtime = Runtime.get()
+    needed = r.meta.extra.get("backends", [])
+    missing = [b for b in needed if b not in runtime.backend_registry.registered_backend_names]
+    if missing:
+        where = " (Core ML runs on iOS/macOS only)" if "CoreMLBackend" in missing else ""
+        raise UnsupportedOnHost(f"this program needs the {', '.join(missing)} backend, which this host's ExecuTorch "
+                                f"runtime does not have{where}; the program was lowered and written, but not run here")
     if r.threads:
         torch.set_num_threads(r.threads)
-    program = Runtime.get().load_program(str(r.folder / r.meta.model_file))
+    program = runtime.load_program(str(r.folder / r.meta.model_file))
     method = program.load_method("forward")
 
     def call(arrays):
