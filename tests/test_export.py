@@ -122,6 +122,10 @@ def test_coreml_step_int8_converts_and_skips_prediction_off_macos(trained_checkp
     p = _parity(folder)
     if sys.platform != "darwin":
         assert p["status"] == "skipped" and "macOS" in p["reason"]
+        # The weights read back out of the package (int8, decompressed) are really compressed, all found,
+        # and keep the accuracy.
+        rb = p["weights_readback"]
+        assert rb["complete"] and 0 < rb["max_abs_logit_diff"] and rb["int8_within_budget"] is True, rb
     else:
         assert p["status"] == "ok"
 
@@ -142,6 +146,7 @@ def test_tflite_step_int8_runs_in_litert(trained_checkpoint, tmp_path):
     ("tflite", "step", "none", 0),
     ("tflite", "unrolled", "none", 0),
     ("coreml", "unrolled", "fp16", 0),
+    ("coreml", "step", "palette4", 0),
 ])
 @pytest.mark.slow
 def test_slow_export_matrix(trained_checkpoint, tmp_path, target, recursion, quantize, calibration):
@@ -150,6 +155,8 @@ def test_slow_export_matrix(trained_checkpoint, tmp_path, target, recursion, qua
     p = _parity(folder)
     if target == "coreml":
         assert p["status"] in ("ok", "skipped")
+        if p["status"] == "skipped":
+            assert p["weights_readback"]["complete"] and p["weights_readback"]["cell_agreement"] >= 0.99
         return
     assert p["status"] == "ok", p
     assert p["cell_agreement"] >= 0.99
@@ -170,6 +177,8 @@ def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
     with pytest.raises(ExportError, match="weight-only"):
         export_checkpoint(trained_checkpoint, "executorch", out, quantize="int8", calibration=8, delegate="coreml",
                           **QUIET)
+    with pytest.raises(ExportError, match="onnx does not support palette4"):
+        export_checkpoint(trained_checkpoint, "onnx", out, quantize="palette4", **QUIET)
     with pytest.raises(ExportError, match="--ort"):
         export_checkpoint(trained_checkpoint, "tflite", out, ort_format=True, **QUIET)
     with pytest.raises(ExportError, match="--calibration only applies"):

@@ -130,7 +130,8 @@ def export(
     recursion: str = typer.Option("step", help="step: one supervision step (y, z in and out) that the app loops "
                                                 "with early halting; unrolled: all N_sup steps in one graph; "
                                                 "loop (onnx, batch 1): the step inside an ONNX Loop that halts itself."),
-    quantize: str = typer.Option("none", help="none (fp32) | fp16 | int8."),
+    quantize: str = typer.Option("none", help="none (fp32) | fp16 | int8 | palette4 | palette6 (Core ML: 4/6-bit "
+                                              "k-means weight palettes). See --list-targets."),
     calibration: int = typer.Option(0, help="With int8: N>0 calibrates static activation ranges on N step inputs "
                                             "taken along real y/z trajectories; 0 = dynamic int8."),
     out: Optional[Path] = typer.Option(None, help="Artifact folder (default artifacts/<target>-<recursion>-<quantize>)."),

@@ -22,7 +22,7 @@ from .spec import ExportRequest
 
 TARGETS = ("executorch", "coreml", "onnx", "tflite")
 RECURSION_MODES = ("step", "unrolled", "loop")
-PRECISIONS = ("none", "fp16", "int8")
+PRECISIONS = ("none", "fp16", "int8", "palette4", "palette6")   # palette: Core ML k-means weight palettization
 DELEGATES = ("xnnpack", "coreml")   # ExecuTorch backends; coreml: Core ML first, XNNPACK takes what it cannot
 
 
@@ -40,8 +40,9 @@ SUPPORT: dict[str, TargetSupport] = {
     "executorch": TargetSupport("executorch_target", ("step", "unrolled"), ("none", "fp16", "int8", "int8-static"),
                                 "XNNPACK delegate, or --delegate coreml (Core ML first, XNNPACK for the rest); "
                                 "int8 through PT2E (XNNPACK) or Core ML weight quantization"),
-    "coreml": TargetSupport("coreml_target", ("step", "unrolled"), ("none", "fp16", "int8"),
-                            "ML Program; int8 is weight-only (activation calibration needs macOS prediction)"),
+    "coreml": TargetSupport("coreml_target", ("step", "unrolled"), ("none", "fp16", "int8", "palette4", "palette6"),
+                            "ML Program; int8 is weight-only (activation calibration needs macOS prediction); "
+                            "palette4/6: k-means palettized weights"),
     "tflite": TargetSupport("tflite_target", ("step", "unrolled"), ("none", "int8"),
                             "LiteRT via litert-torch in its own environment; int8 is dynamic-range"),
 }

@@ -1,4 +1,4 @@
-"""Core ML export: torch.export -> ML Program `.mlpackage` (fp32 / fp16 compute, or int8 weights).
+"""Core ML export: torch.export -> ML Program `.mlpackage` (fp32 / fp16 compute, int8 or palettized weights).
 
 Conversion runs anywhere; prediction needs macOS, so on Linux the parity check reports itself skipped.
 """
@@ -10,6 +10,8 @@ import numpy as np
 import torch
 
 from .spec import ExportRequest, ExportResult
+
+MIN_COMPRESSED_WEIGHT = 512   # smaller tensors (embeddings, heads of tiny models) stay uncompressed
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
@@ -29,9 +31,19 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         from coremltools.optimize.coreml import OpLinearQuantizerConfig, OptimizationConfig, linear_quantize_weights
 
         config = OptimizationConfig(global_config=OpLinearQuantizerConfig(mode="linear_symmetric", dtype="int8",
-                                                                          granularity="per_channel"))
+                                                                          granularity="per_channel",
+                                                                          weight_threshold=MIN_COMPRESSED_WEIGHT))
         mlmodel = linear_quantize_weights(mlmodel, config=config)
         notes.append("int8 per-channel linear weight quantization (coremltools.optimize); compute in fp32")
+    if req.quantize.startswith("palette"):
+        from coremltools.optimize.coreml import OpPalettizerConfig, OptimizationConfig, palettize_weights
+
+        nbits = int(req.quantize.removeprefix("palette"))
+        config = OptimizationConfig(global_config=OpPalettizerConfig(mode="kmeans", nbits=nbits,
+                                                                     weight_threshold=MIN_COMPRESSED_WEIGHT))
+        mlmodel = palettize_weights(mlmodel, config=config)
+        notes.append(f"{nbits}-bit k-means palettized weights (a {2 ** nbits}-entry lookup table per weight of at "
+                     f"least {MIN_COMPRESSED_WEIGHT} elements; coremltools.optimize); compute in fp32")
     mlmodel.short_description = f"TRM {req.recursion} graph ({req.quantize})"
     path = folder / "model.mlpackage"
     mlmodel.save(str(path))
