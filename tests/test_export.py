@@ -147,6 +147,7 @@ def test_tflite_step_int8_runs_in_litert(trained_checkpoint, tmp_path):
     ("tflite", "unrolled", "none", 0),
     ("coreml", "unrolled", "fp16", 0),
     ("coreml", "step", "palette4", 0),
+    ("coreml", "stateful", "int8", 0),
 ])
 @pytest.mark.slow
 def test_slow_export_matrix(trained_checkpoint, tmp_path, target, recursion, quantize, calibration):
@@ -177,6 +178,8 @@ def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
     with pytest.raises(ExportError, match="weight-only"):
         export_checkpoint(trained_checkpoint, "executorch", out, quantize="int8", calibration=8, delegate="coreml",
                           **QUIET)
+    with pytest.raises(ExportError, match="keeps y/z as Core ML states"):
+        export_checkpoint(trained_checkpoint, "onnx", out, recursion="stateful", **QUIET)
     with pytest.raises(ExportError, match="onnx does not support palette4"):
         export_checkpoint(trained_checkpoint, "onnx", out, quantize="palette4", **QUIET)
     with pytest.raises(ExportError, match="--ort"):
@@ -257,3 +260,29 @@ def test_onnx_loop_keeps_recursion_and_halting_in_the_graph(trained_checkpoint, 
     runner = load_runner(folder)
     with pytest.raises(ValueError, match="halting='act'"):
         runner.solve(np.ones((1, 16), np.int64), np.zeros(1, np.int64), halting="fixed")
+
+
+def test_stateful_step_graph_matches_the_step_graph(trained_checkpoint):
+    """The Core ML stateful graph (y/z as buffers, reset flag) computes what the plain step graph does."""
+    import torch
+    from trm_edge.export.graphs import StatefulStepGraph, StepGraph, example_step_inputs
+
+    model = load_checkpoint(trained_checkpoint).build_model().float().eval()
+    stateful, plain = StatefulStepGraph(model, batch=2).eval(), StepGraph(model).eval()
+    stateful.y_state.fill_(float("nan"))   # a fresh state's content must not matter when reset = 1
+    x = torch.randint(1, 6, (2, 16), dtype=torch.int32)
+    ids = torch.zeros(2, dtype=torch.int32)
+    _, _, y, z = example_step_inputs(model, 2)
+    with torch.no_grad():
+        for k in range(4):
+            logits_s, q_s = stateful(x, ids, torch.full((2,), 1.0 if k == 0 else 0.0))
+            y, z, logits, q = plain(x, ids, y, z)
+            torch.testing.assert_close(logits_s, logits)
+            torch.testing.assert_close(q_s, q)
+        torch.testing.assert_close(stateful.y_state, y)
+        # Resetting one row restarts only that row.
+        before = stateful.y_state[1].clone()
+        stateful(x, ids, torch.tensor([1.0, 0.0]))
+        y_first, _, _, _ = plain(x, ids, *example_step_inputs(model, 2)[2:])
+    torch.testing.assert_close(stateful.y_state[0], y_first[0])
+    assert not torch.allclose(stateful.y_state[1], before)   # row 1 went on from its state

@@ -15,13 +15,14 @@ from ..data.tasks import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from .artifact import INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, staged_folder, write_json
 from .calibration import step_trajectories, unrolled_samples
-from .graphs import (STEP_INPUTS, STEP_OUTPUTS, UNROLLED_INPUTS, UNROLLED_OUTPUTS, StepGraph, UnrolledGraph,
-                     example_step_inputs, example_unrolled_inputs)
+from .graphs import (STATEFUL_INPUTS, STATEFUL_STATES, STATEFUL_OUTPUTS, STEP_INPUTS, STEP_OUTPUTS, UNROLLED_INPUTS, UNROLLED_OUTPUTS,
+                     StatefulStepGraph, StepGraph, UnrolledGraph, example_stateful_inputs, example_step_inputs,
+                     example_unrolled_inputs)
 from .parity import parity_report
 from .spec import ExportRequest
 
 TARGETS = ("executorch", "coreml", "onnx", "tflite")
-RECURSION_MODES = ("step", "unrolled", "loop")
+RECURSION_MODES = ("step", "unrolled", "loop", "stateful")
 PRECISIONS = ("none", "fp16", "int8", "palette4", "palette6")   # palette: Core ML k-means weight palettization
 DELEGATES = ("xnnpack", "coreml")   # ExecuTorch backends; coreml: Core ML first, XNNPACK takes what it cannot
 
@@ -40,9 +41,9 @@ SUPPORT: dict[str, TargetSupport] = {
     "executorch": TargetSupport("executorch_target", ("step", "unrolled"), ("none", "fp16", "int8", "int8-static"),
                                 "XNNPACK delegate, or --delegate coreml (Core ML first, XNNPACK for the rest); "
                                 "int8 through PT2E (XNNPACK) or Core ML weight quantization"),
-    "coreml": TargetSupport("coreml_target", ("step", "unrolled"), ("none", "fp16", "int8", "palette4", "palette6"),
+    "coreml": TargetSupport("coreml_target", ("step", "unrolled", "stateful"), ("none", "fp16", "int8", "palette4", "palette6"),
                             "ML Program; int8 is weight-only (activation calibration needs macOS prediction); "
-                            "palette4/6: k-means palettized weights"),
+                            "palette4/6: k-means palettized weights; stateful: y/z kept as Core ML states (iOS 18)"),
     "tflite": TargetSupport("tflite_target", ("step", "unrolled"), ("none", "int8"),
                             "LiteRT via litert-torch in its own environment; int8 is dynamic-range"),
 }
@@ -77,7 +78,8 @@ def check_request(target: str, recursion: str, quantize: str, calibration: int, 
     if recursion not in RECURSION_MODES:
         raise ExportError(f"unknown --recursion {recursion!r}; choose one of: {', '.join(RECURSION_MODES)}")
     if recursion not in SUPPORT[target].modes:
-        extra = "; --recursion loop needs a format with graph loops (onnx)" if recursion == "loop" else ""
+        extra = {"loop": "; --recursion loop needs a format with graph loops (onnx)",
+                 "stateful": "; --recursion stateful keeps y/z as Core ML states (coreml)"}.get(recursion, "")
         raise ExportError(f"{target} supports --recursion {'/'.join(SUPPORT[target].modes)}, not {recursion} "
                           f"({SUPPORT[target].note}{extra})")
     return internal
@@ -113,17 +115,22 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
     if recursion in ("step", "loop"):   # loop: the step graph, wrapped in a graph loop by the exporter
         graph, example = StepGraph(model).eval(), example_step_inputs(model, batch)
         in_names, out_names = STEP_INPUTS, STEP_OUTPUTS
+    elif recursion == "stateful":
+        graph, example = StatefulStepGraph(model, batch).eval(), example_stateful_inputs(model, batch)
+        in_names, out_names = STATEFUL_INPUTS, STATEFUL_OUTPUTS
     else:
         graph, example = UnrolledGraph(model, cfg.halt_max_steps).eval(), example_unrolled_inputs(model, batch)
         in_names, out_names = UNROLLED_INPUTS, UNROLLED_OUTPUTS
     with torch.no_grad():
         example_out = graph(*example)
+        if recursion == "stateful":
+            graph.y_state.zero_(), graph.z_state.zero_()
 
     def calibration_samples() -> list[dict[str, np.ndarray]]:
         data = _held_out(ckpt, data_path, "train", 10_000)
         if data is None:
             raise ExportError("static int8 needs calibration puzzles: the checkpoint names no dataset; pass --data-path")
-        if recursion in ("step", "loop"):
+        if recursion in ("step", "loop", "stateful"):
             return step_trajectories(model, data, calibration, batch)
         return unrolled_samples(data, calibration, batch)
 
@@ -155,7 +162,7 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
             inputs=in_specs, outputs=out_specs,
             batch=batch, source_checkpoint=str(checkpoint), source_sha256=ckpt.sha256 or "",
             tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
-            token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra},
+            token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra, **_state_note(recursion, batch, cfg)},
         )
         write_json(folder / "metadata.json", meta.to_dict())
         log("checking parity against PyTorch ...")
@@ -163,6 +170,15 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
         report = parity_report(folder, model, data, internal)
         write_json(folder / PARITY_FILE, report)
     return out
+
+
+def _state_note(recursion: str, batch: int, cfg) -> dict:
+    if recursion != "stateful":
+        return {}
+    shape = [batch, cfg.total_len, cfg.hidden_size]
+    return {"states": [{"name": n, "shape": shape, "dtype": "float16"} for n in STATEFUL_STATES],
+            "stateful_use": "make one state per puzzle batch; call with reset=1 on the first step and 0 after; "
+                            "stop a row once q_halt > 0"}
 
 
 def _dtype(t: torch.Tensor) -> str:

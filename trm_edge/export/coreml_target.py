@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .graphs import STATEFUL_STATES
 from .spec import ExportRequest, ExportResult
 
 MIN_COMPRESSED_WEIGHT = 512   # smaller tensors (embeddings, heads of tiny models) stay uncompressed
@@ -23,8 +24,15 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
               for n, t in zip(req.input_names, req.example_inputs)]
     outputs = [ct.TensorType(name=n) for n in req.output_names]
     precision = ct.precision.FLOAT16 if req.quantize == "fp16" else ct.precision.FLOAT32
-    mlmodel = ct.convert(exported, inputs=inputs, outputs=outputs, convert_to="mlprogram",
-                         minimum_deployment_target=ct.target.iOS17, compute_precision=precision)
+    options: dict = {"minimum_deployment_target": ct.target.iOS17}
+    if req.recursion == "stateful":   # y/z as Core ML states: iOS 18+, and states are float16
+        states = [ct.StateType(wrapped_type=ct.TensorType(shape=tuple(getattr(req.graph, n).shape), dtype=np.float16),
+                               name=n) for n in STATEFUL_STATES]
+        options = {"minimum_deployment_target": ct.target.iOS18, "states": states}
+        notes.append("y and z live in the model as Core ML states (float16 storage, iOS 18+): the app sends only "
+                     "tokens and a reset flag per step")
+    mlmodel = ct.convert(exported, inputs=inputs, outputs=outputs, convert_to="mlprogram", compute_precision=precision,
+                         **options)
     if req.quantize == "fp16":
         notes.append("fp16 ML Program (weights and compute in float16)")
     if req.quantize == "int8":
@@ -51,6 +59,10 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     names = [i.name for i in spec.description.input]
     if names != list(req.input_names):
         raise RuntimeError(f"Core ML model inputs {names} do not match {list(req.input_names)}")
+    states = [st.name for st in spec.description.state]
+    if req.recursion == "stateful" and states != list(STATEFUL_STATES):
+        raise RuntimeError(f"Core ML model states {states} are not {list(STATEFUL_STATES)}")
     notes.append("converted and re-read on this host; prediction needs macOS")
     return ExportResult("model.mlpackage", notes, {"coremltools": ct.__version__},
-                        {"coreml": {"deployment_target": "iOS17", "spec_version": spec.specificationVersion}})
+                        {"coreml": {"deployment_target": "iOS18" if states else "iOS17",
+                                    "spec_version": spec.specificationVersion, "states": states}})

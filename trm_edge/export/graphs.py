@@ -13,6 +13,9 @@ STEP_INPUTS = ("inputs", "puzzle_identifiers", "y", "z")
 STEP_OUTPUTS = ("y_out", "z_out", "logits", "q_halt")
 UNROLLED_INPUTS = ("inputs", "puzzle_identifiers")
 UNROLLED_OUTPUTS = ("logits", "q_halt")
+STATEFUL_INPUTS = ("inputs", "puzzle_identifiers", "reset")
+STATEFUL_OUTPUTS = ("logits", "q_halt")
+STATEFUL_STATES = ("y_state", "z_state")
 
 
 class StepGraph(nn.Module):
@@ -54,6 +57,37 @@ class UnrolledGraph(nn.Module):
             logits, q_halt, _ = m.heads(y)
             halts.append(q_halt)
         return logits, torch.stack(halts, dim=-1)
+
+
+class StatefulStepGraph(nn.Module):
+    """(inputs, puzzle_identifiers, reset [B]) -> (logits, q_halt), with y and z kept in the model as state.
+
+    A row whose `reset` is 1 starts from H_init / L_init (its first step), a row with 0 continues from the
+    stored state. The state buffers are written at the end of every call (Core ML states, iOS 18+)."""
+
+    def __init__(self, model: TRM, batch: int) -> None:
+        super().__init__()
+        self.model = model
+        shape = (batch, model.config.total_len, model.config.hidden_size)
+        self.register_buffer("y_state", torch.zeros(shape))
+        self.register_buffer("z_state", torch.zeros(shape))
+
+    def forward(self, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor, reset: torch.Tensor):
+        m = self.model
+        first = reset.reshape(-1, 1, 1) > 0.5   # a select, not a blend: whatever a new state holds is ignored
+        y = torch.where(first, m.H_init.to(self.y_state.dtype), self.y_state)
+        z = torch.where(first, m.L_init.to(self.z_state.dtype), self.z_state)
+        x = m.input_embeddings(inputs, puzzle_identifiers)
+        for _ in range(m.config.H_cycles):
+            y, z = m.cycle(y, z, x)
+        logits, q_halt, _ = m.heads(y)
+        self.y_state.copy_(y)
+        self.z_state.copy_(z)
+        return logits, q_halt
+
+
+def example_stateful_inputs(model: TRM, batch: int = 1) -> tuple[torch.Tensor, ...]:
+    return (*example_step_inputs(model, batch)[:2], torch.ones(batch))
 
 
 def example_step_inputs(model: TRM, batch: int = 1) -> tuple[torch.Tensor, ...]:

@@ -26,7 +26,8 @@ def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> 
         report: dict[str, Any] = {"status": "skipped", "reason": str(exc)}
         meta = read_meta(folder)
         if meta.target == "coreml":
-            report["weights_readback"] = coreml_weights_check(folder / meta.model_file, model, data, quantize)
+            report["weights_readback"] = coreml_weights_check(folder / meta.model_file, model, data, quantize,
+                                                              fp16_state=meta.recursion == "stateful")
         return report
     halting = "act" if runner.meta.recursion == "loop" else "fixed"   # a Loop graph halts by itself
     t0 = time.perf_counter()
@@ -41,16 +42,22 @@ def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> 
     return report
 
 
-def coreml_weights_check(package, model: TRM, data: PuzzleSet, quantize: str) -> dict[str, Any]:
+def coreml_weights_check(package, model: TRM, data: PuzzleSet, quantize: str,
+                         fp16_state: bool = False) -> dict[str, Any]:
     """Where Core ML cannot run: PyTorch with the weights read back (decompressed) from the package, next to
-    PyTorch with the original weights. Measures weight compression only, not Core ML's arithmetic."""
+    PyTorch with the original weights. Measures weight compression (and, for stateful models, float16
+    storage of y/z between steps), not Core ML's arithmetic."""
+    import torch
+
     from .coreml_weights import load_package_weights
 
     readback, replaced, total = load_package_weights(model, package)
-    art = solve_with_model(readback.eval(), data.inputs, data.puzzle_identifiers)
+    art = solve_with_model(readback.eval(), data.inputs, data.puzzle_identifiers,
+                           state_dtype=torch.float16 if fp16_state else None)
     ref = solve_with_model(model, data.inputs, data.puzzle_identifiers)
-    return {"what": "PyTorch with the .mlpackage's own (decompressed) weights vs the original weights; "
-                    "weight compression only, Core ML arithmetic not simulated",
+    what = "weight compression" + (" and float16 y/z state storage" if fp16_state else "")
+    return {"what": f"PyTorch with the .mlpackage's own (decompressed) weights vs the original weights; "
+                    f"simulates {what}, not Core ML arithmetic",
             "parameters_read_back": f"{replaced}/{total}", "complete": replaced == total, "puzzles": len(data),
             **compare(art, ref, data, quantize)}
 

@@ -31,7 +31,8 @@ class ArtifactRunner:
         if raw.size != 2 * d:
             raise ValueError(f"{self.folder}: init_state has {raw.size} floats, expected {2 * d}")
         self.H_init, self.L_init = raw[:d], raw[d:]
-        self._call: Callable[[list[np.ndarray]], list[np.ndarray]] = _BACKENDS[self.meta.target](self)
+        self._new_state: Callable[[], object] | None = None   # set by backends that run stateful models
+        self._call: Callable[..., list[np.ndarray]] = _BACKENDS[self.meta.target](self)
 
     @property
     def batch(self) -> int:
@@ -66,10 +67,25 @@ class ArtifactRunner:
             if self.meta.recursion == "step":
                 y0, z0 = self.initial_state()
                 res = solve(self.step, y0, z0, x, ids, max_steps, halting)
+            elif self.meta.recursion == "stateful":
+                res = solve(self._stateful_step(), None, None, x, ids, max_steps, halting)
             else:
                 res = self._solve_unrolled(x, ids, halting)
             parts.append(SolveResult(res.predictions[:n], res.steps[:n], res.logits[:n], res.q_halt[:n]))
         return SolveResult.concat(parts)
+
+    def _stateful_step(self):
+        """A step function over a fresh model state: reset=1 on the first call, 0 after (y/z stay inside)."""
+        state = self._new_state()
+        calls = [0]
+
+        def step(inputs, ids, y, z):
+            reset = np.full(self.batch, 1.0 if calls[0] == 0 else 0.0, np.float32)
+            calls[0] += 1
+            logits, q = self._call([inputs.astype(np.int32), ids.astype(np.int32), reset], state)
+            return y, z, logits, q
+
+        return step
 
     def _solve_unrolled(self, x: np.ndarray, ids: np.ndarray, halting: str) -> SolveResult:
         logits, q_all = self.run_unrolled(x, ids)
@@ -146,9 +162,12 @@ def _coreml(r: ArtifactRunner):
     model = ct.models.MLModel(str(r.folder / r.meta.model_file))
     in_names = [i.name for i in r.meta.inputs]
     out_names = [o.name for o in r.meta.outputs]
+    if r.meta.recursion == "stateful":
+        r._new_state = model.make_state
 
-    def call(arrays):
-        res = model.predict(dict(zip(in_names, arrays)))
+    def call(arrays, state=None):
+        feeds = dict(zip(in_names, arrays))
+        res = model.predict(feeds) if state is None else model.predict(feeds, state=state)
         return [np.asarray(res[k]) for k in out_names]
 
     return call

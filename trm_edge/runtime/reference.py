@@ -8,15 +8,20 @@ from ..model.trm import TRM, Carry
 from .loop import SolveResult, StepFn, solve
 
 
-def torch_step(model: TRM, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> StepFn:
-    """A numpy-in/numpy-out step function around one supervision step of `model`."""
+def torch_step(model: TRM, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
+               state_dtype: torch.dtype | None = None) -> StepFn:
+    """A numpy-in/numpy-out step function around one supervision step of `model`. `state_dtype` rounds
+    y and z between steps (float16: what a model keeping them as Core ML states stores)."""
 
     @torch.no_grad()
     def step(inputs, ids, y, z):
         with torch.autocast(device_type=torch.device(device).type, dtype=dtype, enabled=dtype != torch.float32):
             out = model(Carry(torch.as_tensor(y, device=device), torch.as_tensor(z, device=device)),
                         torch.as_tensor(inputs, device=device), torch.as_tensor(ids, device=device))
-        return (out.carry.y.float(), out.carry.z.float(), out.logits.float().cpu().numpy(), out.q_halt.float().cpu().numpy())
+        y, z = out.carry.y.float(), out.carry.z.float()
+        if state_dtype is not None:
+            y, z = y.to(state_dtype).float(), z.to(state_dtype).float()
+        return y, z, out.logits.float().cpu().numpy(), out.q_halt.float().cpu().numpy()
 
     return step
 
@@ -28,7 +33,8 @@ def initial_state(model: TRM, batch: int) -> tuple[np.ndarray, np.ndarray]:
 
 @torch.no_grad()
 def solve_with_model(model: TRM, inputs: np.ndarray, puzzle_identifiers: np.ndarray, max_steps: int | None = None,
-                     halting: str = "fixed", device: str | torch.device = "cpu", batch_size: int = 256) -> SolveResult:
+                     halting: str = "fixed", device: str | torch.device = "cpu", batch_size: int = 256,
+                     state_dtype: torch.dtype | None = None) -> SolveResult:
     """Solve puzzles with the PyTorch model, in batches, keeping tensors on `device` between steps."""
     max_steps = max_steps or model.config.halt_max_steps
     results = []
@@ -36,5 +42,6 @@ def solve_with_model(model: TRM, inputs: np.ndarray, puzzle_identifiers: np.ndar
         x = inputs[start:start + batch_size]
         ids = puzzle_identifiers[start:start + batch_size]
         carry = model.initial_carry(len(x), torch.device(device))
-        results.append(solve(torch_step(model, device), carry.y, carry.z, x, ids, max_steps, halting))
+        results.append(solve(torch_step(model, device, state_dtype=state_dtype), carry.y, carry.z, x, ids, max_steps,
+                             halting))
     return SolveResult.concat(results)
