@@ -11,6 +11,7 @@ from trm_edge.bench.harness import phone_estimates
 from trm_edge.bench.flops import step_cost
 from trm_edge.cli import app
 from trm_edge.export import export_checkpoint
+from trm_edge.export.artifact import read_meta
 from trm_edge.model.checkpoint import load_checkpoint
 
 
@@ -42,6 +43,19 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
     act = [r for r in ok if r["halting"] == "act"]
     assert all(r["measured"]["mean_steps"] == 8 for r in fixed)
     assert all(r["measured"]["mean_steps"] <= 8 for r in act)
+    # The PyTorch rows run their own device-side copy of the halting loop (no host copies inside the
+    # timing): it must halt where the reference loop (runtime/loop.py) does, with the same answers.
+    from trm_edge.data import DataSpec, exact_accuracy, load_split
+    from trm_edge.runtime.reference import solve_with_model
+
+    ckpt = load_checkpoint(read_meta(onnx_artifact).source_checkpoint)
+    data = load_split(DataSpec(**ckpt.info["data_spec"]), "test").subset(slice(0, 12))
+    for halting, rows_ in (("fixed", fixed), ("act", act)):
+        ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting=halting)
+        ref_acc = float(exact_accuracy(ref.predictions, data.labels, data.meta.ignore_label_id).mean())
+        for r in rows_:
+            assert r["measured"]["mean_steps"] == pytest.approx(float(ref.steps.mean())), (halting, r["runtime"])
+            assert r["measured"]["exact_accuracy"] == pytest.approx(ref_acc), (halting, r["runtime"])
     # Two runs measure, they do not replay constants.
     again = run_bench([onnx_artifact], [1], puzzles=12, halting=["fixed"], large_batch=1, repeats=16, log=lambda m: None)
     a = next(r for r in rows if r["runtime"] == "onnx" and r["halting"] == "fixed")["measured"]

@@ -124,6 +124,8 @@ def bench_pytorch(args) -> dict:
 
     @torch.no_grad()
     def run(x_np, ids_np, halting, step_times=None):
+        # runtime/loop.solve's halting rule on device tensors (no host copies inside the timing);
+        # tests/test_bench.py checks both halt at the same steps with the same answers.
         x = torch.as_tensor(x_np, device=device)
         ids = torch.as_tensor(ids_np, device=device)
         carry = model.initial_carry(len(x), torch.device(device))
