@@ -240,6 +240,7 @@ def test_onnx_loop_keeps_recursion_and_halting_in_the_graph(trained_checkpoint, 
     trained = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "t", recursion="loop", parity_puzzles=40, **QUIET)
     p = _check_parity(trained, fp32=True)
     assert p["halting"] == "act" and p["steps_agreement"] == 1.0
+    assert "error" not in read_meta(trained).extra["ort_mobile_usability"]   # strict ONNX shape inference passes
     # An untrained model never halts (q_head starts at bias -5): the Loop must then run all N_sup steps.
     ck = load_checkpoint(trained_checkpoint)
     torch.manual_seed(1)

@@ -161,7 +161,7 @@ def export(
 
     if list_targets:
         for name, sup in SUPPORT.items():
-            typer.echo(f"{name:11s} recursion: {'/'.join(sup.modes):14s} quantize: {'/'.join(sup.quantize):28s} {sup.note}")
+            typer.echo(f"{name:11s} recursion: {'/'.join(sup.modes):24s} quantize: {'/'.join(sup.quantize):36s} {sup.note}")
         return
     if checkpoint is None or target is None:
         fail("export needs a CHECKPOINT and --target (see trm-edge export --help)")

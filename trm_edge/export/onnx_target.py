@@ -74,9 +74,14 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         onnx.save(looped, str(final), save_as_external_data=False)
         notes.append(f"recursion inside an ONNX Loop: at most {steps} steps, exits once q_halt > 0")
     onnx.checker.check_model(str(final))
-    usability = mobile_usability(final)
-    notes.append(summary_line(usability))
-    extra: dict = {"ort_mobile_usability": usability}
+    extra: dict = {}
+    try:   # advisory: a report that cannot be made must not fail the export
+        usability = mobile_usability(final)
+        notes.append(summary_line(usability))
+    except Exception as exc:  # noqa: BLE001 - ORT's checker raises many kinds of errors
+        usability = {"error": f"ORT mobile-usability check failed: {type(exc).__name__}: {str(exc)[:300]}"}
+        notes.append(usability["error"])
+    extra["ort_mobile_usability"] = usability
     if req.ort_format:
         ort_path = convert_to_ort(final)
         extra["ort_file"] = ort_path.name
