@@ -121,7 +121,7 @@ def _executorch(r: ArtifactRunner):
     missing = [b for b in needed if b not in runtime.backend_registry.registered_backend_names]
     if missing:
         where = " (Core ML runs on iOS/macOS only)" if "CoreMLBackend" in missing else ""
-        raise UnsupportedOnHost(f"this program needs the {', '.join(missing)} backend, which this host's ExecuTorch "
+        raise UnsupportedOnHost(f"this program needs {', '.join(missing)}, which this host's ExecuTorch "
                                 f"runtime does not have{where}; the program was lowered and written, but not run here")
     if r.threads:
         torch.set_num_threads(r.threads)
