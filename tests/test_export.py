@@ -95,6 +95,10 @@ def test_executorch_coreml_delegate(trained_checkpoint, tmp_path, quantize):
     assert "CoreMLBackend" in meta.extra["backends"] and meta.extra["delegate"] == "coreml"
     assert meta.extra["delegation"]["per_op"]["aten_linear_default"]["portable"] == 0
     p = _parity(folder)
+    from trm_edge.export.android import copy_to_android_assets
+
+    with pytest.raises(ValueError, match="Android cannot run"):
+        copy_to_android_assets(folder, tmp_path / "assets")
     if sys.platform != "darwin":   # the pip ExecuTorch runtime on Linux has no Core ML backend
         assert p["status"] == "skipped" and "CoreMLBackend" in p["reason"], p
         with pytest.raises(Exception, match="Core ML runs on iOS/macOS"):

@@ -14,6 +14,9 @@ def copy_to_android_assets(artifact: Path, dest: Path, samples: int = 20) -> lis
     if meta.target != "executorch" or meta.recursion != "step" or meta.batch != 1:
         raise ValueError("android_demo runs `--target executorch --recursion step --batch 1` artifacts "
                          f"(this one is {meta.target}/{meta.recursion}/batch {meta.batch})")
+    if meta.extra.get("delegate", "xnnpack") != "xnnpack":
+        raise ValueError(f"this program is lowered to the {meta.extra['delegate']} delegate, which Android cannot run; "
+                         "export with the default --delegate xnnpack")
     dest.mkdir(parents=True, exist_ok=True)
     for f in artifact.iterdir():
         if f.is_file():
