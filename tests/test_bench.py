@@ -66,6 +66,19 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
     assert paths["plot"].stat().st_size > 10_000 and "ESTIMATE" in paths["table"].read_text()
 
 
+def test_loop_artifact_rows_without_act_are_skipped_not_failed(onnx_artifact, tmp_path):
+    """A Loop graph halts by itself: its fixed-halting rows are skipped up front, not run into an error."""
+    import shutil
+
+    loop = tmp_path / "loop"
+    shutil.copytree(onnx_artifact, loop)
+    meta = json.loads((loop / "metadata.json").read_text())
+    (loop / "metadata.json").write_text(json.dumps(meta | {"recursion": "loop"}))
+    rows = run_bench([loop], [1], puzzles=4, halting=["fixed"], large_batch=1, repeats=8, log=lambda m: None)["rows"]
+    row = next(r for r in rows if r["source"] == str(loop))
+    assert row["status"] == "skipped" and "ONNX Loop" in row["error"]
+
+
 def test_phone_estimates_follow_counted_flops(trained_checkpoint):
     model = load_checkpoint(trained_checkpoint).build_model()
     cost = step_cost(model)

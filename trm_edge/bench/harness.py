@@ -152,6 +152,9 @@ def _artifact_row(folder: Path, threads: int, halting: str, common: list[str], t
                        size_kb=folder_size(folder, meta.model_file) / 1024)
     except (FileNotFoundError, ValueError) as exc:
         return BenchRow("?", "?", "?", threads, 0, halting, "cpu", str(folder), status="failed", error=str(exc))
+    if meta.recursion == "loop" and halting != "act":
+        row.status, row.error = "skipped", "this artifact halts inside its ONNX Loop (q_halt > 0): only halting=act applies"
+        return row
     log(f"bench {meta.target} {meta.quantize} {meta.recursion} threads={threads} halting={halting}")
     return _fill(row, _worker(["--artifact", str(folder), "--threads", str(threads), "--halting", halting, *common],
                               timeout))
@@ -161,8 +164,6 @@ def _fill(row: BenchRow, result: dict[str, Any]) -> BenchRow:
     row.status = result.pop("status", "failed")
     if row.status != "ok":
         row.error = result.get("error", "unknown error")
-        if "macOS" in (row.error or "") or "halts inside its ONNX Loop" in (row.error or ""):
-            row.status = "skipped"
     row.measured = result
     return row
 

@@ -197,8 +197,11 @@ def main(argv: list[str] | None = None) -> None:
         row = bench_artifact(args) if args.artifact else bench_pytorch(args)
         row["status"] = "ok"
     except Exception as exc:  # a broken artifact is a failed row, reported by the parent
-        row = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500],
-               "traceback": traceback.format_exc()[-1500:]}
+        from trm_edge.runtime.artifacts import UnsupportedOnHost
+
+        # Valid but not runnable here (Core ML off macOS, a missing ExecuTorch backend): skipped, not failed.
+        row = {"status": "skipped" if isinstance(exc, UnsupportedOnHost) else "failed",
+               "error": f"{type(exc).__name__}: {exc}"[:500], "traceback": traceback.format_exc()[-1500:]}
     print("BENCH_ROW " + json.dumps(row))
 
 

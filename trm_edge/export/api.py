@@ -15,9 +15,9 @@ from ..data.tasks import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from .artifact import INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, staged_folder, write_json
 from .calibration import step_trajectories, unrolled_samples
-from .graphs import (STATEFUL_INPUTS, STATEFUL_STATES, STATEFUL_OUTPUTS, STEP_INPUTS, STEP_OUTPUTS, UNROLLED_INPUTS, UNROLLED_OUTPUTS,
-                     StatefulStepGraph, StepGraph, UnrolledGraph, example_stateful_inputs, example_step_inputs,
-                     example_unrolled_inputs)
+from .graphs import (STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_STATES, STEP_INPUTS, STEP_OUTPUTS, UNROLLED_INPUTS,
+                     UNROLLED_OUTPUTS, StatefulStepGraph, StepGraph, UnrolledGraph, example_stateful_inputs,
+                     example_step_inputs, example_unrolled_inputs)
 from .parity import parity_report
 from .spec import ExportRequest
 
@@ -123,8 +123,9 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
         in_names, out_names = UNROLLED_INPUTS, UNROLLED_OUTPUTS
     with torch.no_grad():
         example_out = graph(*example)
-        if recursion == "stateful":
-            graph.y_state.zero_(), graph.z_state.zero_()
+        if recursion == "stateful":   # the example call wrote the state buffers; start them at zero again
+            graph.y_state.zero_()
+            graph.z_state.zero_()
 
     def calibration_samples() -> list[dict[str, np.ndarray]]:
         data = _held_out(ckpt, data_path, "train", 10_000)
@@ -144,6 +145,7 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
                         delegate)
     exporter = importlib.import_module(f".{SUPPORT[target].module}", __package__)
     out = Path(out)
+    state_shape = [batch, cfg.total_len, cfg.hidden_size]
     with staged_folder(out, overwrite) as folder:
         log(f"exporting {target} ({recursion}, {internal}) ...")
         result = exporter.export(req, folder)
@@ -154,7 +156,7 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
             task=ckpt.data_meta.task if ckpt.data_meta else "unknown",
             vocab_size=cfg.vocab_size, seq_len=cfg.seq_len,
             grid_shape=list(ckpt.data_meta.grid_shape) if ckpt.data_meta and ckpt.data_meta.grid_shape else None,
-            hidden_size=cfg.hidden_size, state_shape=[batch, cfg.total_len, cfg.hidden_size],
+            hidden_size=cfg.hidden_size, state_shape=state_shape,
             prefix_len=cfg.prefix_len, H_cycles=cfg.H_cycles, L_cycles=cfg.L_cycles,
             halt_max_steps=cfg.halt_max_steps,
             halting={"rule": "stop a puzzle once q_halt > 0, else after halt_max_steps steps",
@@ -162,7 +164,7 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
             inputs=in_specs, outputs=out_specs,
             batch=batch, source_checkpoint=str(checkpoint), source_sha256=ckpt.sha256 or "",
             tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
-            token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra, **_state_note(recursion, batch, cfg)},
+            token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra, **_state_note(recursion, state_shape)},
         )
         write_json(folder / "metadata.json", meta.to_dict())
         log("checking parity against PyTorch ...")
@@ -172,11 +174,10 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
     return out
 
 
-def _state_note(recursion: str, batch: int, cfg) -> dict:
+def _state_note(recursion: str, state_shape: list[int]) -> dict:
     if recursion != "stateful":
         return {}
-    shape = [batch, cfg.total_len, cfg.hidden_size]
-    return {"states": [{"name": n, "shape": shape, "dtype": "float16"} for n in STATEFUL_STATES],
+    return {"states": [{"name": n, "shape": state_shape, "dtype": "float16"} for n in STATEFUL_STATES],
             "stateful_use": "make one state per puzzle batch; call with reset=1 on the first step and 0 after; "
                             "stop a row once q_halt > 0"}
 

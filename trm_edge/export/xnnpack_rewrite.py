@@ -7,7 +7,9 @@ of the weights it uses):
   innermost axes of a 4-D tensor, so it becomes `view [B, L, D, 1] -> mean((2, 3)) -> view [B, L, 1]`
   (the same D numbers averaged);
 - SwiGLU's `chunk(2, dim=-1)`: becomes two `slice` ops.
-Both are exact rewrites of the same math.
+Both are exact rewrites of the same math. The module also holds the other passes that keep the
+ExecuTorch program compact: `share_identical_constants` (PT2E's per-call weight copies),
+`drop_unused_constants` (originals left behind after lowering) and `keep_fp16_inside` (fp16 graphs).
 """
 from __future__ import annotations
 
