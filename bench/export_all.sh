@@ -5,8 +5,8 @@ cd "$(dirname "$0")/.."
 CKPT=${CKPT:-runs/sudoku4-tiny/checkpoint.pt}
 ART=${ART:-artifacts}
 P=(--overwrite --parity-puzzles 300)
-ex() { local out=$1; shift; trm-edge export "$CKPT" --out "$ART/$out" "${P[@]}" "$@"; }
-rm -rf "$ART" && mkdir -p "$ART"
+ex() { local out=$1; shift; trm-edge export "$CKPT" --out "$ART/$out" "${P[@]}" --allow-parity-failure "$@"; }
+mkdir -p "$ART"   # each export replaces only its own earlier artifact (--overwrite)
 for target in onnx executorch tflite coreml; do
   for q in none int8; do ex "$target-step-$q" --target "$target" --quantize "$q"; done
 done

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from trm_edge.export.artifact import folder_size, read_meta
+from trm_edge.artifact import folder_size, read_meta
 
 print("| target | recursion | precision | size KB | max abs logit diff | cell agreement "
       "| exact acc (artifact / PyTorch) | status |")

@@ -3,8 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
-rm -rf runs/sudoku4-tiny
 start=$(date +%s)
-trm-edge train --quiet 2>&1 | grep -v -i warning | tee bench/results/train_default.log
+trm-edge train --quiet --overwrite 2>&1 | grep -v -i warning | tee bench/results/train_default.log
 echo "wall clock: $(( $(date +%s) - start )) s" | tee -a bench/results/train_default.log
 cp runs/sudoku4-tiny/train_log.jsonl bench/results/train_default_log.jsonl

@@ -11,7 +11,7 @@ from trm_edge.bench.harness import phone_estimates
 from trm_edge.bench.flops import step_cost
 from trm_edge.cli import app
 from trm_edge.export import export_checkpoint
-from trm_edge.export.artifact import read_meta
+from trm_edge.artifact import ArtifactIntegrityError, read_meta, write_meta
 from trm_edge.model.checkpoint import load_checkpoint
 
 
@@ -27,6 +27,9 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
     (broken / "metadata.json").write_text((onnx_artifact / "metadata.json").read_text())
     (broken / "init_state.f32").write_bytes((onnx_artifact / "init_state.f32").read_bytes())
     (broken / "model.onnx").write_bytes(b"garbage")          # loads metadata fine, model file is corrupt
+    with pytest.raises(ArtifactIntegrityError, match="model.onnx does not match"):   # refused before any work
+        run_bench([onnx_artifact, broken], [1], puzzles=12, log=lambda m: None)
+    write_meta(broken, read_meta(broken))   # sealed as exported: now a runtime failure, which is a failed row
     result = run_bench([onnx_artifact, broken], [1], puzzles=12, halting=["fixed", "act"], large_batch=4,
                        repeats=16, log=lambda m: None)
     rows = result["rows"]
@@ -72,8 +75,9 @@ def test_loop_artifact_rows_without_act_are_skipped_not_failed(onnx_artifact, tm
 
     loop = tmp_path / "loop"
     shutil.copytree(onnx_artifact, loop)
-    meta = json.loads((loop / "metadata.json").read_text())
-    (loop / "metadata.json").write_text(json.dumps(meta | {"recursion": "loop"}))
+    meta = read_meta(loop)
+    meta.recursion = "loop"
+    write_meta(loop, meta)
     rows = run_bench([loop], [1], puzzles=4, halting=["fixed"], large_batch=1, repeats=8, log=lambda m: None)["rows"]
     row = next(r for r in rows if r["source"] == str(loop))
     assert row["status"] == "skipped" and "ONNX Loop" in row["error"]
@@ -99,4 +103,13 @@ def test_bench_cli_errors(tmp_path):
     res = runner.invoke(app, ["bench", str(tmp_path), "--halting", "sometimes"])
     assert res.exit_code == 2 and "--halting" in res.output
     res = runner.invoke(app, ["bench", str(tmp_path)])
-    assert res.exit_code == 2 and "no puzzles" in res.output
+    assert res.exit_code == 2 and "is not a trm-edge artifact" in res.output
+
+
+def test_executorch_one_thread_row_uses_one_core(trained_checkpoint, tmp_path):
+    """ExecuTorch runs on its own threadpool: a 1-thread row must not quietly use both cores."""
+    pte = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "pte", parity_puzzles=0, log=lambda m: None)
+    rows = run_bench([pte], [1], puzzles=24, halting=["fixed"], large_batch=1, repeats=16, log=lambda m: None)["rows"]
+    row = next(r for r in rows if r["runtime"] == "executorch")
+    assert row["status"] == "ok", row
+    assert row["measured"]["cpu_per_wall"] < 1.3, row["measured"]

@@ -30,6 +30,66 @@ def test_sudoku_9x9_and_difficulty_control():
         sudoku.generate(1, 5)
 
 
+def _brute_force_count(grid: np.ndarray, limit: int = 2) -> int:
+    """A plain recursive count, independent of the compiled search, to check it against."""
+    n = grid.shape[0]
+    br, bc = sudoku.box_shape(n)
+    zeros = np.argwhere(grid == 0)
+    if len(zeros) == 0:
+        return 1
+    r, c = zeros[0]
+    used = set(grid[r]) | set(grid[:, c]) | set(grid[r - r % br:r - r % br + br, c - c % bc:c - c % bc + bc].ravel())
+    total = 0
+    for d in range(1, n + 1):
+        if d not in used:
+            grid[r, c] = d
+            total += _brute_force_count(grid, limit - total)
+            grid[r, c] = 0
+            if total >= limit:
+                break
+    return total
+
+
+def test_compiled_search_counts_like_a_plain_search():
+    rng = np.random.default_rng(5)
+    for puzzle, solution in sudoku.generate(6, 4, seed=8) + sudoku.generate(4, 6, seed=8):
+        for _ in range(3):   # blank a few more cells: puzzles with 1, 2 or more solutions
+            loose = puzzle.copy()
+            loose.ravel()[rng.choice(loose.size, 3, replace=False)] = 0
+            assert sudoku.count_solutions(loose, 2) == _brute_force_count(loose.copy(), 2)
+    contradiction = np.zeros((4, 4), np.int64)
+    contradiction[0, :2] = 1
+    assert sudoku.count_solutions(contradiction) == 0 and sudoku.solve(contradiction) is None
+
+
+def test_9x9_generator_hits_the_givens_asked_for_and_minimal_puzzles_are_minimal():
+    pairs = sudoku.generate(20, 9, seed=4, givens=(30, 35))
+    for puzzle, solution in pairs:
+        assert 30 <= (puzzle > 0).sum() <= 35
+        assert sudoku.is_valid_solution(solution) and np.all((puzzle == 0) | (puzzle == solution))
+        assert sudoku.count_solutions(puzzle) == 1 and np.array_equal(sudoku.solve(puzzle), solution)
+        assert not sudoku.is_minimal(puzzle)   # 30+ givens: some can go
+    for puzzle, solution in sudoku.generate(10, 9, seed=4):
+        assert sudoku.count_solutions(puzzle) == 1 and sudoku.is_minimal(puzzle)
+        assert (puzzle > 0).sum() < 30
+    with pytest.raises(ValueError, match="givens"):
+        sudoku.generate(1, 9, givens=(40, 90))
+
+
+def test_rating_grows_as_givens_shrink():
+    """Fewer givens: more search and harder techniques, on average (the rating is monotone in difficulty)."""
+    bands = [sudoku.generate(40, 9, seed=9, givens=g) for g in ((45, 50), (32, 34), (0, 0))]
+    ratings = [[sudoku.rate(p) for p, _ in band] for band in bands]
+    nodes = [np.mean([r.search_nodes for r in band]) for band in ratings]
+    level = [np.mean([int(r.technique) for r in band]) for band in ratings]
+    givens = [np.mean([r.givens for r in band]) for band in ratings]
+    assert givens[0] > givens[1] > givens[2]
+    assert nodes[0] < nodes[1] < nodes[2], nodes
+    assert level[0] <= level[1] <= level[2] and level[0] < level[2], level
+    easy = sudoku.rate(bands[0][0][0])
+    assert easy.technique == sudoku.Technique.NAKED_SINGLES and easy.to_dict()["technique"] == "naked_singles"
+
+
 @pytest.mark.parametrize("size", [4, 6, 9])
 def test_sudoku_augmentation_keeps_puzzle_and_solution_consistent(size):
     rng = np.random.default_rng(0)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from trm_edge.cli import app
 from trm_edge.data import DataSpec, load_split
 from trm_edge.export import ExportError, export_checkpoint
-from trm_edge.export.artifact import read_meta
+from trm_edge.artifact import read_meta
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
 from trm_edge.runtime.reference import solve_with_model
@@ -29,7 +29,7 @@ def _check_parity(folder, fp32: bool):
     if fp32:
         assert p["max_abs_logit_diff"] < 1e-3 and p["cell_agreement"] == 1.0
     else:
-        assert p["int8_within_budget"] is True and p["accuracy_drop"] <= 0.01
+        assert p["within_budget"] is True and p["accuracy_drop"] <= 0.01
     return p
 
 
@@ -129,7 +129,7 @@ def test_coreml_step_int8_converts_and_skips_prediction_off_macos(trained_checkp
         # The weights read back out of the package (int8, decompressed) are really compressed, all found,
         # and keep the accuracy.
         rb = p["weights_readback"]
-        assert rb["complete"] and 0 < rb["max_abs_logit_diff"] and rb["int8_within_budget"] is True, rb
+        assert rb["complete"] and 0 < rb["max_abs_logit_diff"] and rb["within_budget"] is True, rb
     else:
         assert p["status"] == "ok"
 
@@ -251,8 +251,8 @@ def test_onnx_loop_keeps_recursion_and_halting_in_the_graph(trained_checkpoint, 
     fresh = tmp_path / "fresh.pt"
     save_checkpoint(fresh, TRM(ck.config), ck.data_meta, info={"data_spec": ck.info["data_spec"]})
     folder = export_checkpoint(fresh, "onnx", tmp_path / "f", recursion="loop", parity_puzzles=10, **QUIET)
-    p = _parity(folder)
-    assert p["status"] == "ok" and p["steps"] == ck.config.halt_max_steps and p["steps_agreement"] == 1.0
+    p = _parity(folder)   # its verdict may fail: an untrained recursion amplifies fp32 rounding (see below)
+    assert p["steps"] == ck.config.halt_max_steps and p["steps_agreement"] == 1.0
     # An untrained model's recursion is chaotic (fp32 rounding differences grow ~5x per step), so compare the
     # Loop with the same step graph looped on the host: the in-graph loop must change nothing.
     step_folder = export_checkpoint(fresh, "onnx", tmp_path / "s", parity_puzzles=10, **QUIET)

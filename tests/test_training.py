@@ -51,7 +51,7 @@ def test_training_writes_checkpoint_log_and_resumes(tmp_path):
     assert [r["step"] for r in records] == [3, 6]
     assert 0.0 <= records[-1]["test"]["exact_accuracy"] <= 1.0
     # EMA weights are what the checkpoint serves, and they differ from the raw weights.
-    raw = torch.load(result.checkpoint, weights_only=False)["training_state"]["model"]
+    raw = torch.load(result.checkpoint, weights_only=True)["training_state"]["model"]
     assert not torch.equal(raw["lm_head.weight"], ckpt.state_dict["lm_head.weight"])
     more = dataclasses.replace(cfg, steps=9)
     again = train(spec, more, tmp_path, device="cpu", resume=result.checkpoint, progress=False, log=lambda s: None)

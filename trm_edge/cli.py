@@ -1,11 +1,13 @@
-"""`trm-edge` command line: train, evaluate, import-official, export, bench."""
+"""`trm-edge` command line: train, evaluate, import-official, export, bench, solve."""
 from __future__ import annotations
 
 import dataclasses
 import json
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
+import numpy as np
 import typer
 
 app = typer.Typer(
@@ -21,6 +23,46 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    text = str(exc).strip() or type(exc).__name__
+    return text if isinstance(exc, RuntimeError) else text.splitlines()[0]
+
+
+@contextmanager
+def user_errors(tool_failure: str | None = None) -> Iterator[None]:
+    """Anything the user can fix becomes one line and exit 2; Ctrl-C says what was kept (exit 130).
+    With `tool_failure`, a RuntimeError is a failing tool (exit 1) rather than bad input."""
+    from .errors import Interrupted
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except Interrupted as exc:
+        typer.secho(str(exc), fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(130)
+    except KeyboardInterrupt:
+        typer.secho("interrupted: nothing was written (outputs are only renamed into place when complete)",
+                    fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(130)
+    except ImportError as exc:   # a lean install (the torch-free runtime) asked for something it does not have
+        fail(f"this needs {exc.name or 'a package'} (not installed here); the full toolkit installs with "
+             "`pip install 'trm-edge[train,export]'`, or export the model and solve the artifact")
+    except RuntimeError as exc:
+        if tool_failure:
+            fail(f"{tool_failure}: {_one_line(exc)}", code=1)
+        fail(_one_line(exc))
+    except (ValueError, OSError, KeyError) as exc:   # CheckpointError, ExportError and bad paths among them
+        fail(_one_line(exc))
+
+
+def _at_least(value: int, minimum: int, flag: str) -> None:
+    if value < minimum:
+        fail(f"{flag} must be at least {minimum} (got {value})")
+
+
 @app.command()
 def train(
     preset: str = typer.Option("sudoku4-tiny", help="Named preset (see --list-presets). The default trains on a CPU in minutes."),
@@ -34,6 +76,7 @@ def train(
     out: Optional[Path] = typer.Option(None, help="Run folder (default runs/<preset>)."),
     device: str = typer.Option("auto", help="auto (CUDA if present), cpu or cuda."),
     resume: Optional[Path] = typer.Option(None, help="Continue from this run's checkpoint.pt (same config)."),
+    overwrite: bool = typer.Option(False, help="Start over in a run folder that already holds a checkpoint."),
     seed: Optional[int] = typer.Option(None, help="Random seed for data and init."),
     list_presets: bool = typer.Option(False, "--list-presets", help="Print the presets and exit."),
     quiet: bool = typer.Option(False, help="No progress bar."),
@@ -46,7 +89,7 @@ def train(
         for name, p in PRESETS.items():
             typer.echo(f"{name:15s} {p.description}")
         return
-    try:
+    with user_errors():
         p = get_preset(preset)
         spec_changes = {k: v for k, v in dict(task=task, grid_size=grid_size,
                                                path=str(data_path) if data_path else None, seed=seed).items() if v is not None}
@@ -54,9 +97,8 @@ def train(
         cfg_changes = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every,
                                               seed=seed).items() if v is not None}
         cfg = dataclasses.replace(p.train, **cfg_changes)
-        result = run_training(spec, cfg, out or Path("runs") / preset, device=device, resume=resume, progress=not quiet)
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
-        fail(str(exc))
+        result = run_training(spec, cfg, out or Path("runs") / preset, device=device, resume=resume,
+                              progress=not quiet, overwrite=overwrite)
     typer.echo(f"done: {result.steps} steps in {result.minutes:.1f} min, test exact accuracy "
                f"{result.test_accuracy:.3f}; checkpoint {result.checkpoint}")
 
@@ -65,24 +107,35 @@ def train(
 def evaluate(
     checkpoint: Path = typer.Argument(..., help="trm-edge checkpoint or official step_<N> file."),
     puzzles: int = typer.Option(500, help="How many test puzzles."),
-    halting: str = typer.Option("fixed", help="fixed: all N_sup steps (official eval); act: stop when q_halt > 0."),
-    data_path: Optional[Path] = typer.Option(None, help="Evaluate on this dataset instead of the checkpoint's own test split."),
+    halting: str = typer.Option("fixed", help="fixed: all N_sup steps (official eval); act: stop when q_halt > 0 "
+                                              "(official ACT); stable-K: stop once the answer is unchanged for K steps."),
+    data_path: Optional[Path] = typer.Option(None, help="Evaluate on this dataset (a single CSV is read whole) instead "
+                                                        "of the checkpoint's own test split."),
+    band: Optional[str] = typer.Option(None, help="Generated Sudoku only: held-out puzzles of one difficulty, "
+                                                  "'30-40' (givens) or 'minimal' (no given can be removed)."),
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:
     """Exact-puzzle accuracy of a checkpoint on held-out puzzles."""
     from .data import load_split
-    from .model.checkpoint import CheckpointError, load_checkpoint
+    from .data.tasks import band_split, parse_band
+    from .model.checkpoint import load_checkpoint
     from .train.trainer import evaluate as run_eval, pick_device
 
-    try:
+    _at_least(puzzles, 1, "--puzzles")
+    from .runtime.loop import Halting
+
+    with user_errors():
+        Halting.parse(halting)
+    with user_errors():
         ckpt = load_checkpoint(checkpoint, official_config)
         spec = _data_spec_of(ckpt, data_path)
-        data = load_split(spec, "test").subset(slice(0, puzzles))
+        if band is not None:
+            data = band_split(spec, parse_band(band), puzzles)
+        else:
+            data = load_split(spec, "all" if data_path else "test").subset(slice(0, puzzles))
         dev = pick_device(device)
         metrics = run_eval(ckpt.build_model(dev), data, dev, halting)
-    except (CheckpointError, ValueError, FileNotFoundError, RuntimeError) as exc:
-        fail(str(exc))
     typer.echo(json.dumps(metrics, indent=2))
 
 
@@ -101,22 +154,31 @@ def import_official(
     config: Optional[Path] = typer.Option(None, "--config", help="The all_config.yaml saved beside it, if any."),
     out: Path = typer.Option(..., help="Where to write the trm-edge checkpoint."),
     seq_len: Optional[int] = typer.Option(None, help="Grid length, when neither the yaml nor the tensors tell it."),
-    h_cycles: Optional[int] = typer.Option(None, help="T (H_cycles), when no yaml is given."),
-    l_cycles: Optional[int] = typer.Option(None, help="n (L_cycles), when no yaml is given."),
+    h_cycles: Optional[int] = typer.Option(None, help="T (H_cycles), when no yaml is given (official default 3)."),
+    l_cycles: Optional[int] = typer.Option(None, help="n (L_cycles), when no yaml is given (official: 6 Sudoku, 4 Maze/ARC)."),
+    num_heads: Optional[int] = typer.Option(None, help="Attention heads, when no yaml is given (official default 8)."),
+    puzzle_emb_len: Optional[int] = typer.Option(None, help="Puzzle-embedding positions, when no yaml is given "
+                                                            "(official default 16; 0 for a model trained without)."),
 ) -> None:
-    """Convert an official TRM checkpoint (bare state dict, `_orig_mod.model.inner.` keys) into a trm-edge checkpoint."""
-    from .model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    """Convert an official TRM checkpoint (bare state dict, `_orig_mod.model.inner.` keys) into a trm-edge checkpoint.
 
-    overrides = {k: v for k, v in dict(seq_len=seq_len, H_cycles=h_cycles, L_cycles=l_cycles).items() if v is not None}
-    try:
+    Every value not read from the yaml or the tensors is printed as a note; values the tensor shapes
+    contradict are refused.
+    """
+    from .files import check_writable_file
+    from .model.checkpoint import load_checkpoint, save_checkpoint
+
+    overrides = {k: v for k, v in dict(seq_len=seq_len, H_cycles=h_cycles, L_cycles=l_cycles, num_heads=num_heads,
+                                       puzzle_emb_len=puzzle_emb_len).items() if v is not None}
+    with user_errors():
+        check_writable_file(out)
         ckpt = load_checkpoint(checkpoint, config, overrides)
         model = ckpt.build_model()
-    except CheckpointError as exc:
-        fail(str(exc))
-    for note in ckpt.info.get("notes", []):
-        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
-    save_checkpoint(out, model, ckpt.data_meta, info={"imported_from": str(checkpoint), "source_sha256": ckpt.sha256,
-                                                      "source": ckpt.source, **ckpt.info})
+        for note in ckpt.info.get("notes", []):
+            typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
+        save_checkpoint(out, model, ckpt.data_meta, info={"imported_from": str(checkpoint),
+                                                          "source_sha256": ckpt.sha256, "source": ckpt.source,
+                                                          **ckpt.info})
     c = ckpt.config
     typer.echo(f"imported {ckpt.source} checkpoint: {'MLP' if c.mlp_t else 'attention'} TRM, hidden {c.hidden_size}, "
                f"vocab {c.vocab_size}, seq {c.seq_len}, T={c.H_cycles}, n={c.L_cycles}, "
@@ -145,7 +207,9 @@ def export(
                                                  "(Core ML, iOS/macOS; XNNPACK takes what Core ML cannot)."),
     android_assets: Optional[Path] = typer.Option(None, help="Also copy the artifact files into this folder "
                                                              "(e.g. android_demo/app/src/main/assets/trm)."),
-    overwrite: bool = typer.Option(False, help="Replace an existing artifact folder."),
+    overwrite: bool = typer.Option(False, help="Replace an existing artifact folder (only one trm-edge wrote)."),
+    allow_parity_failure: bool = typer.Option(False, help="Exit 0 even when the artifact misses its parity budget "
+                                                          "(the artifact is kept either way; parity.json says failed)."),
     list_targets: bool = typer.Option(False, "--list-targets", help="Print what each target supports and exit."),
 ) -> None:
     """Export a checkpoint to a phone artifact folder: model file, metadata.json, init_state.f32 and parity.json.
@@ -157,8 +221,7 @@ def export(
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx --recursion loop --ort\n
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target coreml --recursion unrolled --quantize fp16
     """
-    from .export import SUPPORT, ExportError, export_checkpoint
-    from .model.checkpoint import CheckpointError
+    from .export import SUPPORT, export_checkpoint
 
     if list_targets:
         for name, sup in SUPPORT.items():
@@ -166,18 +229,17 @@ def export(
         return
     if checkpoint is None or target is None:
         fail("export needs a CHECKPOINT and --target (see trm-edge export --help)")
+    _at_least(calibration, 0, "--calibration")
+    _at_least(parity_puzzles, 0, "--parity-puzzles")
+    _at_least(batch, 1, "--batch")
     label = quantize if not (quantize == "int8" and calibration) else "int8-static"
     name = f"{target}-{delegate}" if delegate != "xnnpack" else target
     out = out or Path("artifacts") / f"{name}-{recursion}-{label}"
-    try:
+    with user_errors(tool_failure=f"{target} export failed"):
         folder = export_checkpoint(checkpoint, target, out, recursion, quantize, calibration, batch,
                                    parity_puzzles, str(data_path) if data_path else None, overwrite, ort,
                                    str(official_config) if official_config else None, delegate,
                                    log=lambda m: typer.echo(m, err=True))
-    except (ExportError, CheckpointError, FileExistsError, FileNotFoundError) as exc:
-        fail(str(exc))
-    except RuntimeError as exc:
-        fail(f"{target} export failed: {exc}", code=1)
     parity = json.loads((folder / "parity.json").read_text())
     if parity["status"] == "skipped":
         typer.echo(f"parity: skipped ({parity['reason']})")
@@ -185,8 +247,6 @@ def export(
         typer.echo(f"parity on {parity['puzzles']} puzzles: max |logit diff| {parity['max_abs_logit_diff']:.2e}, "
                    f"cell agreement {parity['cell_agreement']:.4f}, exact accuracy "
                    f"{parity['exact_accuracy_artifact']:.3f} vs PyTorch {parity['exact_accuracy_pytorch']:.3f}")
-        if parity["status"] == "int8_over_budget":
-            typer.secho(f"warning: {parity['reason']}", fg=typer.colors.YELLOW, err=True)
     if android_assets:
         from .export.android import copy_to_android_assets
 
@@ -196,6 +256,11 @@ def export(
             fail(f"artifact written to {folder}, but not copied for Android: {exc}")
         typer.echo(f"copied {', '.join(names)} into {android_assets}")
     typer.echo(f"artifact: {folder}")
+    if parity["status"] == "failed":
+        typer.secho(f"parity failed: {parity['reason']} (artifact kept; see {folder / 'parity.json'})",
+                    fg=typer.colors.RED, err=True)
+        if not allow_parity_failure:
+            raise typer.Exit(1)
 
 
 @app.command()
@@ -218,12 +283,17 @@ def bench(
     the phone-chip table is an ESTIMATE from published peak numbers (trm_edge/bench/devices.json).
     """
     from .bench import run_bench, write_outputs
+    from .files import check_writable_dir
     from .bench.report import estimate_table, measured_table
 
     try:
         thread_list = [int(t) for t in threads.split(",") if t.strip()]
     except ValueError:
         fail(f"--threads must be integers separated by commas (got {threads!r})")
+    if not thread_list or min(thread_list) < 1:
+        fail(f"--threads must be thread counts of at least 1 (got {threads!r})")
+    for value, flag in ((puzzles, "--puzzles"), (large_batch, "--large-batch"), (repeats, "--repeats")):
+        _at_least(value, 1, flag)
     modes = [h.strip() for h in halting.split(",") if h.strip()]
     bad = [h for h in modes if h not in ("fixed", "act")]
     if bad or not modes:
@@ -232,17 +302,186 @@ def bench(
         fail(f"--device must be cpu or cuda (got {device!r})")
     if not artifacts and checkpoint is None:
         fail("give artifact folders and/or --checkpoint")
-    try:
+    with user_errors():
+        check_writable_dir(out)
         result = run_bench(list(artifacts or []), thread_list, device, puzzles, modes, checkpoint, data_path,
                            large_batch, repeats, log=lambda m: typer.echo(m, err=True))
-    except (ValueError, FileNotFoundError) as exc:
-        fail(str(exc))
-    paths = write_outputs(result, out)
+        paths = write_outputs(result, out)
     typer.echo(measured_table(result))
     est = estimate_table(result)
     if est:
         typer.echo("\n" + est)
     typer.echo(f"\nwrote {paths['json']}, {paths['table']}, {paths['plot']}")
+
+
+@app.command()
+def solve(
+    source: Path = typer.Argument(..., help="A checkpoint (.pt) or an artifact folder this host can run (ONNX, "
+                                            "ExecuTorch, TFLite)."),
+    puzzle: Optional[str] = typer.Argument(None, help="The puzzle: 81 characters for 9x9 Sudoku ('.' or 0 blank), "
+                                                      "16/36 for 4x4/6x6, a maze's text; '-' reads stdin."),
+    file: Optional[Path] = typer.Option(None, "--file", help="Many puzzles: one per line, or an official CSV "
+                                                             "(source,question,answer,rating); answers are scored."),
+    halting: str = typer.Option("act", help="act: stop when q_halt > 0 (official ACT); fixed: all N_sup steps; "
+                                            "stable-K: stop once the answer is unchanged for K steps."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads for the runtime."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    trace: bool = typer.Option(False, "--trace", help="Show the answer after every supervision step."),
+) -> None:
+    """Solve one puzzle (or a file of them) and check the answer by the rules.
+
+    Examples:\n
+      trm-edge solve models/sudoku9/checkpoint.pt 53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n
+      trm-edge solve artifacts/onnx-step-none - --trace < puzzle.txt\n
+      trm-edge solve artifacts/onnx-step-int8 --file hard.csv --halting fixed
+    """
+    from .runtime.loop import Halting
+    from .runtime.solver import open_source
+
+    if (puzzle is None) == (file is None):
+        fail("give one PUZZLE (or '-' for stdin) or --file, not both")
+    if threads is not None:
+        _at_least(threads, 1, "--threads")
+    with user_errors():
+        rule = Halting.parse(halting)
+        if file is not None:
+            lines = _puzzle_lines(file)
+        src = open_source(source, threads)
+        if file is None:
+            text = typer.get_text_stream("stdin").read() if puzzle == "-" else puzzle
+            _solve_one(src, text, rule, trace, as_json)
+        else:
+            _solve_file(src, file, lines, rule, as_json)
+
+
+def _puzzle_lines(path: Path) -> list[tuple[int, str, str | None]]:
+    """(line number, question, answer or None) of a puzzle file: bare puzzles or the official CSV columns."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no puzzle file at {path}")
+    rows = []
+    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#") or line.startswith("source,"):
+            continue
+        parts = [p.strip() for p in line.split(",")]
+        question, answer = (parts[1], parts[2] or None) if len(parts) >= 3 else (parts[0], None)
+        rows.append((lineno, question, answer))
+    if not rows:
+        raise ValueError(f"{path}: no puzzles")
+    return rows
+
+
+def _solve_one(src, text: str, rule, trace: bool, as_json: bool) -> None:
+    from .runtime.solver import parse_puzzle, solve_batch
+
+    ans = solve_batch(src, [parse_puzzle(src, text)], rule, trace=trace)[0]
+    if as_json:
+        typer.echo(json.dumps(_answer_json(ans), indent=2))
+        return
+    if trace:
+        for k, grid in enumerate(ans.trace, start=1):
+            typer.echo(f"step {k}:")
+            typer.echo(_render(src, ans.puzzle, grid, ans.trace[k - 2] if k > 1 else None))
+    typer.echo(_render(src, ans.puzzle, ans.answer))
+    verdict = ("a valid solution that keeps every given" if ans.valid and ans.keeps_givens else
+               "NOT a valid solution" + ("" if ans.keeps_givens else " (it changes a given)"))
+    typer.echo(f"{src.label}: {ans.steps} supervision step{'s' if ans.steps != 1 else ''} (halted by {ans.halted_by}), "
+               f"{1000 * ans.seconds / max(ans.steps, 1):.1f} ms/step, {1000 * ans.seconds:.0f} ms in all")
+    typer.secho(f"answer: {verdict}", fg=typer.colors.GREEN if ans.valid and ans.keeps_givens else typer.colors.RED)
+    if not (ans.valid and ans.keeps_givens):
+        raise typer.Exit(1)
+
+
+def _answer_json(ans) -> dict:
+    from .data import sudoku
+
+    grid = sudoku.to_text if ans.puzzle.dtype.kind in "iu" and ans.puzzle.max() <= 9 else (lambda g: g.tolist())
+    out = {"puzzle": grid(ans.puzzle), "answer": grid(ans.answer), "steps": ans.steps, "halted_by": ans.halted_by,
+           "seconds": ans.seconds, "valid": ans.valid, "keeps_givens": ans.keeps_givens}
+    if ans.correct is not None:
+        out["correct"] = ans.correct
+    if ans.trace:
+        out["trace"] = [grid(g) for g in ans.trace]
+    return out
+
+
+def _render(src, puzzle, answer, previous=None) -> str:
+    """The grid with givens plain and filled cells coloured (changed since `previous` in yellow)."""
+    from .data import maze
+
+    n = src.side
+    lines = []
+    for r in range(n):
+        cells = []
+        for c in range(n):
+            if src.task == "sudoku":
+                text = str(int(answer[r, c])) if answer[r, c] else "."
+                given = puzzle[r, c] != 0
+            else:
+                text = maze.CHARSET[int(answer[r, c]) - 1] if answer[r, c] else "?"
+                given = puzzle[r, c] == answer[r, c]
+            colour = None if given else (typer.colors.YELLOW if previous is not None and previous[r, c] != answer[r, c]
+                                         else typer.colors.CYAN)
+            cells.append(typer.style(text, fg=colour, bold=given) if colour or given else text)
+            if src.task == "sudoku" and (c + 1) % _box_cols(n) == 0 and c + 1 < n:
+                cells.append("|")
+        lines.append(" ".join(cells) if src.task == "sudoku" else "".join(cells))
+        if src.task == "sudoku" and (r + 1) % _box_rows(n) == 0 and r + 1 < n:
+            lines.append("-" * (2 * n + 2 * (n // _box_cols(n) - 1) - 1))
+    return "\n".join(lines)
+
+
+def _box_rows(n: int) -> int:
+    from .data.sudoku import box_shape
+
+    return box_shape(n)[0]
+
+
+def _box_cols(n: int) -> int:
+    from .data.sudoku import box_shape
+
+    return box_shape(n)[1]
+
+
+def _solve_file(src, path: Path, lines, rule, as_json: bool) -> None:
+    import sys
+    import time
+
+    from tqdm.auto import tqdm
+
+    from .runtime.solver import parse_puzzle, solve_batch
+
+    grids, expected = [], []
+    for lineno, question, answer in lines:
+        try:
+            grids.append(parse_puzzle(src, question))
+            expected.append(parse_puzzle(src, answer) if answer else None)
+        except ValueError as exc:
+            raise ValueError(f"{path}:{lineno}: {exc}") from None
+    answers = []
+    t0 = time.perf_counter()
+    live = sys.stderr.isatty() and not as_json
+    with tqdm(total=len(grids), disable=not live, desc="solve", unit="puzzle") as bar:
+        for start in range(0, len(grids), src.batch):
+            chunk = slice(start, start + src.batch)
+            answers += solve_batch(src, grids[chunk], rule, expected=expected[chunk])
+            bar.update(len(answers) - bar.n)
+            if not live and not as_json and len(grids) >= 10 and (len(answers) * 10 // len(grids)) > (
+                    (len(answers) - len(grids[chunk])) * 10 // len(grids)):
+                typer.echo(f"solve: {len(answers)}/{len(grids)} puzzles", err=True)
+    seconds = time.perf_counter() - t0
+    scored = [a for a in answers if a.correct is not None]
+    summary = {"source": src.label, "puzzles": len(answers), "halting": str(rule),
+               "valid_solutions": sum(a.valid and a.keeps_givens for a in answers) / len(answers),
+               "exact_accuracy": sum(a.correct for a in scored) / len(scored) if scored else None,
+               "scored": len(scored), "mean_steps": float(np.mean([a.steps for a in answers])),
+               "puzzles_per_second": len(answers) / seconds}
+    if as_json:
+        typer.echo(json.dumps({**summary, "results": [_answer_json(a) for a in answers]}, indent=2))
+        return
+    acc = f"exact accuracy {summary['exact_accuracy']:.3f} on {len(scored)} with answers, " if scored else ""
+    typer.echo(f"{src.label}: {len(answers)} puzzles, {acc}valid solutions {summary['valid_solutions']:.3f}, "
+               f"mean steps {summary['mean_steps']:.2f}, {summary['puzzles_per_second']:.1f} puzzles/s")
 
 
 def main() -> None:  # pragma: no cover

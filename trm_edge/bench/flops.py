@@ -4,19 +4,18 @@ from __future__ import annotations
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from ..export.graphs import StepGraph, example_step_inputs
 from ..model.trm import TRM
 
 
 def step_cost(model: TRM) -> dict[str, float]:
     """FLOPs of one step at batch 1 (matmul FLOPs as counted by torch's FlopCounterMode) and weight bytes."""
-    graph = StepGraph(model).eval()
-    example = example_step_inputs(model, 1)
+    carry = model.initial_carry(1)
+    tokens = torch.ones(1, model.config.seq_len, dtype=torch.long)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        graph(*example)
+        model.infer_step(tokens, torch.zeros(1, dtype=torch.long), carry.y, carry.z)
     flops = float(counter.get_total_flops())
     weight_bytes = float(sum(p.numel() * 4 for p in model.parameters()))
-    state_bytes = float(2 * example[2].numel() * 4)
+    state_bytes = float(2 * carry.y.numel() * 4)
     return {"step_flops": flops, "weight_bytes_fp32": weight_bytes, "state_bytes": state_bytes}
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..data.tasks import spec_for
-from ..export.artifact import folder_size, read_meta
+from ..artifact import folder_size, read_meta, verify
 
 DEVICES_FILE = Path(__file__).with_name("devices.json")
 
@@ -53,19 +53,33 @@ def _worker(args: list[str], timeout: float) -> dict[str, Any]:
     return {"status": "failed", "error": f"worker exited {proc.returncode}: {proc.stderr.strip()[-400:]}"}
 
 
-def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path: Path | None) -> tuple[dict, Path | None]:
+def source_checkpoint(artifacts: list[Path], log: Callable[[str], None] = print) -> Path | None:
+    """The checkpoint an artifact was exported from, used only when the file there is byte for byte the one
+    exported (its SHA-256 is in the metadata); it is then read with the weights-only loader like any other."""
+    from ..files import sha256_of
+
+    for a in artifacts:
+        meta = read_meta(a)
+        src = Path(meta.source_checkpoint)
+        if not src.is_file():
+            continue
+        if not meta.source_sha256 or sha256_of(src) != meta.source_sha256:
+            log(f"not using {src} (named by {a}/metadata.json): it is not the file that artifact was exported from")
+            continue
+        log(f"PyTorch rows use {src}, the checkpoint {a} was exported from (pass --checkpoint to choose another)")
+        return src
+    return None
+
+
+def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path: Path | None,
+                      log: Callable[[str], None] = print) -> tuple[dict, Path | None]:
     from ..model.checkpoint import load_checkpoint
 
-    ckpt_path = checkpoint
-    if ckpt_path is None:
-        for a in artifacts:
-            try:
-                src = Path(read_meta(a).source_checkpoint)
-            except (FileNotFoundError, ValueError):
-                continue
-            if src.is_file():
-                ckpt_path = src
-                break
+    for a in artifacts:   # every artifact as exported, before any work
+        verify(a)
+    ckpt_path = checkpoint if checkpoint is not None else source_checkpoint(artifacts, log)
+    if checkpoint is not None:
+        log(f"PyTorch rows use {checkpoint}")
     ckpt = load_checkpoint(ckpt_path) if ckpt_path is not None else None
     spec = spec_for((ckpt.info or {}).get("data_spec") if ckpt else None,
                     ckpt.data_meta.task if ckpt and ckpt.data_meta else None, data_path)
@@ -84,7 +98,7 @@ def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", pu
     from .flops import measure_peak_gflops, step_cost
 
     halting = halting or ["fixed"]
-    spec, ckpt_path = resolve_data_spec(artifacts, checkpoint, data_path)
+    spec, ckpt_path = resolve_data_spec(artifacts, checkpoint, data_path, log)
     common = ["--data-spec", json.dumps(spec), "--puzzles", str(puzzles), "--repeats", str(repeats)]
     cost = step_cost(load_checkpoint(ckpt_path).build_model()) if ckpt_path else None
     rows: list[BenchRow] = []

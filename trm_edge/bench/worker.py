@@ -35,7 +35,7 @@ def _preimport(folder: str) -> None:
     """Import the runtime's Python package first, so load time is the model's, not the library's."""
     import importlib
 
-    from trm_edge.export.artifact import read_meta
+    from trm_edge.artifact import read_meta
 
     module = {"onnx": "onnxruntime", "executorch": "executorch.runtime", "tflite": "ai_edge_litert.interpreter",
               "coreml": "coremltools"}.get(read_meta(folder).target)
@@ -80,6 +80,7 @@ def bench_artifact(args) -> dict:
         runner.solve(x, ids, halting=args.halting)
     puzzle_times = []
     preds, steps = [], []
+    cpu0 = time.process_time()
     for start in range(0, len(data), b):
         s = time.perf_counter()
         res = runner.solve(data.inputs[start:start + b], data.puzzle_identifiers[start:start + b], halting=args.halting)
@@ -87,6 +88,7 @@ def bench_artifact(args) -> dict:
         preds.append(res.predictions)
         steps.append(res.steps)
     preds, steps = np.concatenate(preds), np.concatenate(steps)
+    row["cpu_per_wall"] = (time.process_time() - cpu0) / sum(puzzle_times)   # ~1.0 when one thread does the work
     row["puzzle"] = _percentiles(puzzle_times)
     row["puzzles_per_s"] = len(data) / sum(puzzle_times)
     row["exact_accuracy"] = float(exact_accuracy(preds, data.labels, data.meta.ignore_label_id).mean())

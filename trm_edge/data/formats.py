@@ -28,21 +28,29 @@ def read_csv(path: str | Path, task: str, limit: int | None = None) -> PuzzleSet
         header = next(reader, None)
         if header is None or [h.strip() for h in header[:4]] != CSV_COLUMNS:
             raise ValueError(f"{path}: expected header {','.join(CSV_COLUMNS)}, got {header}")
+        first_size = None
         for lineno, row in enumerate(reader, start=2):
             if limit is not None and len(inputs) >= limit:
                 break
+            if not row or not any(cell.strip() for cell in row):
+                continue
             if len(row) < 3:
                 raise ValueError(f"{path}:{lineno}: expected at least 3 columns")
-            q, a = row[1], row[2]
+            q, a = row[1].strip(), row[2].strip()
             if len(q) != len(a):
                 raise ValueError(f"{path}:{lineno}: question has {len(q)} cells, answer {len(a)}")
             size = math.isqrt(len(q))
-            if size * size != len(q):
+            if size * size != len(q) or size == 0:
                 raise ValueError(f"{path}:{lineno}: {len(q)} cells is not a square grid")
+            if first_size is not None and size != first_size:
+                raise ValueError(f"{path}:{lineno}: a {size}x{size} grid, but earlier rows are {first_size}x{first_size}")
+            first_size = size
             try:
                 if task == "sudoku":
-                    inputs.append(sudoku.encode(_sudoku_digits(q, size)))
-                    labels.append(sudoku.encode(_sudoku_digits(a, size)))
+                    question, answer = _sudoku_digits(q, size), _sudoku_digits(a, size)
+                    check_sudoku_answer(question, answer)
+                    inputs.append(sudoku.encode(question))
+                    labels.append(sudoku.encode(answer))
                 elif task == "maze":
                     inputs.append(maze.from_text(q, size).reshape(-1))
                     labels.append(maze.from_text(a, size).reshape(-1))
@@ -57,7 +65,19 @@ def read_csv(path: str | Path, task: str, limit: int | None = None) -> PuzzleSet
     return PuzzleSet(np.stack(inputs), np.stack(labels), np.zeros(n, dtype=np.int64), meta)
 
 
+def check_sudoku_answer(question: np.ndarray, answer: np.ndarray) -> None:
+    """An answer must be a complete valid grid that keeps every given."""
+    if (answer == 0).any():
+        raise ValueError(f"the answer has {int((answer == 0).sum())} blank cells")
+    if not sudoku.is_valid_solution(answer):
+        raise ValueError("the answer breaks a row, column or box rule")
+    given = question != 0
+    if (question[given] != answer[given]).any():
+        raise ValueError("the answer changes a given of the question")
+
+
 def _sudoku_digits(text: str, size: int) -> np.ndarray:
+    sudoku.box_shape(size)
     text = text.replace(".", "0")
     if not all(ch.isdigit() for ch in text) or max(text) > str(size):
         raise ValueError(f"sudoku cells must be '.' or 1..{size}")

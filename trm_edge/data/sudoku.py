@@ -1,6 +1,9 @@
 """Sudoku of any box shape (4x4, 6x6, 9x9): solver, generator, token codec and the paper's augmentations."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import IntEnum
+
 import numpy as np
 
 from .puzzles import DatasetMeta, PuzzleSet
@@ -19,73 +22,114 @@ def vocab_size(size: int) -> int:
     return size + 2
 
 
-def _candidates(grid: np.ndarray, r: int, c: int, br: int, bc: int) -> set[int]:
+def _compiled():
+    """The numba-compiled search, imported on first use: reading, checking and encoding grids needs no numba."""
+    from . import sudoku_search
+
+    return sudoku_search
+
+
+def _flat(grid: np.ndarray) -> tuple[np.ndarray, int, int, int]:
     n = grid.shape[0]
-    r0, c0 = r - r % br, c - c % bc
-    used = set(grid[r].tolist()) | set(grid[:, c].tolist()) | set(grid[r0:r0 + br, c0:c0 + bc].ravel().tolist())
-    return {d for d in range(1, n + 1) if d not in used}
+    br, bc = box_shape(n)
+    return np.ascontiguousarray(grid, dtype=np.int64).reshape(-1), n, br, bc
 
 
 def count_solutions(grid: np.ndarray, limit: int = 2) -> int:
     """Number of completions of `grid` (0 = blank), stopping at `limit`."""
-    n = grid.shape[0]
-    br, bc = box_shape(n)
-    g = grid.copy()
-    found = 0
-
-    def solve() -> bool:
-        nonlocal found
-        best, best_cands = None, None
-        for r, c in zip(*np.nonzero(g == 0)):
-            cands = _candidates(g, r, c, br, bc)
-            if best is None or len(cands) < len(best_cands):
-                best, best_cands = (r, c), cands
-                if len(cands) <= 1:
-                    break
-        if best is None:
-            found += 1
-            return found >= limit
-        for d in best_cands:
-            g[best] = d
-            if solve():
-                return True
-        g[best] = 0
-        return False
-
-    solve()
-    return found
+    flat, n, br, bc = _flat(grid)
+    count, _ = _compiled().search(flat, n, br, bc, limit, np.empty_like(flat))
+    return int(count)
 
 
 def solve(grid: np.ndarray) -> np.ndarray | None:
     """One solution of `grid`, or None if it has none."""
-    n = grid.shape[0]
-    br, bc = box_shape(n)
-    g = grid.copy()
+    flat, n, br, bc = _flat(grid)
+    out = np.empty_like(flat)
+    count, _ = _compiled().search(flat, n, br, bc, 1, out)
+    return out.reshape(n, n).astype(grid.dtype) if count else None
 
-    def rec() -> bool:
-        zeros = np.argwhere(g == 0)
-        if len(zeros) == 0:
-            return True
-        r, c = min(zeros, key=lambda rc: len(_candidates(g, rc[0], rc[1], br, bc)))
-        for d in _candidates(g, r, c, br, bc):
-            g[r, c] = d
-            if rec():
-                return True
-        g[r, c] = 0
-        return False
 
-    return g if rec() else None
+class Technique(IntEnum):
+    """The simplest human technique set that solves a puzzle (the rating users read)."""
+
+    NAKED_SINGLES = 1
+    HIDDEN_SINGLES = 2
+    BEYOND_SINGLES = 3   # pairs, chains or trial and error
+
+
+@dataclass(frozen=True)
+class Rating:
+    """How hard a puzzle is: clues given, the techniques a human needs, and the size of the search tree
+    a fewest-candidates-first solver walks to prove the solution unique."""
+
+    givens: int
+    technique: Technique
+    search_nodes: int
+
+    def to_dict(self) -> dict:
+        return {"givens": self.givens, "technique": self.technique.name.lower(), "search_nodes": self.search_nodes}
+
+
+def rate(puzzle: np.ndarray) -> Rating:
+    flat, n, br, bc = _flat(puzzle)
+    _, nodes = _compiled().search(flat, n, br, bc, 2, np.empty_like(flat))
+    level = _compiled().singles_level(flat, n, br, bc)
+    return Rating(int((flat != 0).sum()), Technique(int(level)), int(nodes))
+
+
+def is_minimal(puzzle: np.ndarray) -> bool:
+    """No given can be removed without losing uniqueness."""
+    flat, n, br, bc = _flat(puzzle)
+    return bool(_compiled().is_minimal(flat, n, br, bc))
 
 
 def is_valid_solution(grid: np.ndarray) -> bool:
+    """Every row, column and box holds each digit 1..n exactly once."""
     n = grid.shape[0]
     br, bc = box_shape(n)
-    full = set(range(1, n + 1))
-    rows = all(set(grid[r].tolist()) == full for r in range(n))
-    cols = all(set(grid[:, c].tolist()) == full for c in range(n))
-    boxes = all(set(grid[r:r + br, c:c + bc].ravel().tolist()) == full
-                for r in range(0, n, br) for c in range(0, n, bc))
-    return rows and cols and boxes
+    full = np.arange(1, n + 1)
+    boxes = grid.reshape(n // br, br, n // bc, bc).transpose(0, 2, 1, 3).reshape(n, n)
+    return all(bool((np.sort(units, axis=1) == full).all()) for units in (grid, grid.T, boxes))
+
+
+def parse(text: str, expected_size: int | None = None) -> np.ndarray:
+    """A puzzle string (n*n cells, row by row; '.' or '0' blank, digits 1..n; spaces, '|', '-', '+' and line
+    breaks ignored) -> digit grid. Refuses bad length, bad characters and contradictory givens."""
+    cells = "".join(ch for ch in text if ch not in " \t\r\n|-+")
+    sizes = [n for n in BOX_SHAPES if n * n == len(cells)]
+    if not sizes:
+        expected = f"{expected_size * expected_size}" if expected_size else "16, 36 or 81"
+        raise ValueError(f"a sudoku puzzle has {expected} cells; this one has {len(cells)}")
+    size = sizes[0]
+    if expected_size and size != expected_size:
+        raise ValueError(f"a {size}x{size} puzzle, but the model was trained on {expected_size}x{expected_size}")
+    bad = sorted({ch for ch in cells if ch not in ".0" and not (ch.isdigit() and 1 <= int(ch) <= size)})
+    if bad:
+        raise ValueError(f"characters {''.join(bad)!r} are not cells of a {size}x{size} sudoku ('.' or 0 blank, 1-{size})")
+    grid = np.array([0 if ch in ".0" else int(ch) for ch in cells], dtype=np.int64).reshape(size, size)
+    clash = first_conflict(grid)
+    if clash:
+        raise ValueError(f"contradictory givens: {clash}")
+    return grid
+
+
+def first_conflict(grid: np.ndarray) -> str | None:
+    """Where two equal digits share a row, column or box ('row 1 has two 5s'), or None."""
+    n = grid.shape[0]
+    br, bc = box_shape(n)
+    units = [(f"row {r + 1}", grid[r]) for r in range(n)] + [(f"column {c + 1}", grid[:, c]) for c in range(n)]
+    units += [(f"box {b + 1}", grid[(b // (n // bc)) * br:(b // (n // bc)) * br + br,
+                                    (b % (n // bc)) * bc:(b % (n // bc)) * bc + bc].ravel()) for b in range(n)]
+    for name, cells in units:
+        digits, counts = np.unique(cells[cells > 0], return_counts=True)
+        if (counts > 1).any():
+            return f"{name} has two {int(digits[counts > 1][0])}s"
+    return None
+
+
+def to_text(grid: np.ndarray) -> str:
+    return "".join("." if d == 0 else str(int(d)) for d in grid.ravel())
 
 
 def random_solution(size: int, rng: np.random.Generator) -> np.ndarray:
@@ -116,31 +160,35 @@ def augment_sudoku(grid: np.ndarray, rng: np.random.Generator, *others: np.ndarr
     return out[0] if not others else tuple(out)
 
 
-def make_puzzle(solution: np.ndarray, rng: np.random.Generator, difficulty: float = 1.0) -> np.ndarray:
+def make_puzzle(solution: np.ndarray, rng: np.random.Generator, difficulty: float = 1.0,
+                givens: int | None = None) -> np.ndarray:
     """Blank cells of `solution` in random order while the puzzle keeps a unique solution.
 
-    `difficulty` in [0, 1] is the fraction of removal attempts made: 1.0 digs until no clue can go.
+    `difficulty` in [0, 1] is the fraction of removal attempts made: 1.0 digs until no clue can go (a minimal
+    puzzle). `givens` stops digging once the puzzle is down to that many clues (or minimal, if that comes first).
     """
     if not 0.0 <= difficulty <= 1.0:
         raise ValueError(f"difficulty must be in [0, 1] (got {difficulty})")
-    puzzle = solution.copy()
-    cells = rng.permutation(solution.size)
-    for cell in cells[: int(round(difficulty * solution.size))]:
-        r, c = divmod(int(cell), solution.shape[0])
-        keep = puzzle[r, c]
-        puzzle[r, c] = 0
-        if count_solutions(puzzle, limit=2) != 1:
-            puzzle[r, c] = keep
-    return puzzle
+    flat, n, br, bc = _flat(solution)
+    order = rng.permutation(solution.size)[: int(round(difficulty * solution.size))].astype(np.int64)
+    puzzle = flat.copy()
+    _compiled().dig(puzzle, order, n, br, bc, -1 if givens is None else int(givens))
+    return puzzle.reshape(n, n).astype(solution.dtype)
 
 
-def generate(count: int, size: int = 9, difficulty: float = 1.0, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """`count` (puzzle, solution) pairs, blanks as 0."""
+def generate(count: int, size: int = 9, difficulty: float = 1.0, seed: int = 0,
+             givens: tuple[int, int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`count` (puzzle, solution) pairs, blanks as 0. With `givens=(lo, hi)` each puzzle is dug to a number of
+    clues drawn uniformly from [lo, hi] (fewer is impossible once it is minimal)."""
+    box_shape(size)
+    if givens is not None and not (0 <= givens[0] <= givens[1] <= size * size):
+        raise ValueError(f"givens must be a range lo-hi within 0-{size * size} (got {givens[0]}-{givens[1]})")
     rng = np.random.default_rng(seed)
     pairs = []
     for _ in range(count):
         sol = random_solution(size, rng)
-        pairs.append((make_puzzle(sol, rng, difficulty), sol))
+        target = None if givens is None else int(rng.integers(givens[0], givens[1] + 1))
+        pairs.append((make_puzzle(sol, rng, difficulty, target), sol))
     return pairs
 
 

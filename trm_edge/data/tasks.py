@@ -1,6 +1,7 @@
 """Turn a task description (built-in generator or a file on disk) into train/test PuzzleSets."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +25,13 @@ class DataSpec:
     test_puzzles: int = 200
     path: str | None = None
     seed: int = 0
+    givens: tuple[int, int] | None = None   # sudoku: dig each puzzle to a clue count drawn from [lo, hi]
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS)}")
+        if self.givens is not None:
+            self.givens = (int(self.givens[0]), int(self.givens[1]))
 
 
 def spec_for(saved: dict | None, task_hint: str | None = None, data_path: str | Path | None = None) -> DataSpec | None:
@@ -50,18 +54,69 @@ def load_splits(spec: DataSpec) -> tuple[PuzzleSet, PuzzleSet]:
     return train, test.subset(keep)
 
 
+HOLD_OUT_EVERY = 10   # a single CSV: rows 10, 20, 30, ... are the test split, the rest train
+
+
+def split_note(spec: DataSpec) -> str | None:
+    """What a user should be told about how their data was split."""
+    if spec.path and Path(spec.path).is_file() and Path(spec.path).suffix == ".csv":
+        return (f"{spec.path} is one file: every {HOLD_OUT_EVERY}th row is held out as the test split, "
+                "the rest is training data")
+    return None
+
+
 def load_split(spec: DataSpec, split: str) -> PuzzleSet:
-    """One split: 'train' or 'test' (see `load_splits`)."""
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be train or test (got {split!r})")
+    """One split: 'train' or 'test' (see `load_splits`); 'all' reads a single CSV whole."""
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"split must be train, test or all (got {split!r})")
+    if split == "all" and not (spec.path and Path(spec.path).is_file()):
+        split = "test"
     if spec.path:
         return _load_path(spec, Path(spec.path), split)
     return load_splits(spec)[0 if split == "train" else 1]
 
 
+BAND_SEED = 1001   # held-out bands use their own seed, apart from the train (2s+1) and test (2s+2) splits
+
+
+def parse_band(text: str) -> tuple[int, int] | None:
+    """'minimal' (dig until no given can be removed) -> None; 'LO-HI' or 'N' -> a range of givens."""
+    if text == "minimal":
+        return None
+    lo, _, hi = text.partition("-")
+    try:
+        band = (int(lo), int(hi or lo))
+    except ValueError:
+        raise ValueError(f"a band is 'minimal' or a givens range like 30-40 (got {text!r})") from None
+    if band[0] > band[1]:
+        raise ValueError(f"a givens range goes low-high (got {text!r})")
+    return band
+
+
+def band_split(spec: DataSpec, band: tuple[int, int] | None, count: int) -> PuzzleSet:
+    """Held-out generated Sudoku puzzles in one difficulty band (a givens range, or None for minimal puzzles),
+    none of which is in the training split: accuracy per band tells what a givens mix hides."""
+    if spec.task != "sudoku" or spec.path:
+        raise ValueError("difficulty bands apply to generated sudoku checkpoints")
+    band_spec = dataclasses.replace(spec, givens=band, difficulty=1.0)
+    _check_generated(band_spec)
+    data = _generate(band_spec, count, spec.seed * 2 + BAND_SEED)
+    train_keys = {row.tobytes() for row in load_split(spec, "train").inputs}
+    return data.subset(np.array([row.tobytes() not in train_keys for row in data.inputs]))
+
+
 def _check_generated(spec: DataSpec) -> None:
+    """Refuse, before any work, what the generators cannot make."""
     if spec.task == "arc":
         raise ValueError("the arc task has no built-in generator: pass --data-path to a folder of ARC task JSON files")
+    if spec.task == "sudoku":
+        sudoku.box_shape(spec.grid_size)
+        cells = spec.grid_size ** 2
+        if spec.givens is not None and not 0 <= spec.givens[0] <= spec.givens[1] <= cells:
+            raise ValueError(f"givens must be a range lo-hi within 0-{cells} for a {spec.grid_size}x{spec.grid_size} "
+                             f"sudoku (got {spec.givens[0]}-{spec.givens[1]})")
+    elif spec.task == "maze" and spec.grid_size < 5:
+        raise ValueError(f"maze grid size must be at least 5 (got {spec.grid_size})")
 
 
 GENERATOR_VERSION = 1   # bump when a generator's output changes, so cached sets are rebuilt
@@ -72,8 +127,9 @@ def cache_dir() -> Path:
 
 
 def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
-    """Generated puzzles, cached on disk: the pure-Python solver makes generation the slow part of small runs."""
-    key = f"{spec.task}-{spec.grid_size}-{spec.difficulty}-{count}-{seed}-v{GENERATOR_VERSION}"
+    """Generated puzzles, cached on disk (a 9x9 set of 20k puzzles takes about a minute to make)."""
+    givens = f"-g{spec.givens[0]}_{spec.givens[1]}" if spec.task == "sudoku" and spec.givens else ""
+    key = f"{spec.task}-{spec.grid_size}-{spec.difficulty}{givens}-{count}-{seed}-v{GENERATOR_VERSION}"
     path = cache_dir() / f"{key}.npz"
     if path.is_file():
         try:
@@ -83,7 +139,7 @@ def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)
     if spec.task == "sudoku":
-        ps = sudoku.to_puzzle_set(sudoku.generate(count, spec.grid_size, spec.difficulty, seed))
+        ps = sudoku.to_puzzle_set(sudoku.generate(count, spec.grid_size, spec.difficulty, seed, spec.givens))
     else:
         ps = maze.to_puzzle_set(maze.generate(count, spec.grid_size, seed))
     try:
@@ -107,7 +163,14 @@ def _load_path(spec: DataSpec, path: Path, split: str) -> PuzzleSet:
         return formats.read_csv(path / f"{split}.csv", spec.task,
                                 limit=spec.train_puzzles if split == "train" else spec.test_puzzles)
     if path.is_file() and path.suffix == ".csv":
-        return formats.read_csv(path, spec.task)
+        rows = formats.read_csv(path, spec.task)
+        if split == "all":
+            return rows
+        held_out = np.arange(len(rows)) % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1
+        if not held_out.any():
+            raise ValueError(f"{path}: {len(rows)} puzzles are too few to hold out a test split "
+                             f"(every {HOLD_OUT_EVERY}th row); give a folder with train.csv and test.csv")
+        return rows.subset(held_out if split == "test" else ~held_out)
     raise FileNotFoundError(f"{path}: expected a built dataset folder (with {split}/dataset.json), "
                             f"a folder with {split}.csv, or a .csv file")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..data import DataSpec, load_split
 from ..data import maze, sudoku
-from .artifact import read_meta
+from ..artifact import read_meta
 
 
 def copy_to_android_assets(artifact: Path, dest: Path, samples: int = 20) -> list[str]:

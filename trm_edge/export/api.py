@@ -13,7 +13,7 @@ import torch
 from ..data import PuzzleSet, load_split
 from ..data.tasks import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
-from .artifact import INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, staged_folder, write_json
+from ..artifact import INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, staged_folder, write_json, write_meta
 from .calibration import step_trajectories, unrolled_samples
 from .graphs import (STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_STATES, STEP_INPUTS, STEP_OUTPUTS, UNROLLED_INPUTS,
                      UNROLLED_OUTPUTS, StatefulStepGraph, StepGraph, UnrolledGraph, example_stateful_inputs,
@@ -166,7 +166,7 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
             tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
             token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra, **_state_note(recursion, state_shape)},
         )
-        write_json(folder / "metadata.json", meta.to_dict())
+        write_meta(folder, meta)
         log("checking parity against PyTorch ...")
         data = _held_out(ckpt, data_path, "test", parity_puzzles)
         report = parity_report(folder, model, data, internal)

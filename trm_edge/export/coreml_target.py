@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .coreml_settings import (MIN_COMPRESSED_WEIGHT, compute_precision, deployment_target, int8_weight_config,
+                              palette_config)
 from .graphs import STATEFUL_STATES
 from .spec import ExportRequest, ExportResult
-
-MIN_COMPRESSED_WEIGHT = 512   # smaller tensors (embeddings, heads of tiny models) stay uncompressed
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
@@ -23,12 +23,12 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     inputs = [ct.TensorType(name=n, shape=tuple(t.shape), dtype=np.int32 if not t.is_floating_point() else np.float32)
               for n, t in zip(req.input_names, req.example_inputs)]
     outputs = [ct.TensorType(name=n) for n in req.output_names]
-    precision = ct.precision.FLOAT16 if req.quantize == "fp16" else ct.precision.FLOAT32
-    options: dict = {"minimum_deployment_target": ct.target.iOS17}
+    precision = compute_precision(req.quantize)
+    options: dict = {"minimum_deployment_target": deployment_target()}
     if req.recursion == "stateful":   # y/z as Core ML states: iOS 18+, and states are float16
         states = [ct.StateType(wrapped_type=ct.TensorType(shape=tuple(getattr(req.graph, n).shape), dtype=np.float16),
                                name=n) for n in STATEFUL_STATES]
-        options = {"minimum_deployment_target": ct.target.iOS18, "states": states}
+        options = {"minimum_deployment_target": deployment_target(stateful=True), "states": states}
         notes.append("y and z live in the model as Core ML states (float16 storage, iOS 18+): the app sends only "
                      "tokens and a reset flag per step")
     mlmodel = ct.convert(exported, inputs=inputs, outputs=outputs, convert_to="mlprogram", compute_precision=precision,
@@ -38,17 +38,14 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     if req.quantize == "int8":
         from coremltools.optimize.coreml import OpLinearQuantizerConfig, OptimizationConfig, linear_quantize_weights
 
-        config = OptimizationConfig(global_config=OpLinearQuantizerConfig(mode="linear_symmetric", dtype="int8",
-                                                                          granularity="per_channel",
-                                                                          weight_threshold=MIN_COMPRESSED_WEIGHT))
+        config = OptimizationConfig(global_config=OpLinearQuantizerConfig(**int8_weight_config()))
         mlmodel = linear_quantize_weights(mlmodel, config=config)
         notes.append("int8 per-channel linear weight quantization (coremltools.optimize); compute in fp32")
     if req.quantize.startswith("palette"):
         from coremltools.optimize.coreml import OpPalettizerConfig, OptimizationConfig, palettize_weights
 
         nbits = int(req.quantize.removeprefix("palette"))
-        config = OptimizationConfig(global_config=OpPalettizerConfig(mode="kmeans", nbits=nbits,
-                                                                     weight_threshold=MIN_COMPRESSED_WEIGHT))
+        config = OptimizationConfig(global_config=OpPalettizerConfig(**palette_config(nbits)))
         mlmodel = palettize_weights(mlmodel, config=config)
         notes.append(f"{nbits}-bit k-means palettized weights (a {2 ** nbits}-entry lookup table per weight of at "
                      f"least {MIN_COMPRESSED_WEIGHT} elements; coremltools.optimize); compute in fp32")

@@ -72,16 +72,15 @@ def _coreml_partitioners(req: ExportRequest, notes: list[str]):
 
     Precision is Core ML's own: fp32 or fp16 compute, int8 as per-channel linear weight quantization.
     The program then needs an ExecuTorch runtime built with the Core ML backend (iOS / macOS)."""
-    import coremltools as ct
     from executorch.backends.apple.coreml.compiler import CoreMLBackend
     from executorch.backends.apple.coreml.partition import CoreMLPartitioner
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
-    precision = ct.precision.FLOAT16 if req.quantize == "fp16" else ct.precision.FLOAT32
-    weight_config = None
-    if req.quantize == "int8":
-        weight_config = {"mode": "linear_symmetric", "dtype": "int8", "granularity": "per_channel"}
-    specs = CoreMLBackend.generate_compile_specs(minimum_deployment_target=ct.target.iOS17,
+    from .coreml_settings import compute_precision, deployment_target, int8_weight_config
+
+    precision = compute_precision(req.quantize)
+    weight_config = int8_weight_config() if req.quantize == "int8" else None
+    specs = CoreMLBackend.generate_compile_specs(minimum_deployment_target=deployment_target(),
                                                  compute_precision=precision,
                                                  op_linear_quantizer_config=weight_config)
     notes.append(f"Core ML delegate (ML Program, iOS 17+, {'fp16' if req.quantize == 'fp16' else 'fp32'} compute"

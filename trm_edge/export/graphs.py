@@ -26,12 +26,7 @@ class StepGraph(nn.Module):
         self.model = model
 
     def forward(self, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor, y: torch.Tensor, z: torch.Tensor):
-        m = self.model
-        x = m.input_embeddings(inputs, puzzle_identifiers)
-        for _ in range(m.config.H_cycles):
-            y, z = m.cycle(y, z, x)
-        logits, q_halt, _ = m.heads(y)
-        return y, z, logits, q_halt
+        return self.model.infer_step(inputs, puzzle_identifiers, y, z)
 
 
 class UnrolledGraph(nn.Module):
@@ -52,8 +47,7 @@ class UnrolledGraph(nn.Module):
         halts = []
         logits = None
         for _ in range(self.steps):
-            for _ in range(m.config.H_cycles):
-                y, z = m.cycle(y, z, x)
+            y, z = m.step(y, z, x)
             logits, q_halt, _ = m.heads(y)
             halts.append(q_halt)
         return logits, torch.stack(halts, dim=-1)
@@ -77,10 +71,7 @@ class StatefulStepGraph(nn.Module):
         first = reset.reshape(-1, 1, 1) > 0.5   # a select, not a blend: whatever a new state holds is ignored
         y = torch.where(first, m.H_init.to(self.y_state.dtype), self.y_state)
         z = torch.where(first, m.L_init.to(self.z_state.dtype), self.z_state)
-        x = m.input_embeddings(inputs, puzzle_identifiers)
-        for _ in range(m.config.H_cycles):
-            y, z = m.cycle(y, z, x)
-        logits, q_halt, _ = m.heads(y)
+        y, z, logits, q_halt = m.infer_step(inputs, puzzle_identifiers, y, z)
         self.y_state.copy_(y)
         self.z_state.copy_(z)
         return logits, q_halt

@@ -1,8 +1,10 @@
 """TFLite / LiteRT export through litert-torch, run in its own Python environment.
 
 litert-torch pins packages that conflict with coremltools, so it lives in a separate virtual
-environment (created by `scripts/install.sh`; override with TRM_EDGE_LITERT_PYTHON). This module
-pickles the graph to a temp file, converts it there, and checks the result with the LiteRT interpreter here.
+environment (created by `scripts/install.sh`; override with TRM_EDGE_LITERT_PYTHON). This module writes the
+model's config and weights (tensors and plain values only, loaded there with torch's weights-only loader) to a
+temp file; the worker rebuilds the graph from trm_edge's own code, converts it, and the result is checked with
+the LiteRT interpreter here.
 """
 from __future__ import annotations
 
@@ -30,8 +32,11 @@ def litert_python() -> Path:
 def export(req: ExportRequest, folder: Path) -> ExportResult:
     py = litert_python()
     job = folder / "_tflite_job.pt"
-    torch.save({"graph": req.graph, "example": req.example_inputs, "quantize": req.quantize,
-                "input_names": list(req.input_names), "output_names": list(req.output_names)}, job)
+    model = req.graph.model
+    torch.save({"config": model.config.to_dict(), "state_dict": model.state_dict(), "recursion": req.recursion,
+                "steps": int(getattr(req.graph, "steps", 0)), "example": list(req.example_inputs),
+                "quantize": req.quantize, "input_names": list(req.input_names),
+                "output_names": list(req.output_names)}, job)
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         proc = subprocess.run([str(py), "-m", "trm_edge.export.tflite_worker", str(job), str(folder / "model.tflite")],

@@ -1,4 +1,5 @@
-"""Runs inside the litert-torch environment: convert a pickled graph to `.tflite` and quantize it.
+"""Runs inside the litert-torch environment: rebuild the graph from a weights-only job file, convert it to
+`.tflite` and quantize it.
 
 Prints one JSON line: notes, tool versions, and the signature's input/output keys in our order.
 """
@@ -13,8 +14,15 @@ def main(job_path: str, out_path: str) -> None:
     import torch
     import litert_torch
 
-    job = torch.load(job_path, weights_only=False)
-    graph, example = job["graph"].eval(), job["example"]
+    from trm_edge.export.graphs import StepGraph, UnrolledGraph
+    from trm_edge.model import TRM, TRMConfig
+
+    job = torch.load(job_path, weights_only=True)
+    model = TRM(TRMConfig.from_dict(job["config"]))
+    model.load_state_dict(job["state_dict"])
+    model.eval()
+    graph = (StepGraph(model) if job["recursion"] == "step" else UnrolledGraph(model, job["steps"])).eval()
+    example = tuple(job["example"])
     notes = []
     model = litert_torch.convert(graph, example)
     float_path = out_path if job["quantize"] == "none" else out_path + ".float.tflite"

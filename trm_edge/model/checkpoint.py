@@ -1,8 +1,8 @@
 """Checkpoints: our self-describing file, and the official repository's bare state dicts."""
 from __future__ import annotations
 
-import hashlib
 import os
+import pickle
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from ..data.puzzles import DatasetMeta
+from ..files import sha256_of
 from .config import TRMConfig
 from .trm import TRM
 
@@ -39,14 +40,6 @@ class Checkpoint:
         model = TRM(self.config)
         load_weights(model, self.state_dict)
         return model.to(device).eval()
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_weights(model: TRM, state_dict: dict[str, torch.Tensor]) -> None:
@@ -83,24 +76,62 @@ def save_checkpoint(path: str | Path, model: TRM, data_meta: DatasetMeta | None 
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        torch.save(payload, tmp)
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(payload, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
+def remove_stale_temps(path: Path) -> None:
+    """Temp files of earlier writes of `path` that a kill left behind."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def read_file(path: str | Path) -> Any:
+    """Unpickle with torch's weights-only loader: tensors and plain containers, never code."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file at {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        reason = _refused_global(exc)
+        if reason:
+            raise CheckpointError(f"{path}: refused to load: the file holds Python objects beyond tensors and plain "
+                                  f"containers, which could run code ({reason})") from None
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint (unreadable pickle data)") from None
     except Exception as exc:  # torch raises many types for foreign files
         raise CheckpointError(f"{path} is not a PyTorch checkpoint ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _refused_global(exc: Exception) -> str | None:
+    """The line of torch's long weights-only message that names a refused Python object, if it names one."""
+    for line in str(exc).splitlines():
+        if "GLOBAL" in line:
+            return line.split("error:", 1)[-1].strip()[:160]
+    return None
 
 
 def load_checkpoint(path: str | Path, official_config: str | Path | None = None,
@@ -129,7 +160,7 @@ def load_checkpoint(path: str | Path, official_config: str | Path | None = None,
                               + (f" with keys {sample}" if sample else "")
                               + "; expected a trm-edge checkpoint or an official TinyRecursiveModels state dict "
                                 "(keys like model.inner.embed_tokens.embedding_weight)")
-    ckpt.sha256 = file_sha256(path)
+    ckpt.sha256 = sha256_of(path)
     TRM(ckpt.config)  # config sanity
     load_weights(TRM(ckpt.config), ckpt.state_dict)
     return ckpt

@@ -67,19 +67,29 @@ def _read_yaml(path: str | Path) -> dict[str, Any]:
     return {k: v for k, v in arch.items() if not (isinstance(v, str) and v.startswith("${"))}
 
 
+OFFICIAL_DEFAULTS = dict(num_heads=8, H_cycles=3, halt_max_steps=16, halt_exploration_prob=0.1, puzzle_emb_len=16,
+                         rms_norm_eps=1e-5, rope_theta=10000.0, no_ACT_continue=True)
+
+
 def infer_config(state: dict[str, torch.Tensor], yaml_arch: dict[str, Any] | None = None,
                  overrides: dict[str, Any] | None = None) -> tuple[TRMConfig, list[str]]:
-    """Config from tensor shapes, completed by the yaml, overrides, then paper defaults. Returns notes on guesses."""
-    missing = [k for k in REQUIRED if k not in state]
+    """Config from tensor shapes, completed by the yaml, overrides, then the official defaults.
+    Returns a note for every value that was not read from a file, and refuses what the shapes contradict."""
+    missing = [k for k in (*REQUIRED, "L_level.layers.0.mlp.gate_up_proj.weight") if k not in state]
     if missing:
         raise CheckpointError(f"not an official TRM state dict: missing {', '.join(missing)}")
     arch = dict(yaml_arch or {})
     arch.update(overrides or {})
     notes: list[str] = []
+
+    def pick(name: str, default: Any, why: str = "the official default") -> Any:
+        if name in arch:
+            return arch[name]
+        notes.append(f"{name} {default}: {why}, not read from a config (pass all_config.yaml or --{name.replace('_', '-').lower()})")
+        return default
+
     vocab, hidden = state["embed_tokens.embedding_weight"].shape
     layer_ids = sorted({int(m.group(1)) for k in state if (m := re.match(r"L_level\.layers\.(\d+)\.", k))})
-    if not layer_ids:
-        raise CheckpointError("not an official TRM state dict: no L_level.layers.* tensors")
     mlp_t = "L_level.layers.0.mlp_t.gate_up_proj.weight" in state
     inter = state["L_level.layers.0.mlp.gate_up_proj.weight"].shape[0] // 2
     expansion = float(arch.get("expansion", 4))
@@ -88,40 +98,75 @@ def infer_config(state: dict[str, torch.Tensor], yaml_arch: dict[str, Any] | Non
         notes.append(f"expansion {expansion} inferred from the MLP width {inter}")
     pe = state.get("puzzle_emb.weights")
     puzzle_emb_ndim = int(pe.shape[1]) if pe is not None else 0
-    puzzle_emb_len = int(arch.get("puzzle_emb_len", 16))
     known = KNOWN_VOCABS.get(int(vocab))
-    if mlp_t:
-        seq_len = state["L_level.layers.0.mlp_t.gate_up_proj.weight"].shape[1] - (puzzle_emb_len if puzzle_emb_ndim else 0)
-    elif "seq_len" in arch:
-        seq_len = int(arch["seq_len"])
-    elif "embed_pos.embedding_weight" in state:
-        seq_len = state["embed_pos.embedding_weight"].shape[0] - (puzzle_emb_len if puzzle_emb_ndim else 0)
-    elif known:
-        seq_len = known[1]
-        notes.append(f"seq_len {seq_len} guessed from vocab {vocab} ({known[0]}); pass seq_len to override")
-    else:
-        raise CheckpointError(f"cannot infer seq_len for an attention model with vocab {vocab}: "
-                              "pass all_config.yaml or a seq_len override")
-    if "L_cycles" not in arch:
-        notes.append(f"L_cycles {known[2] if known else 6} is the paper default for this task, not read from a config")
-    if "H_cycles" not in arch:
-        notes.append("H_cycles 3 is the paper default, not read from a config")
-    pos = arch.get("pos_encodings")
-    if pos is None:
-        pos = "learned" if "embed_pos.embedding_weight" in state else ("none" if mlp_t else "rope")
+    puzzle_emb_len = int(_puzzle_emb_len(state, arch, known, puzzle_emb_ndim, int(hidden), mlp_t, pick))
+    prefix = _prefix(puzzle_emb_len, puzzle_emb_ndim, int(hidden))
+    seq_len = _seq_len(state, arch, known, prefix, mlp_t, vocab, notes)
+    paper_n = known[2] if known else 6
+    pos = arch.get("pos_encodings") or ("learned" if "embed_pos.embedding_weight" in state else
+                                        ("none" if mlp_t else "rope"))
+    num_heads = 1 if mlp_t else int(pick("num_heads", OFFICIAL_DEFAULTS["num_heads"]))
+    if not mlp_t and hidden % num_heads:
+        raise CheckpointError(f"num_heads {num_heads} does not divide the hidden size {hidden}: pass --num-heads")
     cfg = TRMConfig(
         vocab_size=int(vocab), seq_len=int(seq_len),
         num_puzzle_identifiers=int(pe.shape[0]) if pe is not None else int(arch.get("num_puzzle_identifiers", 1)),
-        hidden_size=int(hidden), num_heads=int(arch.get("num_heads", max(1, hidden // 64))),
-        expansion=expansion, L_layers=len(layer_ids),
-        H_cycles=int(arch.get("H_cycles", 3)), L_cycles=int(arch.get("L_cycles", known[2] if known else 6)),
-        halt_max_steps=int(arch.get("halt_max_steps", 16)),
-        halt_exploration_prob=float(arch.get("halt_exploration_prob", 0.1)),
+        hidden_size=int(hidden), num_heads=num_heads, expansion=expansion, L_layers=len(layer_ids),
+        H_cycles=int(pick("H_cycles", OFFICIAL_DEFAULTS["H_cycles"])),
+        L_cycles=int(pick("L_cycles", paper_n, f"the paper's value for {known[0] if known else 'an unknown task'}")),
+        halt_max_steps=int(pick("halt_max_steps", OFFICIAL_DEFAULTS["halt_max_steps"])),
+        halt_exploration_prob=float(arch.get("halt_exploration_prob", OFFICIAL_DEFAULTS["halt_exploration_prob"])),
         puzzle_emb_ndim=puzzle_emb_ndim, puzzle_emb_len=puzzle_emb_len, pos_encodings=str(pos), mlp_t=mlp_t,
         rms_norm_eps=float(arch.get("rms_norm_eps", 1e-5)), rope_theta=float(arch.get("rope_theta", 10000.0)),
         no_ACT_continue=bool(arch.get("no_ACT_continue", True)),
     )
     return cfg, notes
+
+
+def _prefix(puzzle_emb_len: int, ndim: int, hidden: int) -> int:
+    if ndim <= 0:
+        return 0
+    return puzzle_emb_len if puzzle_emb_len else -(ndim // -hidden)
+
+
+def _puzzle_emb_len(state, arch, known, ndim: int, hidden: int, mlp_t: bool, pick) -> int:
+    """The prefix length: from the config, or from the token-mixing width when the task's grid is known."""
+    width = None
+    if mlp_t:
+        width = state["L_level.layers.0.mlp_t.gate_up_proj.weight"].shape[1]
+    elif "embed_pos.embedding_weight" in state:
+        width = state["embed_pos.embedding_weight"].shape[0]
+    seq = int(arch["seq_len"]) if "seq_len" in arch else (known[1] if known else None)
+    if "puzzle_emb_len" in arch:
+        value = int(arch["puzzle_emb_len"])
+        if width is not None and seq is not None and width - seq != _prefix(value, ndim, hidden):
+            raise CheckpointError(f"puzzle_emb_len {value} contradicts the tensors: the model mixes {width} positions, "
+                                  f"{seq} grid cells + {width - seq} prefix positions")
+        if ndim and value and value * hidden < ndim:
+            raise CheckpointError(f"puzzle_emb_len {value} cannot hold the {ndim}-wide puzzle embedding")
+        return value
+    if width is not None and seq is not None and ndim:
+        prefix = width - seq
+        return prefix if prefix != _prefix(0, ndim, hidden) else 0
+    return pick("puzzle_emb_len", OFFICIAL_DEFAULTS["puzzle_emb_len"])
+
+
+def _seq_len(state, arch, known, prefix: int, mlp_t: bool, vocab: int, notes: list[str]) -> int:
+    if mlp_t:
+        width = state["L_level.layers.0.mlp_t.gate_up_proj.weight"].shape[1]
+        if "seq_len" in arch and int(arch["seq_len"]) + prefix != width:
+            raise CheckpointError(f"seq_len {arch['seq_len']} contradicts the tensors: the model mixes {width} positions "
+                                  f"({prefix} of them prefix)")
+        return width - prefix
+    if "seq_len" in arch:
+        return int(arch["seq_len"])
+    if "embed_pos.embedding_weight" in state:
+        return state["embed_pos.embedding_weight"].shape[0] - prefix
+    if known:
+        notes.append(f"seq_len {known[1]} guessed from vocab {vocab} ({known[0]}); pass --seq-len to override")
+        return known[1]
+    raise CheckpointError(f"cannot infer seq_len for an attention model with vocab {vocab}: "
+                          "pass all_config.yaml or --seq-len")
 
 
 def load_official(raw: dict[str, torch.Tensor], config_path: str | Path | None = None,
@@ -136,4 +181,8 @@ def load_official(raw: dict[str, torch.Tensor], config_path: str | Path | None =
         side = known[3]
         meta = DatasetMeta(vocab_size=cfg.vocab_size, seq_len=cfg.seq_len, task=known[0], grid_shape=(side, side),
                            num_puzzle_identifiers=cfg.num_puzzle_identifiers)
-    return Checkpoint(cfg, state, meta, "official", {"notes": notes, "config_file": str(config_path) if config_path else None})
+    info: dict[str, Any] = {"notes": notes, "config_file": str(config_path) if config_path else None}
+    if meta is not None and meta.task in ("sudoku", "maze"):   # held-out puzzles from our generators
+        info["data_spec"] = {"task": meta.task, "grid_size": meta.grid_shape[0], "train_puzzles": 1000,
+                             "test_puzzles": 1000}
+    return Checkpoint(cfg, state, meta, "official", info)

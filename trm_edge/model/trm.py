@@ -151,14 +151,27 @@ class TRM(nn.Module):
         return Carry(torch.where(flag, self.H_init.to(carry.y.dtype), carry.y),
                      torch.where(flag, self.L_init.to(carry.z.dtype), carry.z))
 
-    def forward(self, carry: Carry, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor) -> StepOutput:
-        """One deep-supervision step: T-1 cycles without grad, the last with grad; the carry leaves detached."""
-        x = self.input_embeddings(inputs, puzzle_identifiers)
-        y, z = carry.y, carry.z
-        with torch.no_grad():
-            for _ in range(self.config.H_cycles - 1):
+    def step(self, y: torch.Tensor, z: torch.Tensor, x: torch.Tensor, train: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """The recursion of one deep-supervision step: T cycles of the one net. With `train`, the first T-1
+        cycles run without grad and only the last is back-propagated (official); graphs for export and
+        inference run all T plainly. Training, every exported graph and the FLOP counter call this."""
+        for t in range(self.config.H_cycles):
+            if train and t < self.config.H_cycles - 1:
+                with torch.no_grad():
+                    y, z = self.cycle(y, z, x)
+            else:
                 y, z = self.cycle(y, z, x)
-        y, z = self.cycle(y, z, x)
+        return y, z
+
+    def infer_step(self, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor, y: torch.Tensor, z: torch.Tensor):
+        """(y, z, logits, q_halt) after one supervision step from tokens: what an exported step graph computes."""
+        y, z = self.step(y, z, self.input_embeddings(inputs, puzzle_identifiers))
+        logits, q_halt, _ = self.heads(y)
+        return y, z, logits, q_halt
+
+    def forward(self, carry: Carry, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor) -> StepOutput:
+        """One deep-supervision step for training (and the ACT loop); the carry leaves detached."""
+        y, z = self.step(carry.y, carry.z, self.input_embeddings(inputs, puzzle_identifiers), train=True)
         logits, q_halt, q_continue = self.heads(y)
         return StepOutput(Carry(y, z).detach(), logits, q_halt, q_continue)
 

@@ -11,8 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..export.artifact import ArtifactMeta, read_meta
-from .loop import SolveResult, pad_batch, solve
+from ..artifact import ArtifactMeta, inside, verify
+from .loop import Halting, SolveResult, pad_batch, solve
 
 
 class UnsupportedOnHost(RuntimeError):
@@ -24,9 +24,9 @@ class ArtifactRunner:
 
     def __init__(self, folder: str | Path, threads: int | None = None) -> None:
         self.folder = Path(folder)
-        self.meta: ArtifactMeta = read_meta(self.folder)
+        self.meta: ArtifactMeta = verify(self.folder)   # files and metadata as exported, paths inside the folder
         self.threads = threads
-        raw = np.fromfile(self.folder / self.meta.init_state["file"], dtype="<f4")
+        raw = np.fromfile(inside(self.folder, self.meta.init_state["file"]), dtype="<f4")
         d = self.meta.hidden_size
         if raw.size != 2 * d:
             raise ValueError(f"{self.folder}: init_state has {raw.size} floats, expected {2 * d}")
@@ -51,9 +51,10 @@ class ArtifactRunner:
         logits, q_all = self._call([inputs.astype(np.int32), ids.astype(np.int32)])
         return logits, q_all
 
-    def solve(self, inputs: np.ndarray, puzzle_identifiers: np.ndarray, halting: str = "fixed",
-              max_steps: int | None = None) -> SolveResult:
-        """Solve any number of puzzles, `batch` at a time (a short last batch is padded and trimmed)."""
+    def solve(self, inputs: np.ndarray, puzzle_identifiers: np.ndarray, halting: "str | Halting" = "fixed",
+              max_steps: int | None = None, on_step=None) -> SolveResult:
+        """Solve any number of puzzles, `batch` at a time (a short last batch is padded and trimmed).
+        `on_step` (see loop.solve) sees each step of step-wise artifacts; unrolled graphs have no steps to show."""
         max_steps = max_steps or self.meta.halt_max_steps
         b = self.batch
         parts: list[SolveResult] = []
@@ -62,13 +63,13 @@ class ArtifactRunner:
             ids = puzzle_identifiers[start:start + b]
             n = len(x)
             x, ids = pad_batch(x, b), pad_batch(ids, b)
-            if self.meta.recursion == "loop" and halting != "act":
+            if self.meta.recursion == "loop" and str(halting) != "act":
                 raise ValueError("this artifact halts inside its ONNX Loop (q_halt > 0): run it with halting='act'")
             if self.meta.recursion == "step":
                 y0, z0 = self.initial_state()
-                res = solve(self.step, y0, z0, x, ids, max_steps, halting)
+                res = solve(self.step, y0, z0, x, ids, max_steps, halting, _trim(on_step, n))
             elif self.meta.recursion == "stateful":
-                res = solve(self._stateful_step(), None, None, x, ids, max_steps, halting)
+                res = solve(self._stateful_step(), None, None, x, ids, max_steps, halting, _trim(on_step, n))
             else:
                 res = self._solve_unrolled(x, ids, halting)
             parts.append(SolveResult(res.predictions[:n], res.steps[:n], res.logits[:n], res.q_halt[:n]))
@@ -88,12 +89,22 @@ class ArtifactRunner:
         return step
 
     def _solve_unrolled(self, x: np.ndarray, ids: np.ndarray, halting: str) -> SolveResult:
+        if Halting.parse(halting).rule == "stable":
+            raise ValueError("an unrolled artifact returns only the final answer, so stable-K halting cannot be "
+                             "applied to it: export --recursion step")
         logits, q_all = self.run_unrolled(x, ids)
         steps = np.full(len(x), q_all.shape[-1])
-        if halting == "act":   # the graph always runs every step; report where the head would stop
+        if str(halting) == "act":   # the graph always runs every step; report where the head would stop
             halted = q_all > 0
             steps = np.where(halted.any(-1), halted.argmax(-1) + 1, q_all.shape[-1])
         return SolveResult(logits.argmax(-1), steps, logits, q_all[:, -1])
+
+
+def _trim(on_step, n: int):
+    """Hide the padding rows of a short last batch from an `on_step` callback."""
+    if on_step is None:
+        return None
+    return lambda k, predictions, q_halt: on_step(k, predictions[:n], q_halt[:n])
 
 
 def load_runner(folder: str | Path, threads: int | None = None) -> ArtifactRunner:
@@ -107,7 +118,7 @@ def _onnx(r: ArtifactRunner):
     if r.threads:
         opts.intra_op_num_threads = r.threads
         opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(str(r.folder / r.meta.model_file), opts, providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(str(inside(r.folder, r.meta.model_file)), opts, providers=["CPUExecutionProvider"])
     names = [i.name for i in r.meta.inputs]
     return lambda arrays: sess.run(None, dict(zip(names, arrays)))
 
@@ -125,7 +136,10 @@ def _executorch(r: ArtifactRunner):
                                 f"runtime does not have{where}; the program was lowered and written, but not run here")
     if r.threads:
         torch.set_num_threads(r.threads)
-    program = runtime.load_program(str(r.folder / r.meta.model_file))
+        _executorch_threads(r.threads)
+    program = runtime.load_program(str(inside(r.folder, r.meta.model_file)))
+    global _ET_PROGRAM_LOADED
+    _ET_PROGRAM_LOADED = True
     method = program.load_method("forward")
 
     def call(arrays):
@@ -135,10 +149,26 @@ def _executorch(r: ArtifactRunner):
     return call
 
 
+_ET_PROGRAM_LOADED = False   # ExecuTorch's threadpool may only be resized before the first program loads
+
+
+def _executorch_threads(threads: int) -> None:
+    """Size ExecuTorch's own threadpool (XNNPACK runs on it; torch.set_num_threads does not reach it)."""
+    from executorch.extension.pybindings.portable_lib import _threadpool_get_thread_count, _unsafe_reset_threadpool
+
+    if _threadpool_get_thread_count() == threads:
+        return
+    if _ET_PROGRAM_LOADED:   # resizing under a loaded program crashes the process
+        raise RuntimeError(f"ExecuTorch's threadpool already runs {_threadpool_get_thread_count()} threads in this "
+                           f"process and cannot be resized to {threads} after a program was loaded; "
+                           "use a fresh process per thread count")
+    _unsafe_reset_threadpool(threads)
+
+
 def _tflite(r: ArtifactRunner):
     from ai_edge_litert.interpreter import Interpreter
 
-    interp = Interpreter(model_path=str(r.folder / r.meta.model_file), num_threads=r.threads or 1)
+    interp = Interpreter(model_path=str(inside(r.folder, r.meta.model_file)), num_threads=r.threads or 1)
     runner = interp.get_signature_runner()
     in_names = [i.name for i in r.meta.inputs]
     out_names = [o.name for o in r.meta.outputs]
@@ -159,7 +189,7 @@ def _coreml(r: ArtifactRunner):
                                 f"{sys.platform}); the artifact was converted and validated, but not executed here")
     import coremltools as ct
 
-    model = ct.models.MLModel(str(r.folder / r.meta.model_file))
+    model = ct.models.MLModel(str(inside(r.folder, r.meta.model_file)))
     in_names = [i.name for i in r.meta.inputs]
     out_names = [o.name for o in r.meta.outputs]
     if r.meta.recursion == "stateful":

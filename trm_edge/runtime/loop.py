@@ -10,7 +10,29 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-HALTING_MODES = ("fixed", "act")
+HALTING_MODES = ("fixed", "act", "stable-K")
+
+
+@dataclass(frozen=True)
+class Halting:
+    """When a row stops: 'fixed' runs every step (official eval), 'act' stops once q_halt > 0 (official ACT),
+    'stable-K' stops once the answer's argmax has not changed for K consecutive steps (no halting head needed)."""
+
+    rule: str
+    patience: int = 0
+
+    @classmethod
+    def parse(cls, text: "str | Halting") -> "Halting":
+        if isinstance(text, Halting):
+            return text
+        if text in ("fixed", "act"):
+            return cls(text)
+        if text.startswith("stable-") and text[7:].isdigit() and int(text[7:]) >= 1:
+            return cls("stable", int(text[7:]))
+        raise ValueError(f"halting must be fixed, act or stable-K with K >= 1 (got {text!r})")
+
+    def __str__(self) -> str:
+        return f"stable-{self.patience}" if self.rule == "stable" else self.rule
 
 
 class StepFn(Protocol):
@@ -40,20 +62,20 @@ def pad_batch(rows: np.ndarray, batch: int) -> np.ndarray:
 
 
 def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzzle_identifiers: np.ndarray,
-          max_steps: int, halting: str = "fixed",
+          max_steps: int, halting: "str | Halting" = "fixed",
           on_step: Callable[[int, np.ndarray, np.ndarray], None] | None = None) -> SolveResult:
-    """Run up to `max_steps` supervision steps. With halting='act' a row stops once q_halt > 0
-    (its outputs freeze, and the loop ends when every row has stopped); 'fixed' runs all steps,
-    as the official evaluation does. `on_step(k, predictions, q_halt)` sees each step's answer."""
-    if halting not in HALTING_MODES:
-        raise ValueError(f"halting must be one of {HALTING_MODES} (got {halting!r})")
+    """Run up to `max_steps` supervision steps. A row that halts (see `Halting`) keeps its outputs
+    frozen, and the loop ends when every row has stopped; 'fixed' runs all steps, as the official
+    evaluation does. `on_step(k, predictions, q_halt)` sees each step's answer."""
+    rule = Halting.parse(halting)
     if max_steps < 1:
         raise ValueError("max_steps must be >= 1")
     b = inputs.shape[0]
     y, z = y0, z0
     done = np.zeros(b, dtype=bool)
     steps = np.zeros(b, dtype=np.int64)
-    final_logits = final_q = None
+    unchanged = np.zeros(b, dtype=np.int64)
+    final_logits = final_q = previous = None
     for k in range(1, max_steps + 1):
         y, z, logits, q_halt = step(inputs, puzzle_identifiers, y, z)
         logits, q_halt = np.asarray(logits), np.asarray(q_halt).reshape(b)
@@ -62,10 +84,16 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
         live = ~done
         final_logits[live], final_q[live] = logits[live], q_halt[live]
         steps[live] = k
+        answer = final_logits.argmax(-1)
         if on_step is not None:
-            on_step(k, final_logits.argmax(-1), final_q)
-        if halting == "act":
+            on_step(k, answer, final_q)
+        if rule.rule == "act":
             done |= q_halt > 0
-            if done.all():
-                break
+        elif rule.rule == "stable":
+            if previous is not None:
+                unchanged = np.where((answer == previous).all(-1), unchanged + 1, 0)
+            done |= unchanged >= rule.patience
+        previous = answer
+        if rule.rule != "fixed" and done.all():
+            break
     return SolveResult(final_logits.argmax(-1), steps, final_logits, final_q)

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from ..data import DataSpec, PuzzleSet, augment, exact_accuracy, load_splits
+from ..data.tasks import split_note
+from ..errors import Interrupted
+from ..files import check_writable_dir
 from ..model import ACTModel, TRM, TRMConfig
 from ..model.checkpoint import load_checkpoint, read_file, save_checkpoint
 from ..runtime.reference import solve_with_model
@@ -70,13 +75,23 @@ def evaluate(model: TRM, data: PuzzleSet, device: torch.device, halting: str = "
             "puzzles": len(data)}
 
 
+def check_run_folder(out: Path, resume: str | Path | None, overwrite: bool) -> None:
+    """Refuse, before any work, to replace a trained run by accident or to train into a folder we cannot write."""
+    taken = [name for name in ("checkpoint.pt", "train_log.jsonl") if (out / name).exists()]
+    if taken and not resume and not overwrite:
+        raise FileExistsError(f"{out} already holds a run ({', '.join(taken)}): pass --resume {out / 'checkpoint.pt'} "
+                              "to continue it, --overwrite to start over there, or another --out")
+    check_writable_dir(out)
+
+
 def train(spec: DataSpec, cfg: TrainConfig, out_dir: str | Path, device: str = "auto", resume: str | Path | None = None,
-          progress: bool = True, log: Callable[[str], None] = print) -> TrainResult:
+          progress: bool = True, log: Callable[[str], None] = print, overwrite: bool = False) -> TrainResult:
     """Train a TRM on `spec`, writing `checkpoint.pt` (EMA weights + resume state) and `train_log.jsonl`."""
+    cfg.validate()
     dev = pick_device(device)
     torch.manual_seed(cfg.seed)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    check_run_folder(out, resume, overwrite)
     train_set, test_set = load_splits(spec)
     test_set = test_set.subset(slice(0, cfg.eval_puzzles))
     meta = train_set.meta
@@ -85,69 +100,122 @@ def train(spec: DataSpec, cfg: TrainConfig, out_dir: str | Path, device: str = "
                 num_puzzle_identifiers=max(meta.num_puzzle_identifiers, test_set.meta.num_puzzle_identifiers))
     config = TRMConfig.from_dict(arch)
     model = TRM(config).to(dev)
-    act = ACTModel(model).train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     ema = EMA(model, cfg.ema_rate) if cfg.ema else None
-    start = 0
+    start = _restore(resume, model, opt, ema, config) if resume else 0
     if resume:
-        start = _restore(resume, model, opt, ema, config)
         log(f"resumed from {resume} at step {start}")
+    out.mkdir(parents=True, exist_ok=True)   # only now: every check above runs before anything is written
     log(f"training {config.mlp_t and 'MLP' or 'attention'} TRM, {model.num_parameters():,} params, on {dev} "
         f"({len(train_set)} train / {len(test_set)} test puzzles, {spec.task} {spec.grid_size}x{spec.grid_size})")
-    sampler = BatchSampler(train_set, cfg.batch_size, dev, cfg.seed + start)
-    autocast = dict(device_type=dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda")
-    inputs, labels, ids = sampler.next()
-    state = act.initial_state(inputs, labels, ids)
-    t0 = time.time()
-    log_path = out / "train_log.jsonl"
-    ckpt_path = out / "checkpoint.pt"
-    running: dict[str, float] = {}
-    metrics: dict[str, float] = {}
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress, desc="train", unit="step")
-    with log_path.open("a") as log_fh:
-        for step in bar:
-            inputs, labels, ids = sampler.next()
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step, cfg, cfg.lr)
-            with torch.autocast(**autocast):
-                state, output = act(state, inputs, labels, ids)
-                loss, stats = act_loss(output.logits, output.q_halt, state.labels)
-            opt.zero_grad(set_to_none=True)
-            (loss / cfg.batch_size).backward()
-            opt.step()
-            if config.puzzle_emb_ndim > 0:
-                model.puzzle_emb.sign_sgd_step(lr_at(step, cfg, cfg.puzzle_emb_lr), cfg.puzzle_emb_weight_decay)
-            if ema is not None:
-                ema.update(model)
-            halted = state.halted
-            n_halted = int(halted.sum())
-            if n_halted:
-                running = _smooth(running, {
-                    "loss": float(loss.detach()) / cfg.batch_size,
-                    "acc": float(stats["seq_correct"][halted].float().mean()),
-                    "cell": float(stats["token_correct"][halted].mean()),
-                    "steps": float(state.steps[halted].float().mean()),
-                })
-            bar.set_postfix(loss=f"{running.get('loss', 0):.3f}", acc=f"{running.get('acc', 0):.3f}",
-                            steps=f"{running.get('steps', 0):.1f}")
-            last = step + 1 == cfg.steps
-            if (step + 1) % cfg.eval_every == 0 or last:
-                eval_model = _ema_model(model, ema)
-                metrics = evaluate(eval_model, test_set, dev)
-                record = {"step": step + 1, "minutes": (time.time() - t0) / 60, "train": running, "test": metrics}
-                log_fh.write(json.dumps(record) + "\n")
-                log_fh.flush()
-                bar.write(f"step {step + 1}: test exact {metrics['exact_accuracy']:.3f} "
-                          f"cell {metrics['cell_accuracy']:.3f} ({record['minutes']:.1f} min)")
-                save_checkpoint(ckpt_path, model, meta, info={
-                    "step": step + 1, "train_config": cfg.to_dict(), "data_spec": spec.__dict__,
-                    "test_metrics": metrics, "device": str(dev), "minutes": record["minutes"],
-                }, training_state={"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                   "ema": ema.state_dict() if ema else None, "step": step + 1},
-                    state_dict=ema.state_dict() if ema else None)
-                model.train()
-    minutes = (time.time() - t0) / 60
-    return TrainResult(ckpt_path, metrics.get("exact_accuracy", float("nan")), minutes, cfg.steps)
+    if split_note(spec):
+        log(split_note(spec))
+    run = _Run(spec, cfg, out, meta, model, opt, ema, dev, test_set, log)
+    with _interrupt_note(run, had_checkpoint=(out / "checkpoint.pt").exists()):
+        metrics = run.loop(ACTModel(model).train(), BatchSampler(train_set, cfg.batch_size, dev, cfg.seed + start),
+                           start, resume is not None, progress)
+    return TrainResult(run.ckpt_path, metrics.get("exact_accuracy", float("nan")), (time.time() - run.t0) / 60,
+                       cfg.steps)
+
+
+class _Run:
+    """One training run's loop, periodic evaluation and checkpoint writes."""
+
+    def __init__(self, spec, cfg, out, meta, model, opt, ema, dev, test_set, log) -> None:
+        self.spec, self.cfg, self.meta, self.model, self.opt, self.ema = spec, cfg, meta, model, opt, ema
+        self.dev, self.test_set, self.log = dev, test_set, log
+        self.ckpt_path, self.log_path = out / "checkpoint.pt", out / "train_log.jsonl"
+        self.saved_step: int | None = None
+        self.t0 = time.time()
+
+    def loop(self, act: ACTModel, sampler: BatchSampler, start: int, append_log: bool, progress: bool) -> dict:
+        """Train from `start` to cfg.steps; the log is appended to on resume, started afresh otherwise."""
+        cfg, model = self.cfg, self.model
+        autocast = dict(device_type=self.dev.type, dtype=torch.bfloat16, enabled=self.dev.type == "cuda")
+        state = act.initial_state(*sampler.next())
+        running: dict[str, float] = {}
+        metrics: dict[str, float] = {}
+        live = progress and sys.stderr.isatty()   # a redrawn bar only on a terminal; eval lines always
+        bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not live, desc="train", unit="step")
+        log_fh = None
+        try:
+            for step in bar:
+                inputs, labels, ids = sampler.next()
+                for group in self.opt.param_groups:
+                    group["lr"] = lr_at(step, cfg, cfg.lr)
+                with torch.autocast(**autocast):
+                    state, output = act(state, inputs, labels, ids)
+                    loss, stats = act_loss(output.logits, output.q_halt, state.labels)
+                self.opt.zero_grad(set_to_none=True)
+                (loss / cfg.batch_size).backward()
+                self.opt.step()
+                if model.config.puzzle_emb_ndim > 0:
+                    model.puzzle_emb.sign_sgd_step(lr_at(step, cfg, cfg.puzzle_emb_lr), cfg.puzzle_emb_weight_decay)
+                if self.ema is not None:
+                    self.ema.update(model)
+                running = _track(running, loss, stats, state, cfg.batch_size)
+                bar.set_postfix(loss=f"{running.get('loss', 0):.3f}", acc=f"{running.get('acc', 0):.3f}",
+                                steps=f"{running.get('steps', 0):.1f}")
+                if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
+                    log_fh = log_fh or self.log_path.open("a" if append_log else "w")
+                    metrics = self.evaluate_and_save(step + 1, running, log_fh)
+                    (bar.write if live else self.log)(
+                        f"step {step + 1}: test exact {metrics['exact_accuracy']:.3f} "
+                        f"cell {metrics['cell_accuracy']:.3f} ({(time.time() - self.t0) / 60:.1f} min)")
+        finally:
+            if log_fh:
+                log_fh.close()
+        return metrics
+
+    def evaluate_and_save(self, step: int, running: dict[str, float], log_fh) -> dict[str, float]:
+        metrics = evaluate(_ema_model(self.model, self.ema), self.test_set, self.dev)
+        minutes = (time.time() - self.t0) / 60
+        log_fh.write(json.dumps({"step": step, "minutes": minutes, "train": running, "test": metrics}) + "\n")
+        log_fh.flush()
+        ema = self.ema
+        save_checkpoint(self.ckpt_path, self.model, self.meta, info={
+            "step": step, "train_config": self.cfg.to_dict(), "data_spec": self.spec.__dict__,
+            "test_metrics": metrics, "device": str(self.dev), "minutes": minutes,
+        }, training_state={"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+                           "ema": ema.state_dict() if ema else None, "step": step},
+            state_dict=ema.state_dict() if ema else None)
+        self.saved_step = step
+        self.model.train()
+        return metrics
+
+
+def _track(running: dict[str, float], loss: torch.Tensor, stats: dict, state, batch_size: int) -> dict[str, float]:
+    """Smoothed training metrics over the sequences that halted this step."""
+    halted = state.halted
+    if not bool(halted.any()):
+        return running
+    return _smooth(running, {
+        "loss": float(loss.detach()) / batch_size,
+        "acc": float(stats["seq_correct"][halted].float().mean()),
+        "cell": float(stats["token_correct"][halted].mean()),
+        "steps": float(state.steps[halted].float().mean()),
+    })
+
+
+class TrainingInterrupted(Interrupted):
+    """Ctrl-C during training; says what was kept."""
+
+    def __init__(self, step: int | None, checkpoint: Path, had_checkpoint: bool) -> None:
+        if step:
+            kept = f"kept {checkpoint} from step {step}; continue with --resume {checkpoint}"
+        elif had_checkpoint:
+            kept = f"no checkpoint written by this run; {checkpoint} is still the earlier one"
+        else:
+            kept = "no checkpoint was written yet"
+        super().__init__(f"interrupted: {kept}")
+
+
+@contextmanager
+def _interrupt_note(run: "_Run", had_checkpoint: bool) -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(run.saved_step, run.ckpt_path, had_checkpoint) from None
 
 
 def _smooth(running: dict[str, float], new: dict[str, float], rate: float = 0.95) -> dict[str, float]:

@@ -1,0 +1,27 @@
+"""Core ML settings, written once: the Core ML target and ExecuTorch's Core ML delegate both read them."""
+from __future__ import annotations
+
+MIN_COMPRESSED_WEIGHT = 512   # smaller tensors (embeddings, heads of tiny models) stay uncompressed
+
+
+def deployment_target(stateful: bool = False):
+    """iOS 17 for ML Programs; Core ML states (y/z kept in the model) need iOS 18."""
+    import coremltools as ct
+
+    return ct.target.iOS18 if stateful else ct.target.iOS17
+
+
+def compute_precision(quantize: str):
+    import coremltools as ct
+
+    return ct.precision.FLOAT16 if quantize == "fp16" else ct.precision.FLOAT32
+
+
+def int8_weight_config() -> dict:
+    """Per-channel symmetric int8 weights (compute stays float), as a dict both APIs take."""
+    return {"mode": "linear_symmetric", "dtype": "int8", "granularity": "per_channel",
+            "weight_threshold": MIN_COMPRESSED_WEIGHT}
+
+
+def palette_config(nbits: int) -> dict:
+    return {"mode": "kmeans", "nbits": nbits, "weight_threshold": MIN_COMPRESSED_WEIGHT}

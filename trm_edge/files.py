@@ -1,0 +1,37 @@
+"""File-system guards shared by every command that writes: check before work, hash what was written."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_writable_file(path: str | Path) -> None:
+    """Refuse, before any work, an output whose folder cannot be made or written (a parent that is a file,
+    a read-only folder), so that a long job does not fail at its very end."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a folder")
+    for ancestor in path.parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise NotADirectoryError(f"cannot write {path}: {ancestor} is a file, not a folder")
+            if not os.access(ancestor, os.W_OK | os.X_OK):
+                raise PermissionError(f"cannot write {path}: {ancestor} is not writable")
+            return
+
+
+def check_writable_dir(folder: str | Path) -> None:
+    """Like `check_writable_file`, for a folder that will hold outputs."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"cannot write into {folder}: it is a file, not a folder")
+    check_writable_file(folder / ".probe")

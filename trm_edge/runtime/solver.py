@@ -1,0 +1,151 @@
+"""Puzzles in, checked answers out: what `trm-edge solve` runs, from a checkpoint or any artifact folder.
+
+Imports no torch for artifact folders (ONNX, LiteRT): the torch-free runtime install runs this module.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..data import maze, sudoku
+from .loop import Halting, SolveResult
+
+
+@dataclass
+class Source:
+    """A model that can solve puzzles, whatever runs it."""
+
+    label: str                       # "pytorch (checkpoint.pt)" or "onnx step int8"
+    task: str
+    side: int
+    max_steps: int
+    batch: int
+    run: Callable[..., SolveResult]  # (inputs, ids, halting, on_step) -> SolveResult
+
+
+@dataclass
+class Answer:
+    """One solved puzzle, checked by the rules of the game (not by the model)."""
+
+    puzzle: np.ndarray
+    answer: np.ndarray
+    steps: int
+    halted_by: str                   # "q_halt", "stable answer" or "step limit"
+    seconds: float
+    valid: bool                      # a complete grid that obeys every rule
+    keeps_givens: bool
+    expected: np.ndarray | None = None
+    trace: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def correct(self) -> bool | None:
+        return None if self.expected is None else bool(np.array_equal(self.answer, self.expected))
+
+
+def open_source(path: Path, threads: int | None = None) -> Source:
+    """A checkpoint file (PyTorch) or an artifact folder (its own runtime, verified before it runs)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint or artifact folder at {path}")
+    if path.is_dir():
+        from .artifacts import load_runner
+
+        runner = load_runner(path, threads)
+        meta = runner.meta
+        side = (meta.grid_shape or [int(np.sqrt(meta.seq_len))])[0]
+        label = f"{meta.target} {meta.recursion} {meta.quantize}"
+        return Source(label, meta.task, side, meta.halt_max_steps, meta.batch,
+                      lambda x, ids, halting, on_step: runner.solve(x, ids, halting, on_step=on_step))
+    return _checkpoint_source(path, threads)
+
+
+def _checkpoint_source(path: Path, threads: int | None) -> Source:
+    import torch   # only the PyTorch path needs it
+
+    from ..model.checkpoint import load_checkpoint
+    from .reference import initial_state, torch_step
+    from .loop import solve
+
+    if threads:
+        torch.set_num_threads(threads)
+    ckpt = load_checkpoint(path)
+    model = ckpt.build_model()
+    meta = ckpt.data_meta
+    if meta is None or meta.task not in ("sudoku", "maze") or not meta.grid_shape:
+        raise ValueError(f"{path}: solve needs a sudoku or maze checkpoint that records its grid size")
+
+    def run(x, ids, halting, on_step):
+        y, z = initial_state(model, len(x))
+        return solve(torch_step(model), y, z, x, ids, model.config.halt_max_steps, halting, on_step)
+
+    return Source(f"pytorch ({path.name})", meta.task, meta.grid_shape[0], model.config.halt_max_steps, 64, run)
+
+
+def parse_puzzle(source: Source, text: str) -> np.ndarray:
+    """Puzzle text -> grid for this source's task and size (one-line ValueError otherwise)."""
+    if source.task == "sudoku":
+        return sudoku.parse(text, source.side)
+    if source.task == "maze":
+        cells = "".join(text.split("\n"))
+        if len(cells) != source.side ** 2:
+            raise ValueError(f"a maze for this model has {source.side ** 2} cells; this one has {len(cells)}")
+        return maze.from_text(cells, source.side)
+    raise ValueError(f"solve handles sudoku and maze models (this one is {source.task!r})")
+
+
+def encode(source: Source, grid: np.ndarray) -> np.ndarray:
+    return sudoku.encode(grid) if source.task == "sudoku" else grid.reshape(-1).astype(np.int64)
+
+
+def decode(source: Source, tokens: np.ndarray) -> np.ndarray:
+    return sudoku.decode(tokens, source.side) if source.task == "sudoku" else tokens.reshape(source.side, source.side)
+
+
+def check(source: Source, puzzle: np.ndarray, answer: np.ndarray) -> tuple[bool, bool]:
+    """(valid by the rules, keeps every given)."""
+    if source.task == "sudoku":
+        keeps = bool(np.all((puzzle == 0) | (puzzle == answer)))
+        return bool((answer > 0).all() and sudoku.is_valid_solution(answer)), keeps
+    path = maze.shortest_path(puzzle)
+    want = puzzle.copy()
+    for r, c in (path or [])[1:-1]:
+        want[r, c] = maze.PATH
+    keeps = bool(np.all((answer == maze.PATH) | (answer == puzzle)))
+    return bool(path is not None and np.array_equal(answer, want)), keeps
+
+
+def solve_batch(source: Source, grids: list[np.ndarray], halting: Halting, trace: bool = False,
+                expected: list[np.ndarray | None] | None = None) -> list[Answer]:
+    """Solve puzzles together (one batch of the source's size at a time is the runner's business)."""
+    inputs = np.stack([encode(source, g) for g in grids])
+    ids = np.zeros(len(grids), dtype=np.int64)
+    snapshots: list[np.ndarray] = []   # with trace: the answer after every step (one puzzle per call)
+
+    def on_step(k, predictions, q_halt):
+        if trace:
+            snapshots.append(predictions.copy())
+
+    t0 = time.perf_counter()
+    res = source.run(inputs, ids, halting, on_step if trace else None)
+    seconds = time.perf_counter() - t0
+    answers = []
+    for i, grid in enumerate(grids):
+        answer = decode(source, res.predictions[i])
+        valid, keeps = check(source, grid, answer)
+        halted = _halted_by(halting, int(res.steps[i]), source.max_steps, float(res.q_halt[i]))
+        answers.append(Answer(grid, answer, int(res.steps[i]), halted, seconds / len(grids), valid, keeps,
+                              (expected or [None] * len(grids))[i],
+                              [decode(source, s[i]) for s in snapshots[: int(res.steps[i])]]))
+    return answers
+
+
+def _halted_by(halting: Halting, steps: int, max_steps: int, q_halt: float) -> str:
+    if halting.rule == "act" and q_halt > 0:
+        return "q_halt"
+    if halting.rule == "stable" and steps < max_steps:
+        return "stable answer"
+    return "step limit"
