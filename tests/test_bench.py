@@ -52,7 +52,7 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
     from trm_edge.runtime.reference import solve_with_model
 
     ckpt = load_checkpoint(read_meta(onnx_artifact).source_checkpoint)
-    data = load_split(DataSpec(**ckpt.info["data_spec"]), "test").subset(slice(0, 12))
+    data = load_split(DataSpec.from_saved(ckpt.info["data_spec"]), "test").subset(slice(0, 12))
     for halting, rows_ in (("fixed", fixed), ("act", act)):
         ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting=halting)
         ref_acc = float(exact_accuracy(ref.predictions, data.labels, data.meta.ignore_label_id).mean())

@@ -76,6 +76,23 @@ def test_9x9_generator_hits_the_givens_asked_for_and_minimal_puzzles_are_minimal
         sudoku.generate(1, 9, givens=(40, 90))
 
 
+def _distinct_minirow_sets(grid: np.ndarray) -> int:
+    """Distinct digit sets among the 27 three-cell row pieces: 9 (or 3 when transposed) for every shuffle of
+    the base pattern (digit, row, column and band permutations keep the count), ~20-27 for grids from elsewhere."""
+    return len({frozenset(grid[r, c:c + 3].tolist()) for r in range(9) for c in range(0, 9, 3)})
+
+
+def test_varied_grids_are_not_one_pattern_in_disguise():
+    rng = np.random.default_rng(2)
+    pattern = [sudoku.random_solution(9, rng, "pattern") for _ in range(20)]
+    varied = [sudoku.random_solution(9, rng) for _ in range(20)]
+    assert all(sudoku.is_valid_solution(g) for g in pattern + varied)
+    assert {_distinct_minirow_sets(g) for g in pattern} <= {3, 9}
+    assert np.mean([_distinct_minirow_sets(g) for g in varied]) > 15
+    for size in (4, 6):
+        assert sudoku.is_valid_solution(sudoku.random_solution(size, rng))
+
+
 def test_rating_grows_as_givens_shrink():
     """Fewer givens: more search and harder techniques, on average (the rating is monotone in difficulty)."""
     bands = [sudoku.generate(40, 9, seed=9, givens=g) for g in ((45, 50), (32, 34), (0, 0))]

@@ -34,7 +34,7 @@ def _check_parity(folder, fp32: bool):
 
 
 def test_onnx_step_fp32_metadata_and_runtime_loop(trained_checkpoint, tmp_path):
-    folder = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=60, ort_format=True, **QUIET)
+    folder = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=60, options={"ort": True}, **QUIET)
     _check_parity(folder, fp32=True)
     meta = read_meta(folder)
     usability = meta.extra["ort_mobile_usability"]
@@ -58,7 +58,7 @@ def test_onnx_step_fp32_metadata_and_runtime_loop(trained_checkpoint, tmp_path):
     assert (folder / "init_state.f32").stat().st_size == 2 * 64 * 4
     # The host loop with ACT halting gives the same answers and step counts as PyTorch.
     ckpt = load_checkpoint(trained_checkpoint)
-    data = load_split(DataSpec(**ckpt.info["data_spec"]), "test").subset(slice(0, 20))
+    data = load_split(DataSpec.from_saved(ckpt.info["data_spec"]), "test").subset(slice(0, 20))
     art = load_runner(folder).solve(data.inputs, data.puzzle_identifiers, halting="act")
     ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting="act")
     assert np.array_equal(art.steps, ref.steps) and np.array_equal(art.predictions, ref.predictions)
@@ -89,7 +89,7 @@ def test_executorch_step_fp32_xnnpack(trained_checkpoint, tmp_path):
 def test_executorch_coreml_delegate(trained_checkpoint, tmp_path, quantize):
     import sys
 
-    folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "cm", quantize=quantize, delegate="coreml",
+    folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "cm", quantize=quantize, options={"delegate": "coreml"},
                                parity_puzzles=20, **QUIET)
     meta = read_meta(folder)
     assert "CoreMLBackend" in meta.extra["backends"] and meta.extra["delegate"] == "coreml"
@@ -178,16 +178,16 @@ def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
     with pytest.raises(ExportError, match="needs --batch 1"):
         export_checkpoint(trained_checkpoint, "onnx", out, recursion="loop", batch=2, **QUIET)
     with pytest.raises(ExportError, match="does not apply to --target onnx"):
-        export_checkpoint(trained_checkpoint, "onnx", out, delegate="coreml", **QUIET)
+        export_checkpoint(trained_checkpoint, "onnx", out, options={"delegate": "coreml"}, **QUIET)
     with pytest.raises(ExportError, match="weight-only"):
-        export_checkpoint(trained_checkpoint, "executorch", out, quantize="int8", calibration=8, delegate="coreml",
+        export_checkpoint(trained_checkpoint, "executorch", out, quantize="int8", calibration=8, options={"delegate": "coreml"},
                           **QUIET)
-    with pytest.raises(ExportError, match="keeps y/z as Core ML states"):
+    with pytest.raises(ExportError, match="stateful is offered by coreml"):
         export_checkpoint(trained_checkpoint, "onnx", out, recursion="stateful", **QUIET)
     with pytest.raises(ExportError, match="onnx does not support palette4"):
         export_checkpoint(trained_checkpoint, "onnx", out, quantize="palette4", **QUIET)
     with pytest.raises(ExportError, match="--ort"):
-        export_checkpoint(trained_checkpoint, "tflite", out, ort_format=True, **QUIET)
+        export_checkpoint(trained_checkpoint, "tflite", out, options={"ort": True}, **QUIET)
     with pytest.raises(ExportError, match="--calibration only applies"):
         export_checkpoint(trained_checkpoint, "onnx", out, quantize="fp16", calibration=8, **QUIET)
     with pytest.raises(ExportError, match="coreml does not support int8-static"):

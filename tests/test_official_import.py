@@ -106,3 +106,34 @@ def test_import_cli_writes_trm_edge_checkpoint(tmp_path):
     assert ck.source == "trm-edge" and ck.config.L_cycles == 6 and ck.info["source"] == "official"
     bad = CliRunner().invoke(app, ["import-official", str(tmp_path / "nope"), "--out", str(out)])
     assert bad.exit_code == 2 and "no checkpoint file" in bad.output
+
+
+def test_import_without_yaml_uses_official_defaults_and_says_so(tmp_path):
+    """hidden 128 with the official 8 heads (not hidden // 64), and every guessed value printed."""
+    cfg = TRMConfig(vocab_size=11, seq_len=81, hidden_size=128, num_heads=8, H_cycles=3, L_cycles=6,
+                    puzzle_emb_ndim=128)
+    path, sd = _official_file(tmp_path, cfg)
+    ckpt = load_checkpoint(path)
+    assert ckpt.config.num_heads == 8 and ckpt.config.puzzle_emb_len == 16
+    notes = " ".join(ckpt.info["notes"])
+    for guessed in ("num_heads 8", "H_cycles 3", "L_cycles 6", "halt_max_steps 16", "puzzle_emb_len 16", "seq_len 81"):
+        assert guessed in notes, notes
+    x, ids = torch.randint(0, 11, (2, 81)), torch.zeros(2, dtype=torch.long)
+    y0 = sd["_orig_mod.model.inner.H_init"].float().expand(2, 97, 128)
+    z0 = sd["_orig_mod.model.inner.L_init"].float().expand(2, 97, 128)
+    with torch.no_grad():
+        out = ckpt.build_model()(ckpt.build_model().initial_carry(2), x, ids)
+        ref = official_forward(sd, x, ids, y0, z0, H_cycles=3, L_cycles=6, mlp_t=False, num_heads=8)
+    torch.testing.assert_close(out.logits, ref[2], atol=1e-4, rtol=1e-4)
+    assert ckpt.info["data_spec"]["task"] == "sudoku" and ckpt.info["data_spec"]["grid_size"] == 9
+
+
+def test_puzzle_emb_len_comes_from_the_tensors_and_contradictions_are_refused(tmp_path):
+    """An MLP model trained with puzzle_emb_len 0 (one prefix position) loads as such, not as 16."""
+    cfg = TRMConfig(vocab_size=11, seq_len=81, hidden_size=64, H_cycles=2, L_cycles=2, mlp_t=True,
+                    pos_encodings="none", puzzle_emb_ndim=64, puzzle_emb_len=0, ffn_multiple=64)
+    path, _ = _official_file(tmp_path, cfg)
+    ckpt = load_checkpoint(path)
+    assert ckpt.config.puzzle_emb_len == 0 and ckpt.config.prefix_len == 1 and ckpt.config.seq_len == 81
+    with pytest.raises(CheckpointError, match="puzzle_emb_len 16 contradicts the tensors"):
+        load_checkpoint(path, overrides={"puzzle_emb_len": 16})

@@ -29,7 +29,7 @@ app(sys.argv[1:])
 def held_out(trained_checkpoint):
     from trm_edge.model.checkpoint import load_checkpoint
 
-    spec = DataSpec(**load_checkpoint(trained_checkpoint).info["data_spec"])
+    spec = DataSpec.from_saved(load_checkpoint(trained_checkpoint).info["data_spec"])
     return load_split(spec, "test").subset(slice(0, 20))
 
 

@@ -1,4 +1,5 @@
-"""`python -m trm_edge ...` is the same as the `trm-edge` command."""
-from .cli import app
+"""`python -m trm_edge ...` is `trm-edge ...` (what torchrun launches for data-parallel training)."""
+from .cli import main
 
-app()
+if __name__ == "__main__":
+    main()

@@ -191,6 +191,9 @@ def staged_folder(final: Path, overwrite: bool = False) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(final)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)   # a normal folder once renamed in, not mkdtemp's private 0700
     try:
         yield tmp
         check_destination(final, overwrite)   # the destination may have changed during the export

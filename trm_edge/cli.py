@@ -7,8 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-import numpy as np
 import typer
+
+from . import targets
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -73,10 +74,14 @@ def train(
     batch_size: Optional[int] = typer.Option(None, help="Batch size."),
     lr: Optional[float] = typer.Option(None, help="Peak learning rate."),
     eval_every: Optional[int] = typer.Option(None, help="Evaluate and checkpoint every N steps."),
+    eval_puzzles: Optional[int] = typer.Option(None, help="Held-out puzzles per evaluation (all N_sup steps each: "
+                                                          "at paper size, fewer keeps evaluations short)."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default runs/<preset>)."),
     device: str = typer.Option("auto", help="auto (CUDA if present), cpu or cuda."),
     resume: Optional[Path] = typer.Option(None, help="Continue from this run's checkpoint.pt (same config)."),
     overwrite: bool = typer.Option(False, help="Start over in a run folder that already holds a checkpoint."),
+    nproc: int = typer.Option(1, help="Data-parallel processes (torchrun): one per GPU on CUDA (NCCL), or CPU "
+                                      "processes (gloo). The batch is the global batch, split evenly."),
     seed: Optional[int] = typer.Option(None, help="Random seed for data and init."),
     list_presets: bool = typer.Option(False, "--list-presets", help="Print the presets and exit."),
     quiet: bool = typer.Option(False, help="No progress bar."),
@@ -95,12 +100,45 @@ def train(
                                                path=str(data_path) if data_path else None, seed=seed).items() if v is not None}
         spec = dataclasses.replace(p.data, **spec_changes)
         cfg_changes = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every,
-                                              seed=seed).items() if v is not None}
+                                              eval_puzzles=eval_puzzles, seed=seed).items() if v is not None}
         cfg = dataclasses.replace(p.train, **cfg_changes)
+        if nproc != 1:
+            raise typer.Exit(_launch_data_parallel(nproc, cfg.batch_size, device))
         result = run_training(spec, cfg, out or Path("runs") / preset, device=device, resume=resume,
                               progress=not quiet, overwrite=overwrite)
     typer.echo(f"done: {result.steps} steps in {result.minutes:.1f} min, test exact accuracy "
                f"{result.test_accuracy:.3f}; checkpoint {result.checkpoint}")
+
+
+def _launch_data_parallel(nproc: int, batch_size: int, device: str) -> int:
+    """Re-run this very command under torchrun with `nproc` processes; returns their exit code."""
+    import os
+    import subprocess
+    import sys
+
+    import torch
+
+    if os.environ.get("WORLD_SIZE"):
+        raise ValueError("--nproc is for launching; under torchrun already, leave it out")
+    if nproc < 1:
+        raise ValueError(f"--nproc must be at least 1 (got {nproc})")
+    cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+    have = torch.cuda.device_count() if cuda else (os.cpu_count() or 1)
+    if nproc > have:
+        raise ValueError(f"--nproc {nproc} is more than the {have} {'GPUs' if cuda else 'CPU cores'} here")
+    if batch_size % nproc:
+        raise ValueError(f"batch size {batch_size} does not split over {nproc} processes (--batch-size)")
+    argv, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            argv.append(arg)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+           "-m", "trm_edge", *argv]
+    return subprocess.run(cmd).returncode
 
 
 @app.command()
@@ -185,10 +223,19 @@ def import_official(
                f"{model.num_parameters():,} params -> {out}")
 
 
+def _option_help(name: str) -> str:
+    """A target option's help, from the target that declares it."""
+    for t in targets.all_targets().values():
+        for opt in t.options:
+            if opt.name == name:
+                return f"{t.name} only: {opt.help}."
+    return ""
+
+
 @app.command()
 def export(
     checkpoint: Optional[Path] = typer.Argument(None, help="trm-edge checkpoint, or an official step_<N> file."),
-    target: Optional[str] = typer.Option(None, help="executorch | coreml | onnx | tflite (required)."),
+    target: Optional[str] = typer.Option(None, help=f"{' | '.join(targets.all_targets())} (required)."),
     recursion: str = typer.Option("step", help="step: one supervision step (y, z in and out) that the app loops "
                                                 "with early halting; unrolled: all N_sup steps in one graph; "
                                                 "loop (onnx, batch 1): the step inside an ONNX Loop that halts itself; "
@@ -202,9 +249,8 @@ def export(
     parity_puzzles: int = typer.Option(200, help="Held-out puzzles for the parity check (0 to skip)."),
     data_path: Optional[Path] = typer.Option(None, help="Puzzles for parity/calibration when the checkpoint names none."),
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
-    ort: bool = typer.Option(False, "--ort", help="ONNX only: also write the .ort mobile format."),
-    delegate: str = typer.Option("xnnpack", help="ExecuTorch only: xnnpack (CPU, Android and iOS) or coreml "
-                                                 "(Core ML, iOS/macOS; XNNPACK takes what Core ML cannot)."),
+    ort: bool = typer.Option(False, "--ort", help=_option_help("ort")),
+    delegate: str = typer.Option("xnnpack", help=_option_help("delegate")),
     android_assets: Optional[Path] = typer.Option(None, help="Also copy the artifact files into this folder "
                                                              "(e.g. android_demo/app/src/main/assets/trm)."),
     overwrite: bool = typer.Option(False, help="Replace an existing artifact folder (only one trm-edge wrote)."),
@@ -221,11 +267,13 @@ def export(
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx --recursion loop --ort\n
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target coreml --recursion unrolled --quantize fp16
     """
-    from .export import SUPPORT, export_checkpoint
+    from .export import export_checkpoint
 
     if list_targets:
-        for name, sup in SUPPORT.items():
-            typer.echo(f"{name:11s} recursion: {'/'.join(sup.modes):24s} quantize: {'/'.join(sup.quantize):36s} {sup.note}")
+        for t in targets.all_targets().values():
+            options = ", ".join(f"--{o.name}" for o in t.options)
+            typer.echo(f"{t.name:11s} recursion: {'/'.join(t.modes):24s} quantize: {'/'.join(t.precisions):36s} "
+                       f"{t.note}" + (f"; options: {options}" if options else ""))
         return
     if checkpoint is None or target is None:
         fail("export needs a CHECKPOINT and --target (see trm-edge export --help)")
@@ -237,9 +285,9 @@ def export(
     out = out or Path("artifacts") / f"{name}-{recursion}-{label}"
     with user_errors(tool_failure=f"{target} export failed"):
         folder = export_checkpoint(checkpoint, target, out, recursion, quantize, calibration, batch,
-                                   parity_puzzles, str(data_path) if data_path else None, overwrite, ort,
-                                   str(official_config) if official_config else None, delegate,
-                                   log=lambda m: typer.echo(m, err=True))
+                                   parity_puzzles, str(data_path) if data_path else None, overwrite,
+                                   str(official_config) if official_config else None,
+                                   options={"ort": ort, "delegate": delegate}, log=lambda m: typer.echo(m, err=True))
     parity = json.loads((folder / "parity.json").read_text())
     if parity["status"] == "skipped":
         typer.echo(f"parity: skipped ({parity['reason']})")
@@ -274,7 +322,9 @@ def bench(
     checkpoint: Optional[Path] = typer.Option(None, help="PyTorch reference checkpoint (default: the artifacts' source)."),
     data_path: Optional[Path] = typer.Option(None, help="Puzzles to use instead of the checkpoint's test split."),
     large_batch: int = typer.Option(64, help="Second batch size for the PyTorch rows (throughput)."),
-    repeats: int = typer.Option(64, help="Timed step calls per row (after warm-up)."),
+    repeats: int = typer.Option(64, help="Timed step calls per row (after warm-up), within --budget-s."),
+    budget_s: float = typer.Option(20.0, help="Seconds of warm-up and step timing per row: at paper size a row "
+                                              "then times fewer calls instead of taking minutes."),
     out: Path = typer.Option(Path("bench_results"), help="Folder for bench.json, bench.txt and bench.png."),
 ) -> None:
     """Latency, memory, size and accuracy of every artifact beside the PyTorch reference.
@@ -304,8 +354,10 @@ def bench(
         fail("give artifact folders and/or --checkpoint")
     with user_errors():
         check_writable_dir(out)
+        if not budget_s > 0:
+            raise ValueError(f"--budget-s must be positive (got {budget_s})")
         result = run_bench(list(artifacts or []), thread_list, device, puzzles, modes, checkpoint, data_path,
-                           large_batch, repeats, log=lambda m: typer.echo(m, err=True))
+                           large_batch, repeats, log=lambda m: typer.echo(m, err=True), budget_s=budget_s)
         paths = write_outputs(result, out)
     typer.echo(measured_table(result))
     est = estimate_table(result)
@@ -337,6 +389,7 @@ def solve(
     """
     from .runtime.loop import Halting
     from .runtime.solver import open_source
+    from .solve_view import puzzle_lines, solve_file, solve_one
 
     if (puzzle is None) == (file is None):
         fail("give one PUZZLE (or '-' for stdin) or --file, not both")
@@ -345,143 +398,13 @@ def solve(
     with user_errors():
         rule = Halting.parse(halting)
         if file is not None:
-            lines = _puzzle_lines(file)
+            lines = puzzle_lines(file)
         src = open_source(source, threads)
         if file is None:
             text = typer.get_text_stream("stdin").read() if puzzle == "-" else puzzle
-            _solve_one(src, text, rule, trace, as_json)
+            solve_one(src, text, rule, trace, as_json)
         else:
-            _solve_file(src, file, lines, rule, as_json)
-
-
-def _puzzle_lines(path: Path) -> list[tuple[int, str, str | None]]:
-    """(line number, question, answer or None) of a puzzle file: bare puzzles or the official CSV columns."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no puzzle file at {path}")
-    rows = []
-    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#") or line.startswith("source,"):
-            continue
-        parts = [p.strip() for p in line.split(",")]
-        question, answer = (parts[1], parts[2] or None) if len(parts) >= 3 else (parts[0], None)
-        rows.append((lineno, question, answer))
-    if not rows:
-        raise ValueError(f"{path}: no puzzles")
-    return rows
-
-
-def _solve_one(src, text: str, rule, trace: bool, as_json: bool) -> None:
-    from .runtime.solver import parse_puzzle, solve_batch
-
-    ans = solve_batch(src, [parse_puzzle(src, text)], rule, trace=trace)[0]
-    if as_json:
-        typer.echo(json.dumps(_answer_json(ans), indent=2))
-        return
-    if trace:
-        for k, grid in enumerate(ans.trace, start=1):
-            typer.echo(f"step {k}:")
-            typer.echo(_render(src, ans.puzzle, grid, ans.trace[k - 2] if k > 1 else None))
-    typer.echo(_render(src, ans.puzzle, ans.answer))
-    verdict = ("a valid solution that keeps every given" if ans.valid and ans.keeps_givens else
-               "NOT a valid solution" + ("" if ans.keeps_givens else " (it changes a given)"))
-    typer.echo(f"{src.label}: {ans.steps} supervision step{'s' if ans.steps != 1 else ''} (halted by {ans.halted_by}), "
-               f"{1000 * ans.seconds / max(ans.steps, 1):.1f} ms/step, {1000 * ans.seconds:.0f} ms in all")
-    typer.secho(f"answer: {verdict}", fg=typer.colors.GREEN if ans.valid and ans.keeps_givens else typer.colors.RED)
-    if not (ans.valid and ans.keeps_givens):
-        raise typer.Exit(1)
-
-
-def _answer_json(ans) -> dict:
-    from .data import sudoku
-
-    grid = sudoku.to_text if ans.puzzle.dtype.kind in "iu" and ans.puzzle.max() <= 9 else (lambda g: g.tolist())
-    out = {"puzzle": grid(ans.puzzle), "answer": grid(ans.answer), "steps": ans.steps, "halted_by": ans.halted_by,
-           "seconds": ans.seconds, "valid": ans.valid, "keeps_givens": ans.keeps_givens}
-    if ans.correct is not None:
-        out["correct"] = ans.correct
-    if ans.trace:
-        out["trace"] = [grid(g) for g in ans.trace]
-    return out
-
-
-def _render(src, puzzle, answer, previous=None) -> str:
-    """The grid with givens plain and filled cells coloured (changed since `previous` in yellow)."""
-    from .data import maze
-
-    n = src.side
-    lines = []
-    for r in range(n):
-        cells = []
-        for c in range(n):
-            if src.task == "sudoku":
-                text = str(int(answer[r, c])) if answer[r, c] else "."
-                given = puzzle[r, c] != 0
-            else:
-                text = maze.CHARSET[int(answer[r, c]) - 1] if answer[r, c] else "?"
-                given = puzzle[r, c] == answer[r, c]
-            colour = None if given else (typer.colors.YELLOW if previous is not None and previous[r, c] != answer[r, c]
-                                         else typer.colors.CYAN)
-            cells.append(typer.style(text, fg=colour, bold=given) if colour or given else text)
-            if src.task == "sudoku" and (c + 1) % _box_cols(n) == 0 and c + 1 < n:
-                cells.append("|")
-        lines.append(" ".join(cells) if src.task == "sudoku" else "".join(cells))
-        if src.task == "sudoku" and (r + 1) % _box_rows(n) == 0 and r + 1 < n:
-            lines.append("-" * (2 * n + 2 * (n // _box_cols(n) - 1) - 1))
-    return "\n".join(lines)
-
-
-def _box_rows(n: int) -> int:
-    from .data.sudoku import box_shape
-
-    return box_shape(n)[0]
-
-
-def _box_cols(n: int) -> int:
-    from .data.sudoku import box_shape
-
-    return box_shape(n)[1]
-
-
-def _solve_file(src, path: Path, lines, rule, as_json: bool) -> None:
-    import sys
-    import time
-
-    from tqdm.auto import tqdm
-
-    from .runtime.solver import parse_puzzle, solve_batch
-
-    grids, expected = [], []
-    for lineno, question, answer in lines:
-        try:
-            grids.append(parse_puzzle(src, question))
-            expected.append(parse_puzzle(src, answer) if answer else None)
-        except ValueError as exc:
-            raise ValueError(f"{path}:{lineno}: {exc}") from None
-    answers = []
-    t0 = time.perf_counter()
-    live = sys.stderr.isatty() and not as_json
-    with tqdm(total=len(grids), disable=not live, desc="solve", unit="puzzle") as bar:
-        for start in range(0, len(grids), src.batch):
-            chunk = slice(start, start + src.batch)
-            answers += solve_batch(src, grids[chunk], rule, expected=expected[chunk])
-            bar.update(len(answers) - bar.n)
-            if not live and not as_json and len(grids) >= 10 and (len(answers) * 10 // len(grids)) > (
-                    (len(answers) - len(grids[chunk])) * 10 // len(grids)):
-                typer.echo(f"solve: {len(answers)}/{len(grids)} puzzles", err=True)
-    seconds = time.perf_counter() - t0
-    scored = [a for a in answers if a.correct is not None]
-    summary = {"source": src.label, "puzzles": len(answers), "halting": str(rule),
-               "valid_solutions": sum(a.valid and a.keeps_givens for a in answers) / len(answers),
-               "exact_accuracy": sum(a.correct for a in scored) / len(scored) if scored else None,
-               "scored": len(scored), "mean_steps": float(np.mean([a.steps for a in answers])),
-               "puzzles_per_second": len(answers) / seconds}
-    if as_json:
-        typer.echo(json.dumps({**summary, "results": [_answer_json(a) for a in answers]}, indent=2))
-        return
-    acc = f"exact accuracy {summary['exact_accuracy']:.3f} on {len(scored)} with answers, " if scored else ""
-    typer.echo(f"{src.label}: {len(answers)} puzzles, {acc}valid solutions {summary['valid_solutions']:.3f}, "
-               f"mean steps {summary['mean_steps']:.2f}, {summary['puzzles_per_second']:.1f} puzzles/s")
+            solve_file(src, file, lines, rule, as_json)
 
 
 def main() -> None:  # pragma: no cover

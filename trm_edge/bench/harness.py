@@ -91,26 +91,36 @@ def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path:
 def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", puzzles: int = 100,
               halting: list[str] | None = None, checkpoint: Path | None = None, data_path: Path | None = None,
               large_batch: int = 64, repeats: int = 64, timeout: float = 900,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
+              log: Callable[[str], None] = print, budget_s: float = 20.0) -> dict[str, Any]:
     import torch
 
     from ..model.checkpoint import load_checkpoint
-    from .flops import measure_peak_gflops, step_cost
+    from .flops import measure_peak_gflops, step_cost, step_gemm_shapes
 
     halting = halting or ["fixed"]
     spec, ckpt_path = resolve_data_spec(artifacts, checkpoint, data_path, log)
-    common = ["--data-spec", json.dumps(spec), "--puzzles", str(puzzles), "--repeats", str(repeats)]
-    cost = step_cost(load_checkpoint(ckpt_path).build_model()) if ckpt_path else None
+    common = ["--data-spec", json.dumps(spec), "--puzzles", str(puzzles), "--repeats", str(repeats),
+              "--budget-s", str(budget_s)]
+    model = load_checkpoint(ckpt_path).build_model() if ckpt_path else None
+    cost = step_cost(model) if model is not None else None
+    shapes = step_gemm_shapes(model, large_batch) if model is not None else None
     rows: list[BenchRow] = []
     peaks: dict[str, float] = {}
     for t in threads:
-        peaks[f"cpu-{t}t"] = measure_peak_gflops(t)
-        log(f"measured CPU matmul peak with {t} thread(s): {peaks[f'cpu-{t}t']:.1f} GFLOP/s")
+        peaks[f"cpu-{t}t"] = measure_peak_gflops(t, shapes=shapes)
+        log(f"measured CPU matmul peak with {t} thread(s): {peaks[f'cpu-{t}t']:.1f} GFLOP/s "
+            f"(best of the step's own GEMM shapes {shapes or 'square 1024'}, repeated until stable)")
     torch.set_num_threads(max(threads))
+    big = min(large_batch, puzzles)   # a batch larger than the puzzles would be timed at the puzzle count
+    if big < large_batch:
+        log(f"--large-batch {large_batch} is more than --puzzles {puzzles}: the large-batch rows use batch {big}")
+    n_rows = len(threads) * len(halting) * (len(artifacts) + (len({1, big}) if ckpt_path else 0))
+    log(f"{n_rows} CPU rows, each about {budget_s:.0f} s of warm-up and step timing plus solving {puzzles} puzzles "
+        f"(at least ~{n_rows * budget_s / 60:.0f} min; --budget-s and --puzzles set the pace)")
     for t in threads:
         for h in halting:
             if ckpt_path:
-                for b in sorted({1, large_batch}):
+                for b in sorted({1, big}):
                     rows.append(_pytorch_row(ckpt_path, t, "cpu", "fp32", False, b, h, common, timeout, log))
             for a in artifacts:
                 rows.append(_artifact_row(a, t, h, common, timeout, log))
@@ -123,7 +133,7 @@ def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", pu
             log(f"measured CUDA matmul peak: fp32 {peaks['cuda-fp32']:.0f}, bf16 {peaks['cuda-bf16']:.0f} GFLOP/s")
             for h in halting:
                 for prec, comp in (("fp32", False), ("bf16", False), ("fp32", True), ("bf16", True)):
-                    for b in sorted({1, large_batch}):
+                    for b in sorted({1, big}):
                         rows.append(_pytorch_row(ckpt_path, "gpu", "cuda", prec, comp, b, h, common, timeout, log))
     for r in rows:
         _derive(r, cost, peaks)
@@ -193,6 +203,9 @@ def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float]) -> None:
         achieved = cost["step_flops"] * row.batch * m["mean_steps"] / (m["puzzle"]["p50_ms"] / 1000) / 1e9
     row.derived["achieved_gflops"] = achieved
     key = f"cpu-{row.threads}t" if row.device == "cpu" else f"cuda-{row.precision}"
+    if row.precision.startswith(("int8", "palette")):   # integer kernels have their own, higher peak
+        row.derived["peak_note"] = "int8 row: no % of the fp32 GEMM peak (it would overstate the efficiency)"
+        return
     if key in peaks:
         row.derived["peak_gflops"] = peaks[key]
         row.derived["fraction_of_peak"] = achieved / peaks[key]

@@ -15,7 +15,29 @@ import numpy as np
 
 
 def _rss_mb() -> float:
+    """Peak resident memory of this process so far (MB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _current_rss_mb() -> float:
+    """Resident memory now (MB): what loading and running a model adds, without the import-time peak
+    that ru_maxrss keeps (Linux /proc; the peak elsewhere)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except (OSError, ValueError, IndexError):
+        return _rss_mb()
+
+
+def _paced(fn, count: int, budget_s: float) -> int:
+    """Call `fn` up to `count` times, at least once, stopping once `budget_s` is spent: warm-up and timing
+    scale to the model's cost instead of taking minutes per row at paper size. Returns the calls made."""
+    t0 = time.perf_counter()
+    for done in range(1, max(1, count) + 1):
+        fn()
+        if time.perf_counter() - t0 > budget_s:
+            return done
+    return max(1, count)
 
 
 def _percentiles(xs: list[float]) -> dict[str, float]:
@@ -35,10 +57,10 @@ def _preimport(folder: str) -> None:
     """Import the runtime's Python package first, so load time is the model's, not the library's."""
     import importlib
 
+    from trm_edge import targets
     from trm_edge.artifact import read_meta
 
-    module = {"onnx": "onnxruntime", "executorch": "executorch.runtime", "tflite": "ai_edge_litert.interpreter",
-              "coreml": "coremltools"}.get(read_meta(folder).target)
+    module = targets.get(read_meta(folder).target).runtime_module
     if module:
         importlib.import_module(module)
 
@@ -54,7 +76,7 @@ def bench_artifact(args) -> dict:
 
     data = _load_data(args)
     _preimport(args.artifact)
-    base_rss = _rss_mb()
+    base_rss = _current_rss_mb()
     t0 = time.perf_counter()
     runner = load_runner(args.artifact, threads=args.threads)
     load_s = time.perf_counter() - t0
@@ -71,13 +93,11 @@ def bench_artifact(args) -> dict:
             return out
 
         y0, z0 = runner.initial_state()
-        for _ in range(args.warmup):
-            runner.step(x, ids, y0, z0)
-        for _ in range(max(1, args.repeats // runner.meta.halt_max_steps)):
-            solve(timed, y0, z0, x, ids, runner.meta.halt_max_steps, "fixed")
+        _paced(lambda: runner.step(x, ids, y0, z0), args.warmup, 0.1 * args.budget_s)
+        _paced(lambda: solve(timed, y0, z0, x, ids, runner.meta.halt_max_steps, "fixed"),
+               args.repeats // runner.meta.halt_max_steps, 0.4 * args.budget_s)
         row["step"] = _percentiles(step_times)
-    for _ in range(args.warmup):
-        runner.solve(x, ids, halting=args.halting)
+    _paced(lambda: runner.solve(x, ids, halting=args.halting), args.warmup, 0.2 * args.budget_s)
     puzzle_times = []
     preds, steps = [], []
     cpu0 = time.process_time()
@@ -95,7 +115,7 @@ def bench_artifact(args) -> dict:
     row["mean_steps"] = float(steps.mean())
     row["puzzles"] = len(data)
     row["peak_rss_mb"] = _rss_mb()
-    row["rss_over_baseline_mb"] = _rss_mb() - base_rss
+    row["rss_over_baseline_mb"] = _current_rss_mb() - base_rss   # the model's own memory, imports excluded
     return row
 
 
@@ -104,14 +124,14 @@ def bench_pytorch(args) -> dict:
 
     from trm_edge.data import exact_accuracy
     from trm_edge.model.checkpoint import load_checkpoint
-    from trm_edge.model.trm import Carry
-    from trm_edge.runtime.loop import pad_batch
+    from trm_edge.runtime.loop import pad_batch, solve
+    from trm_edge.runtime.reference import torch_step
 
     device = args.device
     if device == "cpu":
         torch.set_num_threads(args.threads)
     data = _load_data(args)
-    base_rss = _rss_mb()
+    base_rss = _current_rss_mb()
     t0 = time.perf_counter()
     model = load_checkpoint(args.checkpoint).build_model(device)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.precision]
@@ -124,40 +144,26 @@ def bench_pytorch(args) -> dict:
         if device == "cuda":
             torch.cuda.synchronize()
 
-    @torch.no_grad()
+    step_fn = torch_step(model, device, dtype, forward=fwd)
+
     def run(x_np, ids_np, halting, step_times=None):
-        # runtime/loop.solve's halting rule on device tensors (no host copies inside the timing);
-        # tests/test_bench.py checks both halt at the same steps with the same answers.
-        x = torch.as_tensor(x_np, device=device)
-        ids = torch.as_tensor(ids_np, device=device)
-        carry = model.initial_carry(len(x), torch.device(device))
-        done = torch.zeros(len(x), dtype=torch.bool, device=device)
-        steps = torch.zeros(len(x), dtype=torch.long, device=device)
-        final = None
-        for k in range(n_sup):
+        """The one host loop (runtime/loop.py) on device tensors: no host copies inside the timing."""
+        def timed(*a):
             s = time.perf_counter()
-            with torch.autocast(device_type=device, dtype=dtype, enabled=dtype != torch.float32):
-                out = fwd(carry, x, ids)
-            if step_times is not None:
-                sync()
-                step_times.append(time.perf_counter() - s)
-            carry = Carry(out.carry.y, out.carry.z)
-            pred = out.logits.argmax(-1)
-            final = pred if final is None else torch.where(done.unsqueeze(-1), final, pred)
-            steps = torch.where(done, steps, steps + 1)
-            if halting == "act":
-                done = done | (out.q_halt > 0)
-                if bool(done.all()):
-                    break
+            out = step_fn(*a)
+            sync()
+            step_times.append(time.perf_counter() - s)
+            return out
+
+        carry = model.initial_carry(len(x_np), torch.device(device))
+        res = solve(timed if step_times is not None else step_fn, carry.y, carry.z, x_np, ids_np, n_sup, halting)
         sync()
-        return final.cpu().numpy(), steps.cpu().numpy()
+        return res.predictions, res.steps
 
     x, ids = data.inputs[:b], data.puzzle_identifiers[:b]
-    for _ in range(args.warmup):
-        run(x, ids, args.halting)
+    _paced(lambda: run(x, ids, args.halting), args.warmup, 0.2 * args.budget_s)
     step_times: list[float] = []
-    for _ in range(max(1, args.repeats // n_sup)):
-        run(x, ids, "fixed", step_times)
+    _paced(lambda: run(x, ids, "fixed", step_times), args.repeats // n_sup, 0.4 * args.budget_s)
     puzzle_times, preds, steps = [], [], []
     for start in range(0, len(data), b):
         xb, ib = data.inputs[start:start + b], data.puzzle_identifiers[start:start + b]
@@ -174,7 +180,7 @@ def bench_pytorch(args) -> dict:
            "puzzles_per_s": len(data) / sum(puzzle_times),
            "exact_accuracy": float(exact_accuracy(preds, data.labels, data.meta.ignore_label_id).mean()),
            "mean_steps": float(steps.mean()), "puzzles": len(data), "peak_rss_mb": _rss_mb(),
-           "rss_over_baseline_mb": _rss_mb() - base_rss}
+           "rss_over_baseline_mb": _current_rss_mb() - base_rss}
     if device == "cuda":
         row["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
     return row
@@ -194,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--halting", default="fixed")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=64)
+    ap.add_argument("--budget-s", type=float, default=20.0, help="seconds of warm-up and step timing per row")
     args = ap.parse_args(argv)
     try:
         row = bench_artifact(args) if args.artifact else bench_pytorch(args)

@@ -132,11 +132,33 @@ def to_text(grid: np.ndarray) -> str:
     return "".join("." if d == 0 else str(int(d)) for d in grid.ravel())
 
 
-def random_solution(size: int, rng: np.random.Generator) -> np.ndarray:
-    """A uniformly shuffled valid grid: base pattern + validity-preserving shuffles."""
+GRID_SOURCES = ("varied", "pattern")
+
+
+def random_solution(size: int, rng: np.random.Generator, grids: str = "varied") -> np.ndarray:
+    """A random valid grid, then one random validity-preserving shuffle.
+
+    'varied' (the default): the diagonal boxes (square boxes) or the first row (6x6) are filled at random and the
+    search completes the grid, so solutions come from many essentially different grids. 'pattern' (trm-edge
+    before 0.2): shuffles of one base pattern, i.e. every solution is the same grid up to symmetry, a quirk a
+    model can learn and puzzles from elsewhere do not share."""
+    if grids not in GRID_SOURCES:
+        raise ValueError(f"grids must be one of {GRID_SOURCES} (got {grids!r})")
     br, bc = box_shape(size)
-    base = np.array([[(bc * (r % br) + r // br + c) % size for c in range(size)] for r in range(size)]) + 1
-    return augment_sudoku(base, rng)
+    if grids == "pattern":
+        base = np.array([[(bc * (r % br) + r // br + c) % size for c in range(size)] for r in range(size)]) + 1
+        return augment_sudoku(base, rng)
+    for _ in range(100):   # 9x9 diagonal boxes always complete; a 4x4 draw sometimes does not: draw again
+        seed = np.zeros((size, size), dtype=np.int64)
+        if br == bc:
+            for b in range(0, size, br):
+                seed[b:b + br, b:b + bc] = (rng.permutation(size) + 1).reshape(br, bc)
+        else:
+            seed[0] = rng.permutation(size) + 1
+        full = solve(seed)
+        if full is not None:
+            return augment_sudoku(full, rng)
+    raise RuntimeError("could not complete a random sudoku seed")
 
 
 def augment_sudoku(grid: np.ndarray, rng: np.random.Generator, *others: np.ndarray):
@@ -177,7 +199,7 @@ def make_puzzle(solution: np.ndarray, rng: np.random.Generator, difficulty: floa
 
 
 def generate(count: int, size: int = 9, difficulty: float = 1.0, seed: int = 0,
-             givens: tuple[int, int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+             givens: tuple[int, int] | None = None, grids: str = "varied") -> list[tuple[np.ndarray, np.ndarray]]:
     """`count` (puzzle, solution) pairs, blanks as 0. With `givens=(lo, hi)` each puzzle is dug to a number of
     clues drawn uniformly from [lo, hi] (fewer is impossible once it is minimal)."""
     box_shape(size)
@@ -186,7 +208,7 @@ def generate(count: int, size: int = 9, difficulty: float = 1.0, seed: int = 0,
     rng = np.random.default_rng(seed)
     pairs = []
     for _ in range(count):
-        sol = random_solution(size, rng)
+        sol = random_solution(size, rng, grids)
         target = None if givens is None else int(rng.integers(givens[0], givens[1] + 1))
         pairs.append((make_puzzle(sol, rng, difficulty, target), sol))
     return pairs

@@ -26,6 +26,7 @@ class DataSpec:
     path: str | None = None
     seed: int = 0
     givens: tuple[int, int] | None = None   # sudoku: dig each puzzle to a clue count drawn from [lo, hi]
+    grids: str = "varied"                   # sudoku solutions: "varied", or "pattern" (one grid up to symmetry)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -33,13 +34,18 @@ class DataSpec:
         if self.givens is not None:
             self.givens = (int(self.givens[0]), int(self.givens[1]))
 
+    @classmethod
+    def from_saved(cls, saved: dict) -> "DataSpec":
+        """A spec stored in a checkpoint; ones saved before `grids` existed were made from one pattern."""
+        return cls(**{"grids": "pattern", **saved})
+
 
 def spec_for(saved: dict | None, task_hint: str | None = None, data_path: str | Path | None = None) -> DataSpec | None:
     """The data a checkpoint was trained on (`saved`, its stored DataSpec), or `data_path` read as that task."""
     if data_path:
         task = (saved or {}).get("task") or task_hint or "sudoku"
         return DataSpec(task=task, path=str(data_path))
-    return DataSpec(**saved) if saved else None
+    return DataSpec.from_saved(saved) if saved else None
 
 
 def load_splits(spec: DataSpec) -> tuple[PuzzleSet, PuzzleSet]:
@@ -129,7 +135,8 @@ def cache_dir() -> Path:
 def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
     """Generated puzzles, cached on disk (a 9x9 set of 20k puzzles takes about a minute to make)."""
     givens = f"-g{spec.givens[0]}_{spec.givens[1]}" if spec.task == "sudoku" and spec.givens else ""
-    key = f"{spec.task}-{spec.grid_size}-{spec.difficulty}{givens}-{count}-{seed}-v{GENERATOR_VERSION}"
+    grids = f"-{spec.grids}" if spec.task == "sudoku" and spec.grids != "pattern" else ""
+    key = f"{spec.task}-{spec.grid_size}-{spec.difficulty}{givens}{grids}-{count}-{seed}-v{GENERATOR_VERSION}"
     path = cache_dir() / f"{key}.npz"
     if path.is_file():
         try:
@@ -139,7 +146,8 @@ def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)
     if spec.task == "sudoku":
-        ps = sudoku.to_puzzle_set(sudoku.generate(count, spec.grid_size, spec.difficulty, seed, spec.givens))
+        ps = sudoku.to_puzzle_set(sudoku.generate(count, spec.grid_size, spec.difficulty, seed, spec.givens,
+                                                  spec.grids))
     else:
         ps = maze.to_puzzle_set(maze.generate(count, spec.grid_size, seed))
     try:

@@ -35,7 +35,7 @@ def _sample_puzzles(checkpoint: Path, task: str, count: int) -> list[str]:
     spec = (load_checkpoint(checkpoint).info or {}).get("data_spec")
     if not spec or task not in ("sudoku", "maze"):
         return []
-    data = load_split(DataSpec(**spec), "test").subset(slice(0, count))
+    data = load_split(DataSpec.from_saved(spec), "test").subset(slice(0, count))
     side = data.meta.grid_shape[0]
     if task == "sudoku":
         return ["".join("." if d == 0 else str(d) for d in sudoku.decode(x, side).ravel()) for x in data.inputs]

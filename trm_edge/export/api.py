@@ -1,11 +1,9 @@
 """`export_checkpoint`: checkpoint -> artifact folder for one target, recursion mode and precision."""
 from __future__ import annotations
 
-import importlib
 import platform
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -20,69 +18,45 @@ from .graphs import (STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_STATES, STEP_IN
                      example_step_inputs, example_unrolled_inputs)
 from .parity import parity_report
 from .spec import ExportRequest
-
-TARGETS = ("executorch", "coreml", "onnx", "tflite")
-RECURSION_MODES = ("step", "unrolled", "loop", "stateful")
-PRECISIONS = ("none", "fp16", "int8", "palette4", "palette6")   # palette: Core ML k-means weight palettization
-DELEGATES = ("xnnpack", "coreml")   # ExecuTorch backends; coreml: Core ML first, XNNPACK takes what it cannot
-
-
-@dataclass(frozen=True)
-class TargetSupport:
-    module: str
-    modes: tuple[str, ...]
-    quantize: tuple[str, ...]          # internal names: none, fp16, int8 (dynamic), int8-static
-    note: str
-
-
-SUPPORT: dict[str, TargetSupport] = {
-    "onnx": TargetSupport("onnx_target", ("step", "unrolled", "loop"), ("none", "fp16", "int8", "int8-static"),
-                          "loop: the step graph inside an ONNX Loop with in-graph halting (batch 1)"),
-    "executorch": TargetSupport("executorch_target", ("step", "unrolled"), ("none", "fp16", "int8", "int8-static"),
-                                "XNNPACK delegate, or --delegate coreml (Core ML first, XNNPACK for the rest); "
-                                "int8 through PT2E (XNNPACK) or Core ML weight quantization"),
-    "coreml": TargetSupport("coreml_target", ("step", "unrolled", "stateful"), ("none", "fp16", "int8", "palette4", "palette6"),
-                            "ML Program; int8 is weight-only (activation calibration needs macOS prediction); "
-                            "palette4/6: k-means palettized weights; stateful: y/z kept as Core ML states (iOS 18)"),
-    "tflite": TargetSupport("tflite_target", ("step", "unrolled"), ("none", "int8"),
-                            "LiteRT via litert-torch in its own environment; int8 is dynamic-range"),
-}
-
+from .. import targets
+from ..targets import PRECISIONS, RECURSION_MODES, RequestError, Target
 
 class ExportError(ValueError):
     """Bad export request: unknown target, unsupported mode/precision pair, mismatched checkpoint."""
 
 
-def resolve_quantize(target: str, quantize: str, calibration: int) -> str:
-    if target not in SUPPORT:
-        raise ExportError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
-    if quantize not in PRECISIONS:
-        raise ExportError(f"unknown --quantize {quantize!r}; choose one of: {', '.join(PRECISIONS)}")
-    internal = "int8-static" if quantize == "int8" and calibration > 0 else quantize
+def resolve_quantize(quantize: str, calibration: int) -> str:
+    """The precision's internal name: int8 with calibration samples is static int8."""
+    if quantize not in PRECISIONS or quantize == "int8-static":
+        choices = [p for p in PRECISIONS if p != "int8-static"]
+        raise ExportError(f"unknown --quantize {quantize!r}; choose one of: {', '.join(choices)}")
     if calibration > 0 and quantize != "int8":
         raise ExportError("--calibration only applies to --quantize int8 (static activation quantization)")
-    if internal not in SUPPORT[target].quantize:
-        raise ExportError(f"{target} does not support {internal} ({SUPPORT[target].note})")
-    return internal
+    return "int8-static" if quantize == "int8" and calibration > 0 else quantize
 
 
-def check_request(target: str, recursion: str, quantize: str, calibration: int, delegate: str = "xnnpack") -> str:
-    internal = resolve_quantize(target, quantize, calibration)
-    if delegate not in DELEGATES:
-        raise ExportError(f"unknown --delegate {delegate!r}; choose one of: {', '.join(DELEGATES)}")
-    if delegate != "xnnpack" and target != "executorch":
-        raise ExportError(f"--delegate picks an ExecuTorch backend; it does not apply to --target {target}")
-    if delegate == "coreml" and internal == "int8-static":
-        raise ExportError("executorch with --delegate coreml supports int8 as weight-only quantization "
-                          "(Core ML's linear quantizer), not static activations (--calibration)")
-    if recursion not in RECURSION_MODES:
-        raise ExportError(f"unknown --recursion {recursion!r}; choose one of: {', '.join(RECURSION_MODES)}")
-    if recursion not in SUPPORT[target].modes:
-        extra = {"loop": "; --recursion loop needs a format with graph loops (onnx)",
-                 "stateful": "; --recursion stateful keeps y/z as Core ML states (coreml)"}.get(recursion, "")
-        raise ExportError(f"{target} supports --recursion {'/'.join(SUPPORT[target].modes)}, not {recursion} "
-                          f"({SUPPORT[target].note}{extra})")
-    return internal
+def check_request(target: str, recursion: str, quantize: str, calibration: int,
+                  options: dict[str, Any] | None = None) -> tuple[Target, str]:
+    """(the target, the internal precision) for a request every part of which the target supports."""
+    try:
+        spec = targets.get(target)
+        internal = resolve_quantize(quantize, calibration)
+        if recursion not in RECURSION_MODES:
+            raise ExportError(f"unknown --recursion {recursion!r}; choose one of: {', '.join(RECURSION_MODES)}")
+        own = {o.name for o in spec.options}
+        for name, value in (options or {}).items():
+            if name not in own and value not in (None, False, "xnnpack"):
+                takers = targets.options_by_name().get(name, [])
+                raise ExportError(f"--{name} does not apply to --target {target}"
+                                  + (f" (only to {', '.join(takers)})" if takers else ""))
+        if recursion not in spec.modes:
+            offered = [t.name for t in targets.all_targets().values() if recursion in t.modes]
+            raise ExportError(f"{target} supports --recursion {'/'.join(spec.modes)}, not {recursion} "
+                              f"(--recursion {recursion} is offered by {', '.join(offered)}; {spec.note})")
+        spec.check_request(recursion, internal, options or {})
+    except RequestError as exc:
+        raise ExportError(str(exc)) from None
+    return spec, internal
 
 
 def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int) -> PuzzleSet | None:
@@ -98,15 +72,14 @@ def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int) -
 
 def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recursion: str = "step",
                       quantize: str = "none", calibration: int = 0, batch: int = 1, parity_puzzles: int = 200,
-                      data_path: str | None = None, overwrite: bool = False, ort_format: bool = False,
-                      official_config: str | None = None, delegate: str = "xnnpack",
-                      log: Callable[[str], None] = print) -> Path:
-    """Export and check one artifact. Nothing is left at `out` if any stage fails."""
-    internal = check_request(target, recursion, quantize, calibration, delegate)
+                      data_path: str | None = None, overwrite: bool = False, official_config: str | None = None,
+                      options: dict[str, Any] | None = None, log: Callable[[str], None] = print) -> Path:
+    """Export and check one artifact. Nothing is left at `out` if any stage fails. `options` are the target's
+    own (e.g. {"ort": True} for onnx, {"delegate": "coreml"} for executorch; see `trm-edge export --list-targets`)."""
+    options = dict(options or {})
+    target_spec, internal = check_request(target, recursion, quantize, calibration, options)
     if batch < 1:
         raise ExportError("--batch must be >= 1")
-    if ort_format and target != "onnx":
-        raise ExportError(f"--ort (ORT mobile format) only applies to --target onnx, not {target}")
     if recursion == "loop" and batch != 1:
         raise ExportError("--recursion loop halts the whole batch at once, so it needs --batch 1")
     ckpt = load_checkpoint(checkpoint, official_config)
@@ -141,14 +114,12 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
         in_specs = in_specs[:2]
         out_specs = [out_specs[2], TensorSpec("q_halt", [batch, -1], "float32")]
 
-    req = ExportRequest(graph, example, in_names, out_names, recursion, internal, calibration_samples, ort_format, log,
-                        delegate)
-    exporter = importlib.import_module(f".{SUPPORT[target].module}", __package__)
+    req = ExportRequest(graph, example, in_names, out_names, recursion, internal, calibration_samples, log, options)
     out = Path(out)
     state_shape = [batch, cfg.total_len, cfg.hidden_size]
     with staged_folder(out, overwrite) as folder:
         log(f"exporting {target} ({recursion}, {internal}) ...")
-        result = exporter.export(req, folder)
+        result = target_spec.export(req, folder)
         np.concatenate([model.H_init.float().numpy(), model.L_init.float().numpy()]).astype("<f4").tofile(
             folder / INIT_STATE_FILE)
         meta = ArtifactMeta(

@@ -15,7 +15,8 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     import executorch
 
     notes: list[str] = []
-    if req.delegate == "coreml":
+    delegate = req.options.get("delegate", "xnnpack")
+    if delegate == "coreml":
         module, partitioners = _coreml_partitioners(req, notes)
     else:
         module, partitioners = _xnnpack_module(req, notes)
@@ -41,7 +42,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     version = getattr(executorch, "__version__", None) or _dist_version("executorch")
     return ExportResult("model.pte", notes, {"executorch": version},
                         {"delegation": summary | {"per_op": per_op}, "backend": "+".join(backends),
-                         "backends": backends, "delegate": req.delegate})
+                         "backends": backends, "delegate": delegate})
 
 
 def _xnnpack_module(req: ExportRequest, notes: list[str]):

@@ -9,8 +9,6 @@ import torch
 from .ort_mobile import convert_to_ort, mobile_usability, summary_line
 from .spec import ExportRequest, ExportResult
 
-MODES = ("step", "unrolled")
-QUANTS = ("none", "fp16", "int8", "int8-static")
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
@@ -82,7 +80,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         usability = {"error": f"ORT mobile-usability check failed: {type(exc).__name__}: {str(exc)[:300]}"}
         notes.append(usability["error"])
     extra["ort_mobile_usability"] = usability
-    if req.ort_format:
+    if req.options.get("ort"):
         ort_path = convert_to_ort(final)
         extra["ort_file"] = ort_path.name
         notes.append(f"also converted to {ort_path.name} (ORT mobile format, CPU EP on ARM), "

@@ -10,6 +10,7 @@ from ..data import PuzzleSet, exact_accuracy
 from ..model.trm import TRM
 from ..runtime.loop import SolveResult
 from ..runtime.reference import solve_with_model
+from .. import targets
 from ..artifact import read_meta
 
 MAX_DROP = 0.01            # a compressed artifact (fp16, int8, palettized) may lose at most 1 point of exact accuracy
@@ -26,7 +27,7 @@ def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> 
     except UnsupportedOnHost as exc:
         report: dict[str, Any] = {"status": "skipped", "reason": str(exc)}
         meta = read_meta(folder)
-        if meta.target == "coreml":
+        if targets.get(meta.target).weights_readback:
             check = coreml_weights_check(folder / meta.model_file, model, data, quantize,
                                          fp16_state=meta.recursion == "stateful")
             report["weights_readback"] = check

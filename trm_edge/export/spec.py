@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -18,9 +18,8 @@ class ExportRequest:
     recursion: str
     quantize: str
     calibration: Callable[[], list[dict[str, np.ndarray]]]   # lazily computed static-quant samples
-    ort_format: bool = False
     log: Callable[[str], None] = print
-    delegate: str = "xnnpack"                   # executorch only: xnnpack, or coreml (then XNNPACK for the rest)
+    options: dict[str, Any] = field(default_factory=dict)   # the target's own options (see trm_edge.targets)
 
 
 @dataclass

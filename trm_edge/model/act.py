@@ -24,9 +24,12 @@ class ACTState:
 class ACTModel(nn.Module):
     """Runs one supervision step per call and decides which rows halt (official ACT wrapper)."""
 
-    def __init__(self, inner: TRM) -> None:
+    def __init__(self, inner: TRM, shard: tuple[int, int] | None = None) -> None:
+        """`shard=(rank, world)`: this process holds one slice of a global batch; exploration draws are made
+        for the global batch and sliced, so data-parallel runs explore exactly as one process would."""
         super().__init__()
         self.inner = inner
+        self.shard = shard
 
     @property
     def config(self):
@@ -66,7 +69,21 @@ class ACTModel(nn.Module):
                     new_halted = new_halted | (out.q_halt > 0)
                 else:
                     new_halted = new_halted | (out.q_halt > out.q_continue)
-                explore = torch.rand_like(out.q_halt) < self.config.halt_exploration_prob
-                min_steps = explore * torch.randint_like(steps, low=2, high=max_steps + 1)
+                min_steps = self._explore(out.q_halt, steps)
                 new_halted = new_halted & (steps >= min_steps)
         return ACTState(out.carry, steps, new_halted, cur_inputs, cur_labels, cur_ids), out
+
+    def _global_rows(self, full: torch.Tensor) -> torch.Tensor:
+        rank, world = self.shard or (0, 1)
+        rows = full.shape[0] // world
+        return full[rank * rows:(rank + 1) * rows]
+
+    def _explore(self, q_halt: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        """Random minimum step counts (0 where a row does not explore), drawn for the whole global batch
+        and sliced to this shard: data-parallel ranks explore exactly as one process would."""
+        world = (self.shard or (0, 1))[1]
+        n = q_halt.shape[0] * world
+        explore = self._global_rows(torch.rand((n,), dtype=q_halt.dtype, device=q_halt.device))
+        low_high = self._global_rows(torch.randint(2, self.config.halt_max_steps + 1, (n,), dtype=steps.dtype,
+                                                   device=steps.device))
+        return (explore < self.config.halt_exploration_prob) * low_high

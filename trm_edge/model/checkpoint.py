@@ -11,16 +11,14 @@ from typing import Any
 import torch
 
 from ..data.puzzles import DatasetMeta
+from ..errors import CheckpointError
 from ..files import sha256_of
+from .official import is_official_state_dict, load_official
 from .config import TRMConfig
 from .trm import TRM
 
 FORMAT = "trm-edge-checkpoint"
 FORMAT_VERSION = 1
-
-
-class CheckpointError(ValueError):
-    """A file that is not a usable TRM checkpoint; the message says what does not match."""
 
 
 @dataclass
@@ -137,8 +135,6 @@ def _refused_global(exc: Exception) -> str | None:
 def load_checkpoint(path: str | Path, official_config: str | Path | None = None,
                     overrides: dict[str, Any] | None = None) -> Checkpoint:
     """Load either format. Official files are recognised by their key names."""
-    from .official import is_official_state_dict, load_official
-
     raw = read_file(path)
     if isinstance(raw, dict) and raw.get("format") == FORMAT:
         if raw.get("version", 0) > FORMAT_VERSION:
@@ -151,8 +147,8 @@ def load_checkpoint(path: str | Path, official_config: str | Path | None = None,
         meta = DatasetMeta.from_dict(raw["data_meta"]) if raw.get("data_meta") else None
         ckpt = Checkpoint(config, raw["state_dict"], meta, "trm-edge", raw.get("info", {}), str(path))
     elif isinstance(raw, dict) and is_official_state_dict(raw):
-        ckpt = load_official(raw, official_config, overrides)
-        ckpt.path = str(path)
+        config, state, meta, info = load_official(raw, official_config, overrides)
+        ckpt = Checkpoint(config, state, meta, "official", info, str(path))
     else:
         kind = type(raw).__name__
         sample = ", ".join(list(raw)[:5]) if isinstance(raw, dict) else ""

@@ -83,12 +83,17 @@ class PuzzleEmbedding(nn.Module):
         return rows
 
     @torch.no_grad()
-    def sign_sgd_step(self, lr: float, weight_decay: float) -> None:
+    def sign_sgd_step(self, lr: float, weight_decay: float, gather=None) -> None:
+        """Sign-SGD on the rows this step used. `gather` concatenates every data-parallel rank's rows (ids and
+        their gradients), so each rank applies the same update to the same rows, as the official code does."""
         if self._local is None or self._local.grad is None:
             return
-        ids, inverse = self._ids.unique(return_inverse=True)
-        grad = torch.zeros(ids.shape[0], self.weights.shape[1], dtype=self._local.grad.dtype, device=ids.device)
-        grad.index_add_(0, inverse, self._local.grad)
+        all_ids, all_grads = self._ids, self._local.grad
+        if gather is not None:
+            all_ids, all_grads = gather(all_ids), gather(all_grads)
+        ids, inverse = all_ids.unique(return_inverse=True)
+        grad = torch.zeros(ids.shape[0], self.weights.shape[1], dtype=all_grads.dtype, device=ids.device)
+        grad.index_add_(0, inverse, all_grads)
         rows = self.weights[ids]
         rows.mul_(1.0 - lr * weight_decay).add_(torch.sign(grad).to(rows.dtype), alpha=-lr)
         self.weights[ids] = rows

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from ..data.puzzles import DatasetMeta
-from .checkpoint import Checkpoint, CheckpointError
+from ..errors import CheckpointError
 from .config import TRMConfig
 from .layers import find_multiple
 
@@ -170,7 +170,8 @@ def _seq_len(state, arch, known, prefix: int, mlp_t: bool, vocab: int, notes: li
 
 
 def load_official(raw: dict[str, torch.Tensor], config_path: str | Path | None = None,
-                  overrides: dict[str, Any] | None = None) -> Checkpoint:
+                  overrides: dict[str, Any] | None = None) -> tuple[TRMConfig, dict, DatasetMeta | None, dict]:
+    """(config, float32 state dict, dataset metadata when the task is known, info with notes)."""
     state = strip_prefix(raw)
     yaml_arch = _read_yaml(config_path) if config_path else None
     cfg, notes = infer_config(state, yaml_arch, overrides)
@@ -185,4 +186,4 @@ def load_official(raw: dict[str, torch.Tensor], config_path: str | Path | None =
     if meta is not None and meta.task in ("sudoku", "maze"):   # held-out puzzles from our generators
         info["data_spec"] = {"task": meta.task, "grid_size": meta.grid_shape[0], "train_puzzles": 1000,
                              "test_puzzles": 1000}
-    return Checkpoint(cfg, state, meta, "official", info)
+    return cfg, state, meta, info

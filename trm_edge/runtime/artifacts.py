@@ -5,18 +5,18 @@
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from .. import targets
 from ..artifact import ArtifactMeta, inside, verify
+from ..errors import UnsupportedOnHost
 from .loop import Halting, SolveResult, pad_batch, solve
 
 
-class UnsupportedOnHost(RuntimeError):
-    """The artifact is valid but this machine cannot execute it (e.g. Core ML off macOS)."""
+__all__ = ["ArtifactRunner", "UnsupportedOnHost", "load_runner"]   # UnsupportedOnHost: callers catch it here
 
 
 class ArtifactRunner:
@@ -32,7 +32,7 @@ class ArtifactRunner:
             raise ValueError(f"{self.folder}: init_state has {raw.size} floats, expected {2 * d}")
         self.H_init, self.L_init = raw[:d], raw[d:]
         self._new_state: Callable[[], object] | None = None   # set by backends that run stateful models
-        self._call: Callable[..., list[np.ndarray]] = _BACKENDS[self.meta.target](self)
+        self._call: Callable[..., list[np.ndarray]] = targets.get(self.meta.target).open_runtime(self)
 
     @property
     def batch(self) -> int:
@@ -109,98 +109,3 @@ def _trim(on_step, n: int):
 
 def load_runner(folder: str | Path, threads: int | None = None) -> ArtifactRunner:
     return ArtifactRunner(folder, threads)
-
-
-def _onnx(r: ArtifactRunner):
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    if r.threads:
-        opts.intra_op_num_threads = r.threads
-        opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(str(inside(r.folder, r.meta.model_file)), opts, providers=["CPUExecutionProvider"])
-    names = [i.name for i in r.meta.inputs]
-    return lambda arrays: sess.run(None, dict(zip(names, arrays)))
-
-
-def _executorch(r: ArtifactRunner):
-    import torch
-    from executorch.runtime import Runtime
-
-    runtime = Runtime.get()
-    needed = r.meta.extra.get("backends", [])
-    missing = [b for b in needed if b not in runtime.backend_registry.registered_backend_names]
-    if missing:
-        where = " (Core ML runs on iOS/macOS only)" if "CoreMLBackend" in missing else ""
-        raise UnsupportedOnHost(f"this program needs {', '.join(missing)}, which this host's ExecuTorch "
-                                f"runtime does not have{where}; the program was lowered and written, but not run here")
-    if r.threads:
-        torch.set_num_threads(r.threads)
-        _executorch_threads(r.threads)
-    program = runtime.load_program(str(inside(r.folder, r.meta.model_file)))
-    global _ET_PROGRAM_LOADED
-    _ET_PROGRAM_LOADED = True
-    method = program.load_method("forward")
-
-    def call(arrays):
-        outs = method.execute([torch.from_numpy(np.ascontiguousarray(a)) for a in arrays])
-        return [o.numpy() for o in outs]
-
-    return call
-
-
-_ET_PROGRAM_LOADED = False   # ExecuTorch's threadpool may only be resized before the first program loads
-
-
-def _executorch_threads(threads: int) -> None:
-    """Size ExecuTorch's own threadpool (XNNPACK runs on it; torch.set_num_threads does not reach it)."""
-    from executorch.extension.pybindings.portable_lib import _threadpool_get_thread_count, _unsafe_reset_threadpool
-
-    if _threadpool_get_thread_count() == threads:
-        return
-    if _ET_PROGRAM_LOADED:   # resizing under a loaded program crashes the process
-        raise RuntimeError(f"ExecuTorch's threadpool already runs {_threadpool_get_thread_count()} threads in this "
-                           f"process and cannot be resized to {threads} after a program was loaded; "
-                           "use a fresh process per thread count")
-    _unsafe_reset_threadpool(threads)
-
-
-def _tflite(r: ArtifactRunner):
-    from ai_edge_litert.interpreter import Interpreter
-
-    interp = Interpreter(model_path=str(inside(r.folder, r.meta.model_file)), num_threads=r.threads or 1)
-    runner = interp.get_signature_runner()
-    in_names = [i.name for i in r.meta.inputs]
-    out_names = [o.name for o in r.meta.outputs]
-    sig = r.meta.extra.get("tflite_signature", {})
-    in_keys = sig.get("inputs", in_names)
-    out_keys = sig.get("outputs", out_names)
-
-    def call(arrays):
-        res = runner(**{k: a for k, a in zip(in_keys, arrays)})
-        return [res[k] for k in out_keys]
-
-    return call
-
-
-def _coreml(r: ArtifactRunner):
-    if sys.platform != "darwin":
-        raise UnsupportedOnHost("Core ML prediction needs macOS (coremltools cannot run .mlpackage models on "
-                                f"{sys.platform}); the artifact was converted and validated, but not executed here")
-    import coremltools as ct
-
-    model = ct.models.MLModel(str(inside(r.folder, r.meta.model_file)))
-    in_names = [i.name for i in r.meta.inputs]
-    out_names = [o.name for o in r.meta.outputs]
-    if r.meta.recursion == "stateful":
-        r._new_state = model.make_state
-
-    def call(arrays, state=None):
-        feeds = dict(zip(in_names, arrays))
-        res = model.predict(feeds) if state is None else model.predict(feeds, state=state)
-        return [np.asarray(res[k]) for k in out_names]
-
-    return call
-
-
-_BACKENDS = {"onnx": _onnx, "executorch": _executorch, "tflite": _tflite, "coreml": _coreml}

@@ -1,7 +1,8 @@
 """The host loop an app runs: call one supervision step at a time, keep (y, z), stop on the halting head.
 
-Runtime-agnostic: a step is any callable on numpy arrays, so the same loop drives PyTorch, ONNX Runtime,
-ExecuTorch and LiteRT artifacts (and is the logic `android_demo` ports to Kotlin).
+Runtime-agnostic: a step is any callable on numpy arrays or torch tensors, so the same loop drives PyTorch
+(tensors stay on the device between steps), ONNX Runtime, ExecuTorch and LiteRT artifacts, and it is the
+logic `android_demo` ports to Java. torch is never imported here.
 """
 from __future__ import annotations
 
@@ -72,15 +73,16 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
         raise ValueError("max_steps must be >= 1")
     b = inputs.shape[0]
     y, z = y0, z0
-    done = np.zeros(b, dtype=bool)
-    steps = np.zeros(b, dtype=np.int64)
-    unchanged = np.zeros(b, dtype=np.int64)
-    final_logits = final_q = previous = None
+    final_logits = final_q = previous = done = steps = unchanged = None
     for k in range(1, max_steps + 1):
         y, z, logits, q_halt = step(inputs, puzzle_identifiers, y, z)
-        logits, q_halt = np.asarray(logits), np.asarray(q_halt).reshape(b)
-        if final_logits is None:
-            final_logits, final_q = logits.copy(), q_halt.copy()
+        if not _is_torch(logits):
+            logits, q_halt = np.asarray(logits), np.asarray(q_halt)
+        q_halt = q_halt.reshape(b)
+        if final_logits is None:   # state arrays of the step's own kind (numpy, or torch on its device)
+            final_logits, final_q = _copy(logits), _copy(q_halt)
+            done = q_halt > float("inf")
+            steps, unchanged = done * 0, done * 0
         live = ~done
         final_logits[live], final_q[live] = logits[live], q_halt[live]
         steps[live] = k
@@ -91,9 +93,22 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
             done |= q_halt > 0
         elif rule.rule == "stable":
             if previous is not None:
-                unchanged = np.where((answer == previous).all(-1), unchanged + 1, 0)
+                unchanged = (unchanged + 1) * (answer == previous).all(-1)
             done |= unchanged >= rule.patience
         previous = answer
-        if rule.rule != "fixed" and done.all():
+        if rule.rule != "fixed" and bool(done.all()):
             break
-    return SolveResult(final_logits.argmax(-1), steps, final_logits, final_q)
+    return SolveResult(to_host(final_logits.argmax(-1)), to_host(steps), to_host(final_logits), to_host(final_q))
+
+
+def _is_torch(a) -> bool:
+    return type(a).__module__.split(".")[0] == "torch"
+
+
+def _copy(a):
+    return a.clone() if _is_torch(a) else np.array(a, copy=True)
+
+
+def to_host(a) -> np.ndarray:
+    """A numpy array from a numpy array or a torch tensor on any device."""
+    return a.detach().cpu().numpy() if _is_torch(a) else np.asarray(a)

@@ -9,19 +9,21 @@ from .loop import SolveResult, StepFn, solve
 
 
 def torch_step(model: TRM, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-               state_dtype: torch.dtype | None = None) -> StepFn:
-    """A numpy-in/numpy-out step function around one supervision step of `model`. `state_dtype` rounds
-    y and z between steps (float16: what a model keeping them as Core ML states stores)."""
+               state_dtype: torch.dtype | None = None, forward=None) -> StepFn:
+    """A step function around one supervision step of `model`: numpy or tensors in, tensors on `device` out
+    (the host loop keeps them there). `state_dtype` rounds y and z between steps (float16: what a model
+    keeping them as Core ML states stores). `forward` replaces the model's call (e.g. a compiled one)."""
+    forward = forward or model
 
     @torch.no_grad()
     def step(inputs, ids, y, z):
         with torch.autocast(device_type=torch.device(device).type, dtype=dtype, enabled=dtype != torch.float32):
-            out = model(Carry(torch.as_tensor(y, device=device), torch.as_tensor(z, device=device)),
-                        torch.as_tensor(inputs, device=device), torch.as_tensor(ids, device=device))
+            out = forward(Carry(torch.as_tensor(y, device=device), torch.as_tensor(z, device=device)),
+                          torch.as_tensor(inputs, device=device), torch.as_tensor(ids, device=device))
         y, z = out.carry.y.float(), out.carry.z.float()
         if state_dtype is not None:
             y, z = y.to(state_dtype).float(), z.to(state_dtype).float()
-        return y, z, out.logits.float().cpu().numpy(), out.q_halt.float().cpu().numpy()
+        return y, z, out.logits.float(), out.q_halt.float()
 
     return step
 

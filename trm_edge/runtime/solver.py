@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from ..data import maze, sudoku
-from .loop import Halting, SolveResult
+from .loop import Halting, SolveResult, to_host
 
 
 @dataclass
@@ -105,6 +105,11 @@ def decode(source: Source, tokens: np.ndarray) -> np.ndarray:
     return sudoku.decode(tokens, source.side) if source.task == "sudoku" else tokens.reshape(source.side, source.side)
 
 
+def grid_text(source: Source, grid: np.ndarray) -> str:
+    """The one-line text form of a grid (what `parse_puzzle` reads back)."""
+    return sudoku.to_text(grid) if source.task == "sudoku" else maze.to_text(grid)
+
+
 def check(source: Source, puzzle: np.ndarray, answer: np.ndarray) -> tuple[bool, bool]:
     """(valid by the rules, keeps every given)."""
     if source.task == "sudoku":
@@ -127,7 +132,7 @@ def solve_batch(source: Source, grids: list[np.ndarray], halting: Halting, trace
 
     def on_step(k, predictions, q_halt):
         if trace:
-            snapshots.append(predictions.copy())
+            snapshots.append(np.array(to_host(predictions)))
 
     t0 = time.perf_counter()
     res = source.run(inputs, ids, halting, on_step if trace else None)

@@ -20,6 +20,7 @@ from ..files import check_writable_dir
 from ..model import ACTModel, TRM, TRMConfig
 from ..model.checkpoint import load_checkpoint, read_file, save_checkpoint
 from ..runtime.reference import solve_with_model
+from . import distributed
 from .ema import EMA
 from .loss import IGNORE_LABEL_ID, act_loss
 from .presets import TrainConfig
@@ -36,16 +37,20 @@ def pick_device(requested: str = "auto") -> torch.device:
 class BatchSampler:
     """Random training puzzles, freshly augmented each draw, as tensors on the device."""
 
-    def __init__(self, data: PuzzleSet, batch_size: int, device: torch.device, seed: int, use_augment: bool = True):
+    def __init__(self, data: PuzzleSet, batch_size: int, device: torch.device, seed: int, use_augment: bool = True,
+                 rows: slice = slice(None)):
+        """`batch_size` is the global batch; `rows` the slice this process keeps (data parallel)."""
         self.data, self.batch_size, self.device = data, batch_size, device
         self.rng = np.random.default_rng(seed)
         self.use_augment = use_augment
+        self.rows = rows
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         idx = self.rng.integers(0, len(self.data), self.batch_size)
         batch = self.data.subset(idx)
         if self.use_augment:
             batch = augment(batch, self.rng)
+        batch = batch.subset(self.rows)   # every rank draws the same global batch and keeps its own rows
         labels = batch.labels.copy()
         if batch.meta.ignore_label_id is not None:
             labels[labels == batch.meta.ignore_label_id] = IGNORE_LABEL_ID
@@ -88,10 +93,24 @@ def train(spec: DataSpec, cfg: TrainConfig, out_dir: str | Path, device: str = "
           progress: bool = True, log: Callable[[str], None] = print, overwrite: bool = False) -> TrainResult:
     """Train a TRM on `spec`, writing `checkpoint.pt` (EMA weights + resume state) and `train_log.jsonl`."""
     cfg.validate()
-    dev = pick_device(device)
+    ranks = distributed.from_env()
+    if cfg.batch_size % ranks.world:
+        raise ValueError(f"batch size {cfg.batch_size} does not split over {ranks.world} processes")
+    dev = distributed.setup(ranks, pick_device(device))
+    log = log if ranks.is_main else (lambda message: None)
+    try:
+        return _train(spec, cfg, Path(out_dir), dev, ranks, resume, progress and ranks.is_main, log, overwrite)
+    finally:
+        distributed.teardown(ranks)
+
+
+def _train(spec: DataSpec, cfg: TrainConfig, out: Path, dev: torch.device, ranks: distributed.Ranks,
+           resume, progress: bool, log: Callable[[str], None], overwrite: bool) -> TrainResult:
     torch.manual_seed(cfg.seed)
-    out = Path(out_dir)
-    check_run_folder(out, resume, overwrite)
+    if ranks.is_main:
+        check_run_folder(out, resume, overwrite)
+    log(f"preparing data: {spec.path or f'{spec.train_puzzles} + {spec.test_puzzles} generated {spec.task} puzzles'} "
+        "(generated sets are cached)")
     train_set, test_set = load_splits(spec)
     test_set = test_set.subset(slice(0, cfg.eval_puzzles))
     meta = train_set.meta
@@ -100,20 +119,23 @@ def train(spec: DataSpec, cfg: TrainConfig, out_dir: str | Path, device: str = "
                 num_puzzle_identifiers=max(meta.num_puzzle_identifiers, test_set.meta.num_puzzle_identifiers))
     config = TRMConfig.from_dict(arch)
     model = TRM(config).to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+    opt = _adamw(model, cfg)
     ema = EMA(model, cfg.ema_rate) if cfg.ema else None
     start = _restore(resume, model, opt, ema, config) if resume else 0
     if resume:
         log(f"resumed from {resume} at step {start}")
-    out.mkdir(parents=True, exist_ok=True)   # only now: every check above runs before anything is written
+    if ranks.is_main:
+        out.mkdir(parents=True, exist_ok=True)   # only now: every check above runs before anything is written
     log(f"training {config.mlp_t and 'MLP' or 'attention'} TRM, {model.num_parameters():,} params, on {dev} "
-        f"({len(train_set)} train / {len(test_set)} test puzzles, {spec.task} {spec.grid_size}x{spec.grid_size})")
+        f"({len(train_set)} train / {len(test_set)} test puzzles, {spec.task} {spec.grid_size}x{spec.grid_size})"
+        + (f", {ranks.world} processes of {cfg.batch_size // ranks.world} rows" if ranks.active else ""))
     if split_note(spec):
         log(split_note(spec))
-    run = _Run(spec, cfg, out, meta, model, opt, ema, dev, test_set, log)
+    run = _Run(spec, cfg, out, meta, model, opt, ema, dev, test_set, log, ranks)
+    sampler = BatchSampler(train_set, cfg.batch_size, dev, cfg.seed + start, rows=ranks.shard(cfg.batch_size))
+    act = ACTModel(model, shard=(ranks.rank, ranks.world) if ranks.active else None).train()
     with _interrupt_note(run, had_checkpoint=(out / "checkpoint.pt").exists()):
-        metrics = run.loop(ACTModel(model).train(), BatchSampler(train_set, cfg.batch_size, dev, cfg.seed + start),
-                           start, resume is not None, progress)
+        metrics = run.loop(act, sampler, start, resume is not None, progress)
     return TrainResult(run.ckpt_path, metrics.get("exact_accuracy", float("nan")), (time.time() - run.t0) / 60,
                        cfg.steps)
 
@@ -121,9 +143,10 @@ def train(spec: DataSpec, cfg: TrainConfig, out_dir: str | Path, device: str = "
 class _Run:
     """One training run's loop, periodic evaluation and checkpoint writes."""
 
-    def __init__(self, spec, cfg, out, meta, model, opt, ema, dev, test_set, log) -> None:
+    def __init__(self, spec, cfg, out, meta, model, opt, ema, dev, test_set, log,
+                 ranks: distributed.Ranks = distributed.Ranks()) -> None:
         self.spec, self.cfg, self.meta, self.model, self.opt, self.ema = spec, cfg, meta, model, opt, ema
-        self.dev, self.test_set, self.log = dev, test_set, log
+        self.dev, self.test_set, self.log, self.ranks = dev, test_set, log, ranks
         self.ckpt_path, self.log_path = out / "checkpoint.pt", out / "train_log.jsonl"
         self.saved_step: int | None = None
         self.t0 = time.time()
@@ -133,6 +156,7 @@ class _Run:
         cfg, model = self.cfg, self.model
         autocast = dict(device_type=self.dev.type, dtype=torch.bfloat16, enabled=self.dev.type == "cuda")
         state = act.initial_state(*sampler.next())
+        stats_acc = TrainStats(self.dev)
         running: dict[str, float] = {}
         metrics: dict[str, float] = {}
         live = progress and sys.stderr.isatty()   # a redrawn bar only on a terminal; eval lines always
@@ -147,21 +171,28 @@ class _Run:
                     state, output = act(state, inputs, labels, ids)
                     loss, stats = act_loss(output.logits, output.q_halt, state.labels)
                 self.opt.zero_grad(set_to_none=True)
-                (loss / cfg.batch_size).backward()
+                (loss / cfg.batch_size).backward()   # the global batch: gradients summed over ranks below
+                distributed.sum_gradients(model.parameters(), self.ranks)
                 self.opt.step()
                 if model.config.puzzle_emb_ndim > 0:
-                    model.puzzle_emb.sign_sgd_step(lr_at(step, cfg, cfg.puzzle_emb_lr), cfg.puzzle_emb_weight_decay)
+                    model.puzzle_emb.sign_sgd_step(lr_at(step, cfg, cfg.puzzle_emb_lr), cfg.puzzle_emb_weight_decay,
+                                                   gather=lambda t: distributed.gather_rows(t, self.ranks))
                 if self.ema is not None:
                     self.ema.update(model)
-                running = _track(running, loss, stats, state, cfg.batch_size)
-                bar.set_postfix(loss=f"{running.get('loss', 0):.3f}", acc=f"{running.get('acc', 0):.3f}",
-                                steps=f"{running.get('steps', 0):.1f}")
-                if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
+                stats_acc.add(loss, stats, state, cfg.batch_size)
+                if live and (step + 1) % 50 == 0:   # the bar's figures: one host sync every 50 steps
+                    running = stats_acc.read() or running
+                    bar.set_postfix(loss=f"{running.get('loss', 0):.3f}", acc=f"{running.get('acc', 0):.3f}",
+                                    steps=f"{running.get('steps', 0):.1f}")
+                if ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps) and self.ranks.is_main:
                     log_fh = log_fh or self.log_path.open("a" if append_log else "w")
+                    running = stats_acc.read() or running
                     metrics = self.evaluate_and_save(step + 1, running, log_fh)
                     (bar.write if live else self.log)(
                         f"step {step + 1}: test exact {metrics['exact_accuracy']:.3f} "
                         f"cell {metrics['cell_accuracy']:.3f} ({(time.time() - self.t0) / 60:.1f} min)")
+                if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
+                    distributed.barrier(self.ranks)   # the others wait while rank 0 evaluates and writes
         finally:
             if log_fh:
                 log_fh.close()
@@ -184,17 +215,34 @@ class _Run:
         return metrics
 
 
-def _track(running: dict[str, float], loss: torch.Tensor, stats: dict, state, batch_size: int) -> dict[str, float]:
-    """Smoothed training metrics over the sequences that halted this step."""
-    halted = state.halted
-    if not bool(halted.any()):
-        return running
-    return _smooth(running, {
-        "loss": float(loss.detach()) / batch_size,
-        "acc": float(stats["seq_correct"][halted].float().mean()),
-        "cell": float(stats["token_correct"][halted].mean()),
-        "steps": float(state.steps[halted].float().mean()),
-    })
+class TrainStats:
+    """Training metrics summed on the device and read once per report: no host sync inside the step.
+    Loss is per step; accuracy, cells and steps are over the sequences that halted."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.sums = torch.zeros(5, dtype=torch.float64, device=device)   # loss, steps counted, halted, acc, cells
+        self.steps_sum = torch.zeros((), dtype=torch.float64, device=device)
+
+    def add(self, loss: torch.Tensor, stats: dict, state, batch_size: int) -> None:
+        halted = state.halted.double()   # masks, not boolean indexing: indexing would sync with the host
+        self.sums += torch.stack([loss.detach().double() / batch_size, torch.ones((), device=halted.device,
+                                                                                  dtype=torch.float64),
+                                  halted.sum(), (stats["seq_correct"].double() * halted).sum(),
+                                  (stats["token_correct"].double() * halted).sum()])
+        self.steps_sum += (state.steps.double() * halted).sum()
+
+    def read(self) -> dict[str, float]:
+        """Means since the last read (one host sync), then start again."""
+        loss, calls, halted, acc, cells = self.sums.tolist()
+        steps = float(self.steps_sum)
+        self.sums.zero_()
+        self.steps_sum.zero_()
+        if not calls:
+            return {}
+        out = {"loss": loss / calls}
+        if halted:
+            out.update(acc=acc / halted, cell=cells / halted, steps=steps / halted)
+        return out
 
 
 class TrainingInterrupted(Interrupted):
@@ -218,8 +266,13 @@ def _interrupt_note(run: "_Run", had_checkpoint: bool) -> Iterator[None]:
         raise TrainingInterrupted(run.saved_step, run.ckpt_path, had_checkpoint) from None
 
 
-def _smooth(running: dict[str, float], new: dict[str, float], rate: float = 0.95) -> dict[str, float]:
-    return {k: (rate * running[k] + (1 - rate) * v) if k in running else v for k, v in new.items()}
+def _adamw(model: TRM, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW with the fused kernel where this torch has it for the device (fewer passes over the weights)."""
+    kwargs = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+    try:
+        return torch.optim.AdamW(model.parameters(), fused=True, **kwargs)
+    except (RuntimeError, TypeError):
+        return torch.optim.AdamW(model.parameters(), **kwargs)
 
 
 def _ema_model(model: TRM, ema: EMA | None) -> TRM:

@@ -1,0 +1,53 @@
+"""The committed 9x9 model: a real task where int8 and halting can cost accuracy."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trm_edge.data.tasks import DataSpec, band_split
+from trm_edge.export import export_checkpoint
+from trm_edge.export.parity import MAX_DROP, compare
+from trm_edge.model.checkpoint import load_checkpoint
+from trm_edge.runtime.artifacts import load_runner
+from trm_edge.runtime.reference import solve_with_model
+
+CHECKPOINT = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+
+
+@pytest.fixture(scope="module")
+def model_and_puzzles():
+    ckpt = load_checkpoint(CHECKPOINT)
+    puzzles = band_split(DataSpec.from_saved(ckpt.info["data_spec"]), (30, 45), 100)
+    return ckpt, puzzles
+
+
+def test_committed_model_solves_held_out_9x9_puzzles(model_and_puzzles):
+    ckpt, puzzles = model_and_puzzles
+    assert ckpt.config.seq_len == 81 and ckpt.data_meta.grid_shape == (9, 9)
+    res = solve_with_model(ckpt.build_model(), puzzles.inputs, puzzles.puzzle_identifiers)
+    assert (res.predictions == puzzles.labels).all(-1).mean() >= 0.8
+
+
+def _artifact_within_budget(target: str, model_and_puzzles, tmp_path) -> dict:
+    ckpt, puzzles = model_and_puzzles
+    folder = export_checkpoint(CHECKPOINT, target, tmp_path / target, quantize="int8", parity_puzzles=0,
+                               log=lambda m: None)
+    art = load_runner(folder).solve(puzzles.inputs, puzzles.puzzle_identifiers)
+    ref = solve_with_model(ckpt.build_model(), puzzles.inputs, puzzles.puzzle_identifiers)
+    verdict = compare(art, ref, puzzles, "int8")
+    assert verdict["within_budget"], verdict
+    assert verdict["accuracy_drop"] <= MAX_DROP
+    assert not np.array_equal(art.logits, ref.logits)   # int8 really changed the arithmetic
+    return verdict
+
+
+def test_onnx_int8_keeps_accuracy_on_9x9(model_and_puzzles, tmp_path):
+    _artifact_within_budget("onnx", model_and_puzzles, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["executorch", "tflite"])
+def test_int8_keeps_accuracy_on_9x9_slow(target, model_and_puzzles, tmp_path):
+    _artifact_within_budget(target, model_and_puzzles, tmp_path)

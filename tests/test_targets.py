@@ -1,0 +1,79 @@
+"""The target registry: one declaration per target feeds the exporter, the runtime, the bench and the CLI."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from trm_edge import targets
+from trm_edge.cli import app
+from trm_edge.export import ExportError, export_checkpoint
+from trm_edge.export.spec import ExportResult
+from trm_edge.runtime.artifacts import load_runner
+from trm_edge.targets import Option, Target
+
+# A whole new target in one place: a "format" that stores the step graph's weights with numpy and a
+# runtime that runs them through the PyTorch step (what an OpenVINO or QNN module would do with its own tools).
+
+
+def fake_export(req, folder):
+    import torch
+
+    torch.save(req.graph.model.state_dict(), folder / "model.fake")
+    (folder / "config.json").write_text(json.dumps(req.graph.model.config.to_dict()))
+    return ExportResult("model.fake", [f"fake target, shout={req.options.get('shout')}"], {"fake": "1.0"})
+
+
+def fake_runtime(r):
+    import torch
+
+    from trm_edge.model import TRM, TRMConfig
+
+    model = TRM(TRMConfig.from_dict(json.loads((r.folder / "config.json").read_text())))
+    model.load_state_dict(torch.load(r.folder / r.meta.model_file, weights_only=True))
+    model.eval()
+
+    def call(arrays, state=None):
+        with torch.no_grad():
+            outs = model.infer_step(*[torch.as_tensor(np.asarray(a)) for a in arrays])
+        return [o.numpy() for o in outs]
+
+    return call
+
+
+FAKE = Target(name="fake", model_file="model.fake", modes=("step",), precisions=("none",), note="a test target",
+              exporter="tests.test_targets:fake_export", runtime="tests.test_targets:fake_runtime",
+              runtime_module="numpy", options=(Option("shout", "say it loudly"),))
+
+
+@pytest.fixture
+def fake_target():
+    targets.register(FAKE)
+    yield FAKE
+    targets._REGISTRY.pop("fake", None)
+
+
+def test_a_new_target_is_one_declaration(fake_target, trained_checkpoint, tmp_path):
+    folder = export_checkpoint(trained_checkpoint, "fake", tmp_path / "f", parity_puzzles=20,
+                               options={"shout": True}, log=lambda m: None)
+    parity = json.loads((folder / "parity.json").read_text())
+    assert parity["status"] == "ok" and parity["cell_agreement"] == 1.0     # the runtime ran it, via the registry
+    assert "shout=True" in " ".join(load_runner(folder).meta.extra["notes"])
+    with pytest.raises(ExportError, match="fake supports --recursion step, not unrolled"):
+        export_checkpoint(trained_checkpoint, "fake", tmp_path / "g", recursion="unrolled", log=lambda m: None)
+    with pytest.raises(ExportError, match="--shout does not apply to --target onnx"):
+        export_checkpoint(trained_checkpoint, "onnx", tmp_path / "g", options={"shout": True}, log=lambda m: None)
+    listing = CliRunner().invoke(app, ["export", "--list-targets"]).output
+    assert "fake" in listing and "--shout" in listing
+
+
+def test_every_declared_target_names_modules_that_exist():
+    import importlib
+
+    for t in targets.all_targets().values():
+        for path in (t.exporter, t.runtime):
+            module, _, name = path.partition(":")
+            assert callable(getattr(importlib.import_module(module), name)), path
+        assert set(t.precisions) <= set(targets.PRECISIONS) and set(t.modes) <= set(targets.RECURSION_MODES)

@@ -1,0 +1,131 @@
+"""What `trm-edge solve` shows: the grid with givens and filled cells told apart, the verdict by the rules,
+a step-by-step trace, and the summary of a file of puzzles (progress lines when not on a terminal)."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import typer
+from tqdm.auto import tqdm
+
+from .data import maze
+from .data.sudoku import box_shape
+from .runtime.solver import grid_text, parse_puzzle, solve_batch
+
+
+def puzzle_lines(path: Path) -> list[tuple[int, str, str | None]]:
+    """(line number, question, answer or None) of a puzzle file: bare puzzles or the official CSV columns."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no puzzle file at {path}")
+    rows = []
+    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#") or line.startswith("source,"):
+            continue
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) >= 3:   # official CSV: source, question, answer, rating
+            question, answer = parts[1], parts[2] or None
+        else:                 # a bare puzzle, or "question,answer"
+            question, answer = parts[0], (parts[1] or None) if len(parts) == 2 else None
+        rows.append((lineno, question, answer))
+    if not rows:
+        raise ValueError(f"{path}: no puzzles")
+    return rows
+
+
+def solve_one(src, text: str, rule, trace: bool, as_json: bool) -> None:
+    ans = solve_batch(src, [parse_puzzle(src, text)], rule, trace=trace)[0]
+    if as_json:
+        typer.echo(json.dumps(_answer_json(src, ans), indent=2))
+        return
+    if trace:
+        for k, grid in enumerate(ans.trace, start=1):
+            typer.echo(f"step {k}:")
+            typer.echo(_render(src, ans.puzzle, grid, ans.trace[k - 2] if k > 1 else None))
+    typer.echo(_render(src, ans.puzzle, ans.answer))
+    verdict = ("a valid solution that keeps every given" if ans.valid and ans.keeps_givens else
+               "NOT a valid solution" + ("" if ans.keeps_givens else " (it changes a given)"))
+    typer.echo(f"{src.label}: {ans.steps} supervision step{'s' if ans.steps != 1 else ''} (halted by {ans.halted_by}), "
+               f"{1000 * ans.seconds / max(ans.steps, 1):.1f} ms/step, {1000 * ans.seconds:.0f} ms in all")
+    typer.secho(f"answer: {verdict}", fg=typer.colors.GREEN if ans.valid and ans.keeps_givens else typer.colors.RED)
+    if not (ans.valid and ans.keeps_givens):
+        raise typer.Exit(1)
+
+
+def _answer_json(src, ans) -> dict:
+    out = {"puzzle": grid_text(src, ans.puzzle), "answer": grid_text(src, ans.answer), "steps": ans.steps,
+           "halted_by": ans.halted_by, "seconds": ans.seconds, "valid": ans.valid, "keeps_givens": ans.keeps_givens}
+    if ans.correct is not None:
+        out["correct"] = ans.correct
+    if ans.trace:
+        out["trace"] = [grid_text(src, g) for g in ans.trace]
+    return out
+
+
+def _render(src, puzzle, answer, previous=None) -> str:
+    """The grid with givens plain and filled cells coloured (changed since `previous` in yellow)."""
+    n = src.side
+    lines = []
+    for r in range(n):
+        cells = []
+        for c in range(n):
+            if src.task == "sudoku":
+                text = str(int(answer[r, c])) if answer[r, c] else "."
+                given = puzzle[r, c] != 0
+            else:
+                text = maze.CHARSET[int(answer[r, c]) - 1] if answer[r, c] else "?"
+                given = puzzle[r, c] == answer[r, c]
+            colour = None if given else (typer.colors.YELLOW if previous is not None and previous[r, c] != answer[r, c]
+                                         else typer.colors.CYAN)
+            cells.append(typer.style(text, fg=colour, bold=given) if colour or given else text)
+            if src.task == "sudoku" and (c + 1) % _box_cols(n) == 0 and c + 1 < n:
+                cells.append("|")
+        lines.append(" ".join(cells) if src.task == "sudoku" else "".join(cells))
+        if src.task == "sudoku" and (r + 1) % _box_rows(n) == 0 and r + 1 < n:
+            lines.append("-" * (2 * n + 2 * (n // _box_cols(n) - 1) - 1))
+    return "\n".join(lines)
+
+
+def _box_rows(n: int) -> int:
+    return box_shape(n)[0]
+
+
+def _box_cols(n: int) -> int:
+    return box_shape(n)[1]
+
+
+def solve_file(src, path: Path, lines, rule, as_json: bool) -> None:
+    grids, expected = [], []
+    for lineno, question, answer in lines:
+        try:
+            grids.append(parse_puzzle(src, question))
+            expected.append(parse_puzzle(src, answer) if answer else None)
+        except ValueError as exc:
+            raise ValueError(f"{path}:{lineno}: {exc}") from None
+    answers = []
+    t0 = time.perf_counter()
+    live = sys.stderr.isatty() and not as_json
+    with tqdm(total=len(grids), disable=not live, desc="solve", unit="puzzle") as bar:
+        for start in range(0, len(grids), src.batch):
+            chunk = slice(start, start + src.batch)
+            answers += solve_batch(src, grids[chunk], rule, expected=expected[chunk])
+            bar.update(len(answers) - bar.n)
+            if not live and not as_json and len(grids) >= 10 and (len(answers) * 10 // len(grids)) > (
+                    (len(answers) - len(grids[chunk])) * 10 // len(grids)):
+                typer.echo(f"solve: {len(answers)}/{len(grids)} puzzles", err=True)
+    seconds = time.perf_counter() - t0
+    scored = [a for a in answers if a.correct is not None]
+    summary = {"source": src.label, "puzzles": len(answers), "halting": str(rule),
+               "valid_solutions": sum(a.valid and a.keeps_givens for a in answers) / len(answers),
+               "exact_accuracy": sum(a.correct for a in scored) / len(scored) if scored else None,
+               "scored": len(scored), "mean_steps": float(np.mean([a.steps for a in answers])),
+               "puzzles_per_second": len(answers) / seconds}
+    if as_json:
+        typer.echo(json.dumps({**summary, "results": [_answer_json(src, a) for a in answers]}, indent=2))
+        return
+    acc = f"exact accuracy {summary['exact_accuracy']:.3f} on {len(scored)} with answers, " if scored else ""
+    typer.echo(f"{src.label}: {len(answers)} puzzles, {acc}valid solutions {summary['valid_solutions']:.3f}, "
+               f"mean steps {summary['mean_steps']:.2f}, {summary['puzzles_per_second']:.1f} puzzles/s")

@@ -1,0 +1,67 @@
+"""What a target is: everything the CLI, the exporter, the runtime and the bench need to know about it."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+RECURSION_MODES = ("step", "unrolled", "loop", "stateful")
+PRECISIONS = ("none", "fp16", "int8", "int8-static", "palette4", "palette6")   # int8-static: int8 + --calibration
+
+
+class RequestError(ValueError):
+    """An export request this target cannot serve; the message says what it can."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """A target's own export option (e.g. ONNX's `ort`): its CLI flag and the values it takes."""
+
+    name: str
+    help: str
+    default: Any = False
+    choices: tuple[str, ...] | None = None   # None: an on/off flag
+
+
+@dataclass(frozen=True)
+class Target:
+    """One export format. `exporter` and `runtime` are "module:function" paths imported only when used, so
+    declaring every target costs no heavy import (the torch-free runtime reads this registry too).
+
+    runtime(runner) -> call(arrays, state=None) -> outputs, for an `ArtifactRunner` of this target."""
+
+    name: str
+    model_file: str
+    modes: tuple[str, ...]
+    precisions: tuple[str, ...]
+    note: str
+    exporter: str
+    runtime: str
+    runtime_module: str                      # imported before the bench measures memory (not the model's cost)
+    options: tuple[Option, ...] = ()
+    weights_readback: bool = False           # where it cannot run, parity reads its weights back into PyTorch
+    check: Callable[[str, str, dict[str, Any]], None] | None = field(default=None, compare=False)
+
+    def check_request(self, recursion: str, precision: str, options: dict[str, Any]) -> None:
+        """Refuse a recursion mode, precision or option value this target does not have."""
+        if recursion not in self.modes:
+            raise RequestError(f"{self.name} supports --recursion {'/'.join(self.modes)}, not {recursion} ({self.note})")
+        if precision not in self.precisions:
+            raise RequestError(f"{self.name} does not support {precision} ({self.note})")
+        for opt in self.options:
+            value = options.get(opt.name, opt.default)
+            if opt.choices is not None and value not in opt.choices:
+                raise RequestError(f"unknown --{opt.name} {value!r}; choose one of: {', '.join(opt.choices)}")
+        if self.check is not None:
+            self.check(recursion, precision, options)
+
+    def export(self, request, folder):
+        return _resolve(self.exporter)(request, folder)
+
+    def open_runtime(self, runner):
+        return _resolve(self.runtime)(runner)
+
+
+def _resolve(path: str) -> Callable:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,29 @@
+"""TFLite / LiteRT: converted by litert-torch in its own environment, run by the LiteRT interpreter."""
+from __future__ import annotations
+
+from ..artifact import inside
+from .base import Target
+
+
+def runtime(r):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(inside(r.folder, r.meta.model_file)), num_threads=r.threads or 1)
+    runner = interp.get_signature_runner()
+    sig = r.meta.extra.get("tflite_signature", {})
+    in_keys = sig.get("inputs", [i.name for i in r.meta.inputs])
+    out_keys = sig.get("outputs", [o.name for o in r.meta.outputs])
+
+    def call(arrays, state=None):
+        res = runner(**{k: a for k, a in zip(in_keys, arrays)})
+        return [res[k] for k in out_keys]
+
+    return call
+
+
+TARGET = Target(
+    name="tflite", model_file="model.tflite", modes=("step", "unrolled"), precisions=("none", "int8"),
+    note="LiteRT via litert-torch in its own environment; int8 is dynamic-range",
+    exporter="trm_edge.export.tflite_target:export", runtime="trm_edge.targets.tflite:runtime",
+    runtime_module="ai_edge_litert.interpreter",
+)
