@@ -131,7 +131,7 @@ def test_import_without_yaml_uses_official_defaults_and_says_so(tmp_path):
 def test_puzzle_emb_len_comes_from_the_tensors_and_contradictions_are_refused(tmp_path):
     """An MLP model trained with puzzle_emb_len 0 (one prefix position) loads as such, not as 16."""
     cfg = TRMConfig(vocab_size=11, seq_len=81, hidden_size=64, H_cycles=2, L_cycles=2, mlp_t=True,
-                    pos_encodings="none", puzzle_emb_ndim=64, puzzle_emb_len=0, ffn_multiple=64)
+                    pos_encodings="none", puzzle_emb_ndim=64, puzzle_emb_len=0)
     path, _ = _official_file(tmp_path, cfg)
     ckpt = load_checkpoint(path)
     assert ckpt.config.puzzle_emb_len == 0 and ckpt.config.prefix_len == 1 and ckpt.config.seq_len == 81

@@ -19,7 +19,7 @@ CHECKPOINT = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "check
 @pytest.fixture(scope="module")
 def model_and_puzzles():
     ckpt = load_checkpoint(CHECKPOINT)
-    puzzles = band_split(DataSpec.from_saved(ckpt.info["data_spec"]), (30, 45), 100)
+    puzzles = band_split(DataSpec.from_saved(ckpt.info["data_spec"]), (30, 45), 300)
     return ckpt, puzzles
 
 
@@ -27,7 +27,7 @@ def test_committed_model_solves_held_out_9x9_puzzles(model_and_puzzles):
     ckpt, puzzles = model_and_puzzles
     assert ckpt.config.seq_len == 81 and ckpt.data_meta.grid_shape == (9, 9)
     res = solve_with_model(ckpt.build_model(), puzzles.inputs, puzzles.puzzle_identifiers)
-    assert (res.predictions == puzzles.labels).all(-1).mean() >= 0.8
+    assert (res.predictions == puzzles.labels).all(-1).mean() >= 0.95   # 0.989 on 1,000 of them
 
 
 def _artifact_within_budget(target: str, model_and_puzzles, tmp_path) -> dict:
@@ -37,8 +37,7 @@ def _artifact_within_budget(target: str, model_and_puzzles, tmp_path) -> dict:
     art = load_runner(folder).solve(puzzles.inputs, puzzles.puzzle_identifiers)
     ref = solve_with_model(ckpt.build_model(), puzzles.inputs, puzzles.puzzle_identifiers)
     verdict = compare(art, ref, puzzles, "int8")
-    assert verdict["within_budget"], verdict
-    assert verdict["accuracy_drop"] <= MAX_DROP
+    assert verdict["within_budget"] and verdict["budget"] == {"max_accuracy_drop": MAX_DROP}, verdict
     assert not np.array_equal(art.logits, ref.logits)   # int8 really changed the arithmetic
     return verdict
 

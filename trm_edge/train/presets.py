@@ -68,7 +68,7 @@ PRESETS: dict[str, Preset] = {
         "6x6 Sudoku, the same MLP-mixer TRM (52k parameters); about 1250 steps to solve held-out puzzles",
         DataSpec(task="sudoku", grid_size=6, train_puzzles=1000, test_puzzles=500), _tiny_train()),
     "sudoku9": Preset(
-        "9x9 Sudoku, 214k-parameter MLP-mixer TRM sized for a 2-core CPU (about 50 min); puzzles with 20-50 givens",
+        "9x9 Sudoku, 214k-parameter MLP-mixer TRM sized for a 2-core CPU (47 min here); puzzles with 20-50 givens",
         DataSpec(task="sudoku", grid_size=9, train_puzzles=20_000, test_puzzles=1000, givens=(20, 50)),
         TrainConfig(arch=dict(hidden_size=128, expansion=2, L_layers=2, H_cycles=2, L_cycles=2, halt_max_steps=16,
                               mlp_t=True, pos_encodings="none", puzzle_emb_ndim=128, puzzle_emb_len=1,

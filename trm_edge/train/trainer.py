@@ -153,7 +153,7 @@ class _Run:
 
     def loop(self, act: ACTModel, sampler: BatchSampler, start: int, append_log: bool, progress: bool) -> dict:
         """Train from `start` to cfg.steps; the log is appended to on resume, started afresh otherwise."""
-        cfg, model = self.cfg, self.model
+        cfg = self.cfg
         autocast = dict(device_type=self.dev.type, dtype=torch.bfloat16, enabled=self.dev.type == "cuda")
         state = act.initial_state(*sampler.next())
         stats_acc = TrainStats(self.dev)
@@ -164,21 +164,7 @@ class _Run:
         log_fh = None
         try:
             for step in bar:
-                inputs, labels, ids = sampler.next()
-                for group in self.opt.param_groups:
-                    group["lr"] = lr_at(step, cfg, cfg.lr)
-                with torch.autocast(**autocast):
-                    state, output = act(state, inputs, labels, ids)
-                    loss, stats = act_loss(output.logits, output.q_halt, state.labels)
-                self.opt.zero_grad(set_to_none=True)
-                (loss / cfg.batch_size).backward()   # the global batch: gradients summed over ranks below
-                distributed.sum_gradients(model.parameters(), self.ranks)
-                self.opt.step()
-                if model.config.puzzle_emb_ndim > 0:
-                    model.puzzle_emb.sign_sgd_step(lr_at(step, cfg, cfg.puzzle_emb_lr), cfg.puzzle_emb_weight_decay,
-                                                   gather=lambda t: distributed.gather_rows(t, self.ranks))
-                if self.ema is not None:
-                    self.ema.update(model)
+                state, loss, stats = self.train_step(act, state, sampler.next(), step, autocast)
                 stats_acc.add(loss, stats, state, cfg.batch_size)
                 if live and (step + 1) % 50 == 0:   # the bar's figures: one host sync every 50 steps
                     running = stats_acc.read() or running
@@ -197,6 +183,25 @@ class _Run:
             if log_fh:
                 log_fh.close()
         return metrics
+
+    def train_step(self, act: ACTModel, state, batch, step: int, autocast: dict):
+        """One optimizer step on one deep-supervision step of the (global) batch."""
+        cfg, model = self.cfg, self.model
+        for group in self.opt.param_groups:
+            group["lr"] = lr_at(step, cfg, cfg.lr)
+        with torch.autocast(**autocast):
+            state, output = act(state, *batch)
+            loss, stats = act_loss(output.logits, output.q_halt, state.labels)
+        self.opt.zero_grad(set_to_none=True)
+        (loss / cfg.batch_size).backward()   # the global batch: gradients summed over ranks below
+        distributed.sum_gradients(model.parameters(), self.ranks)
+        self.opt.step()
+        if model.config.puzzle_emb_ndim > 0:
+            model.puzzle_emb.sign_sgd_step(lr_at(step, cfg, cfg.puzzle_emb_lr), cfg.puzzle_emb_weight_decay,
+                                           gather=lambda t: distributed.gather_rows(t, self.ranks))
+        if self.ema is not None:
+            self.ema.update(model)
+        return state, loss, stats
 
     def evaluate_and_save(self, step: int, running: dict[str, float], log_fh) -> dict[str, float]:
         metrics = evaluate(_ema_model(self.model, self.ema), self.test_set, self.dev)
