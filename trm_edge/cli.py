@@ -158,14 +158,12 @@ def evaluate(
     from .data import load_split
     from .data.tasks import band_split, parse_band
     from .model.checkpoint import load_checkpoint
+    from .runtime.loop import Halting
     from .train.trainer import evaluate as run_eval, pick_device
 
     _at_least(puzzles, 1, "--puzzles")
-    from .runtime.loop import Halting
-
     with user_errors():
         Halting.parse(halting)
-    with user_errors():
         ckpt = load_checkpoint(checkpoint, official_config)
         spec = _data_spec_of(ckpt, data_path)
         if band is not None:

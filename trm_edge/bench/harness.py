@@ -72,7 +72,8 @@ def source_checkpoint(artifacts: list[Path], log: Callable[[str], None] = print)
 
 
 def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path: Path | None,
-                      log: Callable[[str], None] = print) -> tuple[dict, Path | None]:
+                      log: Callable[[str], None] = print):
+    """(the data spec as a dict, the PyTorch rows' checkpoint path and its loaded Checkpoint, or None, None)."""
     from ..model.checkpoint import load_checkpoint
 
     for a in artifacts:   # every artifact as exported, before any work
@@ -85,7 +86,7 @@ def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path:
                     ckpt.data_meta.task if ckpt and ckpt.data_meta else None, data_path)
     if spec is None:
         raise ValueError("no puzzles to benchmark on: give --checkpoint (a trm-edge checkpoint with its data) or --data-path")
-    return dataclasses.asdict(spec), ckpt_path
+    return dataclasses.asdict(spec), ckpt_path, ckpt
 
 
 def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", puzzles: int = 100,
@@ -94,14 +95,13 @@ def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", pu
               log: Callable[[str], None] = print, budget_s: float = 20.0) -> dict[str, Any]:
     import torch
 
-    from ..model.checkpoint import load_checkpoint
     from .flops import measure_peak_gflops, step_cost, step_gemm_shapes
 
     halting = halting or ["fixed"]
-    spec, ckpt_path = resolve_data_spec(artifacts, checkpoint, data_path, log)
+    spec, ckpt_path, ckpt = resolve_data_spec(artifacts, checkpoint, data_path, log)
     common = ["--data-spec", json.dumps(spec), "--puzzles", str(puzzles), "--repeats", str(repeats),
               "--budget-s", str(budget_s)]
-    model = load_checkpoint(ckpt_path).build_model() if ckpt_path else None
+    model = ckpt.build_model() if ckpt is not None else None
     cost = step_cost(model) if model is not None else None
     shapes = step_gemm_shapes(model, large_batch) if model is not None else None
     rows: list[BenchRow] = []
@@ -145,16 +145,8 @@ def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", pu
         "data": spec, "puzzles": puzzles, "checkpoint": str(ckpt_path) if ckpt_path else None,
         "step_cost": cost, "measured_peak_gflops": peaks,
         "rows": [r.__dict__ for r in rows],
-        "phone_estimates": phone_estimates(cost, _n_sup(artifacts, ckpt_path)) if cost else [],
+        "phone_estimates": phone_estimates(cost, ckpt.config.halt_max_steps) if cost else [],
     }
-
-
-def _n_sup(artifacts: list[Path], ckpt_path: Path | None) -> int:
-    from ..model.checkpoint import load_checkpoint
-
-    if ckpt_path:
-        return load_checkpoint(ckpt_path).config.halt_max_steps
-    return read_meta(artifacts[0]).halt_max_steps
 
 
 def _pytorch_row(ckpt: Path, threads, device: str, precision: str, compile_: bool, batch: int, halting: str,

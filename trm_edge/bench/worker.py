@@ -29,15 +29,14 @@ def _current_rss_mb() -> float:
         return _rss_mb()
 
 
-def _paced(fn, count: int, budget_s: float) -> int:
+def _paced(fn, count: int, budget_s: float) -> None:
     """Call `fn` up to `count` times, at least once, stopping once `budget_s` is spent: warm-up and timing
-    scale to the model's cost instead of taking minutes per row at paper size. Returns the calls made."""
+    scale to the model's cost instead of taking minutes per row at paper size."""
     t0 = time.perf_counter()
-    for done in range(1, max(1, count) + 1):
+    for _ in range(max(1, count)):
         fn()
         if time.perf_counter() - t0 > budget_s:
-            return done
-    return max(1, count)
+            return
 
 
 def _percentiles(xs: list[float]) -> dict[str, float]:

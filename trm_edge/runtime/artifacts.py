@@ -56,6 +56,9 @@ class ArtifactRunner:
         """Solve any number of puzzles, `batch` at a time (a short last batch is padded and trimmed).
         `on_step` (see loop.solve) sees each step of step-wise artifacts; unrolled graphs have no steps to show."""
         max_steps = max_steps or self.meta.halt_max_steps
+        halting = Halting.parse(halting)
+        if self.meta.recursion == "loop" and halting.rule != "act":
+            raise ValueError("this artifact halts inside its ONNX Loop (q_halt > 0): run it with halting='act'")
         b = self.batch
         parts: list[SolveResult] = []
         for start in range(0, len(inputs), b):
@@ -63,8 +66,6 @@ class ArtifactRunner:
             ids = puzzle_identifiers[start:start + b]
             n = len(x)
             x, ids = pad_batch(x, b), pad_batch(ids, b)
-            if self.meta.recursion == "loop" and str(halting) != "act":
-                raise ValueError("this artifact halts inside its ONNX Loop (q_halt > 0): run it with halting='act'")
             if self.meta.recursion == "step":
                 y0, z0 = self.initial_state()
                 res = solve(self.step, y0, z0, x, ids, max_steps, halting, _trim(on_step, n))
@@ -88,13 +89,13 @@ class ArtifactRunner:
 
         return step
 
-    def _solve_unrolled(self, x: np.ndarray, ids: np.ndarray, halting: str) -> SolveResult:
-        if Halting.parse(halting).rule == "stable":
+    def _solve_unrolled(self, x: np.ndarray, ids: np.ndarray, halting: Halting) -> SolveResult:
+        if halting.rule == "stable":
             raise ValueError("an unrolled artifact returns only the final answer, so stable-K halting cannot be "
                              "applied to it: export --recursion step")
         logits, q_all = self.run_unrolled(x, ids)
         steps = np.full(len(x), q_all.shape[-1])
-        if str(halting) == "act":   # the graph always runs every step; report where the head would stop
+        if halting.rule == "act":   # the graph always runs every step; report where the head would stop
             halted = q_all > 0
             steps = np.where(halted.any(-1), halted.argmax(-1) + 1, q_all.shape[-1])
         return SolveResult(logits.argmax(-1), steps, logits, q_all[:, -1])

@@ -98,7 +98,7 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
         previous = answer
         if rule.rule != "fixed" and bool(done.all()):
             break
-    return SolveResult(to_host(final_logits.argmax(-1)), to_host(steps), to_host(final_logits), to_host(final_q))
+    return SolveResult(to_host(answer), to_host(steps), to_host(final_logits), to_host(final_q))
 
 
 def _is_torch(a) -> bool:
