@@ -30,14 +30,16 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = REPO / "models" / "sudoku9" / "checkpoint.pt"
 BANDS = {"30-45 givens": (30, 45), "minimal": None}
 HALTING = ("fixed", "act", "stable-2", "stable-3")
-# (target, recursion, quantize, calibration)
-VARIANTS = [("onnx", "step", "none", 0), ("onnx", "step", "fp16", 0), ("onnx", "step", "int8", 0),
-            ("onnx", "step", "int8", 256), ("onnx", "unrolled", "none", 0),
-            ("executorch", "step", "none", 0), ("executorch", "step", "fp16", 0), ("executorch", "step", "int8", 0),
-            ("executorch", "step", "int8", 256),
-            ("tflite", "step", "none", 0), ("tflite", "step", "int8", 0),
-            ("coreml", "step", "none", 0), ("coreml", "step", "fp16", 0), ("coreml", "step", "int8", 0),
-            ("coreml", "step", "palette6", 0), ("coreml", "step", "palette4", 0)]
+# (target, recursion, quantize, calibration, extra export flags)
+VARIANTS = [("onnx", "step", "none", 0, ()), ("onnx", "step", "fp16", 0, ()), ("onnx", "step", "int8", 0, ()),
+            ("onnx", "step", "int8", 256, ()),
+            ("onnx", "step", "int8", 0, ("--int8-scheme", "dynamic-keep-mlp-t")),
+            ("onnx", "step", "int8", 0, ("--int8-scheme", "weights")), ("onnx", "unrolled", "none", 0, ()),
+            ("executorch", "step", "none", 0, ()), ("executorch", "step", "fp16", 0, ()), ("executorch", "step", "int8", 0, ()),
+            ("executorch", "step", "int8", 256, ()),
+            ("tflite", "step", "none", 0, ()), ("tflite", "step", "int8", 0, ()),
+            ("coreml", "step", "none", 0, ()), ("coreml", "step", "fp16", 0, ()), ("coreml", "step", "int8", 0, ()),
+            ("coreml", "step", "palette6", 0, ()), ("coreml", "step", "palette4", 0, ())]
 
 
 def bands(ckpt, count: int) -> dict:
@@ -67,12 +69,13 @@ def export_report(ckpt, checkpoint: Path, data: dict, work: Path, only: str | No
                    solve_with_model(model, ps.inputs, ps.puzzle_identifiers, halting="act"))
             for band, ps in data.items()}
     rows = []
-    for target, recursion, quantize, calibration in VARIANTS:
-        label = f"{target} {recursion} {quantize}" + (f"-static({calibration})" if calibration else "")
+    for target, recursion, quantize, calibration, flags in VARIANTS:
+        label = (f"{target} {recursion} {quantize}" + (f"-static({calibration})" if calibration else "")
+                 + (f" {flags[-1]}" if flags else ""))
         if only and only not in label:
             continue
         folder = work / label.replace(" ", "-").replace("(", "").replace(")", "")
-        measured = _export(checkpoint, target, recursion, quantize, calibration, folder)
+        measured = _export(checkpoint, target, recursion, quantize, calibration, folder, flags)
         if "error" in measured:
             rows.append({"variant": label, "status": f"export failed: {measured['error']}"})
             print(f"{label:36s} export failed: {measured['error']}", flush=True)
@@ -87,11 +90,12 @@ def export_report(ckpt, checkpoint: Path, data: dict, work: Path, only: str | No
     return rows
 
 
-def _export(checkpoint: Path, target: str, recursion: str, quantize: str, calibration: int, folder: Path) -> dict:
+def _export(checkpoint: Path, target: str, recursion: str, quantize: str, calibration: int, folder: Path,
+            flags: tuple[str, ...] = ()) -> dict:
     """Export in its own process (`trm-edge export`), timed by /usr/bin/time: wall seconds and peak memory."""
     cmd = ["/usr/bin/time", "-f", "EXPORT_COST %e %M", "trm-edge", "export", str(checkpoint), "--target", target,
            "--recursion", recursion, "--quantize", quantize, "--calibration", str(calibration), "--out", str(folder),
-           "--overwrite", "--parity-puzzles", "0"]
+           "--overwrite", "--parity-puzzles", "0", *flags]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     cost = [line.split() for line in proc.stderr.splitlines() if line.startswith("EXPORT_COST ")]
     if proc.returncode != 0 or not cost:
@@ -172,9 +176,14 @@ def main() -> None:
         rows = halting_report(ckpt, data)
     else:
         rows = export_report(ckpt, args.checkpoint, data, args.out / "artifacts", args.only)
+    path = args.out / f"{args.what}.json"
+    if args.only and path.is_file():   # keep the other variants' rows, replace the re-measured ones in place
+        redone = {r["variant"] for r in rows}
+        kept = [r for r in json.loads(path.read_text())["rows"] if r["variant"] not in redone]
+        rows = kept + rows
     record = {"checkpoint": str(args.checkpoint), "puzzles_per_band": args.puzzles,
               "bands": {k: len(v) for k, v in data.items()}, "rows": rows}
-    (args.out / f"{args.what}.json").write_text(json.dumps(record, indent=2, default=float) + "\n")
+    path.write_text(json.dumps(record, indent=2, default=float) + "\n")
 
 
 if __name__ == "__main__":

@@ -113,3 +113,29 @@ def test_executorch_one_thread_row_uses_one_core(trained_checkpoint, tmp_path):
     row = next(r for r in rows if r["runtime"] == "executorch")
     assert row["status"] == "ok", row
     assert row["measured"]["cpu_per_wall"] < 1.3, row["measured"]
+
+
+def test_memory_column_measures_what_is_allocated_after_the_baseline():
+    """The "+MB" column is resident memory now minus the baseline taken after imports. A process-wide peak
+    (ru_maxrss) would read 0 here: this process's peak, from earlier tests, is far above 100 MB more."""
+    import numpy as np
+
+    from trm_edge.bench.worker import _current_rss_mb
+
+    before = _current_rss_mb()
+    block = np.ones(100 * 2 ** 20 // 8)   # 100 MB, every page touched
+    grown = _current_rss_mb() - before
+    assert 95 <= grown <= 110, grown
+    del block
+    assert _current_rss_mb() - before < 10   # freed memory leaves the column
+
+
+def test_large_batch_row_is_labelled_with_the_batch_it_ran(onnx_artifact):
+    """With fewer puzzles than --large-batch, the large-batch row runs (and says) batch = puzzles, not 8."""
+    from pathlib import Path
+
+    source = Path(read_meta(onnx_artifact).source_checkpoint)
+    rows = run_bench([], [1], puzzles=3, halting=["fixed"], checkpoint=source, large_batch=8, repeats=8,
+                     budget_s=2, log=lambda m: None)["rows"]
+    assert sorted(r["batch"] for r in rows) == [1, 3]
+    assert all(r["measured"]["batch"] == r["batch"] for r in rows)

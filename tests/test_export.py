@@ -84,6 +84,32 @@ def test_executorch_step_fp32_xnnpack(trained_checkpoint, tmp_path):
                for op in ("aten_mean_dim", "aten_split_with_sizes_copy_default", "aten_squeeze_copy_dims"))
 
 
+def test_executorch_attention_step_is_one_delegate(trained_checkpoint, tmp_path):
+    """The attention variant (RoPE, fused qkv): SDPA's decomposition (where/any/logical_not), the qkv split,
+    rotate_half's cat and 4-D matmul broadcasts used to cut the step into 38 pieces with ~300 portable ops
+    (128 pieces at paper size). Exported with the plain attention path, it lowers like the MLP variant."""
+    import dataclasses
+
+    import torch
+    from trm_edge.model import TRM
+    from trm_edge.model.checkpoint import save_checkpoint
+
+    ck = load_checkpoint(trained_checkpoint)
+    config = dataclasses.replace(ck.config, mlp_t=False, num_heads=2, pos_encodings="rope")
+    torch.manual_seed(0)
+    attention = tmp_path / "att.pt"
+    save_checkpoint(attention, TRM(config), ck.data_meta, info={"data_spec": ck.info["data_spec"]})
+    folder = export_checkpoint(attention, "executorch", tmp_path / "et", parity_puzzles=20, **QUIET)
+    delegation = read_meta(folder).extra["delegation"]
+    portable = {op for op, n in delegation["per_op"].items() if n["portable"] and op not in ("Total", "getitem")}
+    assert delegation["delegated_subgraphs"] <= 2, delegation
+    assert portable <= {"aten_embedding_default", "aten_index_tensor", "aten_select_copy_int",
+                        "dim_order_ops__to_dim_order_copy_default"}, portable   # the input lookup only
+    note = next(n for n in read_meta(folder).extra["notes"] if n.startswith("delegation"))
+    assert f"in {delegation['delegated_subgraphs']} subgraph(s)" in note
+    assert _parity(folder)["cell_agreement"] >= 0.999   # the plain path computes the same attention
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("quantize", ["none", "int8"])
 def test_executorch_coreml_delegate(trained_checkpoint, tmp_path, quantize):

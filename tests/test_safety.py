@@ -106,6 +106,12 @@ CASES = [
      "not a trm-edge artifact", ["{mine}"]),
     ("export-overwrite-run-folder", "export {ckpt} --target onnx --out {root}/run --overwrite", 2,
      "not a trm-edge artifact", ["{root}/run"]),
+    ("export-int8-scheme-other-target", "export {ckpt} --target executorch --quantize int8 --int8-scheme weights "
+     "--out {root}/e4", 2, "--int8-scheme does not apply to --target executorch (only to onnx)", ["{root}/e4"]),
+    ("export-int8-scheme-not-int8", "export {ckpt} --target onnx --quantize fp16 --int8-scheme weights --out {root}/e5",
+     2, "applies to --quantize int8", ["{root}/e5"]),
+    ("export-int8-scheme-unknown", "export {ckpt} --target onnx --quantize int8 --int8-scheme int4 --out {root}/e6", 2,
+     "unknown --int8-scheme 'int4'", ["{root}/e6"]),
     ("export-parent-is-file", "export {ckpt} --target onnx --out {afile}/art", 2, "is a file", ["{afile}"]),
     ("bench-threads-0", "bench {artifact} --threads 0 --out {root}/b", 2, "--threads", ["{root}/b"]),
     ("bench-threads-negative", "bench {artifact} --threads=-1 --out {root}/b", 2, "--threads", ["{root}/b"]),

@@ -155,8 +155,7 @@ def evaluate(
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:
     """Exact-puzzle accuracy of a checkpoint on held-out puzzles."""
-    from .data import load_split
-    from .data.tasks import band_split, parse_band
+    from .data.tasks import held_out
     from .model.checkpoint import load_checkpoint
     from .runtime.loop import Halting
     from .train.trainer import evaluate as run_eval, pick_device
@@ -166,10 +165,7 @@ def evaluate(
         Halting.parse(halting)
         ckpt = load_checkpoint(checkpoint, official_config)
         spec = _data_spec_of(ckpt, data_path)
-        if band is not None:
-            data = band_split(spec, parse_band(band), puzzles)
-        else:
-            data = load_split(spec, "all" if data_path else "test").subset(slice(0, puzzles))
+        data = held_out(spec, puzzles, band, whole_file=data_path is not None)
         dev = pick_device(device)
         metrics = run_eval(ckpt.build_model(dev), data, dev, halting)
     typer.echo(json.dumps(metrics, indent=2))
@@ -249,6 +245,7 @@ def export(
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
     ort: bool = typer.Option(False, "--ort", help=_option_help("ort")),
     delegate: str = typer.Option("xnnpack", help=_option_help("delegate")),
+    int8_scheme: str = typer.Option("dynamic", "--int8-scheme", help=_option_help("int8-scheme")),
     android_assets: Optional[Path] = typer.Option(None, help="Also copy the artifact files into this folder "
                                                              "(e.g. android_demo/app/src/main/assets/trm)."),
     overwrite: bool = typer.Option(False, help="Replace an existing artifact folder (only one trm-edge wrote)."),
@@ -279,13 +276,14 @@ def export(
     _at_least(parity_puzzles, 0, "--parity-puzzles")
     _at_least(batch, 1, "--batch")
     label = quantize if not (quantize == "int8" and calibration) else "int8-static"
+    label += f"-{int8_scheme}" if int8_scheme != "dynamic" else ""
     name = f"{target}-{delegate}" if delegate != "xnnpack" else target
     out = out or Path("artifacts") / f"{name}-{recursion}-{label}"
     with user_errors(tool_failure=f"{target} export failed"):
         folder = export_checkpoint(checkpoint, target, out, recursion, quantize, calibration, batch,
                                    parity_puzzles, str(data_path) if data_path else None, overwrite,
                                    str(official_config) if official_config else None,
-                                   options={"ort": ort, "delegate": delegate}, log=lambda m: typer.echo(m, err=True))
+                                   options={"ort": ort, "delegate": delegate, "int8-scheme": int8_scheme}, log=lambda m: typer.echo(m, err=True))
     parity = json.loads((folder / "parity.json").read_text())
     if parity["status"] == "skipped":
         typer.echo(f"parity: skipped ({parity['reason']})")
@@ -362,6 +360,54 @@ def bench(
     if est:
         typer.echo("\n" + est)
     typer.echo(f"\nwrote {paths['json']}, {paths['table']}, {paths['plot']}")
+
+
+@app.command("check-arm")
+def check_arm(
+    artifacts: list[Path] = typer.Argument(..., help="Artifact folders written by trm-edge export."),
+    puzzles: int = typer.Option(50, help="Held-out puzzles (emulation runs a 9x9 step in ~0.75 s: keep this small)."),
+    band: Optional[str] = typer.Option(None, help="Generated Sudoku only: '30-45' (givens) or 'minimal', where "
+                                                  "accuracy can move."),
+    checkpoint: Optional[Path] = typer.Option(None, help="PyTorch reference (default: the artifacts' source)."),
+    data_path: Optional[Path] = typer.Option(None, help="Puzzles to use instead of the checkpoint's test split."),
+    cpu: str = typer.Option("max,sve=off,sme=off", help="qemu -cpu model: every NEON extension (fp16, dot "
+                                                        "product, i8mm); 'max' adds SVE at ~20x the emulation time."),
+    timeout: float = typer.Option(7200.0, help="Seconds allowed per artifact on ARM64."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full result here."),
+) -> None:
+    """Parity of artifacts on ARM64 kernels (emulated by qemu-user) next to x86, against PyTorch on x86.
+
+    Runs each artifact's own runtime (ONNX Runtime, LiteRT) inside the arm64 environment that
+    scripts/build_arm64_env.sh builds once: max logit difference, cell agreement, exact accuracy and
+    halting agreement for both ISAs, and how far ARM64 is from x86. No timings: emulation is not a phone.
+    Exit 1 when an artifact misses its parity budget on ARM64.
+    """
+    from .bench.arm import ArmEnv, ArmEnvMissing, run_checks
+    from .bench.harness import resolve_data_spec
+    from .bench.report import arm_table
+    from .data.tasks import DataSpec, held_out
+    from .files import check_writable_file
+
+    _at_least(puzzles, 1, "--puzzles")
+    with user_errors():
+        try:
+            env = ArmEnv.locate()
+        except ArmEnvMissing as exc:
+            raise ValueError(str(exc)) from None
+        if json_out is not None:
+            check_writable_file(json_out)
+        log = lambda m: typer.echo(m, err=True)
+        spec, _, ckpt = resolve_data_spec(list(artifacts), checkpoint, data_path, log)
+        if ckpt is None:
+            raise ValueError("check-arm compares with PyTorch: give --checkpoint (the artifacts' source is not here)")
+        data = held_out(DataSpec(**spec), puzzles, band, whole_file=data_path is not None)
+        result = run_checks(list(artifacts), data, ckpt.build_model(), cpu, timeout, env, log)
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
+    typer.echo(arm_table(result))
+    typer.echo(f"\ntimings: {result['timings']}")
+    if any(c["status"] in ("failed", "error") for c in result["checks"]):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -87,3 +87,28 @@ def plot(result: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def arm_table(result: dict[str, Any]) -> str:
+    """Two rows per artifact (its x86 and ARM64 runs, each against PyTorch on x86) and the ARM64-vs-x86 gap."""
+    head = ["artifact", "ISA", "max |logit diff|", "cells = PyTorch", "exact (art / PyTorch)", "paired diff [95% CI]",
+            "ACT halts = PyTorch", "ARM64 vs x86: max |diff|, cells, puzzles, halts", "verdict"]
+    lines = []
+    for c in result["checks"]:
+        if c["status"] in ("skipped", "error"):
+            lines.append([c["variant"], "arm64", "-", "-", "-", "-", "-", "-", f"{c['status']}: {c['reason'][:60]}"])
+            continue
+        for isa in ("x86", "arm64"):
+            v = c[isa]
+            lo, hi = v["paired_difference_95ci"]
+            d = c["arm64_vs_x86"]
+            lines.append([
+                c["variant"] if isa == "x86" else "", isa, f"{v['max_abs_logit_diff']:.2e}",
+                f"{100 * v['cell_agreement']:.2f}%",
+                f"{v['exact_accuracy_artifact']:.3f} / {v['exact_accuracy_pytorch']:.3f}",
+                f"{100 * v['paired_difference']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]",
+                f"{100 * v['halting_agreement']:.1f}%",
+                "" if isa == "x86" else (f"{d['max_abs_logit_diff']:.2e}, {100 * d['cell_agreement']:.2f}%, "
+                                         f"{100 * d['puzzle_agreement']:.1f}%, {100 * d['halting_agreement']:.1f}%"),
+                "ok" if v["within_budget"] else "FAIL"])
+    return _grid(head, lines)

@@ -111,6 +111,14 @@ def band_split(spec: DataSpec, band: tuple[int, int] | None, count: int) -> Puzz
     return data.subset(np.array([row.tobytes() not in train_keys for row in data.inputs]))
 
 
+def held_out(spec: DataSpec, count: int, band: str | None = None, whole_file: bool = False) -> PuzzleSet:
+    """The puzzles a check runs on: `count` of one difficulty band ('minimal' or 'LO-HI' givens, generated
+    Sudoku), else the first `count` of the test split; `whole_file`: a single CSV the user named is read whole."""
+    if band is not None:
+        return band_split(spec, parse_band(band), count)
+    return load_split(spec, "all" if whole_file else "test").subset(slice(0, count))
+
+
 def _check_generated(spec: DataSpec) -> None:
     """Refuse, before any work, what the generators cannot make."""
     if spec.task == "arc":

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import torch
 
+from ..model.layers import plain_attention
 from .spec import ExportRequest, ExportResult
 from .xnnpack_rewrite import drop_unused_constants, keep_fp16_inside, rewrite_for_xnnpack, share_identical_constants
 
@@ -36,8 +37,10 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
                                            "portable": int(row["occurrences_in_non_delegated_graphs"])}
     program = edge.to_executorch()
     backends = sorted({d.id for plan in program.executorch_program.execution_plan for d in plan.delegates})
-    req.log(f"delegation ({', '.join(backends)}): {info.num_delegated_nodes} ops delegated, "
-            f"{info.num_non_delegated_nodes} left on portable kernels, {info.num_delegated_subgraphs} subgraphs")
+    delegation = (f"delegation ({', '.join(backends)}): {info.num_delegated_nodes} ops delegated in "
+                  f"{info.num_delegated_subgraphs} subgraph(s), {info.num_non_delegated_nodes} left on portable kernels")
+    req.log(delegation)
+    notes.append(delegation)
     (folder / "model.pte").write_bytes(program.buffer)
     version = getattr(executorch, "__version__", None) or _dist_version("executorch")
     return ExportResult("model.pte", notes, {"executorch": version},
@@ -54,7 +57,8 @@ def _xnnpack_module(req: ExportRequest, notes: list[str]):
         graph = _HalfWrapper(graph)
         notes.append("fp16 weights and compute inside the graph (XNNPACK fp16 kernels where the CPU has them); "
                      "inputs and outputs stay fp32")
-    module = torch.export.export(graph, req.example_inputs, strict=False).module()
+    with plain_attention(graph):   # SDPA's decomposition and the qkv split would cut the step into pieces
+        module = torch.export.export(graph, req.example_inputs, strict=False).module()
     rewrites = rewrite_for_xnnpack(module)
     if req.quantize == "fp16":
         rewrites["casts"] = keep_fp16_inside(module)
@@ -62,7 +66,7 @@ def _xnnpack_module(req: ExportRequest, notes: list[str]):
                      "RMSNorm and SiLU run in fp16 too")
     if any(rewrites.values()):
         notes.append(f"rewritten for XNNPACK: {rewrites['mean']} RMSNorm means as 4-D means, "
-                     f"{rewrites['chunk']} SwiGLU chunks as slices (exact; keeps the step in one delegate)")
+                     f"{rewrites['chunk']} SwiGLU chunks as slices (exact rewrites of the same math)")
     if req.quantize.startswith("int8"):
         module = _quantize_pt2e(module, req, notes)
     return module, [XnnpackPartitioner()]

@@ -25,16 +25,26 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     onnx.checker.check_model(str(fp32_path))
     final = folder / "model.onnx"
     notes: list[str] = [f"{merged} duplicated constant tensors merged (shared weights stored once)"] if merged else []
-    if req.quantize in ("int8", "int8-static"):
+    scheme = req.options.get("int8-scheme", "dynamic")
+    if req.quantize == "int8" and scheme == "weights":
+        model = onnx.load(str(fp32_path))
+        count = compress_weights(model, "int8")
+        onnx.save(model, str(final))
+        fp32_path.unlink()
+        notes.append(f"int8 weight-only: {count} weight tensors stored as int8 with one scale per row, dequantized "
+                     "when ONNX Runtime loads the model; the math stays fp32")
+    elif req.quantize in ("int8", "int8-static"):
         from onnxruntime.quantization import QuantType, quantize_dynamic, quantize_static
         from onnxruntime.quantization.shape_inference import quant_pre_process
 
         pre = folder / "model_pre.onnx"
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
         if req.quantize == "int8":
+            keep = [n for n, w in matmul_weights(fp32_path).items() if ".mlp_t." in w] if scheme != "dynamic" else []
             quantize_dynamic(str(pre), str(final), per_channel=True, weight_type=QuantType.QInt8,
-                             op_types_to_quantize=["MatMul", "Gemm"])
-            notes.append("dynamic int8: per-channel int8 weights, activations quantized at run time")
+                             op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=keep)
+            notes.append("dynamic int8: per-channel int8 weights, activations quantized (per tensor) at run time"
+                         + (f"; the {len(keep)} token-mixing (mlp_t) MatMuls kept fp32" if keep else ""))
         else:
             from onnxruntime.quantization import CalibrationDataReader, QuantFormat
 
@@ -56,7 +66,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         fp32_path.unlink()
     elif req.quantize == "fp16":
         model = onnx.load(str(fp32_path))
-        _to_fp16_weights(model)
+        compress_weights(model, "fp16")
         onnx.save(model, str(final))
         fp32_path.unlink()
         notes.append("fp16 weights (float16 initializers, cast to float32 at load); activations stay fp32")
@@ -90,6 +100,22 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
                  + ", ".join(f"{i.name}{i.shape}" for i in sess.get_inputs()))
     return ExportResult(model_file="model.onnx", notes=notes,
                         tool_versions={"onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}, extra=extra)
+
+
+def matmul_weights(path: Path) -> dict[str, str]:
+    """MatMul/Gemm node name -> the weight it reads, directly or through a Transpose ('activation' if none):
+    how an int8 scheme finds the nodes of one layer (node names survive ORT's pre-processing)."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    inits = {i.name for i in graph.initializer}
+    transposed = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Transpose" and n.input[0] in inits}
+    found = {}
+    for node in graph.node:
+        if node.op_type in ("MatMul", "Gemm"):
+            names = [x if x in inits else transposed.get(x) for x in node.input]
+            found[node.name] = next((n for n in names if n), "activation")
+    return found
 
 
 def dedupe_initializers(model) -> int:
@@ -138,24 +164,35 @@ def _rename_inputs(graph, rename: dict[str, str]) -> None:
             raise ValueError(f"graph output {out.name} is a duplicated constant")
 
 
-def _to_fp16_weights(model) -> None:
-    """Store large float initializers as float16 with a Cast back to float32 (halves the file, exact fp32 math)."""
+def compress_weights(model, kind: str) -> int:
+    """Store large float initializers compressed, decompressed once when ONNX Runtime loads the model, so the
+    math stays fp32: 'fp16' as float16 + Cast, 'int8' as symmetric int8 with one scale per row (axis 0) +
+    DequantizeLinear. Returns how many tensors were compressed."""
     import onnx
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    new_inits, casts = [], []
+    new_inits, decoders = [], []
     for init in list(graph.initializer):
         arr = numpy_helper.to_array(init)
         if arr.dtype != np.float32 or arr.size < 1024:
             new_inits.append(init)
             continue
-        half_name = init.name + "__fp16"
-        new_inits.append(numpy_helper.from_array(arr.astype(np.float16), half_name))
-        casts.append(helper.make_node("Cast", [half_name], [init.name], to=onnx.TensorProto.FLOAT,
-                                      name=init.name + "__cast"))
+        if kind == "fp16":
+            new_inits.append(numpy_helper.from_array(arr.astype(np.float16), init.name + "__fp16"))
+            decoders.append(helper.make_node("Cast", [init.name + "__fp16"], [init.name], to=onnx.TensorProto.FLOAT,
+                                             name=init.name + "__cast"))
+            continue
+        rows = arr.reshape(arr.shape[0], -1)
+        scale = np.maximum(np.abs(rows).max(1), 1e-12).astype(np.float32) / 127.0
+        q = np.clip(np.round(rows / scale[:, None]), -127, 127).astype(np.int8).reshape(arr.shape)
+        new_inits += [numpy_helper.from_array(q, init.name + "__int8"),
+                      numpy_helper.from_array(scale, init.name + "__scale")]
+        decoders.append(helper.make_node("DequantizeLinear", [init.name + "__int8", init.name + "__scale"],
+                                         [init.name], axis=0, name=init.name + "__dequantize"))
     del graph.initializer[:]
     graph.initializer.extend(new_inits)
-    nodes = casts + list(graph.node)
+    nodes = decoders + list(graph.node)
     del graph.node[:]
     graph.node.extend(nodes)
+    return len(decoders)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -119,7 +121,10 @@ class RotaryEmbedding(nn.Module):
 
 
 class Attention(nn.Module):
-    """Non-causal multi-head attention with fused [q|k|v] projection and RoPE."""
+    """Non-causal multi-head attention with fused [q|k|v] projection and RoPE.
+
+    `plain = True` computes the same attention from ops every mobile delegate has (see `_plain`): exporters
+    set it (`plain_attention`); training keeps the fused SDPA kernel."""
 
     def __init__(self, hidden_size: int, num_heads: int) -> None:
         super().__init__()
@@ -127,8 +132,12 @@ class Attention(nn.Module):
         self.head_dim = hidden_size // num_heads
         self.qkv_proj = Linear(hidden_size, 3 * hidden_size)
         self.o_proj = Linear(hidden_size, hidden_size)
+        self.plain = False
+        self.register_buffer("rotate_half_matrix", _rotate_half_matrix(self.head_dim), persistent=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor | None, sin: torch.Tensor | None) -> torch.Tensor:
+        if self.plain:
+            return self._plain(x, cos, sin)
         b, s, d = x.shape
         qkv = self.qkv_proj(x).view(b, s, 3 * self.num_heads, self.head_dim)
         q, k, v = qkv.split(self.num_heads, dim=2)
@@ -139,6 +148,48 @@ class Attention(nn.Module):
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))
         out = F.scaled_dot_product_attention(q, k, v, is_causal=False)
         return self.o_proj(out.transpose(1, 2).reshape(b, s, d))
+
+    def _plain(self, x: torch.Tensor, cos: torch.Tensor | None, sin: torch.Tensor | None) -> torch.Tensor:
+        """The same attention without SDPA (whose export decomposition adds mask ops: where/any/logical_not),
+        the [q|k|v] split (three slices instead of split_with_sizes), rotate_half's cat (a fixed signed
+        permutation applied as a matmul) or 4-D matmuls (broadcast copies): slices, 2-D/3-D matmuls, softmax
+        and elementwise ops only."""
+        b, s, d = x.shape
+        h, hd = self.num_heads, self.head_dim
+        qkv = self.qkv_proj(x)
+        heads = lambda t: t.reshape(b, s, h, hd).transpose(1, 2).reshape(b * h, s, hd)
+        q, k, v = (heads(qkv[..., i * d:(i + 1) * d]) for i in range(3))
+        if cos is not None:
+            cos_, sin_ = cos.to(q.dtype), sin.to(q.dtype)   # [s, hd], broadcast over batch x heads
+            rot = self.rotate_half_matrix.to(q.dtype)
+            q = q * cos_ + (q.reshape(-1, hd) @ rot).reshape(b * h, s, hd) * sin_
+            k = k * cos_ + (k.reshape(-1, hd) @ rot).reshape(b * h, s, hd) * sin_
+        scores = torch.bmm(q, k.transpose(1, 2)) * (hd ** -0.5)
+        out = torch.bmm(torch.softmax(scores, dim=-1), v)                     # [b*h, s, hd]
+        return self.o_proj(out.reshape(b, h, s, hd).transpose(1, 2).reshape(b, s, d))
+
+
+def _rotate_half_matrix(dim: int) -> torch.Tensor:
+    """R with x @ R == rotate_half(x): output i < dim/2 takes -x[i + dim/2], output i >= dim/2 takes x[i - dim/2]."""
+    half = dim // 2
+    rot = torch.zeros(dim, dim)
+    idx = torch.arange(half)
+    rot[idx + half, idx] = -1.0
+    rot[idx, idx + half] = 1.0
+    return rot
+
+
+@contextmanager
+def plain_attention(model: nn.Module) -> Iterator[nn.Module]:
+    """Within the block, every Attention of `model` runs its delegate-friendly path (exports trace this)."""
+    layers = [m for m in model.modules() if isinstance(m, Attention)]
+    for m in layers:
+        m.plain = True
+    try:
+        yield model
+    finally:
+        for m in layers:
+            m.plain = False
 
 
 class SwiGLU(nn.Module):
