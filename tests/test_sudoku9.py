@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from trm_edge.artifact import read_meta
 from trm_edge.data.tasks import DataSpec, band_split
 from trm_edge.export import export_checkpoint
 from trm_edge.export.parity import MAX_DROP, compare
@@ -59,6 +60,7 @@ def test_onnx_int8_weight_only_keeps_minimal_puzzles_within_budget(tmp_path):
     puzzles = band_split(DataSpec.from_saved(ckpt.info["data_spec"]), None, 150)
     folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "w", quantize="int8", parity_puzzles=0,
                                options={"int8-scheme": "weights"}, log=lambda m: None)
+    assert read_meta(folder).extra["int8_scheme"] == "weights"   # the metadata says which int8 it is
     fp32_bytes = 4 * sum(p.numel() for p in ckpt.build_model().parameters())
     assert (folder / "model.onnx").stat().st_size < 0.4 * fp32_bytes   # int8 storage, not fp32
     art = load_runner(folder).solve(puzzles.inputs, puzzles.puzzle_identifiers)

@@ -377,10 +377,14 @@ def check_arm(
 ) -> None:
     """Parity of artifacts on ARM64 kernels (emulated by qemu-user) next to x86, against PyTorch on x86.
 
-    Runs each artifact's own runtime (ONNX Runtime, LiteRT) inside the arm64 environment that
-    scripts/build_arm64_env.sh builds once: max logit difference, cell agreement, exact accuracy and
-    halting agreement for both ISAs, and how far ARM64 is from x86. No timings: emulation is not a phone.
-    Exit 1 when an artifact misses its parity budget on ARM64.
+    Runs each artifact's own runtime (ONNX Runtime, LiteRT) inside the arm64 environment that \
+scripts/build_arm64_env.sh builds once, and reports for both ISAs the max logit difference, cell agreement, \
+exact accuracy and ACT halting agreement, and how far ARM64 is from x86. No timings: emulation is not a \
+phone. Exit 1 when an artifact misses its parity budget on ARM64.
+
+    Example:\n
+      bash scripts/build_arm64_env.sh\n
+      trm-edge check-arm artifacts/onnx-step-int8 artifacts/tflite-step-int8 --band minimal --puzzles 50
     """
     from .bench.arm import ArmEnv, ArmEnvMissing, run_checks
     from .bench.harness import resolve_data_spec

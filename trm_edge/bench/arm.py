@@ -110,7 +110,9 @@ def act_steps(q_trace: np.ndarray, max_steps: int) -> np.ndarray:
 def check_artifact(env: ArmEnv, folder: Path, data: PuzzleSet, ref: Reference, cpu: str, timeout: float,
                    log: Callable[[str], None] = print) -> ArmCheck:
     meta = read_meta(folder)
-    check = ArmCheck(str(folder), f"{meta.target} {meta.recursion} {meta.quantize}", "ok", puzzles=len(data))
+    scheme = meta.extra.get("int8_scheme", "dynamic")
+    variant = f"{meta.target} {meta.recursion} {meta.quantize}" + (f" ({scheme})" if scheme != "dynamic" else "")
+    check = ArmCheck(str(folder), variant, "ok", puzzles=len(data))
     why = env.unavailable(meta.target)
     if why:
         check.status, check.reason = "skipped", why

@@ -82,7 +82,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         onnx.save(looped, str(final), save_as_external_data=False)
         notes.append(f"recursion inside an ONNX Loop: at most {steps} steps, exits once q_halt > 0")
     onnx.checker.check_model(str(final))
-    extra: dict = {}
+    extra: dict = {"int8_scheme": scheme} if req.quantize == "int8" else {}
     try:   # advisory: a report that cannot be made must not fail the export
         usability = mobile_usability(final)
         notes.append(summary_line(usability))
