@@ -84,10 +84,8 @@ def test_executorch_step_fp32_xnnpack(trained_checkpoint, tmp_path):
                for op in ("aten_mean_dim", "aten_split_with_sizes_copy_default", "aten_squeeze_copy_dims"))
 
 
-def test_executorch_attention_step_is_one_delegate(trained_checkpoint, tmp_path):
-    """The attention variant (RoPE, fused qkv): SDPA's decomposition (where/any/logical_not), the qkv split,
-    rotate_half's cat and 4-D matmul broadcasts used to cut the step into 38 pieces with ~300 portable ops
-    (128 pieces at paper size). Exported with the plain attention path, it lowers like the MLP variant."""
+def _attention_checkpoint(trained_checkpoint, tmp_path):
+    """The default preset's data and sizes with attention and RoPE instead of the token-mixing MLP (untrained)."""
     import dataclasses
 
     import torch
@@ -97,8 +95,27 @@ def test_executorch_attention_step_is_one_delegate(trained_checkpoint, tmp_path)
     ck = load_checkpoint(trained_checkpoint)
     config = dataclasses.replace(ck.config, mlp_t=False, num_heads=2, pos_encodings="rope")
     torch.manual_seed(0)
-    attention = tmp_path / "att.pt"
-    save_checkpoint(attention, TRM(config), ck.data_meta, info={"data_spec": ck.info["data_spec"]})
+    path = tmp_path / "att.pt"
+    save_checkpoint(path, TRM(config), ck.data_meta, info={"data_spec": ck.info["data_spec"]})
+    return path
+
+
+def test_int8_scheme_that_keeps_mlp_t_refuses_a_model_without_one(trained_checkpoint, tmp_path):
+    from typer.testing import CliRunner
+    from trm_edge.cli import app
+
+    attention = _attention_checkpoint(trained_checkpoint, tmp_path)
+    result = CliRunner().invoke(app, ["export", str(attention), "--target", "onnx", "--quantize", "int8",
+                                      "--int8-scheme", "dynamic-keep-mlp-t", "--out", str(tmp_path / "k")])
+    assert result.exit_code == 2 and "has none" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "k").exists()
+
+
+def test_executorch_attention_step_is_one_delegate(trained_checkpoint, tmp_path):
+    """The attention variant (RoPE, fused qkv): SDPA's decomposition (where/any/logical_not), the qkv split,
+    rotate_half's cat and 4-D matmul broadcasts used to cut the step into 38 pieces with ~300 portable ops
+    (128 pieces at paper size). Exported with the plain attention path, it lowers like the MLP variant."""
+    attention = _attention_checkpoint(trained_checkpoint, tmp_path)
     folder = export_checkpoint(attention, "executorch", tmp_path / "et", parity_puzzles=20, **QUIET)
     delegation = read_meta(folder).extra["delegation"]
     portable = {op for op, n in delegation["per_op"].items() if n["portable"] and op not in ("Total", "getitem")}

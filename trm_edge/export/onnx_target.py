@@ -15,6 +15,10 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     import onnx
     import onnxruntime
 
+    scheme = req.options.get("int8-scheme", "dynamic")
+    if scheme == "dynamic-keep-mlp-t" and not req.graph.model.config.mlp_t:
+        raise ValueError("--int8-scheme dynamic-keep-mlp-t keeps the token-mixing MLP (mlp_t) in fp32, and this "
+                         "model has none (it uses attention): use --int8-scheme weights")
     fp32_path = folder / ("model_fp32.onnx" if req.quantize != "none" else "model.onnx")
     program = torch.onnx.export(req.graph, req.example_inputs, input_names=list(req.input_names),
                                 output_names=list(req.output_names), dynamo=True, optimize=True, verbose=False)
@@ -25,7 +29,6 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     onnx.checker.check_model(str(fp32_path))
     final = folder / "model.onnx"
     notes: list[str] = [f"{merged} duplicated constant tensors merged (shared weights stored once)"] if merged else []
-    scheme = req.options.get("int8-scheme", "dynamic")
     if req.quantize == "int8" and scheme == "weights":
         model = onnx.load(str(fp32_path))
         count = compress_weights(model, "int8")
