@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from trm_edge.artifact import verify
 from trm_edge.data.tasks import DataSpec, band_split
 from trm_edge.model.checkpoint import load_checkpoint
+from trm_edge.runtime.artifacts import load_runner
 from trm_edge.runtime.loop import solve
 from trm_edge.runtime.reference import solve_with_model
 
@@ -38,21 +38,19 @@ def weight_groups(fp32_path: Path) -> dict[str, list[str]]:
     return dict(groups)
 
 
-def accuracy(model_path: Path, meta, data, init: np.ndarray) -> float:
+def accuracy(model_path: Path, runner, data) -> float:
+    """Exact accuracy of `model_path` (a variant of the runner's step graph) from the runner's initial state."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
-    names = [i.name for i in meta.inputs]
-    d = meta.hidden_size
-    shape = tuple(meta.state_shape)
-    y0 = np.ascontiguousarray(np.broadcast_to(init[:d], shape))
-    z0 = np.ascontiguousarray(np.broadcast_to(init[d:], shape))
+    names = [i.name for i in runner.meta.inputs]
+    y0, z0 = runner.initial_state()
     step = lambda x, ids, y, z: sess.run(None, dict(zip(names, [x.astype(np.int32), ids.astype(np.int32), y, z])))
     correct = []
     for i in range(len(data)):
-        res = solve(step, y0, z0, data.inputs[i:i + 1], data.puzzle_identifiers[i:i + 1], meta.halt_max_steps)
+        res = solve(step, y0, z0, data.inputs[i:i + 1], data.puzzle_identifiers[i:i + 1], runner.meta.halt_max_steps)
         correct.append(bool((res.predictions == data.labels[i:i + 1]).all()))
     return float(np.mean(correct))
 
@@ -69,9 +67,9 @@ def main() -> None:
     from onnxruntime.quantization.shape_inference import quant_pre_process
     from trm_edge.export.onnx_target import compress_weights
 
-    meta = verify(args.artifact)
+    runner = load_runner(args.artifact, threads=1)   # verified as exported; its initial state and metadata
+    meta = runner.meta
     assert meta.target == "onnx" and meta.quantize == "none" and meta.recursion == "step" and meta.batch == 1
-    init = np.fromfile(args.artifact / "init_state.f32", dtype="<f4")
     ckpt = load_checkpoint(args.checkpoint)
     data = band_split(DataSpec.from_saved(ckpt.info["data_spec"]), None, args.puzzles)
     ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers)
@@ -91,7 +89,7 @@ def main() -> None:
 
         def record(label: str, path: Path) -> None:
             t0 = time.perf_counter()
-            acc = accuracy(path, meta, data, init)
+            acc = accuracy(path, runner, data)
             rows.append({"variant": label, "exact_accuracy": acc, "drop_points": 100 * (pytorch - acc)})
             print(f"{label:64s} exact {acc:.3f}  drop {100 * (pytorch - acc):+5.1f}  ({time.perf_counter() - t0:.0f} s)",
                   flush=True)

@@ -6,6 +6,11 @@ import os
 from pathlib import Path
 
 
+def cache_dir() -> Path:
+    """Where trm-edge keeps what it builds once (generated datasets, the ARM64 environment): TRM_EDGE_CACHE."""
+    return Path(os.environ.get("TRM_EDGE_CACHE", Path.home() / ".cache" / "trm-edge"))
+
+
 def sha256_of(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -18,8 +18,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ..artifact import ArtifactMeta, read_meta
-from ..data import PuzzleSet
+from ..data import PuzzleSet, exact_accuracy
 from ..export.parity import compare
+from ..files import cache_dir
 from ..runtime.loop import SolveResult
 from ..runtime.solve_job import FIELDS, run_job
 
@@ -34,7 +35,7 @@ class ArmEnvMissing(RuntimeError):
 
 
 def arm_env_dir() -> Path:
-    return Path(os.environ.get("TRM_EDGE_CACHE", Path.home() / ".cache" / "trm-edge")) / "arm64"
+    return cache_dir() / "arm64"
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def run_checks(artifacts: list[Path], data: PuzzleSet, model, cpu: str = DEFAULT
 
 
 def _exact(res: SolveResult, data: PuzzleSet) -> float:
-    return float((res.predictions == data.labels).all(-1).mean())
+    return float(exact_accuracy(res.predictions, data.labels, data.meta.ignore_label_id).mean())
 
 
 def check_line(check: ArmCheck) -> str:

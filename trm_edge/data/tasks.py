@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import cache_dir
 from . import arc, formats, maze, sudoku
 from .puzzles import PuzzleSet
 
@@ -136,8 +137,8 @@ def _check_generated(spec: DataSpec) -> None:
 GENERATOR_VERSION = 1   # bump when a generator's output changes, so cached sets are rebuilt
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("TRM_EDGE_CACHE", Path.home() / ".cache" / "trm-edge")) / "generated"
+def generated_dir() -> Path:
+    return cache_dir() / "generated"
 
 
 def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
@@ -145,7 +146,7 @@ def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
     givens = f"-g{spec.givens[0]}_{spec.givens[1]}" if spec.task == "sudoku" and spec.givens else ""
     grids = f"-{spec.grids}" if spec.task == "sudoku" and spec.grids != "pattern" else ""
     key = f"{spec.task}-{spec.grid_size}-{spec.difficulty}{givens}{grids}-{count}-{seed}-v{GENERATOR_VERSION}"
-    path = cache_dir() / f"{key}.npz"
+    path = generated_dir() / f"{key}.npz"
     if path.is_file():
         try:
             with np.load(path) as f:

@@ -43,7 +43,8 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         pre = folder / "model_pre.onnx"
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
         if req.quantize == "int8":
-            keep = [n for n, w in matmul_weights(fp32_path).items() if ".mlp_t." in w] if scheme != "dynamic" else []
+            keep = ([n for n, w in matmul_weights(fp32_path).items() if ".mlp_t." in w]
+                    if scheme == "dynamic-keep-mlp-t" else [])
             quantize_dynamic(str(pre), str(final), per_channel=True, weight_type=QuantType.QInt8,
                              op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=keep)
             notes.append("dynamic int8: per-channel int8 weights, activations quantized (per tensor) at run time"
