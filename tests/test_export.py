@@ -124,7 +124,43 @@ def test_executorch_attention_step_is_one_delegate(trained_checkpoint, tmp_path)
                         "dim_order_ops__to_dim_order_copy_default"}, portable   # the input lookup only
     note = next(n for n in read_meta(folder).extra["notes"] if n.startswith("delegation"))
     assert f"in {delegation['delegated_subgraphs']} subgraph(s)" in note
+    cfg = load_checkpoint(attention).config   # the step's packed weight copies are announced, with the way out
+    assert any(f"calls the net {cfg.H_cycles * (cfg.L_cycles + 1)} times" in n and "--recursion net" in n
+               for n in read_meta(folder).extra["notes"])
     assert _parity(folder)["cell_agreement"] >= 0.999   # the plain path computes the same attention
+
+
+def test_executorch_net_program_runs_the_step_on_the_host(trained_checkpoint, tmp_path):
+    """--recursion net: one program with embed / net / heads methods; the host's step over them gives the
+    PyTorch step's numbers (attention + RoPE model), and the solve matches PyTorch end to end."""
+    import torch
+
+    attention = _attention_checkpoint(trained_checkpoint, tmp_path)
+    folder = export_checkpoint(attention, "executorch", tmp_path / "net", recursion="net", parity_puzzles=20, **QUIET)
+    meta = read_meta(folder)
+    assert list(meta.extra["methods"]) == ["embed", "net", "heads"]
+    assert meta.extra["delegation"]["delegated_subgraphs"] <= 3   # at most one delegate per method
+    ckpt = load_checkpoint(attention)
+    model = ckpt.build_model().eval()
+    data = load_split(DataSpec.from_saved(ckpt.info["data_spec"]), "test").subset(slice(0, 1))
+    runner = load_runner(folder)
+    y, z = runner.initial_state()
+    got = runner.step(data.inputs, data.puzzle_identifiers, y, z)
+    with torch.no_grad():
+        want = model.infer_step(torch.from_numpy(data.inputs).int(), torch.from_numpy(data.puzzle_identifiers).int(),
+                                torch.from_numpy(y), torch.from_numpy(z))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.numpy(), atol=1e-4)
+    assert _parity(folder)["cell_agreement"] >= 0.999
+
+
+def test_net_recursion_is_refused_where_it_does_not_apply(trained_checkpoint, tmp_path):
+    with pytest.raises(ExportError, match="offered by executorch"):
+        export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", recursion="net", **QUIET)
+    with pytest.raises(ExportError, match="XNNPACK delegate"):
+        export_checkpoint(trained_checkpoint, "executorch", tmp_path / "b", recursion="net",
+                          options={"delegate": "coreml"}, **QUIET)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
 @pytest.mark.slow

@@ -58,6 +58,27 @@ def test_cycle_order_is_n_latent_updates_then_one_answer_update():
     assert calls == ["z", "z", "z", "y"]
 
 
+def test_host_schedule_over_one_net_reproduces_the_models_step():
+    """A `--recursion net` artifact's host runs schedule.host_step around single net calls: same numbers."""
+    from trm_edge.schedule import host_step
+
+    model = TRM(tiny_config(H_cycles=3, L_cycles=2, pos_encodings="rope")).eval()
+    carry = model.initial_carry(2)
+    x = model.input_embeddings(torch.randint(0, 6, (2, 16)), torch.zeros(2, dtype=torch.long))
+    cos, sin = model.rope()
+    calls = []
+
+    def net(hidden, injection):
+        calls.append(1)
+        return model.L_level(hidden, injection, cos, sin)
+
+    with torch.no_grad():
+        expected = model.step(carry.y, carry.z, x)
+        got = host_step(net, carry.y, carry.z, x, 3, 2)
+    assert len(calls) == 3 * (2 + 1)
+    assert torch.equal(got[0], expected[0]) and torch.equal(got[1], expected[1])
+
+
 def test_mlp_t_normalises_over_the_sequence_axis():
     """Official mlp_t block: rms_norm is applied while transposed, i.e. across positions."""
     cfg = tiny_config(mlp_t=True, pos_encodings="none", L_layers=1)

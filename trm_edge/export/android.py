@@ -7,12 +7,13 @@ from pathlib import Path
 from ..data import DataSpec, load_split
 from ..data import maze, sudoku
 from ..artifact import read_meta
+from ..targets import HOST_STEPPED
 
 
 def copy_to_android_assets(artifact: Path, dest: Path, samples: int = 20) -> list[str]:
     meta = read_meta(artifact)
-    if meta.target != "executorch" or meta.recursion != "step" or meta.batch != 1:
-        raise ValueError("android_demo runs `--target executorch --recursion step --batch 1` artifacts "
+    if meta.target != "executorch" or meta.recursion not in HOST_STEPPED or meta.batch != 1:
+        raise ValueError("android_demo runs `--target executorch --recursion step|net --batch 1` artifacts "
                          f"(this one is {meta.target}/{meta.recursion}/batch {meta.batch})")
     if meta.extra.get("delegate", "xnnpack") != "xnnpack":
         raise ValueError(f"this program is lowered to the {meta.extra['delegate']} delegate, which Android cannot run; "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import platform
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -13,9 +14,9 @@ from ..data.tasks import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..artifact import INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, staged_folder, write_json, write_meta
 from .calibration import step_trajectories, unrolled_samples
-from .graphs import (STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_STATES, STEP_INPUTS, STEP_OUTPUTS, UNROLLED_INPUTS,
+from .graphs import (NET_METHODS, STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_STATES, STEP_INPUTS, STEP_OUTPUTS, UNROLLED_INPUTS,
                      UNROLLED_OUTPUTS, StatefulStepGraph, StepGraph, UnrolledGraph, example_stateful_inputs,
-                     example_step_inputs, example_unrolled_inputs)
+                     example_step_inputs, example_unrolled_inputs, net_call_graphs)
 from .parity import parity_report
 from .spec import ExportRequest
 from .. import targets
@@ -85,7 +86,8 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
     ckpt = load_checkpoint(checkpoint, official_config)
     model = ckpt.build_model().float().eval()
     cfg = ckpt.config
-    if recursion in ("step", "loop"):   # loop: the step graph, wrapped in a graph loop by the exporter
+    methods = net_call_graphs(model, batch) if recursion == "net" else {}
+    if recursion in ("step", "loop", "net"):   # loop: wrapped in a graph loop; net: the step the host composes
         graph, example = StepGraph(model).eval(), example_step_inputs(model, batch)
         in_names, out_names = STEP_INPUTS, STEP_OUTPUTS
     elif recursion == "stateful":
@@ -114,7 +116,9 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
         in_specs = in_specs[:2]
         out_specs = [out_specs[2], TensorSpec("q_halt", [batch, -1], "float32")]
 
-    req = ExportRequest(graph, example, in_names, out_names, recursion, internal, calibration_samples, log, options)
+    methods_note = _methods_note(methods)
+    req = ExportRequest(graph, example, in_names, out_names, recursion, internal, calibration_samples, log, options,
+                        methods)
     out = Path(out)
     state_shape = [batch, cfg.total_len, cfg.hidden_size]
     with staged_folder(out, overwrite) as folder:
@@ -135,7 +139,8 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
             inputs=in_specs, outputs=out_specs,
             batch=batch, source_checkpoint=str(checkpoint), source_sha256=ckpt.sha256 or "",
             tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
-            token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra, **_state_note(recursion, state_shape)},
+            token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra, **_state_note(recursion, state_shape),
+                                                              **methods_note},
         )
         write_meta(folder, meta)
         if parity_puzzles == 0:
@@ -153,6 +158,22 @@ def _state_note(recursion: str, state_shape: list[int]) -> dict:
     return {"states": [{"name": n, "shape": state_shape, "dtype": "float16"} for n in STATEFUL_STATES],
             "stateful_use": "make one state per puzzle batch; call with reset=1 on the first step and 0 after; "
                             "stop a row once q_halt > 0"}
+
+
+def _methods_note(methods: dict) -> dict:
+    """What an app needs to drive a `--recursion net` program: each method's tensors and the schedule."""
+    if not methods:
+        return {}
+    described = {}
+    with torch.no_grad():
+        for name, (graph, example) in methods.items():
+            ins, outs = NET_METHODS[name]
+            described[name] = {"inputs": [asdict(TensorSpec(n, list(t.shape), _dtype(t))) for n, t in zip(ins, example)],
+                               "outputs": [asdict(TensorSpec(n, list(t.shape), _dtype(t)))
+                                           for n, t in zip(outs, graph(*example))]}
+    return {"methods": described,
+            "net_use": "each step: x = embed(inputs, puzzle_identifiers); H_cycles times: L_cycles times "
+                       "z = net(z, y + x), then y = net(y, z); logits, q_halt = heads(y)"}
 
 
 def _dtype(t: torch.Tensor) -> str:

@@ -1,6 +1,7 @@
 """ExecuTorch export: torch.export -> (PT2E int8) -> XNNPACK- or Core ML-delegated `.pte`, with a delegation summary."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import torch
@@ -11,54 +12,80 @@ from .xnnpack_rewrite import drop_unused_constants, keep_fp16_inside, rewrite_fo
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
-    from executorch.devtools.backend_debug import get_delegation_info
     from executorch.exir import to_edge_transform_and_lower
     import executorch
 
     notes: list[str] = []
     delegate = req.options.get("delegate", "xnnpack")
-    if delegate == "coreml":
-        module, partitioners = _coreml_partitioners(req, notes)
-    else:
-        module, partitioners = _xnnpack_module(req, notes)
-    exported = torch.export.export(module, req.example_inputs, strict=False)
-    edge = to_edge_transform_and_lower(exported, partitioner=partitioners)
-    dropped = drop_unused_constants(edge.exported_program())
+    programs, partitioners = {}, []
+    for name, (graph, example) in (req.methods or {"forward": (req.graph, req.example_inputs)}).items():
+        if delegate == "coreml":
+            module, partitioners = _coreml_partitioners(req, graph, example, notes)
+        else:
+            module, partitioners = _xnnpack_module(req, graph, example, notes)
+        programs[name] = torch.export.export(module, example, strict=False)
+    edge = to_edge_transform_and_lower(programs, partitioner=partitioners)
+    dropped = sum(drop_unused_constants(edge.exported_program(name)) for name in programs)
     if dropped:
         notes.append(f"{dropped} constants read only inside the delegate dropped from the program")
-    info = get_delegation_info(edge.exported_program().graph_module)
-    summary = {"delegated_nodes": info.num_delegated_nodes, "non_delegated_nodes": info.num_non_delegated_nodes,
-               "delegated_subgraphs": info.num_delegated_subgraphs}
-    df = info.get_operator_delegation_dataframe() if hasattr(info, "get_operator_delegation_dataframe") else None
-    per_op = {}
-    if df is not None:
-        for _, row in df.iterrows():
-            per_op[str(row["op_type"])] = {"delegated": int(row["occurrences_in_delegated_graphs"]),
-                                           "portable": int(row["occurrences_in_non_delegated_graphs"])}
+    summary = _delegation_summary(edge, list(programs))
     program = edge.to_executorch()
     backends = sorted({d.id for plan in program.executorch_program.execution_plan for d in plan.delegates})
-    delegation = (f"delegation ({', '.join(backends)}): {info.num_delegated_nodes} ops delegated in "
-                  f"{info.num_delegated_subgraphs} subgraph(s), {info.num_non_delegated_nodes} left on portable kernels")
+    methods = f" over {len(programs)} methods ({', '.join(programs)})" if req.methods else ""
+    delegation = (f"delegation ({', '.join(backends)}): {summary['delegated_nodes']} ops delegated in "
+                  f"{summary['delegated_subgraphs']} subgraph(s){methods}, {summary['non_delegated_nodes']} left on "
+                  "portable kernels")
     req.log(delegation)
     notes.append(delegation)
+    copies = _packed_copies(req, delegate)
+    if copies > 1:
+        notes.append(f"the program calls the net {copies} times and XNNPACK packs the weights of each call "
+                     f"separately: expect about {copies}x the file in memory at run time (--recursion net packs "
+                     "them once)")
+        req.log(notes[-1])
     (folder / "model.pte").write_bytes(program.buffer)
     version = getattr(executorch, "__version__", None) or _dist_version("executorch")
-    return ExportResult("model.pte", notes, {"executorch": version},
-                        {"delegation": summary | {"per_op": per_op}, "backend": "+".join(backends),
-                         "backends": backends, "delegate": delegate})
+    return ExportResult("model.pte", list(dict.fromkeys(notes)), {"executorch": version},
+                        {"delegation": summary, "backend": "+".join(backends), "backends": backends,
+                         "delegate": delegate})
 
 
-def _xnnpack_module(req: ExportRequest, notes: list[str]):
+def _packed_copies(req: ExportRequest, delegate: str) -> int:
+    """Net calls in the exported graph: a step makes T x (n + 1), an unrolled graph that many per step."""
+    if req.methods or delegate != "xnnpack":
+        return 1
+    config = req.graph.model.config
+    return config.H_cycles * (config.L_cycles + 1) * getattr(req.graph, "steps", 1)
+
+
+def _delegation_summary(edge, methods: list[str]) -> dict:
+    """Delegated / portable op counts over every method, and per op type."""
+    from executorch.devtools.backend_debug import get_delegation_info
+
+    summary = {"delegated_nodes": 0, "non_delegated_nodes": 0, "delegated_subgraphs": 0}
+    per_op: dict[str, dict[str, int]] = {}
+    for name in methods:
+        info = get_delegation_info(edge.exported_program(name).graph_module)
+        summary["delegated_nodes"] += info.num_delegated_nodes
+        summary["non_delegated_nodes"] += info.num_non_delegated_nodes
+        summary["delegated_subgraphs"] += info.num_delegated_subgraphs
+        for _, row in info.get_operator_delegation_dataframe().iterrows():
+            counts = per_op.setdefault(str(row["op_type"]), {"delegated": 0, "portable": 0})
+            counts["delegated"] += int(row["occurrences_in_delegated_graphs"])
+            counts["portable"] += int(row["occurrences_in_non_delegated_graphs"])
+    return summary | {"per_op": per_op}
+
+
+def _xnnpack_module(req: ExportRequest, graph: torch.nn.Module, example: tuple, notes: list[str]):
     """The graph rewritten (and quantized) for XNNPACK, and the XNNPACK partitioner."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
-    graph = req.graph
     if req.quantize == "fp16":
         graph = _HalfWrapper(graph)
         notes.append("fp16 weights and compute inside the graph (XNNPACK fp16 kernels where the CPU has them); "
                      "inputs and outputs stay fp32")
     with plain_attention(graph):   # SDPA's decomposition and the qkv split would cut the step into pieces
-        module = torch.export.export(graph, req.example_inputs, strict=False).module()
+        module = torch.export.export(graph, example, strict=False).module()
     rewrites = rewrite_for_xnnpack(module)
     if req.quantize == "fp16":
         rewrites["casts"] = keep_fp16_inside(module)
@@ -68,11 +95,11 @@ def _xnnpack_module(req: ExportRequest, notes: list[str]):
         notes.append(f"rewritten for XNNPACK: {rewrites['mean']} RMSNorm means as 4-D means, "
                      f"{rewrites['chunk']} SwiGLU chunks as slices (exact rewrites of the same math)")
     if req.quantize.startswith("int8"):
-        module = _quantize_pt2e(module, req, notes)
+        module = _quantize_pt2e(module, req, example, notes)
     return module, [XnnpackPartitioner()]
 
 
-def _coreml_partitioners(req: ExportRequest, notes: list[str]):
+def _coreml_partitioners(req: ExportRequest, graph: torch.nn.Module, example: tuple, notes: list[str]):
     """Core ML takes what it can (one ML Program for the whole step), XNNPACK what is left.
 
     Precision is Core ML's own: fp32 or fp16 compute, int8 as per-channel linear weight quantization.
@@ -91,7 +118,7 @@ def _coreml_partitioners(req: ExportRequest, notes: list[str]):
     notes.append(f"Core ML delegate (ML Program, iOS 17+, {'fp16' if req.quantize == 'fp16' else 'fp32'} compute"
                  f"{', int8 per-channel weights' if weight_config else ''}); XNNPACK takes the ops Core ML does not; "
                  "runs only where the ExecuTorch runtime has the Core ML backend (iOS/macOS)")
-    module = torch.export.export(req.graph, req.example_inputs, strict=False).module()
+    module = torch.export.export(graph, example, strict=False).module()
     return module, [CoreMLPartitioner(compile_specs=specs), XnnpackPartitioner()]
 
 
@@ -100,14 +127,15 @@ class _HalfWrapper(torch.nn.Module):
 
     def __init__(self, graph: torch.nn.Module) -> None:
         super().__init__()
-        self.inner = graph.half()
+        self.inner = copy.deepcopy(graph).half()   # the caller's model stays fp32 (parity compares against it)
 
     def forward(self, *args):
         args = [a.half() if a.is_floating_point() else a for a in args]
         return tuple(o.float() for o in self.inner(*args))
 
 
-def _quantize_pt2e(module: torch.fx.GraphModule, req: ExportRequest, notes: list[str]) -> torch.fx.GraphModule:
+def _quantize_pt2e(module: torch.fx.GraphModule, req: ExportRequest, example: tuple,
+                   notes: list[str]) -> torch.fx.GraphModule:
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
                                                                          get_symmetric_quantization_config)
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
@@ -116,7 +144,7 @@ def _quantize_pt2e(module: torch.fx.GraphModule, req: ExportRequest, notes: list
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic))
     prepared = prepare_pt2e(module, quantizer)
     if dynamic:
-        prepared(*req.example_inputs)
+        prepared(*example)
         notes.append("PT2E dynamic int8: per-channel int8 weights, per-token dynamic activations (XNNPACK)")
     else:
         samples = req.calibration()

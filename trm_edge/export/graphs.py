@@ -16,6 +16,11 @@ UNROLLED_OUTPUTS = ("logits", "q_halt")
 STATEFUL_INPUTS = ("inputs", "puzzle_identifiers", "reset")
 STATEFUL_OUTPUTS = ("logits", "q_halt")
 STATEFUL_STATES = ("y_state", "z_state")
+NET_METHODS = {   # --recursion net: method -> (inputs, outputs); the host runs schedule.host_step between them
+    "embed": (("inputs", "puzzle_identifiers"), ("x",)),
+    "net": (("hidden", "injection"), ("hidden_out",)),
+    "heads": (("y",), ("logits", "q_halt")),
+}
 
 
 class StepGraph(nn.Module):
@@ -75,6 +80,50 @@ class StatefulStepGraph(nn.Module):
         self.y_state.copy_(y)
         self.z_state.copy_(z)
         return logits, q_halt
+
+
+class EmbedGraph(nn.Module):
+    """(inputs, puzzle_identifiers) -> x: the input embedding, computed once per step by the host."""
+
+    def __init__(self, model: TRM) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor):
+        return (self.model.input_embeddings(inputs, puzzle_identifiers),)
+
+
+class NetGraph(nn.Module):
+    """(hidden, injection) -> net(hidden + injection): one call of the shared 2-layer net. A step makes
+    T x (n + 1) of them; exported once, its weights exist once in the runtime instead of once per call."""
+
+    def __init__(self, model: TRM) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, hidden: torch.Tensor, injection: torch.Tensor):
+        cos, sin = self.model.rope()
+        return (self.model.L_level(hidden, injection, cos, sin),)
+
+
+class HeadsGraph(nn.Module):
+    """y -> (logits, q_halt): the answer and halting heads after a step."""
+
+    def __init__(self, model: TRM) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, y: torch.Tensor):
+        logits, q_halt, _ = self.model.heads(y)
+        return logits, q_halt
+
+
+def net_call_graphs(model: TRM, batch: int = 1) -> dict[str, tuple[nn.Module, tuple[torch.Tensor, ...]]]:
+    """The methods of a `--recursion net` program, each with its example inputs (see NET_METHODS)."""
+    inputs, ids, y, z = example_step_inputs(model, batch)
+    return {"embed": (EmbedGraph(model).eval(), (inputs, ids)),
+            "net": (NetGraph(model).eval(), (z, y)),
+            "heads": (HeadsGraph(model).eval(), (y,))}
 
 
 def example_stateful_inputs(model: TRM, batch: int = 1) -> tuple[torch.Tensor, ...]:

@@ -20,6 +20,8 @@ class ExportRequest:
     calibration: Callable[[], list[dict[str, np.ndarray]]]   # lazily computed static-quant samples
     log: Callable[[str], None] = print
     options: dict[str, Any] = field(default_factory=dict)   # the target's own options (see trm_edge.targets)
+    methods: dict[str, tuple[nn.Module, tuple[torch.Tensor, ...]]] = field(default_factory=dict)
+    # --recursion net: the program's named graphs (embed, net, heads); `graph` is then the step they make up
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .. import schedule
 from .config import TRMConfig
 from .layers import Attention, Embedding, Linear, PuzzleEmbedding, RotaryEmbedding, SwiGLU, rms_norm, trunc_normal_
 
@@ -127,10 +128,8 @@ class TRM(nn.Module):
         return self.L_level(y, z, cos, sin)
 
     def cycle(self, y: torch.Tensor, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One cycle: n latent updates then one answer update."""
-        for _ in range(self.config.L_cycles):
-            z = self.latent_update(z, y, x)
-        return self.answer_update(y, z), z
+        """One cycle: n latent updates then one answer update (the order in `schedule.cycle`)."""
+        return schedule.cycle(self.latent_update, self.answer_update, y, z, x, self.config.L_cycles)
 
     def heads(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(logits over grid cells, q_halt, q_continue) from the answer state."""

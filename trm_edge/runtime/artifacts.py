@@ -13,6 +13,8 @@ import numpy as np
 from .. import targets
 from ..artifact import ArtifactMeta, inside, verify
 from ..errors import UnsupportedOnHost
+from ..schedule import host_step
+from ..targets import HOST_STEPPED
 from .loop import Halting, SolveResult, pad_batch, solve
 
 
@@ -44,7 +46,17 @@ class ArtifactRunner:
                 np.ascontiguousarray(np.broadcast_to(self.L_init, shape)))
 
     def step(self, inputs: np.ndarray, ids: np.ndarray, y: np.ndarray, z: np.ndarray):
+        if self.meta.recursion == "net":
+            return self._net_step(inputs.astype(np.int32), ids.astype(np.int32), y, z)
         y, z, logits, q = self._call([inputs.astype(np.int32), ids.astype(np.int32), y, z])
+        return y, z, logits, q
+
+    def _net_step(self, inputs: np.ndarray, ids: np.ndarray, y: np.ndarray, z: np.ndarray):
+        """One supervision step of a `--recursion net` program: the host runs the schedule between net calls."""
+        x = self._call([inputs, ids], method="embed")[0]
+        net = lambda hidden, injection: self._call([hidden, injection], method="net")[0]   # noqa: E731
+        y, z = host_step(net, y, z, x, self.meta.H_cycles, self.meta.L_cycles)
+        logits, q = self._call([y], method="heads")
         return y, z, logits, q
 
     def run_unrolled(self, inputs: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +78,7 @@ class ArtifactRunner:
             ids = puzzle_identifiers[start:start + b]
             n = len(x)
             x, ids = pad_batch(x, b), pad_batch(ids, b)
-            if self.meta.recursion == "step":
+            if self.meta.recursion in HOST_STEPPED:
                 y0, z0 = self.initial_state()
                 res = solve(self.step, y0, z0, x, ids, max_steps, halting, _trim(on_step, n))
             elif self.meta.recursion == "stateful":

@@ -5,7 +5,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-RECURSION_MODES = ("step", "unrolled", "loop", "stateful")
+RECURSION_MODES = ("step", "unrolled", "loop", "stateful", "net")
+HOST_STEPPED = ("step", "net")   # the host calls one supervision step at a time with (y, z) in and out
 PRECISIONS = ("none", "fp16", "int8", "int8-static", "palette4", "palette6")   # int8-static: int8 + --calibration
 
 

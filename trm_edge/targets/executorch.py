@@ -22,13 +22,14 @@ def runtime(r):
         raise UnsupportedOnHost(f"this program needs {', '.join(missing)}, which this host's ExecuTorch "
                                 f"runtime does not have{where}; the program was lowered and written, but not run here")
     if r.threads:
-        torch.set_num_threads(r.threads)
-        _size_threadpool(r.threads)
-    method = rt.load_program(str(inside(r.folder, r.meta.model_file))).load_method("forward")
+        torch.set_num_threads(1)   # torch only copies inputs and outputs here; its OpenMP workers, spinning
+        _size_threadpool(r.threads)   # after each copy, would take the cores XNNPACK's own threadpool runs on
+    program = rt.load_program(str(inside(r.folder, r.meta.model_file)))
     _PROGRAM_LOADED = True
+    methods = {name: program.load_method(name) for name in r.meta.extra.get("methods", ["forward"])}
 
-    def call(arrays, state=None):
-        outs = method.execute([torch.from_numpy(np.ascontiguousarray(a)) for a in arrays])
+    def call(arrays, state=None, method="forward"):
+        outs = methods[method].execute([torch.from_numpy(np.ascontiguousarray(a)) for a in arrays])
         return [o.numpy() for o in outs]
 
     return call
@@ -48,16 +49,20 @@ def _size_threadpool(threads: int) -> None:
 
 
 def _check(recursion: str, precision: str, options: dict) -> None:
+    if recursion == "net" and (options.get("delegate") == "coreml" or precision == "int8-static"):
+        raise RequestError("executorch --recursion net is for the XNNPACK delegate at fp32, fp16 or dynamic int8 "
+                           "(its point is one packed copy of the weights; static int8 calibrates whole steps)")
     if options.get("delegate") == "coreml" and precision == "int8-static":
         raise RequestError("executorch with --delegate coreml supports int8 as weight-only quantization "
                            "(Core ML's linear quantizer), not static activations (--calibration)")
 
 
 TARGET = Target(
-    name="executorch", model_file="model.pte", modes=("step", "unrolled"),
+    name="executorch", model_file="model.pte", modes=("step", "unrolled", "net"),
     precisions=("none", "fp16", "int8", "int8-static"),
     note="XNNPACK delegate, or --delegate coreml (Core ML first, XNNPACK for the rest); "
-         "int8 through PT2E (XNNPACK) or Core ML weight quantization",
+         "int8 through PT2E (XNNPACK) or Core ML weight quantization; --recursion net: one net call per "
+         "execute, the host runs the step's T x (n+1) calls (XNNPACK packs the weights once: large models)",
     exporter="trm_edge.export.executorch_target:export", runtime="trm_edge.targets.executorch:runtime",
     runtime_module="executorch.runtime",
     options=(Option("delegate", "ExecuTorch backend: xnnpack (CPU, Android and iOS) or coreml (Core ML, iOS/macOS; "

@@ -11,6 +11,8 @@ import dev.trmedge.core.ArtifactMetadata
 import dev.trmedge.core.HaltingLoop
 import dev.trmedge.core.InitState
 import dev.trmedge.core.MazeCodec
+import dev.trmedge.core.NetStepModel
+import dev.trmedge.core.StepModel
 import dev.trmedge.core.SudokuCodec
 import java.io.File
 import java.util.concurrent.Executors
@@ -23,7 +25,7 @@ class MainActivity : AppCompatActivity() {
     private val worker = Executors.newSingleThreadExecutor()
     private lateinit var meta: ArtifactMetadata
     private lateinit var loop: HaltingLoop
-    private var model: ExecuTorchStepModel? = null
+    private var closeModel: (() -> Unit)? = null
     private var samples: List<String> = emptyList()
     private var sampleIndex = 0
 
@@ -40,8 +42,12 @@ class MainActivity : AppCompatActivity() {
             meta = ArtifactMetadata.parse(assets.open("trm/metadata.json").bufferedReader().readText())
             val init = InitState(assets.open("trm/init_state.f32").readBytes(), meta.hiddenSize)
             val modelFile = copyAsset("trm/${meta.modelFile}")
-            model = ExecuTorchStepModel(modelFile.absolutePath, meta)
-            loop = HaltingLoop(model, meta, init)
+            val step: StepModel = if (meta.recursion == "net") {   // one net call per execute: weights packed once
+                ExecuTorchNetProgram(modelFile.absolutePath, meta).let { closeModel = it::close; NetStepModel(it, meta) }
+            } else {
+                ExecuTorchStepModel(modelFile.absolutePath, meta).also { closeModel = it::close }
+            }
+            loop = HaltingLoop(step, meta, init)
             samples = runCatching { assets.open("trm/samples.txt").bufferedReader().readLines().filter { it.isNotBlank() } }
                 .getOrDefault(emptyList())
             info.text = "${meta.task} ${meta.gridShape?.joinToString("x")} · ${meta.target} ${meta.quantize} · " +
@@ -105,7 +111,7 @@ class MainActivity : AppCompatActivity() {
 
     override fun onDestroy() {
         worker.shutdown()
-        model?.close()
+        closeModel?.invoke()
         super.onDestroy()
     }
 }

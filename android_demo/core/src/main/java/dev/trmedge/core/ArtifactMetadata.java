@@ -6,7 +6,7 @@ import java.util.Map;
 /** The parts of an artifact's metadata.json that an app needs to drive the step graph. */
 public final class ArtifactMetadata {
     public final String target, recursion, quantize, task, modelFile;
-    public final int vocabSize, seqLen, hiddenSize, haltMaxSteps, batch, prefixLen;
+    public final int vocabSize, seqLen, hiddenSize, haltMaxSteps, batch, prefixLen, hCycles, lCycles;
     public final int[] stateShape, gridShape;
 
     private ArtifactMetadata(Map<String, Object> m) {
@@ -21,6 +21,8 @@ public final class ArtifactMetadata {
         haltMaxSteps = num(m, "halt_max_steps");
         batch = num(m, "batch");
         prefixLen = num(m, "prefix_len");
+        hCycles = num(m, "H_cycles");
+        lCycles = num(m, "L_cycles");
         stateShape = ints(m.get("state_shape"), "state_shape");
         gridShape = m.get("grid_shape") == null ? null : ints(m.get("grid_shape"), "grid_shape");
         if (!"trm-edge-artifact/1".equals(m.get("schema"))) {

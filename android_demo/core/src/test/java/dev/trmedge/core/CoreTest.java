@@ -111,6 +111,32 @@ public class CoreTest {
     }
 
     @Test
+    public void netStepRunsTheSchedulesCallsInOrder() throws IOException {
+        ArtifactMetadata m = ArtifactMetadata.parse(new String(resource("metadata.json"), StandardCharsets.UTF_8)
+            .replace("\"recursion\": \"step\"", "\"recursion\": \"net\""));
+        List<String> calls = new ArrayList<>();
+        // net(h, inj) = h + inj: z and y grow by sums we can follow by hand for one element.
+        NetStepModel.Program program = new NetStepModel.Program() {
+            public float[] embed(int[] inputs, int[] ids) { calls.add("embed"); return new float[] {1f}; }
+            public float[] net(float[] h, float[] inj) { calls.add("net"); return NetStepModel.add(h, inj); }
+            public NetStepModel.Heads heads(float[] y) { calls.add("heads"); return new NetStepModel.Heads(y, y[0]); }
+        };
+        StepModel.Output out = new NetStepModel(program, m).step(new int[1], new int[1], new float[] {0f}, new float[] {0f});
+        float y = 0f, z = 0f;
+        for (int t = 0; t < m.hCycles; t++) {
+            for (int i = 0; i < m.lCycles; i++) z = z + (y + 1f);
+            y = y + z;
+        }
+        assertEquals(y, out.y[0], 0f);
+        assertEquals(z, out.z[0], 0f);
+        assertEquals(y, out.qHalt, 0f);
+        assertEquals(1 + m.hCycles * (m.lCycles + 1) + 1, calls.size());
+        assertEquals("embed", calls.get(0));
+        assertEquals("heads", calls.get(calls.size() - 1));
+        assertThrows(IllegalArgumentException.class, () -> new NetStepModel(program, meta()));   // a step artifact
+    }
+
+    @Test
     public void argmaxPicksLargestPerCell() {
         float[] logits = {0f, 2f, 1f, 5f, -1f, 0f};
         assertArrayEquals(new int[] {1, 0}, HaltingLoop.argmax(logits, 2, 3));
