@@ -130,16 +130,19 @@ def test_executorch_attention_step_is_one_delegate(trained_checkpoint, tmp_path)
     assert _parity(folder)["cell_agreement"] >= 0.999   # the plain path computes the same attention
 
 
-def test_executorch_net_program_runs_the_step_on_the_host(trained_checkpoint, tmp_path):
-    """--recursion net: one program with embed / net / heads methods; the host's step over them gives the
-    PyTorch step's numbers (attention + RoPE model), and the solve matches PyTorch end to end."""
+@pytest.mark.parametrize("target", ["executorch", "tflite"])
+def test_net_program_runs_the_step_on_the_host(trained_checkpoint, tmp_path, target):
+    """--recursion net: one program with embed / net / heads methods (signatures for TFLite); the host's step
+    over them gives the PyTorch step's numbers (attention + RoPE model), and the solve matches PyTorch."""
     import torch
 
     attention = _attention_checkpoint(trained_checkpoint, tmp_path)
-    folder = export_checkpoint(attention, "executorch", tmp_path / "net", recursion="net", parity_puzzles=20, **QUIET)
+    folder = export_checkpoint(attention, target, tmp_path / "net", recursion="net", parity_puzzles=20, **QUIET)
     meta = read_meta(folder)
     assert list(meta.extra["methods"]) == ["embed", "net", "heads"]
-    assert meta.extra["delegation"]["delegated_subgraphs"] <= 3   # at most one delegate per method
+    assert not any("calls the net" in n for n in meta.extra["notes"])   # no per-call copies to warn about
+    if target == "executorch":
+        assert meta.extra["delegation"]["delegated_subgraphs"] <= 3   # at most one delegate per method
     ckpt = load_checkpoint(attention)
     model = ckpt.build_model().eval()
     data = load_split(DataSpec.from_saved(ckpt.info["data_spec"]), "test").subset(slice(0, 1))
@@ -155,7 +158,7 @@ def test_executorch_net_program_runs_the_step_on_the_host(trained_checkpoint, tm
 
 
 def test_net_recursion_is_refused_where_it_does_not_apply(trained_checkpoint, tmp_path):
-    with pytest.raises(ExportError, match="offered by executorch"):
+    with pytest.raises(ExportError, match="offered by executorch, tflite"):
         export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", recursion="net", **QUIET)
     with pytest.raises(ExportError, match="XNNPACK delegate"):
         export_checkpoint(trained_checkpoint, "executorch", tmp_path / "b", recursion="net",

@@ -234,7 +234,7 @@ def export(
                                                 "with early halting; unrolled: all N_sup steps in one graph; "
                                                 "loop (onnx, batch 1): the step inside an ONNX Loop that halts itself; "
                                                 "stateful (coreml): y/z kept as Core ML states, tokens + reset in; "
-                                                "net (executorch): one call of the net per execute, the host runs "
+                                                "net (executorch, tflite): one call of the net per execute, the host runs "
                                                 "a step's T x (n+1) calls (one copy of the weights in memory)."),
     quantize: str = typer.Option("none", help="none (fp32) | fp16 | int8 | palette4 | palette6 (Core ML: 4/6-bit "
                                               "k-means weight palettes). See --list-targets."),

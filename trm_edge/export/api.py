@@ -14,8 +14,8 @@ from ..data.tasks import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..artifact import INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, staged_folder, write_json, write_meta
 from .calibration import step_trajectories, unrolled_samples
-from .graphs import (NET_METHODS, STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_STATES, STEP_INPUTS, STEP_OUTPUTS, UNROLLED_INPUTS,
-                     UNROLLED_OUTPUTS, StatefulStepGraph, StepGraph, UnrolledGraph, example_stateful_inputs,
+from .graphs import (NET_METHODS, STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_STATES, STEP_INPUTS, STEP_OUTPUTS,
+                     UNROLLED_INPUTS, UNROLLED_OUTPUTS, StatefulStepGraph, StepGraph, UnrolledGraph, example_stateful_inputs,
                      example_step_inputs, example_unrolled_inputs, net_call_graphs)
 from .parity import parity_report
 from .spec import ExportRequest
@@ -139,8 +139,8 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
             inputs=in_specs, outputs=out_specs,
             batch=batch, source_checkpoint=str(checkpoint), source_sha256=ckpt.sha256 or "",
             tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
-            token_codec=_codec(ckpt), extra={"notes": result.notes, **result.extra, **_state_note(recursion, state_shape),
-                                                              **methods_note},
+            token_codec=_codec(ckpt),
+            extra={"notes": result.notes, **result.extra, **_state_note(recursion, state_shape), **methods_note},
         )
         write_meta(folder, meta)
         if parity_puzzles == 0:

@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from ..model.layers import plain_attention
+from .graphs import packed_copies_note
 from .spec import ExportRequest, ExportResult
 from .xnnpack_rewrite import drop_unused_constants, keep_fp16_inside, rewrite_for_xnnpack, share_identical_constants
 
@@ -37,25 +38,15 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
                   "portable kernels")
     req.log(delegation)
     notes.append(delegation)
-    copies = _packed_copies(req, delegate)
-    if copies > 1:
-        notes.append(f"the program calls the net {copies} times and XNNPACK packs the weights of each call "
-                     f"separately: expect about {copies}x the file in memory at run time (--recursion net packs "
-                     "them once)")
-        req.log(notes[-1])
+    copies = None if req.methods or delegate != "xnnpack" else packed_copies_note(req.graph)
+    if copies:
+        notes.append(copies)
+        req.log(copies)
     (folder / "model.pte").write_bytes(program.buffer)
     version = getattr(executorch, "__version__", None) or _dist_version("executorch")
     return ExportResult("model.pte", list(dict.fromkeys(notes)), {"executorch": version},
                         {"delegation": summary, "backend": "+".join(backends), "backends": backends,
                          "delegate": delegate})
-
-
-def _packed_copies(req: ExportRequest, delegate: str) -> int:
-    """Net calls in the exported graph: a step makes T x (n + 1), an unrolled graph that many per step."""
-    if req.methods or delegate != "xnnpack":
-        return 1
-    config = req.graph.model.config
-    return config.H_cycles * (config.L_cycles + 1) * getattr(req.graph, "steps", 1)
 
 
 def _delegation_summary(edge, methods: list[str]) -> dict:

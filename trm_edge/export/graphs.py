@@ -118,6 +118,22 @@ class HeadsGraph(nn.Module):
         return logits, q_halt
 
 
+def net_calls(graph: nn.Module) -> int:
+    """Calls of the shared net inside one exported graph: T x (n + 1) per step, times the steps unrolled.
+    XNNPACK (ExecuTorch, and LiteRT's default delegate) packs the weights once per call at load time."""
+    config = graph.model.config
+    return config.H_cycles * (config.L_cycles + 1) * getattr(graph, "steps", 1)
+
+
+def packed_copies_note(graph: nn.Module) -> str | None:
+    """The note both XNNPACK-backed exporters add to a graph that holds more than one net call."""
+    copies = net_calls(graph)
+    if copies <= 1:
+        return None
+    return (f"the graph calls the net {copies} times and XNNPACK packs the weights of each call separately: "
+            f"expect about {copies}x the file in memory at run time (--recursion net packs them once)")
+
+
 def net_call_graphs(model: TRM, batch: int = 1) -> dict[str, tuple[nn.Module, tuple[torch.Tensor, ...]]]:
     """The methods of a `--recursion net` program, each with its example inputs (see NET_METHODS)."""
     inputs, ids, y, z = example_step_inputs(model, batch)

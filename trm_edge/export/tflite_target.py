@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from .graphs import packed_copies_note
 from .spec import ExportRequest, ExportResult
 
 DEFAULT_ENV = Path.home() / ".cache" / "trm-edge" / "litert-env"
@@ -48,10 +49,16 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     from ai_edge_litert.interpreter import Interpreter
 
-    interp = Interpreter(model_path=str(folder / "model.tflite"))
-    sig = interp.get_signature_list()
-    key = next(iter(sig))
+    Interpreter(model_path=str(folder / "model.tflite"))
+    signatures = report["signatures"]
     notes = list(report["notes"])
-    notes.append(f"LiteRT interpreter loads it (signature {key!r})")
-    return ExportResult("model.tflite", notes, report["versions"],
-                        {"tflite_signature": {"name": key, "inputs": report["inputs"], "outputs": report["outputs"]}})
+    copies = None if req.methods else packed_copies_note(req.graph)
+    if copies:
+        notes.append(copies)
+        req.log(copies)
+    notes.append(f"LiteRT interpreter loads it (signature{'s' if len(signatures) > 1 else ''} "
+                 f"{', '.join(map(repr, signatures))})")
+    if req.methods:
+        return ExportResult("model.tflite", notes, report["versions"], {"tflite_signatures": signatures})
+    name, keys = next(iter(signatures.items()))
+    return ExportResult("model.tflite", notes, report["versions"], {"tflite_signature": {"name": name, **keys}})

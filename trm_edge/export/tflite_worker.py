@@ -1,62 +1,87 @@
 """Runs inside the litert-torch environment: rebuild the graph from a weights-only job file, convert it to
 `.tflite` and quantize it.
 
-Prints one JSON line: notes, tool versions, and the signature's input/output keys in our order.
+Prints one JSON line: notes, tool versions, and each signature's input/output keys in our order (one
+signature for a step or unrolled graph, one per method for `--recursion net`).
 """
 from __future__ import annotations
 
 import json
+import os
 import sys
 from importlib.metadata import version
 
 
 def main(job_path: str, out_path: str) -> None:
     import torch
-    import litert_torch
 
-    from trm_edge.export.graphs import StepGraph, UnrolledGraph
+    from trm_edge.export.graphs import NET_METHODS, StepGraph, UnrolledGraph, net_call_graphs
     from trm_edge.model import TRM, TRMConfig
 
     job = torch.load(job_path, weights_only=True)
     model = TRM(TRMConfig.from_dict(job["config"]))
     model.load_state_dict(job["state_dict"])
     model.eval()
-    graph = (StepGraph(model) if job["recursion"] == "step" else UnrolledGraph(model, job["steps"])).eval()
     example = tuple(job["example"])
-    notes = []
-    model = litert_torch.convert(graph, example)
-    float_path = out_path if job["quantize"] == "none" else out_path + ".float.tflite"
-    model.export(float_path)
-    if job["quantize"] == "int8":
-        from ai_edge_quantizer import quantizer, recipe
-
-        qt = quantizer.Quantizer(float_path)
-        qt.load_quantization_recipe(recipe.dynamic_wi8_afp32())
-        qt.quantize().export_model(out_path, overwrite=True)
-        import os
-
-        os.remove(float_path)
-        notes.append("dynamic-range int8 (ai-edge-quantizer dynamic_wi8_afp32): int8 weights, fp32 activations")
-    elif job["quantize"] != "none":
-        raise SystemExit(f"unsupported quantization {job['quantize']}")
+    if job["recursion"] == "net":   # one signature per method: the host runs the step's net calls
+        graphs = {name: (graph, ex, NET_METHODS[name][0]) for name, (graph, ex)
+                  in net_call_graphs(model, example[0].shape[0]).items()}
+    else:
+        graph = (StepGraph(model) if job["recursion"] == "step" else UnrolledGraph(model, job["steps"])).eval()
+        graphs = {None: (graph, example, job["input_names"])}
+    notes = _convert(graphs, out_path, job["quantize"])
     from ai_edge_litert.interpreter import Interpreter
 
     interp = Interpreter(model_path=out_path)
-    sig = next(iter(interp.get_signature_list().values()))
-    runner = interp.get_signature_runner()
-    # Map our names to signature keys by position of the traced arguments / outputs.
-    in_keys = _order(sig["inputs"], job["input_names"])
-    feeds = {k: t.numpy() for k, t in zip(in_keys, example)}
-    outs = runner(**feeds)
+    signatures = interp.get_signature_list()
+    keys = {}
+    for name, (graph, ex, input_names) in graphs.items():
+        sig_name = name or next(iter(signatures))
+        keys[sig_name] = _keys(interp, sig_name, signatures[sig_name], graph, ex, input_names)
+    versions = {"litert-torch": version("litert-torch"), "ai-edge-litert": version("ai-edge-litert")}
+    print(json.dumps({"notes": notes, "versions": versions, "signatures": keys}))
+
+
+def _convert(graphs: dict, out_path: str, quantize: str) -> list[str]:
+    """Convert every graph as a signature of one model file (shared tensors stay shared); quantize it."""
+    import litert_torch
+
+    if None in graphs:
+        graph, ex, _ = graphs[None]
+        model = litert_torch.convert(graph, ex)
+    else:
+        converter = None
+        for name, (graph, ex, _) in graphs.items():
+            converter = (converter or litert_torch).signature(name, graph, ex)
+        model = converter.convert()
+    float_path = out_path if quantize == "none" else out_path + ".float.tflite"
+    model.export(float_path)
+    if quantize == "none":
+        return []
+    if quantize != "int8":
+        raise SystemExit(f"unsupported quantization {quantize}")
+    from ai_edge_quantizer import quantizer, recipe
+
+    qt = quantizer.Quantizer(float_path)
+    qt.load_quantization_recipe(recipe.dynamic_wi8_afp32())
+    qt.quantize().export_model(out_path, overwrite=True)
+    os.remove(float_path)
+    return ["dynamic-range int8 (ai-edge-quantizer dynamic_wi8_afp32): int8 weights, fp32 activations"]
+
+
+def _keys(interp, sig_name: str, sig: dict, graph, example: tuple, input_names) -> dict:
+    """The signature's input keys in our order, and its output keys matched to our outputs by value."""
+    import torch
+
+    in_keys = _order(sig["inputs"], list(input_names))
+    outs = interp.get_signature_runner(sig_name)(**{k: t.numpy() for k, t in zip(in_keys, example)})
     with torch.no_grad():
         ref = graph(*example)
-    out_keys = []
+    out_keys: list[str] = []
     for r in ref:
         match = [k for k, v in outs.items() if tuple(v.shape) == tuple(r.shape) and k not in out_keys]
-        best = min(match, key=lambda k: float(abs(outs[k] - r.numpy()).max()))
-        out_keys.append(best)
-    versions = {"litert-torch": version("litert-torch"), "ai-edge-litert": version("ai-edge-litert")}
-    print(json.dumps({"notes": notes, "versions": versions, "inputs": in_keys, "outputs": out_keys}))
+        out_keys.append(min(match, key=lambda k: float(abs(outs[k] - r.numpy()).max())))
+    return {"inputs": in_keys, "outputs": out_keys}
 
 
 def _order(keys: list[str], names: list[str]) -> list[str]:

@@ -9,12 +9,16 @@ def runtime(r):
     from ai_edge_litert.interpreter import Interpreter
 
     interp = Interpreter(model_path=str(inside(r.folder, r.meta.model_file)), num_threads=r.threads or 1)
-    runner = interp.get_signature_runner()
-    sig = r.meta.extra.get("tflite_signature", {})
-    in_keys = sig.get("inputs", [i.name for i in r.meta.inputs])
-    out_keys = sig.get("outputs", [o.name for o in r.meta.outputs])
+    if "tflite_signatures" in r.meta.extra:   # --recursion net: one signature per method
+        methods = {name: (interp.get_signature_runner(name), keys["inputs"], keys["outputs"])
+                   for name, keys in r.meta.extra["tflite_signatures"].items()}
+    else:
+        sig = r.meta.extra.get("tflite_signature", {})
+        methods = {"forward": (interp.get_signature_runner(), sig.get("inputs", [i.name for i in r.meta.inputs]),
+                               sig.get("outputs", [o.name for o in r.meta.outputs]))}
 
-    def call(arrays, state=None):
+    def call(arrays, state=None, method="forward"):
+        runner, in_keys, out_keys = methods[method]
         res = runner(**{k: a for k, a in zip(in_keys, arrays)})
         return [res[k] for k in out_keys]
 
@@ -22,8 +26,9 @@ def runtime(r):
 
 
 TARGET = Target(
-    name="tflite", model_file="model.tflite", modes=("step", "unrolled"), precisions=("none", "int8"),
-    note="LiteRT via litert-torch in its own environment; int8 is dynamic-range",
+    name="tflite", model_file="model.tflite", modes=("step", "unrolled", "net"), precisions=("none", "int8"),
+    note="LiteRT via litert-torch in its own environment; int8 is dynamic-range; --recursion net: one "
+         "signature per method, the host runs the step's T x (n+1) net calls (XNNPACK packs the weights once)",
     exporter="trm_edge.export.tflite_target:export", runtime="trm_edge.targets.tflite:runtime",
     runtime_module="ai_edge_litert.interpreter",
 )
