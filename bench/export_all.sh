@@ -14,6 +14,8 @@ ex onnx-step-int8-static --target onnx --quantize int8 --calibration 256
 ex onnx-loop-none --target onnx --recursion loop --ort
 ex executorch-step-int8-static --target executorch --quantize int8 --calibration 256
 ex executorch-step-fp16 --target executorch --quantize fp16
+ex executorch-net-none --target executorch --recursion net
+ex tflite-net-none --target tflite --recursion net
 ex executorch-coreml-step-none --target executorch --delegate coreml
 ex executorch-coreml-step-int8 --target executorch --delegate coreml --quantize int8
 ex coreml-step-palette4 --target coreml --quantize palette4
