@@ -157,6 +157,18 @@ def test_net_program_runs_the_step_on_the_host(trained_checkpoint, tmp_path, tar
     assert _parity(folder)["cell_agreement"] >= 0.999
 
 
+def test_fp16_lowering_leaves_the_parity_reference_in_fp32(trained_checkpoint):
+    """The fp16 ExecuTorch graph is a copy: the model the parity report compares against stays fp32."""
+    import torch
+    from trm_edge.export.executorch_target import _HalfWrapper
+    from trm_edge.export.graphs import StepGraph
+
+    model = load_checkpoint(trained_checkpoint).build_model().float().eval()
+    half = _HalfWrapper(StepGraph(model))
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert {p.dtype for p in half.parameters()} == {torch.float16}
+
+
 def test_net_recursion_is_refused_where_it_does_not_apply(trained_checkpoint, tmp_path):
     with pytest.raises(ExportError, match="offered by executorch, tflite"):
         export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", recursion="net", **QUIET)
