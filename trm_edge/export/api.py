@@ -110,8 +110,7 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
             return step_trajectories(model, data, calibration, batch)
         return unrolled_samples(data, calibration, batch)
 
-    in_specs = [TensorSpec(n, list(t.shape), _dtype(t)) for n, t in zip(in_names, example)]
-    out_specs = [TensorSpec(n, list(t.shape), _dtype(t)) for n, t in zip(out_names, example_out)]
+    in_specs, out_specs = _specs(in_names, example), _specs(out_names, example_out)
     if recursion == "loop":   # the artifact's own interface: tokens in, final logits and per-step q_halt out
         in_specs = in_specs[:2]
         out_specs = [out_specs[2], TensorSpec("q_halt", [batch, -1], "float32")]
@@ -168,16 +167,16 @@ def _methods_note(methods: dict) -> dict:
     with torch.no_grad():
         for name, (graph, example) in methods.items():
             ins, outs = NET_METHODS[name]
-            described[name] = {"inputs": [asdict(TensorSpec(n, list(t.shape), _dtype(t))) for n, t in zip(ins, example)],
-                               "outputs": [asdict(TensorSpec(n, list(t.shape), _dtype(t)))
-                                           for n, t in zip(outs, graph(*example))]}
+            described[name] = {"inputs": [asdict(t) for t in _specs(ins, example)],
+                               "outputs": [asdict(t) for t in _specs(outs, graph(*example))]}
     return {"methods": described,
             "net_use": "each step: x = embed(inputs, puzzle_identifiers); H_cycles times: L_cycles times "
                        "z = net(z, y + x), then y = net(y, z); logits, q_halt = heads(y)"}
 
 
-def _dtype(t: torch.Tensor) -> str:
-    return str(t.dtype).replace("torch.", "")
+def _specs(names, tensors) -> list[TensorSpec]:
+    """Name, shape and dtype of each example tensor, as metadata.json records them."""
+    return [TensorSpec(n, list(t.shape), str(t.dtype).replace("torch.", "")) for n, t in zip(names, tensors)]
 
 
 def _codec(ckpt: Checkpoint) -> dict:
