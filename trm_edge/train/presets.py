@@ -60,6 +60,9 @@ def _tiny_train() -> TrainConfig:
                        eval_every=250, eval_puzzles=500)
 
 
+_SUDOKU9_ARCH = dict(hidden_size=128, expansion=2, L_layers=2, H_cycles=2, L_cycles=2, halt_max_steps=16, mlp_t=True,
+                     pos_encodings="none", puzzle_emb_ndim=128, puzzle_emb_len=1, ffn_multiple=32)
+
 PRESETS: dict[str, Preset] = {
     "sudoku4-tiny": Preset(
         "4x4 Sudoku, 41k-parameter MLP-mixer TRM; trains to high accuracy on a 2-core CPU in minutes (default)",
@@ -70,11 +73,14 @@ PRESETS: dict[str, Preset] = {
     "sudoku9": Preset(
         "9x9 Sudoku, 214k-parameter MLP-mixer TRM sized for a 2-core CPU (47 min here); puzzles with 20-50 givens",
         DataSpec(task="sudoku", grid_size=9, train_puzzles=20_000, test_puzzles=1000, givens=(20, 50)),
-        TrainConfig(arch=dict(hidden_size=128, expansion=2, L_layers=2, H_cycles=2, L_cycles=2, halt_max_steps=16,
-                              mlp_t=True, pos_encodings="none", puzzle_emb_ndim=128, puzzle_emb_len=1,
-                              ffn_multiple=32),
-                    batch_size=64, lr=1e-3, lr_warmup_steps=300, weight_decay=0.1, ema_rate=0.999, steps=12_000,
+        TrainConfig(arch=dict(_SUDOKU9_ARCH), batch_size=64, lr=1e-3, lr_warmup_steps=300, weight_decay=0.1, ema_rate=0.999, steps=12_000,
                     eval_every=1000, eval_puzzles=500)),
+    "sudoku9-hard": Preset(
+        "9x9 Sudoku, the sudoku9 network continued on harder puzzles (17-34 givens: most are minimal); "
+        "start it with --resume models/sudoku9/checkpoint.pt",
+        DataSpec(task="sudoku", grid_size=9, train_puzzles=50_000, test_puzzles=1000, givens=(17, 34)),
+        TrainConfig(arch=dict(_SUDOKU9_ARCH), batch_size=64, lr=1e-3, lr_warmup_steps=300, weight_decay=0.1,
+                    ema_rate=0.999, steps=60_000, eval_every=2000, eval_puzzles=500)),
     "maze-small": Preset(
         "11x11 maze shortest path, small attention TRM for a CPU",
         DataSpec(task="maze", grid_size=11, train_puzzles=2000, test_puzzles=300),
