@@ -118,6 +118,8 @@ def _launch_data_parallel(nproc: int, batch_size: int, device: str) -> int:
 
     import torch
 
+    from .subproc import python_command
+
     if os.environ.get("WORLD_SIZE"):
         raise ValueError("--nproc is for launching; under torchrun already, leave it out")
     if nproc < 1:
@@ -136,8 +138,8 @@ def _launch_data_parallel(nproc: int, batch_size: int, device: str) -> int:
             skip = True
         elif not arg.startswith("--nproc="):
             argv.append(arg)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-           "-m", "trm_edge", *argv]
+    worker = python_command("trm_edge", argv)   # --no-python: torchrun starts this argv as it is
+    cmd = python_command("torch.distributed.run", ["--standalone", f"--nproc-per-node={nproc}", "--no-python", *worker])
     return subprocess.run(cmd).returncode
 
 

@@ -7,7 +7,6 @@ Emulated timings say nothing about a phone, so this reports parity only.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,11 +22,11 @@ from ..export.parity import compare
 from ..files import cache_dir
 from ..runtime.loop import SolveResult
 from ..runtime.solve_job import FIELDS, run_job
+from ..subproc import python_command
 
 # Every NEON extension phones' kernels use (fp16 arithmetic, dot product, i8mm, bf16), without SVE/SME: qemu 7.2
 # emulates SVE ~20x slower (32 steps of the 9x9 ONNX model: 519 s with SVE, 26.6 s without).
 DEFAULT_CPU = "max,sve=off,sme=off"
-REPO = Path(__file__).resolve().parents[2]
 
 
 class ArmEnvMissing(RuntimeError):
@@ -64,12 +63,11 @@ class ArmEnv:
 
     def run_job(self, artifact: Path, job: Path, out: Path, cpu: str, timeout: float) -> None:
         root = self.folder / "root"
-        env = dict(os.environ, PYTHONPATH=f"{root / 'opt' / 'trm-edge-site'}{os.pathsep}{REPO}",
-                   PYTHONNOUSERSITE="1")
-        cmd = [self.qemu, "-cpu", cpu, "-L", str(root), str(root / "usr" / "bin" / "python3"),
-               "-m", "trm_edge.runtime.solve_job", str(artifact), str(job), str(out)]
+        cmd = [self.qemu, "-cpu", cpu, "-L", str(root),
+               *python_command("trm_edge.runtime.solve_job", [artifact, job, out],
+                               python=root / "usr" / "bin" / "python3", paths=[root / "opt" / "trm-edge-site"])]
         try:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise RuntimeError(f"the ARM64 run timed out after {timeout:.0f} s (--timeout, or fewer --puzzles)") from None
         if proc.returncode != 0 or not out.is_file():

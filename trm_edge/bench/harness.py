@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Callable
 
 from ..data.tasks import spec_for
 from ..artifact import folder_size, read_meta, verify
+from ..subproc import python_command
 
 DEVICES_FILE = Path(__file__).with_name("devices.json")
 
@@ -41,10 +41,9 @@ class BenchRow:
 
 
 def _worker(args: list[str], timeout: float) -> dict[str, Any]:
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
-        proc = subprocess.run([sys.executable, "-m", "trm_edge.bench.worker", *args], capture_output=True, text=True,
-                              timeout=timeout, env=env)
+        proc = subprocess.run(python_command("trm_edge.bench.worker", args), capture_output=True, text=True,
+                              timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"status": "failed", "error": f"timed out after {timeout:.0f} s"}
     for line in proc.stdout.splitlines()[::-1]:

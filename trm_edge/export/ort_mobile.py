@@ -8,10 +8,11 @@ whether that EP should beat the plain CPU EP.
 from __future__ import annotations
 
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from ..subproc import python_command
 
 EPS = ("NNAPI", "CoreML NeuralNetwork", "CoreML MLProgram")
 
@@ -55,8 +56,9 @@ def summary_line(report: dict[str, Any]) -> str:
 def convert_to_ort(path: Path) -> Path:
     """Write `<name>.ort` beside `path`: ORT's flatbuffer format for the minimal mobile runtime, optimized
     ahead of time for the CPU EP on ARM (the "Fixed" style ORT recommends when no NNAPI/Core ML EP is used)."""
-    out = subprocess.run([sys.executable, "-m", "onnxruntime.tools.convert_onnx_models_to_ort", str(path),
-                          "--optimization_style", "Fixed", "--target_platform", "arm"], capture_output=True, text=True)
+    out = subprocess.run(python_command("onnxruntime.tools.convert_onnx_models_to_ort",
+                                        [path, "--optimization_style", "Fixed", "--target_platform", "arm"]),
+                         capture_output=True, text=True)
     ort_path = path.with_suffix(".ort")
     if out.returncode != 0 or not ort_path.is_file():
         raise RuntimeError(f"ORT format conversion failed: {(out.stderr or out.stdout)[-800:]}")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from ..subproc import python_command
 from .graphs import packed_copies_note
 from .spec import ExportRequest, ExportResult
 
@@ -38,10 +39,9 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
                 "steps": int(getattr(req.graph, "steps", 0)), "example": list(req.example_inputs),
                 "quantize": req.quantize, "input_names": list(req.input_names),
                 "output_names": list(req.output_names)}, job)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
-        proc = subprocess.run([str(py), "-m", "trm_edge.export.tflite_worker", str(job), str(folder / "model.tflite")],
-                              capture_output=True, text=True, env=env)
+        proc = subprocess.run(python_command("trm_edge.export.tflite_worker", [job, folder / "model.tflite"], python=py),
+                              capture_output=True, text=True)
     finally:
         job.unlink(missing_ok=True)
     if proc.returncode != 0:

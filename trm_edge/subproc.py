@@ -1,0 +1,37 @@
+"""Start trm-edge's helper processes so that nothing outside the installed packages can be imported.
+
+`python -m pkg.module` puts the working directory first on `sys.path`: a `json.py` in a folder someone sent
+you would run inside every helper started from there. Helpers therefore run in isolated mode (`-I`: no
+working directory, no user site, no PYTHON* variables), and this very copy of trm_edge is bound by its file
+location rather than found on a path, so a child never imports another trm_edge than its parent did.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Sequence
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _boot(module: str, paths: Sequence[Path]) -> str:
+    """The `-c` program: put `paths` first, bind trm_edge to PACKAGE_DIR, then run `module` as __main__."""
+    return "; ".join([
+        "import importlib.util, runpy, sys",
+        f"sys.path[:0] = {[str(p) for p in paths]!r}",
+        f"spec = importlib.util.spec_from_file_location('trm_edge', {str(PACKAGE_DIR / '__init__.py')!r}, "
+        f"submodule_search_locations=[{str(PACKAGE_DIR)!r}])",
+        "pkg = importlib.util.module_from_spec(spec)",
+        "sys.modules['trm_edge'] = pkg",
+        "spec.loader.exec_module(pkg)",
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)",
+    ])
+
+
+def python_command(module: str, args: Sequence[str] = (), python: str | Path | None = None,
+                   paths: Sequence[Path] = ()) -> list[str]:
+    """The argv that runs `python -m module args` in isolated mode, with `paths` searched first.
+
+    `python` defaults to this interpreter; `paths` are folders of packages the child needs that are not in
+    its own site-packages (the ARM64 environment's)."""
+    return [str(python or sys.executable), "-I", "-c", _boot(module, paths), *map(str, args)]
