@@ -13,9 +13,10 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .files import check_writable_file, sha256_of
+from .limits import CONFIG_LIMITS, MAX_SUPERVISION_STEPS, check_count
 
 METADATA_FILE = "metadata.json"
 INIT_STATE_FILE = "init_state.f32"
@@ -90,11 +91,34 @@ def read_meta(folder: str | Path) -> ArtifactMeta:
         if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
             raise ValueError(f"unknown schema {raw.get('schema') if isinstance(raw, dict) else None!r}")
         meta = ArtifactMeta.from_dict(raw)
-    except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError) as exc:
+        _check_fields(meta)
+    except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not valid artifact metadata ({exc})") from None
     for name in [meta.model_file, meta.init_state.get("file", INIT_STATE_FILE), *meta.files]:
         inside(folder, name)
     return meta
+
+
+_COUNTS = {"vocab_size": (1, CONFIG_LIMITS["vocab_size"]), "seq_len": (1, CONFIG_LIMITS["seq_len"]),
+           "hidden_size": (1, CONFIG_LIMITS["hidden_size"]), "prefix_len": (0, 1024),
+           "H_cycles": (1, CONFIG_LIMITS["H_cycles"]), "L_cycles": (1, CONFIG_LIMITS["L_cycles"]),
+           "halt_max_steps": (1, MAX_SUPERVISION_STEPS), "batch": (1, 1 << 16)}
+
+
+def _check_fields(meta: ArtifactMeta) -> None:
+    """Each field has the type its readers use and a bounded size (a hand-made file may hold anything)."""
+    for name, (low, high) in _COUNTS.items():
+        check_count(name, getattr(meta, name), low, high)
+    for name in ("target", "recursion", "quantize", "model_file", "task"):
+        if not isinstance(getattr(meta, name), str):
+            raise ValueError(f"{name} must be a string")
+    for name in ("halting", "init_state", "token_codec", "extra", "files", "tool_versions"):
+        if not isinstance(getattr(meta, name), dict):
+            raise ValueError(f"{name} must be a mapping")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.files.items()):
+        raise ValueError("files must map file names to SHA-256 strings")
+    if not isinstance(meta.state_shape, list) or not all(isinstance(d, int) for d in meta.state_shape):
+        raise ValueError("state_shape must be a list of whole numbers")
 
 
 def inside(folder: Path, name: str) -> Path:
@@ -160,9 +184,23 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def check_destination(final: Path, overwrite: bool = False) -> None:
+def foreign_files(folder: Path) -> list[str]:
+    """Files under an artifact folder that its metadata does not list (a user's notes, a checkpoint, app
+    samples): what replacing the folder would delete."""
+    try:
+        listed = json.loads((folder / METADATA_FILE).read_text()).get("files")
+    except (OSError, ValueError, AttributeError):
+        listed = None
+    owned = set(listed) if isinstance(listed, dict) else set()
+    owned |= {METADATA_FILE, PARITY_FILE}
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if (p.is_file() or p.is_symlink()) and p.relative_to(folder).as_posix() not in owned)
+
+
+def check_destination(final: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> None:
     """Refuse, before any work, a destination we must not or cannot write: only a trm-edge artifact
-    folder is ever replaced, and the parent must be a writable folder."""
+    folder that holds nothing but its own files and none of this export's `inputs` is ever replaced, and
+    the parent must be a writable folder."""
     final = Path(final)
     if final.exists() or final.is_symlink():
         if not overwrite:
@@ -170,11 +208,45 @@ def check_destination(final: Path, overwrite: bool = False) -> None:
         if final.is_symlink() or not final.is_dir() or not is_artifact(final):
             raise FileExistsError(f"{final} exists and is not a trm-edge artifact folder: --overwrite only replaces "
                                   "folders that trm-edge export wrote; choose another --out")
+        for source in inputs:
+            if Path(source).resolve().is_relative_to(final.resolve()):
+                raise FileExistsError(f"{source} is inside {final}: replacing the folder would delete this export's "
+                                      "own input; move it or choose another --out")
+        extra = foreign_files(final)
+        if extra:
+            shown = ", ".join(extra[:4]) + (f" and {len(extra) - 4} more" if len(extra) > 4 else "")
+            raise FileExistsError(f"{final} holds files that are not part of the artifact ({shown}): --overwrite "
+                                  "would delete them; move them or choose another --out")
     check_writable_file(final.parent / f".{final.name}.partial")
 
 
+def _complete(folder: Path) -> bool:
+    """A sealed artifact with its parity report: what a finished export leaves."""
+    try:
+        verify(folder)
+    except (OSError, ValueError):
+        return False
+    return (folder / PARITY_FILE).is_file()
+
+
+def recover_interrupted(final: Path) -> Path | None:
+    """When a kill came between an export's two renames, `final` is missing and the old artifact (or the
+    finished new one) waits beside it: put the newest complete one back as `final`; returns where it was."""
+    if final.exists() or final.is_symlink():
+        return None
+    candidates = [d / final.name for d in final.parent.glob(f".{final.name}.old-*")]
+    candidates += list(final.parent.glob(f".{final.name}.partial-*"))
+    complete = [c for c in candidates if c.is_dir() and not c.is_symlink() and _complete(c)]
+    if not complete:
+        return None
+    newest = max(complete, key=lambda c: (c / METADATA_FILE).stat().st_mtime)
+    os.replace(newest, final)
+    return newest
+
+
 def _clean_leftovers(final: Path) -> None:
-    """Staging and replaced folders of earlier exports to `final` that a kill left behind."""
+    """Staging and replaced folders of earlier exports to `final` that a kill left behind (once `final`
+    holds a complete artifact, nothing in them is newer)."""
     for pattern in (f".{final.name}.partial-*", f".{final.name}.old-*"):
         for stale in final.parent.glob(pattern):
             if stale.is_dir() and not stale.is_symlink():
@@ -182,21 +254,27 @@ def _clean_leftovers(final: Path) -> None:
 
 
 @contextmanager
-def staged_folder(final: Path, overwrite: bool = False) -> Iterator[Path]:
+def staged_folder(final: Path, overwrite: bool = False, inputs: tuple[Path, ...] = (),
+                  log: Callable[[str], None] = print) -> Iterator[Path]:
     """Yield a temporary folder beside `final`; it becomes `final` only if the block succeeds, so a failed
     export leaves nothing half-written. An old artifact is renamed aside, the new one renamed in, and only
-    then is the old one removed."""
+    then is the old one removed. `inputs` (the checkpoint, data) may not live inside `final`."""
     final = Path(final)
-    check_destination(final, overwrite)
+    recovered = recover_interrupted(final) if final.parent.is_dir() else None
+    if recovered:
+        log(f"restored {final} from {recovered.parent if recovered.parent != final.parent else recovered}, "
+            "left by an export that was killed while replacing it")
+    check_destination(final, overwrite, inputs)
     final.parent.mkdir(parents=True, exist_ok=True)
-    _clean_leftovers(final)
+    if final.is_dir() or not recovered:
+        _clean_leftovers(final)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)   # a normal folder once renamed in, not mkdtemp's private 0700
     try:
         yield tmp
-        check_destination(final, overwrite)   # the destination may have changed during the export
+        check_destination(final, overwrite, inputs)   # the destination may have changed during the export
         old = None
         if final.exists():
             old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old-"))

@@ -283,6 +283,9 @@ def export(
     label += f"-{int8_scheme}" if int8_scheme != "dynamic" else ""
     name = f"{target}-{delegate}" if delegate != "xnnpack" else target
     out = out or Path("artifacts") / f"{name}-{recursion}-{label}"
+    if android_assets:
+        with user_errors():
+            _check_android_assets(android_assets, target, recursion, batch, delegate)
     with user_errors(tool_failure=f"{target} export failed"):
         folder = export_checkpoint(checkpoint, target, out, recursion, quantize, calibration, batch,
                                    parity_puzzles, str(data_path) if data_path else None, overwrite,
@@ -300,8 +303,8 @@ def export(
 
         try:
             names = copy_to_android_assets(folder, android_assets)
-        except ValueError as exc:
-            fail(f"artifact written to {folder}, but not copied for Android: {exc}")
+        except (ValueError, OSError) as exc:
+            fail(f"artifact written to {folder}, but not copied for Android: {_one_line(exc)}")
         typer.echo(f"copied {', '.join(names)} into {android_assets}")
     typer.echo(f"artifact: {folder}")
     if parity["status"] == "failed":
@@ -309,6 +312,18 @@ def export(
                     fg=typer.colors.RED, err=True)
         if not allow_parity_failure:
             raise typer.Exit(1)
+
+
+def _check_android_assets(dest: Path, target: str, recursion: str, batch: int, delegate: str) -> None:
+    """Before the export: the app can run what is asked for, and the folder takes its files."""
+    from .artifact import INIT_STATE_FILE, METADATA_FILE, PARITY_FILE
+    from .export.android import SAMPLES_FILE, check_assets_folder, unsupported
+
+    reason = unsupported(target, recursion, batch, delegate)
+    if reason:
+        raise ValueError(f"--android-assets: {reason}")
+    names = [targets.get(target).model_file, INIT_STATE_FILE, METADATA_FILE, PARITY_FILE, SAMPLES_FILE]
+    check_assets_folder(dest, names)
 
 
 @app.command()
@@ -394,7 +409,7 @@ phone. Exit 1 when an artifact misses its parity budget on ARM64.
     from .bench.harness import resolve_data_spec
     from .bench.report import arm_table
     from .data.tasks import DataSpec, held_out
-    from .files import check_writable_file
+    from .files import check_writable_file, replace_file
 
     _at_least(puzzles, 1, "--puzzles")
     with user_errors():
@@ -411,7 +426,8 @@ phone. Exit 1 when an artifact misses its parity budget on ARM64.
         data = held_out(DataSpec(**spec), puzzles, band, whole_file=data_path is not None)
         result = run_checks(list(artifacts), data, ckpt.build_model(), cpu, timeout, env, log)
     if json_out is not None:
-        json_out.write_text(json.dumps(result, indent=2) + "\n")
+        with user_errors():
+            replace_file(json_out, lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
     typer.echo(arm_table(result))
     typer.echo(f"\ntimings: {result['timings']}")
     if any(c["status"] in ("failed", "error") for c in result["checks"]):

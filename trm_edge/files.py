@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Callable
 
 
 def cache_dir() -> Path:
@@ -40,3 +41,19 @@ def check_writable_dir(folder: str | Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"cannot write into {folder}: it is a file, not a folder")
     check_writable_file(folder / ".probe")
+
+
+def replace_file(path: str | Path, write: Callable[[Path], object]) -> None:
+    """Write `path` whole or not at all: `write(tmp)` fills a temporary file beside it, which then replaces
+    `path` in one rename, so a full disk or a kill leaves the old file rather than a truncated one. A path
+    that is not a regular file (a device, a pipe) is written in place: renaming over it would replace it."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        write(path)
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..files import replace_file
+
 
 def _f(v, fmt: str = "{:.2f}") -> str:
     return "-" if v is None else fmt.format(v)
@@ -52,13 +54,13 @@ def _grid(head: list[str], lines: list[list[str]]) -> str:
 def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "bench.json", "table": out_dir / "bench.txt", "plot": out_dir / "bench.png"}
-    paths["json"].write_text(json.dumps(result, indent=2) + "\n")
     text = measured_table(result)
     est = estimate_table(result)
     peaks = ", ".join(f"{k} {v:.1f}" for k, v in result["measured_peak_gflops"].items())
-    paths["table"].write_text(f"{text}\n\nmeasured matmul peaks (GFLOP/s): {peaks}\n"
-                              + (f"\n{est}\n" if est else ""))
-    plot(result, paths["plot"])
+    table = f"{text}\n\nmeasured matmul peaks (GFLOP/s): {peaks}\n" + (f"\n{est}\n" if est else "")
+    replace_file(paths["json"], lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
+    replace_file(paths["table"], lambda tmp: tmp.write_text(table))
+    replace_file(paths["plot"], lambda tmp: plot(result, tmp))
     return paths
 
 
@@ -85,7 +87,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=6, loc="lower left", ncol=1)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, format="png")
     plt.close(fig)
 
 

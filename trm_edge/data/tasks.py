@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import cache_dir
+from ..limits import MAX_PUZZLES, check_count
 from . import arc, formats, maze, sudoku
 from .puzzles import PuzzleSet
 
@@ -30,15 +31,27 @@ class DataSpec:
     grids: str = "varied"                   # sudoku solutions: "varied", or "pattern" (one grid up to symmetry)
 
     def __post_init__(self) -> None:
+        """Refuse what a file or an option may not ask for (a spec of 10^12 puzzles would run for ever)."""
         if self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS)}")
+        for name, top in (("train_puzzles", MAX_PUZZLES), ("test_puzzles", MAX_PUZZLES), ("grid_size", 100)):
+            check_count(name.replace("_", " "), getattr(self, name), 0, top)
         if self.givens is not None:
-            self.givens = (int(self.givens[0]), int(self.givens[1]))
+            try:
+                self.givens = (int(self.givens[0]), int(self.givens[1]))
+            except (TypeError, ValueError, IndexError):
+                raise ValueError(f"givens must be a pair of numbers (got {self.givens!r})") from None
 
     @classmethod
     def from_saved(cls, saved: dict) -> "DataSpec":
         """A spec stored in a checkpoint; ones saved before `grids` existed were made from one pattern."""
-        return cls(**{"grids": "pattern", **saved})
+        if not isinstance(saved, dict):
+            raise ValueError(f"the checkpoint's data_spec is a {type(saved).__name__}, not a mapping")
+        known = {k: v for k, v in saved.items() if k in cls.__dataclass_fields__}
+        try:
+            return cls(**{"grids": "pattern", **known})
+        except TypeError as exc:
+            raise ValueError(f"the checkpoint's data_spec does not fit ({exc})") from None
 
 
 def spec_for(saved: dict | None, task_hint: str | None = None, data_path: str | Path | None = None) -> DataSpec | None:

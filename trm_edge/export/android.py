@@ -3,28 +3,55 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Iterable
 
+from ..artifact import METADATA_FILE, PARITY_FILE, is_artifact, read_meta
 from ..data import DataSpec, load_split
 from ..data import maze, sudoku
-from ..artifact import read_meta
+from ..files import check_writable_dir, replace_file
 from ..targets import HOST_STEPPED
+
+SAMPLES_FILE = "samples.txt"
+
+
+def unsupported(target: str, recursion: str, batch: int, delegate: str) -> str | None:
+    """Why android_demo cannot run such an artifact, or None when it can (checked before an export, and on
+    the artifact itself before copying)."""
+    if target != "executorch" or recursion not in HOST_STEPPED or batch != 1:
+        return ("android_demo runs `--target executorch --recursion step|net --batch 1` artifacts "
+                f"(this one is {target}/{recursion}/batch {batch})")
+    if delegate != "xnnpack":
+        return (f"this program is lowered to the {delegate} delegate, which Android cannot run; "
+                "export with the default --delegate xnnpack")
+    return None
+
+
+def check_assets_folder(dest: Path, names: Iterable[str]) -> None:
+    """Refuse, before any work, a folder we cannot write or where copying would replace a file trm-edge did
+    not put there: only files a previous copy of an artifact listed (and its samples) are ever replaced."""
+    check_writable_dir(dest)
+    owned = {METADATA_FILE, PARITY_FILE, SAMPLES_FILE}
+    if is_artifact(dest):
+        owned |= set(read_meta(dest).files)
+    clashes = sorted(n for n in set(names) if ((dest / n).exists() or (dest / n).is_symlink()) and n not in owned)
+    if clashes:
+        raise FileExistsError(f"{dest} already holds {', '.join(clashes)}, which trm-edge did not write there: "
+                              "move them or choose another --android-assets folder")
 
 
 def copy_to_android_assets(artifact: Path, dest: Path, samples: int = 20) -> list[str]:
     meta = read_meta(artifact)
-    if meta.target != "executorch" or meta.recursion not in HOST_STEPPED or meta.batch != 1:
-        raise ValueError("android_demo runs `--target executorch --recursion step|net --batch 1` artifacts "
-                         f"(this one is {meta.target}/{meta.recursion}/batch {meta.batch})")
-    if meta.extra.get("delegate", "xnnpack") != "xnnpack":
-        raise ValueError(f"this program is lowered to the {meta.extra['delegate']} delegate, which Android cannot run; "
-                         "export with the default --delegate xnnpack")
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in artifact.iterdir():
-        if f.is_file():
-            shutil.copy2(f, dest / f.name)
+    reason = unsupported(meta.target, meta.recursion, meta.batch, meta.extra.get("delegate", "xnnpack"))
+    if reason:
+        raise ValueError(reason)
+    files = [f for f in artifact.iterdir() if f.is_file()]
     lines = _sample_puzzles(Path(meta.source_checkpoint), meta.task, samples)
+    check_assets_folder(dest, [f.name for f in files] + ([SAMPLES_FILE] if lines else []))
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in files:   # each file replaced whole: a full disk leaves the old one, not a truncated one
+        replace_file(dest / f.name, lambda tmp, src=f: shutil.copy2(src, tmp))
     if lines:
-        (dest / "samples.txt").write_text("\n".join(lines) + "\n")
+        replace_file(dest / SAMPLES_FILE, lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
     return sorted(p.name for p in dest.iterdir())
 
 

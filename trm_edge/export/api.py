@@ -12,7 +12,8 @@ import torch
 from ..data import PuzzleSet, load_split
 from ..data.tasks import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
-from ..artifact import INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, staged_folder, write_json, write_meta
+from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
+                        write_json, write_meta)
 from .calibration import step_trajectories, unrolled_samples
 from .graphs import (NET_METHODS, STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_STATES, STEP_INPUTS, STEP_OUTPUTS,
                      UNROLLED_INPUTS, UNROLLED_OUTPUTS, StatefulStepGraph, StepGraph, UnrolledGraph, example_stateful_inputs,
@@ -83,6 +84,8 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
         raise ExportError("--batch must be >= 1")
     if recursion == "loop" and batch != 1:
         raise ExportError("--recursion loop halts the whole batch at once, so it needs --batch 1")
+    inputs = tuple(Path(p) for p in (checkpoint, data_path, official_config) if p)   # never deleted by --overwrite
+    check_destination(Path(out), overwrite, inputs)
     ckpt = load_checkpoint(checkpoint, official_config)
     model = ckpt.build_model().float().eval()
     cfg = ckpt.config
@@ -120,7 +123,7 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
                         methods)
     out = Path(out)
     state_shape = [batch, cfg.total_len, cfg.hidden_size]
-    with staged_folder(out, overwrite) as folder:
+    with staged_folder(out, overwrite, inputs, log) as folder:
         log(f"exporting {target} ({recursion}, {internal}) ...")
         result = target_spec.export(req, folder)
         np.concatenate([model.H_init.float().numpy(), model.L_init.float().numpy()]).astype("<f4").tofile(

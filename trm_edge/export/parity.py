@@ -106,6 +106,11 @@ def compare(art: SolveResult, ref: SolveResult, data: PuzzleSet, quantize: str) 
         out["within_budget"] = out["accuracy_drop"] <= MAX_DROP + 1e-9
         problems = [] if out["within_budget"] else [
             f"{quantize} loses {100 * out['accuracy_drop']:.1f} points of exact accuracy (budget {100 * MAX_DROP:.0f})"]
+    broken = [name for name, r in (("the artifact", art), ("PyTorch", ref))
+              if not (np.isfinite(r.logits).all() and np.isfinite(r.q_halt).all())]
+    if broken:   # NaN compares unequal to everything, so no figure above can be trusted
+        problems = [f"{' and '.join(broken)} produced NaN or infinite outputs", *problems]
+        out["within_budget"] = False
     if problems:
         out["reason"] = "; ".join(problems)
     return out

@@ -132,6 +132,20 @@ def _refused_global(exc: Exception) -> str | None:
     return None
 
 
+def _check_layout(raw: dict, path: str | Path) -> None:
+    """Each part of our format has the type the readers expect (a crafted file may put a list anywhere)."""
+    expected = {"model_config": dict, "state_dict": dict, "data_meta": (dict, type(None)), "info": (dict, type(None)),
+                "training_state": (dict, type(None))}
+    for key, kind in expected.items():
+        if key in raw and not isinstance(raw[key], kind):
+            raise CheckpointError(f"{path}: {key} is a {type(raw[key]).__name__}, not a mapping")
+    if "state_dict" not in raw:
+        raise CheckpointError(f"{path}: no state_dict")
+    odd = [k for k, v in raw["state_dict"].items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+    if odd:
+        raise CheckpointError(f"{path}: state_dict entry {odd[0]!r} is not a named tensor")
+
+
 def load_checkpoint(path: str | Path, official_config: str | Path | None = None,
                     overrides: dict[str, Any] | None = None) -> Checkpoint:
     """Load either format. Official files are recognised by their key names."""
@@ -140,12 +154,16 @@ def load_checkpoint(path: str | Path, official_config: str | Path | None = None,
         if raw.get("version", 0) > FORMAT_VERSION:
             raise CheckpointError(f"{path}: checkpoint version {raw['version']} is newer than this trm-edge "
                                   f"understands ({FORMAT_VERSION}); upgrade trm-edge")
+        _check_layout(raw, path)
         try:
             config = TRMConfig.from_dict(raw["model_config"])
         except (KeyError, ValueError, TypeError) as exc:
             raise CheckpointError(f"{path}: bad model_config ({exc})") from None
-        meta = DatasetMeta.from_dict(raw["data_meta"]) if raw.get("data_meta") else None
-        ckpt = Checkpoint(config, raw["state_dict"], meta, "trm-edge", raw.get("info", {}), str(path))
+        try:
+            meta = DatasetMeta.from_dict(raw["data_meta"]) if raw.get("data_meta") else None
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"{path}: bad data_meta ({exc})") from None
+        ckpt = Checkpoint(config, raw["state_dict"], meta, "trm-edge", raw.get("info") or {}, str(path))
     elif isinstance(raw, dict) and is_official_state_dict(raw):
         config, state, meta, info = load_official(raw, official_config, overrides)
         ckpt = Checkpoint(config, state, meta, "official", info, str(path))
@@ -157,6 +175,10 @@ def load_checkpoint(path: str | Path, official_config: str | Path | None = None,
                               + "; expected a trm-edge checkpoint or an official TinyRecursiveModels state dict "
                                 "(keys like model.inner.embed_tokens.embedding_weight)")
     ckpt.sha256 = sha256_of(path)
-    TRM(ckpt.config)  # config sanity
     load_weights(TRM(ckpt.config), ckpt.state_dict)
+    bad = [k for k, v in ckpt.state_dict.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f"{path}: weights hold NaN or infinity ({', '.join(bad[:3])}"
+                              f"{f' and {len(bad) - 3} more' if len(bad) > 3 else ''}): the run that wrote it "
+                              "diverged; use an earlier checkpoint")
     return ckpt

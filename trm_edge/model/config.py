@@ -5,6 +5,8 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..limits import CONFIG_LIMITS
+
 
 @dataclass
 class TRMConfig:
@@ -53,11 +55,21 @@ class TRMConfig:
         return self.seq_len + self.prefix_len
 
     def validate(self) -> None:
+        """Refuse a config that cannot build, or that asks for more than any TRM needs (a crafted file with
+        10^6 cycles would otherwise run for ever)."""
         errors: list[str] = []
-        for name in ("vocab_size", "seq_len", "hidden_size", "L_layers", "H_cycles", "L_cycles",
-                     "halt_max_steps", "num_puzzle_identifiers"):
-            if int(getattr(self, name)) < 1:
-                errors.append(f"{name} must be >= 1 (got {getattr(self, name)})")
+        for name, top in CONFIG_LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                errors.append(f"{name} must be a number (got {type(value).__name__})")
+            elif not 1 <= value <= top:
+                errors.append(f"{name} must be between 1 and {top:,} (got {value})")
+        for name, top in (("puzzle_emb_len", 1024), ("puzzle_emb_ndim", 1 << 16)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+                errors.append(f"{name} must be between 0 and {top:,} (got {value})")
+        if errors:
+            raise ValueError("invalid TRM config: " + "; ".join(errors))
         if self.pos_encodings not in ("rope", "learned", "none"):
             errors.append(f"pos_encodings must be rope|learned|none (got {self.pos_encodings!r})")
         if not self.mlp_t and self.hidden_size % self.num_heads:

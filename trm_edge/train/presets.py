@@ -35,8 +35,8 @@ class TrainConfig:
         for name in ("steps", "batch_size", "eval_every", "eval_puzzles"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive (got {self.lr})")
+        if not 0 < self.lr < float("inf"):
+            raise ValueError(f"lr must be a positive finite number (got {self.lr})")
         if self.lr_warmup_steps < 0:
             raise ValueError(f"lr-warmup-steps must be >= 0 (got {self.lr_warmup_steps})")
 

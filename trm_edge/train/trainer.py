@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from tqdm.auto import tqdm
 from ..data import DataSpec, PuzzleSet, augment, exact_accuracy, load_splits
 from ..data.tasks import split_note
 from ..errors import Interrupted
-from ..files import check_writable_dir
+from ..files import check_writable_dir, replace_file
 from ..model import ACTModel, TRM, TRMConfig
 from ..model.checkpoint import load_checkpoint, read_file, save_checkpoint
 from ..runtime.reference import solve_with_model
@@ -83,9 +84,12 @@ def evaluate(model: TRM, data: PuzzleSet, device: torch.device, halting: str = "
 def check_run_folder(out: Path, resume: str | Path | None, overwrite: bool) -> None:
     """Refuse, before any work, to replace a trained run by accident or to train into a folder we cannot write."""
     taken = [name for name in ("checkpoint.pt", "train_log.jsonl") if (out / name).exists()]
-    if taken and not resume and not overwrite:
-        raise FileExistsError(f"{out} already holds a run ({', '.join(taken)}): pass --resume {out / 'checkpoint.pt'} "
-                              "to continue it, --overwrite to start over there, or another --out")
+    continues_it = resume is not None and (out / "checkpoint.pt").exists() and \
+        Path(resume).resolve() == (out / "checkpoint.pt").resolve()
+    if taken and not overwrite and not continues_it:
+        hint = f"--resume {out / 'checkpoint.pt'} to continue it, " if not resume else ""
+        raise FileExistsError(f"{out} already holds a run ({', '.join(taken)}): pass {hint}--overwrite to start "
+                              "over there, or another --out")
     check_writable_dir(out)
 
 
@@ -161,7 +165,7 @@ class _Run:
         metrics: dict[str, float] = {}
         live = progress and sys.stderr.isatty()   # a redrawn bar only on a terminal; eval lines always
         bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not live, desc="train", unit="step")
-        log_fh = None
+        run_log = RunLog(self.log_path, append=append_log)
         try:
             for step in bar:
                 state, loss, stats = self.train_step(act, state, sampler.next(), step, autocast)
@@ -171,17 +175,15 @@ class _Run:
                     bar.set_postfix(loss=f"{running.get('loss', 0):.3f}", acc=f"{running.get('acc', 0):.3f}",
                                     steps=f"{running.get('steps', 0):.1f}")
                 if ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps) and self.ranks.is_main:
-                    log_fh = log_fh or self.log_path.open("a" if append_log else "w")
                     running = stats_acc.read() or running
-                    metrics = self.evaluate_and_save(step + 1, running, log_fh)
+                    metrics = self.evaluate_and_save(step + 1, running, run_log)
                     (bar.write if live else self.log)(
                         f"step {step + 1}: test exact {metrics['exact_accuracy']:.3f} "
                         f"cell {metrics['cell_accuracy']:.3f} ({(time.time() - self.t0) / 60:.1f} min)")
                 if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
                     distributed.barrier(self.ranks)   # the others wait while rank 0 evaluates and writes
         finally:
-            if log_fh:
-                log_fh.close()
+            bar.close()
         return metrics
 
     def train_step(self, act: ACTModel, state, batch, step: int, autocast: dict):
@@ -203,11 +205,12 @@ class _Run:
             self.ema.update(model)
         return state, loss, stats
 
-    def evaluate_and_save(self, step: int, running: dict[str, float], log_fh) -> dict[str, float]:
+    def evaluate_and_save(self, step: int, running: dict[str, float], run_log: "RunLog") -> dict[str, float]:
+        """Evaluate the EMA weights, write the checkpoint, then its log line; a diverged run stops here and
+        keeps the last good checkpoint."""
+        self.check_finite(step, running)
         metrics = evaluate(_ema_model(self.model, self.ema), self.test_set, self.dev)
         minutes = (time.time() - self.t0) / 60
-        log_fh.write(json.dumps({"step": step, "minutes": minutes, "train": running, "test": metrics}) + "\n")
-        log_fh.flush()
         ema = self.ema
         save_checkpoint(self.ckpt_path, self.model, self.meta, info={
             "step": step, "train_config": self.cfg.to_dict(), "data_spec": self.spec.__dict__,
@@ -216,8 +219,40 @@ class _Run:
                            "ema": ema.state_dict() if ema else None, "step": step},
             state_dict=ema.state_dict() if ema else None)
         self.saved_step = step
+        run_log.write({"step": step, "minutes": minutes, "train": running, "test": metrics})
         self.model.train()
         return metrics
+
+    def check_finite(self, step: int, running: dict[str, float]) -> None:
+        weights = list(self.model.parameters()) + ([*self.ema.state_dict().values()] if self.ema else [])
+        loss = running.get("loss", 0.0)
+        if math.isfinite(loss) and all(bool(torch.isfinite(w).all()) for w in weights):
+            return
+        kept = (f"kept {self.ckpt_path} from step {self.saved_step}" if self.saved_step
+                else "no checkpoint was written by this run")
+        raise TrainingDiverged(f"training diverged by step {step} (loss {loss:.3g}, or weights hold NaN/infinity); "
+                               f"{kept}; try a lower --lr")
+
+
+class TrainingDiverged(ValueError):
+    """Non-finite loss or weights: the run stops before writing them."""
+
+
+class RunLog:
+    """train_log.jsonl. A fresh run replaces an old log only with its first whole record (written after its
+    checkpoint), so a run stopped before that leaves the earlier run's log and checkpoint as they were."""
+
+    def __init__(self, path: Path, append: bool) -> None:
+        self.path, self.append = path, append
+
+    def write(self, record: dict) -> None:
+        line = json.dumps(record) + "\n"
+        if self.append:
+            with self.path.open("a") as fh:
+                fh.write(line)
+        else:
+            replace_file(self.path, lambda tmp: tmp.write_text(line))
+            self.append = True
 
 
 class TrainStats:
