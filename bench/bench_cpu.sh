@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ART=${ART:-artifacts}
-trm-edge bench "$ART"/* --threads 1,4 --halting fixed,act --puzzles 200 --out bench/results
+trm-edge bench "$ART"/* --halting fixed,act --puzzles 200 --out bench/results

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from trm_edge.bench.arm import ArmEnv, ArmEnvMissing, act_steps
+from trm_edge.bench.arm import ArmEnv, ArmEnvMissing
+from trm_edge.runtime.loop import act_halt_steps
 from trm_edge.cli import app
 from trm_edge.export import export_checkpoint
 from trm_edge.model.checkpoint import load_checkpoint
@@ -35,9 +36,9 @@ def test_act_halting_read_off_a_fixed_run_equals_an_act_run(trained_checkpoint, 
         trace, real = out["fixed/q_trace"], out["act/steps"]
         assert trace.shape == (ckpt.config.halt_max_steps, len(data))
         assert json.loads(str(out["host"]))["runtime"] == "onnxruntime"
-    np.testing.assert_array_equal(act_steps(trace, ckpt.config.halt_max_steps), real)
+    np.testing.assert_array_equal(act_halt_steps(trace, ckpt.config.halt_max_steps), real)
     # rows that never halt run every step; a row halting at step k is k
-    assert act_steps(np.array([[-1.0, 2.0], [-1.0, 3.0]]), 2).tolist() == [2, 1]
+    assert act_halt_steps(np.array([[-1.0, 2.0], [-1.0, 3.0]]), 2).tolist() == [2, 1]
 
 
 def test_check_arm_without_the_environment_says_how_to_build_it(onnx_artifact, tmp_path, monkeypatch):

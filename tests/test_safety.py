@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -66,7 +67,91 @@ def world(tmp_path_factory) -> dict[str, Path]:
     mixed = root / "mixed.csv"
     mixed.write_text("source,question,answer,rating\n" f"x,{good},{good},0\n" f"x,{'.' * 81},{'1' * 81},0\n")
     return dict(root=root, ckpt=ckpt, artifact=artifact, marker=marker, evil=evil, afile=root / "afile",
-                official=root / "official_missing_key", mine=root / "mine", csv=csv, mixed=mixed)
+                official=root / "official_missing_key", mine=root / "mine", csv=csv, mixed=mixed,
+                **_hostile_files(root, model, ckpt, artifact, spec))
+
+
+def _crafted(path: Path, base: Path, change) -> Path:
+    """A copy of checkpoint `base` with `change(raw)` applied to its saved dict."""
+    raw = torch.load(base, weights_only=True)
+    change(raw)
+    torch.save(raw, path)
+    return path
+
+
+def _resealed(folder: Path, source: Path, change) -> Path:
+    """A copy of an artifact with edited metadata, sealed again: only our own checks can refuse it."""
+    from trm_edge.artifact import metadata_digest
+
+    shutil.copytree(source, folder)
+    meta = json.loads((folder / "metadata.json").read_text())
+    change(meta)
+    if isinstance(meta.get("files"), dict) and isinstance(meta.get("init_state"), dict):
+        from trm_edge.artifact import ArtifactMeta
+
+        meta["metadata_sha256"] = metadata_digest(ArtifactMeta.from_dict(meta))
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    return folder
+
+
+def _hostile_files(root: Path, model: TRM, ckpt: Path, artifact: Path, spec: DataSpec) -> dict:
+    """Files a careless or hostile user hands trm-edge (issue: reliability, second round)."""
+    nan_model = TRM(model.config)
+    nan_model.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        next(nan_model.parameters()).fill_(float("nan"))
+    nan_ckpt = root / "nan.pt"
+    save_checkpoint(nan_ckpt, nan_model, sudoku.meta(4, 50), info={"data_spec": dataclasses.asdict(spec)})
+    official_model = TRM(tiny_config(vocab_size=6, seq_len=16, ffn_multiple=256))   # the official SwiGLU width
+    torch.save(to_official_state_dict(official_model.state_dict()), root / "official_ok")
+    with torch.no_grad():
+        next(official_model.parameters()).fill_(float("inf"))
+    torch.save(to_official_state_dict(official_model.state_dict()), root / "official_nan")
+    other = root / "other.pt"   # another model's shape: hidden 16
+    save_checkpoint(other, TRM(tiny_config(vocab_size=6, seq_len=16, hidden_size=16, puzzle_emb_ndim=16)),
+                    sudoku.meta(4, 50), info={"data_spec": dataclasses.asdict(spec)})
+    other_run = root / "other_run"
+    other_run.mkdir()
+    (other_run / "checkpoint.pt").write_bytes(other.read_bytes())
+    (other_run / "train_log.jsonl").write_text('{"step": 1}\n')
+    noted = root / "noted"
+    shutil.copytree(artifact, noted)
+    (noted / "notes.txt").write_text("my notes\n")
+    holds_ckpt = root / "holds_ckpt"
+    shutil.copytree(artifact, holds_ckpt)
+    shutil.copy(ckpt, holds_ckpt / "checkpoint.pt")
+    assets = root / "assets"
+    assets.mkdir()
+    (assets / "model.pte").write_text("the app's own model\n")
+    nine = root / "nine.csv"
+    nine.write_text("source,question,answer,rating\n" + "".join(
+        f"x,{sudoku.to_text(q)},{sudoku.to_text(a)},0\n" for q, a in sudoku.generate(3, 9, seed=1)))
+    (root / "huge.csv").write_text("source,question,answer,rating\nx," + "." * 140_000 + ",1,0\n")
+    (root / "latin1.csv").write_bytes(b"source,question,answer,rating\nx,\xff\xfe,1,0\n")
+    q, a = sudoku.generate(1, 4, seed=5)[0]   # the answer column repeats the question, blanks and all
+    (root / "wrong_answer.csv").write_text(f"source,question,answer,rating\nx,{sudoku.to_text(q)},{sudoku.to_text(q)},0\n")
+    big_npy = root / "big_npy"
+    (big_npy / "test").mkdir(parents=True)
+    (big_npy / "test" / "dataset.json").write_text(json.dumps({"vocab_size": 6, "seq_len": 16}))
+    for name in ("inputs", "labels", "puzzle_identifiers"):
+        header = "{'descr': '<i8', 'fortran_order': False, 'shape': (8000000000000, 1000), }".ljust(117) + "\n"
+        (big_npy / "test" / f"all__{name}.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
+                                                           + header.encode())
+    arc = root / "arc"
+    arc.mkdir()
+    (arc / "task.json").write_text(json.dumps({"train": [{"input": 3, "output": [[1]]}], "test": []}))
+    return dict(
+        nan_ckpt=nan_ckpt, official_ok=root / "official_ok", official_nan=root / "official_nan", other=other,
+        other_run=other_run, noted=noted, holds_ckpt=holds_ckpt, assets=assets, nine=nine, huge=root / "huge.csv",
+        latin1=root / "latin1.csv", wrong_answer=root / "wrong_answer.csv", big_npy=big_npy, arc=arc,
+        list_state=_crafted(root / "list_state.pt", ckpt, lambda r: r.update(state_dict=[1, 2])),
+        hidden0=_crafted(root / "hidden0.pt", ckpt, lambda r: r["model_config"].update(hidden_size=0)),
+        cycles=_crafted(root / "cycles.pt", ckpt, lambda r: r["model_config"].update(H_cycles=10 ** 6)),
+        many_puzzles=_crafted(root / "many.pt", ckpt, lambda r: r["info"]["data_spec"].update(test_puzzles=10 ** 12)),
+        steps_1e9=_resealed(root / "steps_1e9", artifact, lambda m: m.update(halt_max_steps=10 ** 9)),
+        init_list=_resealed(root / "init_list", artifact, lambda m: m.update(init_state=["x"])),
+        files_list=_resealed(root / "files_list", artifact, lambda m: m.update(files=["model.onnx"])),
+    )
 
 
 def _snapshot(paths: list[Path]) -> dict[str, str]:
@@ -118,6 +203,47 @@ CASES = [
     ("bench-pickle", "bench --checkpoint {evil} --threads 1 --out {root}/b", 2, "refused to load", ["{root}/b"]),
     ("bench-not-an-artifact", "bench {mine} --threads 1 --out {root}/b", 2, "not a trm-edge artifact", ["{root}/b"]),
     ("bench-out-is-file", "bench {artifact} --threads 1 --out {afile}", 2, "is a file", ["{afile}"]),
+    # reliability, second round: files a user owns
+    ("import-out-exists", "import-official {official_ok} --out {afile}", 2, "already exists", ["{afile}"]),
+    ("import-out-is-input", "import-official {official_ok} --out {official_ok} --overwrite", 2, "own input",
+     ["{official_ok}"]),
+    ("train-resume-into-another-run", "train --steps 2 --resume {ckpt} --out {other_run}", 2, "already holds a run",
+     ["{other_run}"]),
+    ("export-overwrite-keeps-user-files", "export {ckpt} --target onnx --out {noted} --overwrite", 2,
+     "not part of the artifact (notes.txt)", ["{noted}"]),
+    ("export-overwrite-own-input", "export {holds_ckpt}/checkpoint.pt --target onnx --out {holds_ckpt} --overwrite",
+     2, "is inside", ["{holds_ckpt}"]),
+    ("export-android-assets-clash", "export {ckpt} --target executorch --android-assets {assets} --out {root}/e9", 2,
+     "model.pte, which trm-edge did not write there", ["{assets}", "{root}/e9"]),
+    ("export-android-assets-wrong-target", "export {ckpt} --target onnx --android-assets {root}/as2 --out {root}/e10",
+     2, "android_demo runs", ["{root}/as2", "{root}/e10"]),
+    ("export-path-not-utf8", "export {ckpt} --target onnx --out {root}/bad\udcffname", 2, "not a UTF-8 path", []),
+    # non-finite weights
+    ("train-lr-inf", "train --lr inf --out {root}/new", 2, "positive finite", ["{root}/new"]),
+    ("import-nan", "import-official {official_nan} --out {root}/n.pt", 2, "NaN", ["{root}/n.pt"]),
+    ("export-nan", "export {nan_ckpt} --target onnx --out {root}/e11", 2, "NaN", ["{root}/e11"]),
+    ("evaluate-nan", "evaluate {nan_ckpt}", 2, "NaN", []),
+    # unbounded or crafted values
+    ("evaluate-cycles", "evaluate {cycles}", 2, "H_cycles must be between 1 and 64", []),
+    ("evaluate-puzzles-1e12", "evaluate {many_puzzles}", 2, "test puzzles must be a whole number", []),
+    ("evaluate-list-state", "evaluate {list_state}", 2, "state_dict is a list", []),
+    ("evaluate-hidden-0", "evaluate {hidden0}", 2, "hidden_size must be between 1", []),
+    ("solve-steps-1e9", "solve {steps_1e9} 1234............", 2, "halt_max_steps must be a whole number", []),
+    ("solve-init-state-list", "solve {init_list} 1234............", 2, "init_state must be a mapping", []),
+    ("solve-files-list", "solve {files_list} 1234............", 2, "files must be a mapping", []),
+    ("solve-threads-1000", "solve {ckpt} 1234............ --threads 1000", 2, "more than the", []),
+    ("bench-threads-1000", "bench {artifact} --threads 1,1000 --out {root}/b", 2, "more than the", ["{root}/b"]),
+    ("bench-other-checkpoint", "bench {artifact} --checkpoint {other} --threads 1 --out {root}/b", 2,
+     "was not exported from a model like", ["{root}/b"]),
+    # data files
+    ("evaluate-9x9-on-4x4", "evaluate {ckpt} --data-path {nine}", 2, "trained on 4x4 grids", []),
+    ("evaluate-huge-csv-field", "evaluate {ckpt} --data-path {huge}", 2, "huge.csv: not a readable CSV", []),
+    ("evaluate-not-utf8", "evaluate {ckpt} --data-path {latin1}", 2, "latin1.csv: not UTF-8", []),
+    ("evaluate-npy-58-tib", "evaluate {ckpt} --data-path {big_npy}", 2, "not a readable .npy", []),
+    ("train-arc-pair-int", "train --task arc --data-path {arc} --out {root}/a", 2, "train pair 1", ["{root}/a"]),
+    ("solve-superscript-digit", "solve {ckpt} 1\u00b234............", 2, "are not cells of a 4x4 sudoku", []),
+    ("solve-fullwidth-digits", "solve {ckpt} \uff11\uff12\uff13\uff14............", 2, "are not cells", []),
+    ("solve-file-wrong-answer", "solve {ckpt} --file {wrong_answer}", 2, "not a solution of the puzzle", []),
 ]
 
 
@@ -209,3 +335,176 @@ def test_single_csv_is_split_not_reused(tmp_path):
     train, test = load_splits(DataSpec(task="sudoku", path=str(tmp_path / "all.csv")))
     assert (len(train), len(test)) == (27, 3)
     assert not {r.tobytes() for r in train.inputs} & {r.tobytes() for r in test.inputs}
+
+
+def test_kill_between_renames_keeps_the_old_artifact(world, tmp_path, monkeypatch):
+    """A kill after the old artifact was renamed aside and before the new one was renamed in: the next export
+    to that name puts the old one back instead of deleting it."""
+    from trm_edge import artifact as artifact_module
+
+    out = tmp_path / "art"
+    export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=2, log=lambda m: None)
+    before = _snapshot([out])
+    real_replace = os.replace
+
+    def killed_before_second_rename(src, dst):
+        if ".partial-" in str(src):
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(artifact_module.os, "replace", killed_before_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=2, overwrite=True, log=lambda m: None)
+    monkeypatch.setattr(artifact_module.os, "replace", real_replace)
+    assert not out.exists()   # the state a kill leaves: the old artifact only under .art.old-*
+    result = CliRunner().invoke(app, ["export", str(world["ckpt"]), "--target", "onnx", "--out", str(out)])
+    assert result.exit_code == 2 and "restored" in result.output and "already exists" in result.output, result.output
+    assert {Path(k).relative_to(out).as_posix(): v for k, v in _snapshot([out]).items() if k != str(out)} == \
+        {Path(k).relative_to(out).as_posix(): v for k, v in before.items() if k != str(out)}
+    verify(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["art"]
+
+
+def test_overwrite_from_inside_the_folder_is_refused_before_work(world, tmp_path, monkeypatch):
+    out = tmp_path / "art"
+    shutil.copytree(world["artifact"], out)
+    monkeypatch.chdir(out)
+    result = CliRunner().invoke(app, ["export", str(world["ckpt"]), "--target", "onnx", "--out", ".", "--overwrite"])
+    assert result.exit_code == 2 and "working directory" in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["art"]
+
+
+def test_training_that_diverges_stops_and_keeps_the_last_good_checkpoint(world, tmp_path, monkeypatch):
+    from trm_edge.train import trainer
+
+    real_loss, calls = trainer.act_loss, [0]
+
+    def loss_goes_nan(*args, **kwargs):
+        loss, stats = real_loss(*args, **kwargs)
+        calls[0] += 1
+        return (loss * float("nan") if calls[0] > 2 else loss), stats
+
+    monkeypatch.setattr(trainer, "act_loss", loss_goes_nan)
+    run = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "--steps", "6", "--eval-every", "2", "--eval-puzzles", "8",
+                                      "--batch-size", "8", "--device", "cpu", "--quiet", "--out", str(run)])
+    assert result.exit_code == 2, result.output
+    assert "diverged by step 4" in result.output and "from step 2" in result.output, result.output
+    from trm_edge.model.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(run / "checkpoint.pt")   # finite weights: the loader refuses NaN
+    assert ckpt.info["step"] == 2
+    assert [json.loads(line)["step"] for line in (run / "train_log.jsonl").read_text().splitlines()] == [2]
+
+
+def test_interrupt_during_first_evaluation_keeps_the_old_log(world, tmp_path, monkeypatch):
+    from trm_edge.train import trainer
+
+    run = tmp_path / "run"
+    shutil.copytree(world["ckpt"].parent, run)
+    monkeypatch.setattr(trainer, "evaluate", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    before = _snapshot([run])
+    result = CliRunner().invoke(app, ["train", "--steps", "2", "--eval-every", "1", "--batch-size", "4",
+                                      "--device", "cpu", "--quiet", "--out", str(run), "--overwrite"])
+    assert result.exit_code == 130 and "still the earlier one" in result.output, result.output
+    assert _snapshot([run]) == before
+
+
+def test_non_finite_outputs_fail_parity(world):
+    from trm_edge.export.parity import compare
+    from trm_edge.runtime.loop import SolveResult
+
+    data = sudoku.to_puzzle_set(sudoku.generate(4, 4, seed=0))
+    logits = np.full((4, 16, 6), np.nan, dtype=np.float32)
+    nan = SolveResult(np.zeros((4, 16), np.int64), np.full(4, 8), logits, np.full(4, np.nan, np.float32))
+    verdict = compare(nan, nan, data, "none")
+    assert verdict["cell_agreement"] == 1.0   # what NaN made of the other figures
+    assert not verdict["within_budget"] and "NaN" in verdict["reason"]
+
+
+def test_bench_outputs_are_replaced_whole(tmp_path, monkeypatch):
+    from trm_edge.bench import report
+
+    result = {"rows": [], "measured_peak_gflops": {}, "phone_estimates": []}
+    report.write_outputs(result, tmp_path)
+    before = _snapshot([tmp_path])
+
+    def disk_full(_result, path):
+        Path(path).write_bytes(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "plot", disk_full)
+    with pytest.raises(OSError):
+        report.write_outputs(result, tmp_path)
+    assert _snapshot([tmp_path / "bench.png"]) == {k: v for k, v in before.items() if k.endswith("bench.png")}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json", "bench.png", "bench.txt"]
+
+
+def test_android_assets_replace_only_what_an_earlier_copy_wrote(world, tmp_path):
+    from trm_edge.export.android import check_assets_folder
+
+    assets = tmp_path / "assets"
+    shutil.copytree(world["artifact"], assets)    # an earlier copy: its listed files may be replaced
+    (assets / "font.ttf").write_text("the app's own file\n")
+    check_assets_folder(assets, ["model.onnx", "metadata.json", "init_state.f32", "samples.txt"])
+    (assets / "model.pte").write_text("the app's own model\n")
+    with pytest.raises(FileExistsError, match="model.pte"):
+        check_assets_folder(assets, ["model.pte", "metadata.json"])
+
+
+def test_solve_exit_code_is_the_same_in_json_mode(world):
+    puzzle = "1234............"   # an untrained model does not solve it
+    text = CliRunner().invoke(app, ["solve", str(world["ckpt"]), puzzle])
+    as_json = CliRunner().invoke(app, ["solve", str(world["ckpt"]), puzzle, "--json"])
+    assert text.exit_code == as_json.exit_code == 1, (text.output, as_json.output)
+    assert json.loads(as_json.stdout)["valid"] is False
+
+
+def test_csv_with_a_byte_order_mark_reads(world, tmp_path):
+    rows = "".join(f"x,{sudoku.to_text(q)},{sudoku.to_text(a)},0\n" for q, a in sudoku.generate(5, 4, seed=2))
+    path = tmp_path / "bom.csv"
+    path.write_text("source,question,answer,rating\n" + rows, encoding="utf-8-sig")
+    result = CliRunner().invoke(app, ["evaluate", str(world["ckpt"]), "--data-path", str(path), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["puzzles"] == 5
+
+
+BLOCK_TORCH = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('torch', 'executorch', 'coremltools', 'numba'):
+            raise ModuleNotFoundError('No module named ' + repr(name), name=name)
+sys.meta_path.insert(0, Block())
+from trm_edge.cli import main
+sys.argv[0] = 'trm-edge'
+main()
+"""
+
+
+@pytest.mark.parametrize("argv", ["train --steps 1 --out {root}/lean", "export {ckpt} --target onnx --out {root}/lean",
+                                  "evaluate {ckpt}", "import-official {official_ok} --out {root}/lean.pt",
+                                  "bench {artifact} --threads 1 --out {root}/lean"])
+def test_torch_free_install_says_which_extra(world, argv):
+    import subprocess
+    import sys
+
+    fill = {k: str(v) for k, v in world.items()}
+    proc = subprocess.run([sys.executable, "-c", BLOCK_TORCH, *argv.format(**fill).split()], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: this command needs torch, which comes with the [train] extra: pip install 'trm-edge[train]' "
+        "(the torch-free install solves exported artifacts)"]
+    assert not (world["root"] / "lean").exists() and not (world["root"] / "lean.pt").exists()
+
+
+@pytest.mark.parametrize("argv", ["export --list-targets", "train --list-presets"])
+def test_torch_free_install_lists_targets_and_presets(argv):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", BLOCK_TORCH, *argv.split()], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and "onnx" in proc.stdout + ("onnx" if "presets" in argv else ""), proc.stderr
+    assert not proc.stderr

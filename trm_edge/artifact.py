@@ -201,7 +201,9 @@ def check_destination(final: Path, overwrite: bool = False, inputs: tuple[Path, 
     """Refuse, before any work, a destination we must not or cannot write: only a trm-edge artifact
     folder that holds nothing but its own files and none of this export's `inputs` is ever replaced, and
     the parent must be a writable folder."""
-    final = Path(final)
+    final = Path(final).absolute()
+    if Path.cwd().is_relative_to(final.resolve()):
+        raise FileExistsError(f"{final} is the working directory or holds it: export into a folder of its own")
     if final.exists() or final.is_symlink():
         if not overwrite:
             raise FileExistsError(f"{final} already exists (pass --overwrite to replace it)")
@@ -241,6 +243,8 @@ def recover_interrupted(final: Path) -> Path | None:
         return None
     newest = max(complete, key=lambda c: (c / METADATA_FILE).stat().st_mtime)
     os.replace(newest, final)
+    if newest.parent != final.parent:
+        newest.parent.rmdir()   # the emptied .old- folder
     return newest
 
 
@@ -259,15 +263,14 @@ def staged_folder(final: Path, overwrite: bool = False, inputs: tuple[Path, ...]
     """Yield a temporary folder beside `final`; it becomes `final` only if the block succeeds, so a failed
     export leaves nothing half-written. An old artifact is renamed aside, the new one renamed in, and only
     then is the old one removed. `inputs` (the checkpoint, data) may not live inside `final`."""
-    final = Path(final)
+    final = Path(final).absolute()   # "." has no parent to stage beside
     recovered = recover_interrupted(final) if final.parent.is_dir() else None
     if recovered:
         log(f"restored {final} from {recovered.parent if recovered.parent != final.parent else recovered}, "
             "left by an export that was killed while replacing it")
     check_destination(final, overwrite, inputs)
     final.parent.mkdir(parents=True, exist_ok=True)
-    if final.is_dir() or not recovered:
-        _clean_leftovers(final)
+    _clean_leftovers(final)   # what is left is older than `final`, or incomplete
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
     umask = os.umask(0)
     os.umask(umask)

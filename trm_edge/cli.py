@@ -49,8 +49,7 @@ def user_errors(tool_failure: str | None = None) -> Iterator[None]:
                     fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(130)
     except ImportError as exc:   # a lean install (the torch-free runtime) asked for something it does not have
-        fail(f"this needs {exc.name or 'a package'} (not installed here); the full toolkit installs with "
-             "`pip install 'trm-edge[train,export]'`, or export the model and solve the artifact")
+        fail(missing_package(exc))
     except RuntimeError as exc:
         if tool_failure:
             fail(f"{tool_failure}: {_one_line(exc)}", code=1)
@@ -62,6 +61,21 @@ def user_errors(tool_failure: str | None = None) -> Iterator[None]:
 def _at_least(value: int, minimum: int, flag: str) -> None:
     if value < minimum:
         fail(f"{flag} must be at least {minimum} (got {value})")
+
+
+def physical_cores() -> int:
+    import psutil
+
+    return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
+
+
+def _check_threads(threads: int) -> None:
+    """More threads than CPUs only makes them wait for each other (1000 threads: 51 s instead of 0.6 s)."""
+    import os
+
+    cpus = os.cpu_count() or 1
+    if threads > cpus:
+        fail(f"--threads {threads} is more than the {cpus} CPUs of this machine")
 
 
 @app.command()
@@ -87,14 +101,15 @@ def train(
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Train a TRM with deep supervision, ACT halting, EMA and stablemax loss; writes RUN/checkpoint.pt."""
-    from .train import PRESETS, get_preset
-    from .train import train as run_training
+    from .train.presets import PRESETS, get_preset
 
     if list_presets:
         for name, p in PRESETS.items():
             typer.echo(f"{name:15s} {p.description}")
         return
     with user_errors():
+        from .train.trainer import train as run_training
+
         p = get_preset(preset)
         spec_changes = {k: v for k, v in dict(task=task, grid_size=grid_size,
                                                path=str(data_path) if data_path else None, seed=seed).items() if v is not None}
@@ -168,6 +183,7 @@ def evaluate(
         ckpt = load_checkpoint(checkpoint, official_config)
         spec = _data_spec_of(ckpt, data_path)
         data = held_out(spec, puzzles, band, whole_file=data_path is not None)
+        ckpt.check_fits(data.meta, f"the puzzles in {data_path}" if data_path else "the puzzles")
         dev = pick_device(device)
         metrics = run_eval(ckpt.build_model(dev), data, dev, halting)
     typer.echo(json.dumps(metrics, indent=2))
@@ -193,6 +209,7 @@ def import_official(
     num_heads: Optional[int] = typer.Option(None, help="Attention heads, when no yaml is given (official default 8)."),
     puzzle_emb_len: Optional[int] = typer.Option(None, help="Puzzle-embedding positions, when no yaml is given "
                                                             "(official default 16; 0 for a model trained without)."),
+    overwrite: bool = typer.Option(False, help="Replace an existing file at --out (never the input itself)."),
 ) -> None:
     """Convert an official TRM checkpoint (bare state dict, `_orig_mod.model.inner.` keys) into a trm-edge checkpoint.
 
@@ -206,6 +223,10 @@ def import_official(
                                        puzzle_emb_len=puzzle_emb_len).items() if v is not None}
     with user_errors():
         check_writable_file(out)
+        if out.exists() and not overwrite:
+            raise FileExistsError(f"{out} already exists (pass --overwrite to replace it)")
+        if out.exists() and out.resolve() in {p.resolve() for p in (checkpoint, config) if p is not None}:
+            raise FileExistsError(f"--out {out} is this import's own input; choose another --out")
         ckpt = load_checkpoint(checkpoint, config, overrides)
         model = ckpt.build_model()
         for note in ckpt.info.get("notes", []):
@@ -266,8 +287,6 @@ def export(
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx --recursion loop --ort\n
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target coreml --recursion unrolled --quantize fp16
     """
-    from .export import export_checkpoint
-
     if list_targets:
         for t in targets.all_targets().values():
             options = ", ".join(f"--{o.name}" for o in t.options)
@@ -287,6 +306,8 @@ def export(
         with user_errors():
             _check_android_assets(android_assets, target, recursion, batch, delegate)
     with user_errors(tool_failure=f"{target} export failed"):
+        from .export import export_checkpoint
+
         folder = export_checkpoint(checkpoint, target, out, recursion, quantize, calibration, batch,
                                    parity_puzzles, str(data_path) if data_path else None, overwrite,
                                    str(official_config) if official_config else None,
@@ -329,8 +350,8 @@ def _check_android_assets(dest: Path, target: str, recursion: str, batch: int, d
 @app.command()
 def bench(
     artifacts: list[Path] = typer.Argument(None, help="Artifact folders written by trm-edge export."),
-    threads: str = typer.Option("1,4", help="CPU thread counts, comma separated (1 and 4: proxies for one and "
-                                           "four big phone cores)."),
+    threads: Optional[str] = typer.Option(None, help="CPU thread counts, comma separated (default: 1 and this "
+                                                     "machine's physical cores; at most its logical CPUs)."),
     device: str = typer.Option("cpu", help="cpu, or cuda to add PyTorch rows on the GPU (fp32/bf16, eager and compile)."),
     puzzles: int = typer.Option(100, help="Held-out puzzles per row."),
     halting: str = typer.Option("fixed,act", help="fixed (all N_sup steps), act (stop when q_halt > 0), or both."),
@@ -344,19 +365,23 @@ def bench(
 ) -> None:
     """Latency, memory, size and accuracy of every artifact beside the PyTorch reference.
 
-    Each row runs in its own process. CPU rows with 1 and 4 threads are a proxy for phone big cores;
+    Each row runs in its own process. CPU rows with 1 and several threads are a proxy for phone big cores;
     the phone-chip table is an ESTIMATE from published peak numbers (trm_edge/bench/devices.json).
     """
     from .bench import run_bench, write_outputs
     from .files import check_writable_dir
     from .bench.report import estimate_table, measured_table
 
-    try:
-        thread_list = [int(t) for t in threads.split(",") if t.strip()]
-    except ValueError:
-        fail(f"--threads must be integers separated by commas (got {threads!r})")
-    if not thread_list or min(thread_list) < 1:
-        fail(f"--threads must be thread counts of at least 1 (got {threads!r})")
+    if threads is None:
+        thread_list = sorted({1, physical_cores()})
+    else:
+        try:
+            thread_list = [int(t) for t in threads.split(",") if t.strip()]
+        except ValueError:
+            fail(f"--threads must be integers separated by commas (got {threads!r})")
+        if not thread_list or min(thread_list) < 1:
+            fail(f"--threads must be thread counts of at least 1 (got {threads!r})")
+    _check_threads(max(thread_list))
     for value, flag in ((puzzles, "--puzzles"), (large_batch, "--large-batch"), (repeats, "--repeats")):
         _at_least(value, 1, flag)
     modes = [h.strip() for h in halting.split(",") if h.strip()]
@@ -463,6 +488,7 @@ def solve(
         fail("give one PUZZLE (or '-' for stdin) or --file, not both")
     if threads is not None:
         _at_least(threads, 1, "--threads")
+        _check_threads(threads)
     with user_errors():
         rule = Halting.parse(halting)
         if file is not None:
@@ -475,8 +501,29 @@ def solve(
             solve_file(src, file, lines, rule, as_json)
 
 
-def main() -> None:  # pragma: no cover
-    app()
+# The extra that brings each optional package (pyproject.toml's optional-dependencies).
+EXTRA_OF = {"torch": "train", "numba": "train", "yaml": "train", "matplotlib": "train", "executorch": "export",
+            "coremltools": "export", "onnx": "export", "onnxscript": "export", "onnxruntime": "runtime",
+            "ai_edge_litert": "runtime-litert"}
+
+
+def missing_package(exc: ImportError) -> str:
+    """One line for a command that needs a package this (lean) install does not have."""
+    name = (exc.name or "").split(".")[0]
+    extra = EXTRA_OF.get(name)
+    if extra is None:
+        return f"this needs {name or 'a package'}, which is not installed here ({exc})"
+    return (f"this command needs {name}, which comes with the [{extra}] extra: pip install 'trm-edge[{extra}]' "
+            "(the torch-free install solves exported artifacts)")
+
+
+def main() -> None:
+    """The console script: an import a lean install cannot serve, wherever a command hits it, is one line."""
+    try:
+        app()
+    except ImportError as exc:
+        typer.secho(f"error: {missing_package(exc)}", fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,10 @@ def check_writable_file(path: str | Path) -> None:
     """Refuse, before any work, an output whose folder cannot be made or written (a parent that is a file,
     a read-only folder), so that a long job does not fail at its very end."""
     path = Path(path)
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:   # metadata, JSON and the exporters' own libraries all need text names
+        raise ValueError(f"{ascii(str(path))}: not a UTF-8 path name; choose another name") from None
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a folder")
     for ancestor in path.parents:

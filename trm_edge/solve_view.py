@@ -13,15 +13,19 @@ from tqdm.auto import tqdm
 
 from .data import maze
 from .data.sudoku import box_shape
-from .runtime.solver import grid_text, parse_puzzle, solve_batch
+from .runtime.solver import check, grid_text, parse_puzzle, solve_batch
 
 
 def puzzle_lines(path: Path) -> list[tuple[int, str, str | None]]:
     """(line number, question, answer or None) of a puzzle file: bare puzzles or the official CSV columns."""
     if not path.is_file():
         raise FileNotFoundError(f"no puzzle file at {path}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")   # -sig: a byte-order mark is not part of the first line
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     rows = []
-    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+    for lineno, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#") or line.startswith("source,"):
             continue
@@ -40,7 +44,13 @@ def solve_one(src, text: str, rule, trace: bool, as_json: bool) -> None:
     ans = solve_batch(src, [parse_puzzle(src, text)], rule, trace=trace)[0]
     if as_json:
         typer.echo(json.dumps(_answer_json(src, ans), indent=2))
-        return
+    else:
+        _print_answer(src, ans, trace)
+    if not (ans.valid and ans.keeps_givens):   # the same exit code in text and JSON mode
+        raise typer.Exit(1)
+
+
+def _print_answer(src, ans, trace: bool) -> None:
     if trace:
         for k, grid in enumerate(ans.trace, start=1):
             typer.echo(f"step {k}:")
@@ -51,8 +61,6 @@ def solve_one(src, text: str, rule, trace: bool, as_json: bool) -> None:
     typer.echo(f"{src.label}: {ans.steps} supervision step{'s' if ans.steps != 1 else ''} (halted by {ans.halted_by}), "
                f"{1000 * ans.seconds / max(ans.steps, 1):.1f} ms/step, {1000 * ans.seconds:.0f} ms in all")
     typer.secho(f"answer: {verdict}", fg=typer.colors.GREEN if ans.valid and ans.keeps_givens else typer.colors.RED)
-    if not (ans.valid and ans.keeps_givens):
-        raise typer.Exit(1)
 
 
 def _answer_json(src, ans) -> dict:
@@ -97,12 +105,22 @@ def _box_cols(n: int) -> int:
     return box_shape(n)[1]
 
 
+def parse_answer(src, puzzle: np.ndarray, text: str) -> np.ndarray:
+    """An answer column, scored against only when it is a solution of its puzzle by the rules."""
+    answer = parse_puzzle(src, text)
+    valid, keeps = check(src, puzzle, answer)
+    if not (valid and keeps):
+        raise ValueError("the answer column is not a solution of the puzzle"
+                         + ("" if keeps else " (it changes a given)"))
+    return answer
+
+
 def solve_file(src, path: Path, lines, rule, as_json: bool) -> None:
     grids, expected = [], []
     for lineno, question, answer in lines:
         try:
             grids.append(parse_puzzle(src, question))
-            expected.append(parse_puzzle(src, answer) if answer else None)
+            expected.append(parse_answer(src, grids[-1], answer) if answer else None)
         except ValueError as exc:
             raise ValueError(f"{path}:{lineno}: {exc}") from None
     answers = []

@@ -20,7 +20,7 @@ from ..artifact import ArtifactMeta, read_meta
 from ..data import PuzzleSet, exact_accuracy
 from ..export.parity import compare
 from ..files import cache_dir
-from ..runtime.loop import SolveResult
+from ..runtime.loop import SolveResult, act_halt_steps
 from ..runtime.solve_job import FIELDS, run_job
 from ..subproc import python_command
 
@@ -99,13 +99,6 @@ class Reference:
     act: SolveResult
 
 
-def act_steps(q_trace: np.ndarray, max_steps: int) -> np.ndarray:
-    """The step at which the official rule (q_halt > 0) stops each puzzle, read off a fixed-step run's q_halt
-    trace: a halted row only freezes its answer, so its steps up to the halt are the fixed run's."""
-    halted = q_trace > 0
-    return np.where(halted.any(0), halted.argmax(0) + 1, max_steps)
-
-
 def check_artifact(env: ArmEnv, folder: Path, data: PuzzleSet, ref: Reference, cpu: str, timeout: float,
                    log: Callable[[str], None] = print) -> ArmCheck:
     meta = read_meta(folder)
@@ -116,7 +109,7 @@ def check_artifact(env: ArmEnv, folder: Path, data: PuzzleSet, ref: Reference, c
     if why:
         check.status, check.reason = "skipped", why
         return check
-    rules = ["act"] if meta.recursion == "loop" else ["fixed"] + (["act"] if meta.recursion == "unrolled" else [])
+    rules = ["act"] if meta.recursion == "loop" else ["fixed"]
     check.halting = rules[0]
     with tempfile.TemporaryDirectory(prefix="trm-edge-arm-") as tmp:
         job = Path(tmp) / "job.npz"
@@ -150,7 +143,7 @@ def _outputs(path: Path, rules: list[str], meta: ArtifactMeta) -> dict[str, Any]
         if "act" in rules:
             steps = out["act/steps"]
         else:
-            steps = act_steps(out["fixed/q_trace"], meta.halt_max_steps)
+            steps = act_halt_steps(out["fixed/q_trace"], meta.halt_max_steps)
         return {"answer": answer, "act_steps": steps, "host": json.loads(str(out["host"]))}
 
 

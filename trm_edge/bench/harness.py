@@ -81,6 +81,8 @@ def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path:
     if checkpoint is not None:
         log(f"PyTorch rows use {checkpoint}")
     ckpt = load_checkpoint(ckpt_path) if ckpt_path is not None else None
+    for a in artifacts if ckpt is not None else ():
+        ckpt.check_artifact(read_meta(a), str(a))
     spec = spec_for((ckpt.info or {}).get("data_spec") if ckpt else None,
                     ckpt.data_meta.task if ckpt and ckpt.data_meta else None, data_path)
     if spec is None:

@@ -47,6 +47,17 @@ def dihedral(grid: np.ndarray, k: int) -> np.ndarray:
     return np.ascontiguousarray(g.T if k >= 4 else g)
 
 
+def _grid(cells) -> np.ndarray:
+    """A list of rows of colours as an integer array (anything else in a task file is refused)."""
+    try:
+        g = np.asarray(cells)
+    except ValueError:
+        g = np.asarray(0)   # ragged rows
+    if g.ndim != 2 or g.dtype.kind not in "iu":
+        raise ValueError("a grid must be a list of equally long rows of colours 0..9")
+    return g
+
+
 def load_folder(folder: str | Path, split: str = "train", augment: int = 0, seed: int = 0) -> PuzzleSet:
     """Every `{"train": [...], "test": [...]}` task JSON in `folder` as examples; each task file gets its own
     puzzle identifier (1.., 0 is the blank one). `augment` extra copies per example use a dihedral transform
@@ -61,12 +72,17 @@ def load_folder(folder: str | Path, split: str = "train", augment: int = 0, seed
         try:
             task = json.loads(path.read_text())
             pairs = task[split]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
+                raise TypeError(f"'{split}' must be a list of {{input, output}} pairs")
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not an ARC task file ({exc})") from None
-        for pair in pairs:
+        for number, pair in enumerate(pairs, start=1):
             if "output" not in pair:
                 continue
-            x, y = np.asarray(pair["input"]), np.asarray(pair["output"])
+            try:
+                x, y = _grid(pair.get("input")), _grid(pair["output"])
+            except ValueError as exc:
+                raise ValueError(f"{path}: {split} pair {number}: {exc}") from None
             variants = [(x, y)]
             for _ in range(augment):
                 k = int(rng.integers(8))

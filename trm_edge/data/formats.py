@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..limits import CONFIG_LIMITS, check_count
 from . import maze, sudoku
 from .puzzles import DatasetMeta, PuzzleSet
 
@@ -22,8 +23,17 @@ def read_csv(path: str | Path, task: str, limit: int | None = None) -> PuzzleSet
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no CSV at {path}")
+    try:
+        return _read_csv_rows(path, task, limit)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not a readable CSV ({exc})") from None
+
+
+def _read_csv_rows(path: Path, task: str, limit: int | None) -> PuzzleSet:
     inputs, labels = [], []
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:   # -sig: a byte-order mark is not part of the header
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None or [h.strip() for h in header[:4]] != CSV_COLUMNS:
@@ -78,10 +88,7 @@ def check_sudoku_answer(question: np.ndarray, answer: np.ndarray) -> None:
 
 def _sudoku_digits(text: str, size: int) -> np.ndarray:
     sudoku.box_shape(size)
-    text = text.replace(".", "0")
-    if not all(ch.isdigit() for ch in text) or max(text) > str(size):
-        raise ValueError(f"sudoku cells must be '.' or 1..{size}")
-    return np.frombuffer(text.encode(), dtype=np.uint8).astype(np.int64).reshape(size, size) - ord("0")
+    return sudoku.cells_to_grid(text, size)
 
 
 def write_csv(ps: PuzzleSet, path: str | Path, source: str = "trm-edge") -> None:
@@ -126,11 +133,21 @@ def read_built(folder: str | Path, task: str | None = None, set_name: str = "all
     meta_path = folder / "dataset.json"
     if not meta_path.is_file():
         raise FileNotFoundError(f"{folder} is not a built dataset folder: no dataset.json")
-    raw = json.loads(meta_path.read_text())
+    try:
+        raw = json.loads(meta_path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{meta_path}: not valid JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{meta_path}: not a dataset description (a {type(raw).__name__})")
     missing = [k for k in ("vocab_size", "seq_len") if k not in raw]
     if missing:
         raise ValueError(f"{meta_path}: missing {', '.join(missing)}")
-    meta = DatasetMeta.from_dict(raw)
+    try:
+        meta = DatasetMeta.from_dict(raw)
+        check_count("seq_len", meta.seq_len, 1, CONFIG_LIMITS["seq_len"])
+        check_count("vocab_size", meta.vocab_size, 1, CONFIG_LIMITS["vocab_size"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{meta_path}: {exc}") from None
     if task:
         meta.task = task
     if meta.grid_shape is None:
@@ -141,9 +158,24 @@ def read_built(folder: str | Path, task: str | None = None, set_name: str = "all
         p = folder / f"{set_name}__{name}.npy"
         if not p.is_file():
             raise FileNotFoundError(f"{folder}: missing {p.name}")
-        arrays[name] = np.load(p)
+        arrays[name] = _load_npy(p)
+    if not (arrays["inputs"].ndim == arrays["labels"].ndim == 2 and arrays["inputs"].shape == arrays["labels"].shape
+            and arrays["inputs"].shape[1] == meta.seq_len and len(arrays["puzzle_identifiers"]) == len(arrays["inputs"])):
+        raise ValueError(f"{folder}: array shapes do not match each other or seq_len {meta.seq_len}")
     labels = arrays["labels"].astype(np.int64)
     return PuzzleSet(arrays["inputs"].astype(np.int64), labels, arrays["puzzle_identifiers"].astype(np.int64), meta)
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    """An integer array, read only after its header's size is checked against the file (a crafted header can
+    declare terabytes), and never as pickled objects."""
+    try:
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)   # maps the header's shape: fails if the file is shorter
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable .npy array ({str(exc).splitlines()[0][:120]})") from None
+    if mapped.dtype.kind not in "iu":
+        raise ValueError(f"{path}: holds {mapped.dtype} values, not integer tokens")
+    return np.asarray(mapped).astype(np.int64)
 
 
 class _atomic_path:

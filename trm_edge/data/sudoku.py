@@ -104,14 +104,21 @@ def parse(text: str, expected_size: int | None = None) -> np.ndarray:
     size = sizes[0]
     if expected_size and size != expected_size:
         raise ValueError(f"a {size}x{size} puzzle, but the model was trained on {expected_size}x{expected_size}")
-    bad = sorted({ch for ch in cells if ch not in ".0" and not (ch.isdigit() and 1 <= int(ch) <= size)})
-    if bad:
-        raise ValueError(f"characters {''.join(bad)!r} are not cells of a {size}x{size} sudoku ('.' or 0 blank, 1-{size})")
-    grid = np.array([0 if ch in ".0" else int(ch) for ch in cells], dtype=np.int64).reshape(size, size)
+    grid = cells_to_grid(cells, size)
     clash = first_conflict(grid)
     if clash:
         raise ValueError(f"contradictory givens: {clash}")
     return grid
+
+
+def cells_to_grid(cells: str, size: int) -> np.ndarray:
+    """n*n cell characters -> digit grid: '.' or '0' blank, ASCII digits 1..n (not '²' or fullwidth digits,
+    which Python also calls digits)."""
+    allowed = ".0" + "123456789"[:size]
+    bad = sorted({ch for ch in cells if ch not in allowed})
+    if bad:
+        raise ValueError(f"characters {''.join(bad)!r} are not cells of a {size}x{size} sudoku ('.' or 0 blank, 1-{size})")
+    return np.array([0 if ch == "." else int(ch) for ch in cells], dtype=np.int64).reshape(size, size)
 
 
 def first_conflict(grid: np.ndarray) -> str | None:

@@ -66,9 +66,7 @@ def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int) -
     if spec is None:
         return None
     data = load_split(spec, split)
-    if data.meta.seq_len != ckpt.config.seq_len or data.meta.vocab_size > ckpt.config.vocab_size:
-        raise ExportError(f"data has seq_len {data.meta.seq_len}/vocab {data.meta.vocab_size}, the checkpoint "
-                          f"expects {ckpt.config.seq_len}/{ckpt.config.vocab_size}")
+    ckpt.check_fits(data.meta, "the parity and calibration puzzles")
     return data.subset(slice(0, limit))
 
 

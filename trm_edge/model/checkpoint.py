@@ -39,6 +39,24 @@ class Checkpoint:
         load_weights(model, self.state_dict)
         return model.to(device).eval()
 
+    def check_fits(self, data: DatasetMeta, what: str = "the puzzles") -> None:
+        """Refuse puzzles of another size or alphabet than the model's, before any work."""
+        c = self.config
+        if data.seq_len != c.seq_len or data.vocab_size > c.vocab_size:
+            grid = "x".join(map(str, data.grid_shape)) + " " if data.grid_shape else ""
+            mine = "x".join(map(str, self.data_meta.grid_shape)) + " " if self.data_meta and self.data_meta.grid_shape else ""
+            raise CheckpointError(f"{what} are {grid}grids of {data.seq_len} cells and {data.vocab_size} tokens, but "
+                                  f"this model was trained on {mine}grids of {c.seq_len} cells and {c.vocab_size} tokens")
+
+    def check_artifact(self, meta: Any, name: str) -> None:
+        """Refuse an artifact exported from a model of another shape than this checkpoint's."""
+        c = self.config
+        fields = ("seq_len", "vocab_size", "hidden_size", "H_cycles", "L_cycles")
+        differ = [f"{f} {getattr(meta, f)} vs {getattr(c, f)}" for f in fields if getattr(meta, f) != getattr(c, f)]
+        if differ:
+            raise CheckpointError(f"{name} was not exported from a model like {self.path} ({', '.join(differ)}): "
+                                  "give the checkpoint it was exported from")
+
 
 def load_weights(model: TRM, state_dict: dict[str, torch.Tensor]) -> None:
     """Strict load with an error that names missing, unexpected and mis-shaped tensors."""

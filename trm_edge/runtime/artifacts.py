@@ -85,7 +85,8 @@ class ArtifactRunner:
                 res = solve(self._stateful_step(), None, None, x, ids, max_steps, halting, _trim(on_step, n))
             else:
                 res = self._solve_unrolled(x, ids, halting)
-            parts.append(SolveResult(res.predictions[:n], res.steps[:n], res.logits[:n], res.q_halt[:n]))
+            parts.append(SolveResult(res.predictions[:n], res.steps[:n], res.logits[:n], res.q_halt[:n],
+                                     None if res.q_trace is None else res.q_trace[:, :n]))
         return SolveResult.concat(parts)
 
     def _stateful_step(self):
@@ -106,11 +107,10 @@ class ArtifactRunner:
             raise ValueError("an unrolled artifact returns only the final answer, so stable-K halting cannot be "
                              "applied to it: export --recursion step")
         logits, q_all = self.run_unrolled(x, ids)
+        # The graph runs every step whatever the rule, and returns the last step's answer: that is what was used.
+        # Where ACT would have stopped is read off q_trace (loop.act_halt_steps), not reported as steps run.
         steps = np.full(len(x), q_all.shape[-1])
-        if halting.rule == "act":   # the graph always runs every step; report where the head would stop
-            halted = q_all > 0
-            steps = np.where(halted.any(-1), halted.argmax(-1) + 1, q_all.shape[-1])
-        return SolveResult(logits.argmax(-1), steps, logits, q_all[:, -1])
+        return SolveResult(logits.argmax(-1), steps, logits, q_all[:, -1], q_trace=q_all.T)
 
 
 def _trim(on_step, n: int):

@@ -48,12 +48,22 @@ class SolveResult:
     steps: np.ndarray         # [B] supervision steps used
     logits: np.ndarray        # [B, L, V] logits at each row's final step
     q_halt: np.ndarray        # [B] halting logit at each row's final step
+    q_trace: np.ndarray | None = None   # [steps, B] q_halt after every step, where a graph returns it (unrolled)
 
     @classmethod
     def concat(cls, parts: list["SolveResult"]) -> "SolveResult":
         """Join the results of consecutive batches."""
+        traces = [p.q_trace for p in parts]
+        trace = np.concatenate(traces, axis=1) if all(t is not None for t in traces) else None
         return cls(*(np.concatenate([getattr(p, f) for p in parts])
-                     for f in ("predictions", "steps", "logits", "q_halt")))
+                     for f in ("predictions", "steps", "logits", "q_halt")), q_trace=trace)
+
+
+def act_halt_steps(q_trace: np.ndarray, max_steps: int) -> np.ndarray:
+    """The step at which the official rule (q_halt > 0) stops each puzzle, read off a run of every step
+    ([steps, B] q_halt): a halted row only freezes its answer, so its steps up to the halt are that run's."""
+    halted = q_trace > 0
+    return np.where(halted.any(0), halted.argmax(0) + 1, max_steps)
 
 
 def pad_batch(rows: np.ndarray, batch: int) -> np.ndarray:

@@ -35,8 +35,8 @@ def run_job(folder: Path, job: Path, out: Path) -> None:
                            on_step=lambda k, answer, q: by_step.setdefault(k, []).append(np.array(q)))
         results.update({f"{rule}/{f}": getattr(res, f) for f in FIELDS})
         if rule == "fixed":   # every batch ran every step, so each step has every row
-            results["fixed/q_trace"] = (np.stack([np.concatenate(by_step[k]) for k in sorted(by_step)]) if by_step
-                                        else np.zeros((0, len(inputs)), np.float32))
+            results["fixed/q_trace"] = (res.q_trace if res.q_trace is not None else
+                                        np.stack([np.concatenate(by_step[k]) for k in sorted(by_step)]))
     module = targets.get(runner.meta.target).runtime_module.split(".")[0]
     host = {"machine": platform.machine(), "python": platform.python_version(), "runtime": module,
             "runtime_version": _version(module), "numpy": np.__version__}

@@ -16,9 +16,37 @@ def runtime(r):
     if r.threads:
         opts.intra_op_num_threads = r.threads
         opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(str(inside(r.folder, r.meta.model_file)), opts, providers=["CPUExecutionProvider"])
+    model_path = inside(r.folder, r.meta.model_file)
+    check_external_data(r.folder, model_path)
+    sess = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
     names = [i.name for i in r.meta.inputs]
     return lambda arrays, state=None: sess.run(None, dict(zip(names, [np.asarray(a) for a in arrays])))
+
+
+def check_external_data(folder, model_path) -> None:
+    """Refuse tensors stored outside the artifact folder ourselves (a crafted model could name any file on
+    disk as its weights). Needs the `onnx` package; without it ONNX Runtime's own path check applies."""
+    try:
+        import onnx
+    except ImportError:
+        return
+    model = onnx.load(str(model_path), load_external_data=False)
+    for tensor in _tensors(model.graph):
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+            inside(folder, location)
+
+
+def _tensors(graph):
+    """Every initializer and constant tensor of a graph and of its subgraphs (an ONNX Loop's body)."""
+    yield from graph.initializer
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("t"):
+                yield attr.t
+            yield from attr.tensors
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                yield from _tensors(sub)
 
 
 def _check(recursion: str, precision: str, options: dict) -> None:
