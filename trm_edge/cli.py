@@ -223,11 +223,11 @@ def import_official(
                                        puzzle_emb_len=puzzle_emb_len).items() if v is not None}
     with user_errors():
         check_writable_file(out)
-        if out.exists() and not overwrite:
-            raise FileExistsError(f"{out} already exists (pass --overwrite to replace it)")
+        ckpt = load_checkpoint(checkpoint, config, overrides)   # a missing or bad input is named first
         if out.exists() and out.resolve() in {p.resolve() for p in (checkpoint, config) if p is not None}:
             raise FileExistsError(f"--out {out} is this import's own input; choose another --out")
-        ckpt = load_checkpoint(checkpoint, config, overrides)
+        if out.exists() and not overwrite:
+            raise FileExistsError(f"{out} already exists (pass --overwrite to replace it)")
         model = ckpt.build_model()
         for note in ckpt.info.get("notes", []):
             typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
@@ -259,18 +259,24 @@ def export(
                                                 "stateful (coreml): y/z kept as Core ML states, tokens + reset in; "
                                                 "net (executorch, tflite): one call of the net per execute, the host runs "
                                                 "a step's T x (n+1) calls (one copy of the weights in memory)."),
-    quantize: str = typer.Option("none", help="none (fp32) | fp16 | int8 | palette4 | palette6 (Core ML: 4/6-bit "
-                                              "k-means weight palettes). See --list-targets."),
+    quantize: Optional[str] = typer.Option(None, help="none (fp32) | fp16 | int8 | palette4 | palette6 (Core ML: "
+                                                      "4/6-bit k-means weight palettes) | w8a16 | w8a8 (qnn: int8 "
+                                                      "weights, 16/8-bit activations). Default: the target's first "
+                                                      "(none; fp16 for qnn). See --list-targets."),
     calibration: int = typer.Option(0, help="With int8: N>0 calibrates static activation ranges on N step inputs "
-                                            "taken along real y/z trajectories; 0 = dynamic int8."),
+                                            "taken along real y/z trajectories; 0 = dynamic int8. w8a16/w8a8 are "
+                                            "always calibrated (0 = 256 step inputs)."),
     out: Optional[Path] = typer.Option(None, help="Artifact folder (default artifacts/<target>-<recursion>-<quantize>)."),
     batch: int = typer.Option(1, help="Batch size baked into the graph (apps solve one puzzle: 1)."),
-    parity_puzzles: int = typer.Option(200, help="Held-out puzzles for the parity check (0 to skip)."),
+    parity_puzzles: Optional[int] = typer.Option(None, help="Held-out puzzles for the parity check (0 to skip; "
+                                                            "default 200, 8 for qnn, whose simulator is slow)."),
     data_path: Optional[Path] = typer.Option(None, help="Puzzles for parity/calibration when the checkpoint names none."),
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
     ort: bool = typer.Option(False, "--ort", help=_option_help("ort")),
     delegate: str = typer.Option("xnnpack", help=_option_help("delegate")),
     int8_scheme: str = typer.Option("dynamic", "--int8-scheme", help=_option_help("int8-scheme")),
+    soc: Optional[str] = typer.Option(None, help=_option_help("soc")),
+    allow_cpu_fallback: bool = typer.Option(False, "--allow-cpu-fallback", help=_option_help("allow-cpu-fallback")),
     android_assets: Optional[Path] = typer.Option(None, help="Also copy the artifact files into this folder "
                                                              "(e.g. android_demo/app/src/main/assets/trm)."),
     overwrite: bool = typer.Option(False, help="Replace an existing artifact folder (only one trm-edge wrote)."),
@@ -295,6 +301,10 @@ def export(
         return
     if checkpoint is None or target is None:
         fail("export needs a CHECKPOINT and --target (see trm-edge export --help)")
+    with user_errors():
+        spec = targets.get(target)
+    quantize = quantize or spec.precisions[0]
+    parity_puzzles = spec.parity_puzzles if parity_puzzles is None else parity_puzzles
     _at_least(calibration, 0, "--calibration")
     _at_least(parity_puzzles, 0, "--parity-puzzles")
     _at_least(batch, 1, "--batch")
@@ -311,7 +321,9 @@ def export(
         folder = export_checkpoint(checkpoint, target, out, recursion, quantize, calibration, batch,
                                    parity_puzzles, str(data_path) if data_path else None, overwrite,
                                    str(official_config) if official_config else None,
-                                   options={"ort": ort, "delegate": delegate, "int8-scheme": int8_scheme}, log=lambda m: typer.echo(m, err=True))
+                                   options={"ort": ort, "delegate": delegate, "int8-scheme": int8_scheme, "soc": soc,
+                                            "allow-cpu-fallback": allow_cpu_fallback},
+                                   log=lambda m: typer.echo(m, err=True))
     parity = json.loads((folder / "parity.json").read_text())
     if parity["status"] == "skipped":
         typer.echo(f"parity: skipped ({parity['reason']})")

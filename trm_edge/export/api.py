@@ -21,10 +21,13 @@ from .graphs import (NET_METHODS, STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_ST
 from .parity import parity_report
 from .spec import ExportRequest
 from .. import targets
-from ..targets import PRECISIONS, RECURSION_MODES, RequestError, Target
+from ..targets import CALIBRATED, PRECISIONS, RECURSION_MODES, RequestError, Target
 
 class ExportError(ValueError):
     """Bad export request: unknown target, unsupported mode/precision pair, mismatched checkpoint."""
+
+
+DEFAULT_CALIBRATION = 256   # step inputs for the precisions that must be calibrated (w8a16, w8a8)
 
 
 def resolve_quantize(quantize: str, calibration: int) -> str:
@@ -32,8 +35,9 @@ def resolve_quantize(quantize: str, calibration: int) -> str:
     if quantize not in PRECISIONS or quantize == "int8-static":
         choices = [p for p in PRECISIONS if p != "int8-static"]
         raise ExportError(f"unknown --quantize {quantize!r}; choose one of: {', '.join(choices)}")
-    if calibration > 0 and quantize != "int8":
-        raise ExportError("--calibration only applies to --quantize int8 (static activation quantization)")
+    if calibration > 0 and quantize not in ("int8", *CALIBRATED):
+        raise ExportError("--calibration only applies to --quantize int8, w8a16 and w8a8 (static activation "
+                          "quantization)")
     return "int8-static" if quantize == "int8" and calibration > 0 else quantize
 
 
@@ -107,9 +111,10 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
         data = _held_out(ckpt, data_path, "train", 10_000)
         if data is None:
             raise ExportError("static int8 needs calibration puzzles: the checkpoint names no dataset; pass --data-path")
+        count = calibration or DEFAULT_CALIBRATION
         if recursion in ("step", "loop", "stateful"):
-            return step_trajectories(model, data, calibration, batch)
-        return unrolled_samples(data, calibration, batch)
+            return step_trajectories(model, data, count, batch)
+        return unrolled_samples(data, count, batch)
 
     in_specs, out_specs = _specs(in_names, example), _specs(out_names, example_out)
     if recursion == "loop":   # the artifact's own interface: tokens in, final logits and per-step q_halt out

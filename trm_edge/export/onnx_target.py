@@ -20,15 +20,8 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         raise ValueError("--int8-scheme dynamic-keep-mlp-t keeps the token-mixing MLP (mlp_t) in fp32, and this "
                          "model has none (it uses attention): use --int8-scheme weights")
     fp32_path = folder / ("model_fp32.onnx" if req.quantize != "none" else "model.onnx")
-    program = torch.onnx.export(req.graph, req.example_inputs, input_names=list(req.input_names),
-                                output_names=list(req.output_names), dynamo=True, optimize=True, verbose=False)
-    model = program.model_proto
-    merged = dedupe_initializers(model)
-    _strip_debug_info(model.graph)
-    onnx.save(model, str(fp32_path), save_as_external_data=False)
-    onnx.checker.check_model(str(fp32_path))
+    notes = write_fp32(req, fp32_path)
     final = folder / "model.onnx"
-    notes: list[str] = [f"{merged} duplicated constant tensors merged (shared weights stored once)"] if merged else []
     if req.quantize == "int8" and scheme == "weights":
         model = onnx.load(str(fp32_path))
         count = compress_weights(model, "int8")
@@ -104,6 +97,20 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
                  + ", ".join(f"{i.name}{i.shape}" for i in sess.get_inputs()))
     return ExportResult(model_file="model.onnx", notes=notes,
                         tool_versions={"onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}, extra=extra)
+
+
+def write_fp32(req: ExportRequest, path: Path) -> list[str]:
+    """The request's graph as a checked fp32 ONNX file (shared weights stored once, no debug info); notes."""
+    import onnx
+
+    program = torch.onnx.export(req.graph, req.example_inputs, input_names=list(req.input_names),
+                                output_names=list(req.output_names), dynamo=True, optimize=True, verbose=False)
+    model = program.model_proto
+    merged = dedupe_initializers(model)
+    _strip_debug_info(model.graph)
+    onnx.save(model, str(path), save_as_external_data=False)
+    onnx.checker.check_model(str(path))
+    return [f"{merged} duplicated constant tensors merged (shared weights stored once)"] if merged else []
 
 
 def matmul_weights(path: Path) -> dict[str, str]:

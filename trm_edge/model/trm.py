@@ -6,7 +6,9 @@ so that its state dict loads after stripping the `model.inner.` prefix.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 from torch import nn
@@ -46,16 +48,30 @@ class Block(nn.Module):
         else:
             self.self_attn = Attention(config.hidden_size, config.num_heads)
         self.mlp = SwiGLU(config.hidden_size, config.expansion, config.ffn_multiple)
+        self.prescaled_norm = False   # fp16 hardware: see layers.rms_norm and `prescaled_norms`
 
     def forward(self, h: torch.Tensor, cos: torch.Tensor | None, sin: torch.Tensor | None) -> torch.Tensor:
-        eps = self.config.rms_norm_eps
+        eps, pre = self.config.rms_norm_eps, self.prescaled_norm
         if self.config.mlp_t:
             # Official: transpose to [B, D, L], mix and normalise over the sequence axis, transpose back.
             t = h.transpose(1, 2)
-            h = rms_norm(t + self.mlp_t(t), eps).transpose(1, 2)
+            h = rms_norm(t + self.mlp_t(t), eps, pre).transpose(1, 2)
         else:
-            h = rms_norm(h + self.self_attn(h, cos, sin), eps)
-        return rms_norm(h + self.mlp(h), eps)
+            h = rms_norm(h + self.self_attn(h, cos, sin), eps, pre)
+        return rms_norm(h + self.mlp(h), eps, pre)
+
+
+@contextmanager
+def prescaled_norms(model: nn.Module) -> Iterator[nn.Module]:
+    """Within the block, every norm of `model` divides by the row's peak first (exporters for fp16 NPUs)."""
+    blocks = [m for m in model.modules() if isinstance(m, Block)]
+    for b in blocks:
+        b.prescaled_norm = True
+    try:
+        yield model
+    finally:
+        for b in blocks:
+            b.prescaled_norm = False
 
 
 class ReasoningModule(nn.Module):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import importlib
 
-from .base import HOST_STEPPED, PRECISIONS, RECURSION_MODES, Option, RequestError, Target
+from .base import CALIBRATED, HOST_STEPPED, PRECISIONS, RECURSION_MODES, Option, RequestError, Target
 
-MODULES = ("onnx", "executorch", "coreml", "tflite")
+MODULES = ("onnx", "executorch", "coreml", "tflite", "qnn")
 _REGISTRY: dict[str, Target] = {}
 
 
@@ -45,5 +45,5 @@ def option_defaults() -> dict[str, object]:
     return {opt.name: opt.default for t in all_targets().values() for opt in t.options}
 
 
-__all__ = ["HOST_STEPPED", "PRECISIONS", "RECURSION_MODES", "Option", "RequestError", "Target", "all_targets", "get",
+__all__ = ["CALIBRATED", "HOST_STEPPED", "PRECISIONS", "RECURSION_MODES", "Option", "RequestError", "Target", "all_targets", "get",
            "register", "options_by_name", "option_defaults"]

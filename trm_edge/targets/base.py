@@ -7,7 +7,9 @@ from typing import Any, Callable
 
 RECURSION_MODES = ("step", "unrolled", "loop", "stateful", "net")
 HOST_STEPPED = ("step", "net")   # the host calls one supervision step at a time with (y, z) in and out
-PRECISIONS = ("none", "fp16", "int8", "int8-static", "palette4", "palette6")   # int8-static: int8 + --calibration
+# int8-static: int8 + --calibration; w8a16 / w8a8: int8 weights with 16- / 8-bit activations (calibrated QDQ)
+PRECISIONS = ("none", "fp16", "int8", "int8-static", "palette4", "palette6", "w8a16", "w8a8")
+CALIBRATED = ("int8-static", "w8a16", "w8a8")
 
 
 class RequestError(ValueError):
@@ -21,7 +23,7 @@ class Option:
     name: str
     help: str
     default: Any = False
-    choices: tuple[str, ...] | None = None   # None: an on/off flag
+    choices: tuple[str, ...] | None = None   # None: any value (an on/off flag when the default is a bool)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Target:
     runtime_module: str                      # imported before the bench measures memory (not the model's cost)
     options: tuple[Option, ...] = ()
     weights_readback: bool = False           # where it cannot run, parity reads its weights back into PyTorch
+    simulated: bool = False                  # runs here in a simulator: answers are real, timings are not
+    parity_puzzles: int = 200                # default parity size (a simulator is slow)
     check: Callable[[str, str, dict[str, Any]], None] | None = field(default=None, compare=False)
 
     def check_request(self, recursion: str, precision: str, options: dict[str, Any]) -> None:

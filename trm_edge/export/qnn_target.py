@@ -1,0 +1,128 @@
+"""QNN export: the fp32 ONNX step graph (quantized to QDQ for w8a16 / w8a8), compiled by ONNX Runtime's QNN
+execution provider into an EPContext model and a QNN context binary for each SoC asked for."""
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from ..model.trm import prescaled_norms
+from ..quiet import native_output_captured
+from ..targets.qnn import DEFAULT_SOC, Soc, session_options, socs_of
+from .onnx_target import write_fp32
+from .spec import ExportRequest, ExportResult
+
+# 16- or 8-bit activations; weights always int8, symmetric (QNN's QDQ helpers pick the rest per op).
+ACTIVATIONS = {"w8a16": "QUInt16", "w8a8": "QUInt8"}
+
+
+@dataclass
+class Compiled:
+    """One SoC's compiled model and where the graph's nodes went."""
+
+    soc: Soc
+    model: str
+    binary: str
+    seconds: float
+    binary_bytes: int
+    nodes: int
+    on_cpu: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return {"chip": self.soc.chip, "soc_model": self.soc.soc_model, "htp_arch": self.soc.htp_arch,
+                "model": self.model, "binary": self.binary, "compile_seconds": round(self.seconds, 3),
+                "binary_bytes": self.binary_bytes, "graph_nodes": self.nodes,
+                "nodes_on_htp": self.nodes - sum(self.on_cpu.values()), "nodes_on_cpu": self.on_cpu}
+
+
+def export(req: ExportRequest, folder: Path) -> ExportResult:
+    chosen = socs_of(req.options.get("soc") or DEFAULT_SOC)
+    fallback = bool(req.options.get("allow-cpu-fallback"))
+    work = folder / "_source"
+    work.mkdir()
+    with prescaled_norms(req.graph):   # fp16 and 16-bit activations: squares that cannot overflow
+        notes = write_fp32(req, work / "fp32.onnx")
+    notes.append("norms divide by each row's peak before squaring (same function; no fp16 overflow)")
+    source = work / "fp32.onnx"
+    if req.quantize in ACTIVATIONS:
+        source = _quantize(req, source, work)
+        notes.append(f"{req.quantize}: int8 weights and {ACTIVATIONS[req.quantize][5:].lower()} activations (QDQ), "
+                     f"ranges calibrated on step inputs taken along real y/z trajectories")
+    else:
+        notes.append("fp16: the fp32 graph, run in the HTP's fp16 arithmetic")
+    compiled = [_compile(source, folder, chip, req.quantize, fallback) for chip in chosen]
+    shutil.rmtree(work)
+    for c in compiled:
+        where = (f"{c.nodes} of {c.nodes} graph nodes on the HTP" if not c.on_cpu else
+                 f"{c.nodes - sum(c.on_cpu.values())} of {c.nodes} nodes on the HTP, on the CPU: "
+                 + ", ".join(f"{n} {op}" for op, n in c.on_cpu.items()))
+        notes.append(f"{c.soc.name} ({c.soc.chip}, HTP v{c.soc.htp_arch}): {where}; context binary "
+                     f"{c.binary_bytes / 1024:.0f} KB, compiled in {c.seconds:.1f} s")
+        req.log(notes[-1])
+    import onnxruntime_qnn
+
+    extra = {"qnn": {"precision": req.quantize, "qnn_sdk": onnxruntime_qnn.build_and_package_info.qnn_version,
+                     "allow_cpu_fallback": fallback, "simulated": True,
+                     "socs": {c.soc.name: c.to_dict() for c in compiled}}}
+    versions = {"onnxruntime": version("onnxruntime"), "onnxruntime-qnn": version("onnxruntime-qnn"),
+                "qnn-sdk": onnxruntime_qnn.build_and_package_info.qnn_version}
+    return ExportResult(model_file=compiled[0].model, notes=notes, tool_versions=versions, extra=extra)
+
+
+def _quantize(req: ExportRequest, fp32: Path, work: Path) -> Path:
+    """A QDQ model with ONNX Runtime's QNN quantization helpers, calibrated on real step inputs."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantType, quantize
+    from onnxruntime.quantization.execution_providers.qnn import get_qnn_qdq_config, qnn_preprocess_model
+
+    samples = req.calibration()
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter(samples)
+
+        def get_next(self):
+            return next(self.it, None)
+
+    pre = work / "pre.onnx"
+    source = pre if qnn_preprocess_model(str(fp32), str(pre)) else fp32
+    config = get_qnn_qdq_config(str(source), Reader(), activation_type=getattr(QuantType, ACTIVATIONS[req.quantize]),
+                                weight_type=QuantType.QInt8, weight_symmetric=True)
+    out = work / "qdq.onnx"
+    quantize(str(source), str(out), config)
+    return out
+
+
+def _compile(source: Path, folder: Path, chip: Soc, precision: str, fallback: bool) -> Compiled:
+    """Compile for one SoC into folder/<soc>/model.onnx + model_qnn.bin; a partial offload without
+    --allow-cpu-fallback is an error naming the ops that would stay on the CPU."""
+    import onnx
+    import onnxruntime as ort
+
+    out_dir = folder / chip.name
+    out_dir.mkdir()
+    nodes = len(onnx.load(str(source)).graph.node)
+    t0 = time.perf_counter()
+    try:
+        with native_output_captured():
+            ort.ModelCompiler(session_options(chip, precision, fallback), str(source),
+                              embed_compiled_data_into_model=False).compile_to_file(str(out_dir / "model.onnx"))
+    except Exception as exc:  # noqa: BLE001 - ORT raises its own Fail type for a partial offload
+        if fallback or "fallback to CPU EP has been explicitly disabled" not in str(exc):
+            raise RuntimeError(f"QNN compilation for {chip.name} failed: {str(exc).splitlines()[0][:300]}") from None
+        shutil.rmtree(out_dir)
+        stayed = _compile(source, folder, chip, precision, True).on_cpu
+        shutil.rmtree(out_dir)
+        raise RuntimeError(f"{chip.name} (HTP v{chip.htp_arch}) cannot run {sum(stayed.values())} of {nodes} nodes "
+                           f"of the {precision} graph ({', '.join(f'{n} {op}' for op, n in stayed.items())}): choose "
+                           "another --quantize or --soc, or pass --allow-cpu-fallback to keep them on the CPU") from None
+    seconds = time.perf_counter() - t0
+    compiled = onnx.load(str(out_dir / "model.onnx"))
+    on_cpu = Counter(n.op_type for n in compiled.graph.node if n.op_type != "EPContext")
+    binaries = sorted(p.name for p in out_dir.iterdir() if p.suffix == ".bin")
+    if len(binaries) != 1:
+        raise RuntimeError(f"QNN compilation for {chip.name} wrote {len(binaries)} context binaries, expected 1")
+    return Compiled(chip, f"{chip.name}/model.onnx", f"{chip.name}/{binaries[0]}", seconds,
+                    (out_dir / binaries[0]).stat().st_size, nodes, dict(on_cpu))

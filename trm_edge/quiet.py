@@ -1,0 +1,42 @@
+"""Keep third-party native libraries from writing on the user's terminal.
+
+Some vendor libraries (Qualcomm's QNN HTP libraries among them) print straight to file descriptors 1 and 2,
+below Python, where neither `warnings` nor `logging` reach. Their lines are captured here instead, and kept
+for an error message when the call fails.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from typing import Iterator
+
+
+class NativeOutput:
+    """What the native code wrote while it was silenced (empty until the block ends)."""
+
+    text: str = ""
+
+
+@contextmanager
+def native_output_captured() -> Iterator[NativeOutput]:
+    """Point fds 1 and 2 at a temporary file for the block (Python's own streams are flushed first)."""
+    captured = NativeOutput()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            yield captured
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            sink.seek(0)
+            captured.text = sink.read().decode(errors="replace")
