@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 PIP="$PY -m pip install -q --disable-pip-version-check"
 $PIP "torch==2.13.0"
-$PIP -e ".[train,export,dev]"
+$PIP -e ".[train,export,npu,dev]"
 
 LITERT_ENV=${TRM_EDGE_LITERT_ENV:-$HOME/.cache/trm-edge/litert-env}
 if [ ! -x "$LITERT_ENV/bin/python" ] || ! "$LITERT_ENV/bin/python" -c "import litert_torch" 2>/dev/null; then

@@ -302,11 +302,10 @@ def export(
     if checkpoint is None or target is None:
         fail("export needs a CHECKPOINT and --target (see trm-edge export --help)")
     with user_errors():
-        spec = targets.get(target)
-    quantize = quantize or spec.precisions[0]
-    parity_puzzles = spec.parity_puzzles if parity_puzzles is None else parity_puzzles
+        quantize = quantize or targets.get(target).default_precision
     _at_least(calibration, 0, "--calibration")
-    _at_least(parity_puzzles, 0, "--parity-puzzles")
+    if parity_puzzles is not None:
+        _at_least(parity_puzzles, 0, "--parity-puzzles")
     _at_least(batch, 1, "--batch")
     label = quantize if not (quantize == "int8" and calibration) else "int8-static"
     label += f"-{int8_scheme}" if int8_scheme != "dynamic" else ""

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from ..data.tasks import spec_for
 from ..artifact import folder_size, read_meta, verify
+from .. import targets
 from ..subproc import python_command
 
 DEVICES_FILE = Path(__file__).with_name("devices.json")
@@ -173,8 +174,15 @@ def _artifact_row(folder: Path, threads: int, halting: str, common: list[str], t
         row.status, row.error = "skipped", "this artifact halts inside its ONNX Loop (q_halt > 0): only halting=act applies"
         return row
     log(f"bench {meta.target} {meta.quantize} {meta.recursion} threads={threads} halting={halting}")
-    return _fill(row, _worker(["--artifact", str(folder), "--threads", str(threads), "--halting", halting, *common],
-                              timeout))
+    row = _fill(row, _worker(["--artifact", str(folder), "--threads", str(threads), "--halting", halting, *common],
+                             timeout))
+    if targets.get(meta.target).simulated and row.status == "ok":   # a simulator's answers, not a phone's time
+        row.measured = {k: v for k, v in row.measured.items() if k in SIMULATED_KEEPS}
+        row.derived["simulated"] = True
+    return row
+
+
+SIMULATED_KEEPS = ("exact_accuracy", "mean_steps", "puzzles")
 
 
 def _fill(row: BenchRow, result: dict[str, Any]) -> BenchRow:
@@ -187,7 +195,7 @@ def _fill(row: BenchRow, result: dict[str, Any]) -> BenchRow:
 
 def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float]) -> None:
     """Throughput and efficiency computed from this row's own measurements and this run's measured peak."""
-    if row.status != "ok" or not cost:
+    if row.status != "ok" or not cost or row.derived.get("simulated"):
         return
     m = row.measured
     if "step" in m:
@@ -214,8 +222,6 @@ def phone_estimates(cost: dict, n_sup: int) -> list[dict[str, Any]]:
         step_ms = max(compute_s, memory_s) * 1000
         est = {"device": d["name"], "est_cpu_step_ms": step_ms, "est_cpu_puzzle_ms_fixed": step_ms * n_sup,
                "bound": "compute" if compute_s >= memory_s else "memory",
-               "sources": {"cpu": d["cpu_fp32_gflops_source"], "memory": d["memory_source"], "npu": d["npu_source"]}}
-        if d.get("npu_int8_tops"):
-            est["est_npu_step_ms"] = cost["step_flops"] / (d["npu_int8_tops"] * 1e12) * 1000
+               "sources": {"cpu": d["cpu_fp32_gflops_source"], "memory": d["memory_source"]}}
         out.append(est)
     return out

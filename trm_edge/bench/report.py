@@ -23,7 +23,7 @@ def measured_table(result: dict[str, Any]) -> str:
         puzzle = m.get("puzzle") if ok else None
         lines.append([
             r["runtime"], r["precision"], r["recursion"], str(r["threads"]), str(r["batch"]), r["halting"],
-            r["status"] if ok else f"{r['status']}: {(r['error'] or '')[:40]}",
+            ("simulated" if d.get("simulated") else r["status"]) if ok else f"{r['status']}: {(r['error'] or '')[:40]}",
             _f(m.get("load_s")) if ok else "-",
             f"{step['p50_ms']:.2f}/{step['p90_ms']:.2f}" if step else "-",
             f"{puzzle['p50_ms']:.1f}/{puzzle['p90_ms']:.1f}" if puzzle else "-",
@@ -39,9 +39,9 @@ def measured_table(result: dict[str, Any]) -> str:
 
 
 def estimate_table(result: dict[str, Any]) -> str:
-    head = ["phone chip (ESTIMATE, not measured)", "est. CPU step ms", "est. CPU puzzle ms", "bound", "est. NPU step ms"]
-    lines = [[e["device"], f"{e['est_cpu_step_ms']:.3f}", f"{e['est_cpu_puzzle_ms_fixed']:.2f}", e["bound"],
-              _f(e.get("est_npu_step_ms"), "{:.4f}")] for e in result.get("phone_estimates", [])]
+    head = ["phone chip (ESTIMATE from peak figures, not measured)", "est. CPU step ms", "est. CPU puzzle ms", "bound"]
+    lines = [[e["device"], f"{e['est_cpu_step_ms']:.3f}", f"{e['est_cpu_puzzle_ms_fixed']:.2f}", e["bound"]]
+             for e in result.get("phone_estimates", [])]
     return _grid(head, lines) if lines else ""
 
 
@@ -72,7 +72,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(8, 5))
     for r in result["rows"]:
-        if r["status"] != "ok":
+        if r["status"] != "ok" or r["derived"].get("simulated"):
             continue
         m = r["measured"]
         per_puzzle_ms = m["puzzle"]["p50_ms"] / max(1, r["batch"])

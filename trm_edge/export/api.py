@@ -75,13 +75,19 @@ def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int) -
 
 
 def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recursion: str = "step",
-                      quantize: str = "none", calibration: int = 0, batch: int = 1, parity_puzzles: int = 200,
+                      quantize: str | None = None, calibration: int = 0, batch: int = 1,
+                      parity_puzzles: int | None = None,
                       data_path: str | None = None, overwrite: bool = False, official_config: str | None = None,
                       options: dict[str, Any] | None = None, log: Callable[[str], None] = print) -> Path:
     """Export and check one artifact. Nothing is left at `out` if any stage fails. `options` are the target's
     own (e.g. {"ort": True} for onnx, {"delegate": "coreml"} for executorch; see `trm-edge export --list-targets`)."""
     options = dict(options or {})
+    try:
+        quantize = quantize or targets.get(target).default_precision
+    except RequestError as exc:
+        raise ExportError(str(exc)) from None
     target_spec, internal = check_request(target, recursion, quantize, calibration, options)
+    parity_puzzles = target_spec.parity_puzzles if parity_puzzles is None else parity_puzzles
     if batch < 1:
         raise ExportError("--batch must be >= 1")
     if recursion == "loop" and batch != 1:

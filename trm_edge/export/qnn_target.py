@@ -19,6 +19,19 @@ from .spec import ExportRequest, ExportResult
 ACTIVATIONS = {"w8a16": "QUInt16", "w8a8": "QUInt8"}
 
 
+SOURCE_FILE = "source.onnx"   # the graph the binaries were compiled from (ORT can compile it on any other SoC)
+
+
+class PartialOffload(RuntimeError):
+    """A SoC whose HTP cannot run every node of the graph (and CPU fallback was not allowed)."""
+
+    def __init__(self, chip: Soc, precision: str, nodes: int, on_cpu: dict[str, int]) -> None:
+        self.on_cpu, self.nodes = on_cpu, nodes
+        super().__init__(f"{chip.name} (HTP v{chip.htp_arch}) cannot run {sum(on_cpu.values())} of {nodes} nodes of "
+                         f"the {precision} graph ({', '.join(f'{n} {op}' for op, n in on_cpu.items())}): choose "
+                         "another --quantize or --soc, or pass --allow-cpu-fallback to keep them on the CPU")
+
+
 @dataclass
 class Compiled:
     """One SoC's compiled model and where the graph's nodes went."""
@@ -43,9 +56,12 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     fallback = bool(req.options.get("allow-cpu-fallback"))
     work = folder / "_source"
     work.mkdir()
-    with prescaled_norms(req.graph):   # fp16 and 16-bit activations: squares that cannot overflow
+    if req.quantize == "fp16":   # squares that cannot overflow fp16 (integer activations have calibrated ranges,
+        with prescaled_norms(req.graph):   # and the HTP computes the peak's ops wrongly in 16-bit QDQ graphs)
+            notes = write_fp32(req, work / "fp32.onnx")
+        notes.append("norms multiply each row by 1/peak before squaring (same function; no fp16 overflow)")
+    else:
         notes = write_fp32(req, work / "fp32.onnx")
-    notes.append("norms divide by each row's peak before squaring (same function; no fp16 overflow)")
     source = work / "fp32.onnx"
     if req.quantize in ACTIVATIONS:
         source = _quantize(req, source, work)
@@ -53,7 +69,8 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
                      f"ranges calibrated on step inputs taken along real y/z trajectories")
     else:
         notes.append("fp16: the fp32 graph, run in the HTP's fp16 arithmetic")
-    compiled = [_compile(source, folder, chip, req.quantize, fallback) for chip in chosen]
+    compiled = [compile_for(source, folder, chip, req.quantize, fallback) for chip in chosen]
+    shutil.move(source, folder / SOURCE_FILE)
     shutil.rmtree(work)
     for c in compiled:
         where = (f"{c.nodes} of {c.nodes} graph nodes on the HTP" if not c.on_cpu else
@@ -65,6 +82,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     import onnxruntime_qnn
 
     extra = {"qnn": {"precision": req.quantize, "qnn_sdk": onnxruntime_qnn.build_and_package_info.qnn_version,
+                     "source": SOURCE_FILE,
                      "allow_cpu_fallback": fallback, "simulated": True,
                      "socs": {c.soc.name: c.to_dict() for c in compiled}}}
     versions = {"onnxruntime": version("onnxruntime"), "onnxruntime-qnn": version("onnxruntime-qnn"),
@@ -95,9 +113,9 @@ def _quantize(req: ExportRequest, fp32: Path, work: Path) -> Path:
     return out
 
 
-def _compile(source: Path, folder: Path, chip: Soc, precision: str, fallback: bool) -> Compiled:
+def compile_for(source: Path, folder: Path, chip: Soc, precision: str, fallback: bool) -> Compiled:
     """Compile for one SoC into folder/<soc>/model.onnx + model_qnn.bin; a partial offload without
-    --allow-cpu-fallback is an error naming the ops that would stay on the CPU."""
+    --allow-cpu-fallback is a PartialOffload naming the ops that would stay on the CPU."""
     import onnx
     import onnxruntime as ort
 
@@ -113,11 +131,9 @@ def _compile(source: Path, folder: Path, chip: Soc, precision: str, fallback: bo
         if fallback or "fallback to CPU EP has been explicitly disabled" not in str(exc):
             raise RuntimeError(f"QNN compilation for {chip.name} failed: {str(exc).splitlines()[0][:300]}") from None
         shutil.rmtree(out_dir)
-        stayed = _compile(source, folder, chip, precision, True).on_cpu
+        stayed = compile_for(source, folder, chip, precision, True).on_cpu
         shutil.rmtree(out_dir)
-        raise RuntimeError(f"{chip.name} (HTP v{chip.htp_arch}) cannot run {sum(stayed.values())} of {nodes} nodes "
-                           f"of the {precision} graph ({', '.join(f'{n} {op}' for op, n in stayed.items())}): choose "
-                           "another --quantize or --soc, or pass --allow-cpu-fallback to keep them on the CPU") from None
+        raise PartialOffload(chip, precision, nodes, stayed) from None
     seconds = time.perf_counter() - t0
     compiled = onnx.load(str(out_dir / "model.onnx"))
     on_cpu = Counter(n.op_type for n in compiled.graph.node if n.op_type != "EPContext")

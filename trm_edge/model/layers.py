@@ -38,9 +38,9 @@ def rms_norm(x: torch.Tensor, eps: float, prescale: bool = False) -> torch.Tenso
     dtype = x.dtype
     x = x.float()
     if prescale:
-        peak = x.abs().amax(-1, keepdim=True).clamp_min(1e-4)
-        x = x / peak
-        return (x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps / peak.square())).to(dtype)
+        inv = torch.reciprocal(x.abs().amax(-1, keepdim=True).clamp_min(1e-4))
+        x = x * inv
+        return (x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps * inv.square())).to(dtype)
     x = x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps)
     return x.to(dtype)
 

@@ -47,6 +47,11 @@ class Target:
     parity_puzzles: int = 200                # default parity size (a simulator is slow)
     check: Callable[[str, str, dict[str, Any]], None] | None = field(default=None, compare=False)
 
+    @property
+    def default_precision(self) -> str:
+        """What --quantize means when not given: the first precision the target lists (fp32 where offered)."""
+        return self.precisions[0]
+
     def check_request(self, recursion: str, precision: str, options: dict[str, Any]) -> None:
         """Refuse a recursion mode, precision or option value this target does not have."""
         if recursion not in self.modes:

@@ -1,0 +1,159 @@
+"""The phone-NPU table: the TRM step compiled for every Snapdragon SoC of `trm_edge.targets.qnn.SOCS` in fp16,
+w8a16 and w8a8, and the 9x9 model's answers in Qualcomm's HTP simulator next to PyTorch's.
+
+    python bench/qnn_table.py [--puzzles 50] [--out bench/results_qnn]
+
+Writes OUT/results.json (every figure, with the tool versions) and OUT/table.md, generated from it.
+Compilation figures are real (size and placement are what a phone loads); simulator seconds say nothing about
+a phone and are reported only so that a run can be planned.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+
+from trm_edge.data import exact_accuracy
+from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.export import export_checkpoint
+from trm_edge.export.parity import paired_difference
+from trm_edge.export.qnn_target import SOURCE_FILE, PartialOffload, compile_for
+from trm_edge.model.checkpoint import load_checkpoint
+from trm_edge.runtime.artifacts import load_runner
+from trm_edge.runtime.reference import solve_with_model
+from trm_edge.targets.qnn import DEFAULT_SOC, SOCS
+
+REPO = Path(__file__).resolve().parents[1]
+PRECISIONS = ("fp16", "w8a16", "w8a8")
+PAPER = ("sudoku-mlp", "sudoku-att")
+
+
+def placement(artifact: Path, precision: str, work: Path) -> list[dict]:
+    """Every SoC compiled from the artifact's source graph: where the nodes went, binary size, time."""
+    rows = []
+    for chip in SOCS:
+        folder = work / f"{chip.name}-{precision}"
+        folder.mkdir()
+        row = {"soc": chip.name, "chip": chip.chip, "htp_arch": chip.htp_arch, "soc_model": chip.soc_model}
+        try:
+            c = compile_for(artifact / SOURCE_FILE, folder, chip, precision, fallback=False)
+            row.update(compiled=True, **{k: v for k, v in c.to_dict().items() if k not in ("model", "binary")})
+        except PartialOffload as exc:
+            row.update(compiled=False, graph_nodes=exc.nodes, nodes_on_cpu=exc.on_cpu,
+                       nodes_on_htp=exc.nodes - sum(exc.on_cpu.values()))
+        except RuntimeError as exc:
+            row.update(compiled=False, error=str(exc)[:300])
+        rows.append(row)
+    return rows
+
+
+def accuracy(artifact: Path, ckpt_path: Path, puzzles: int) -> dict:
+    """The artifact (HTP simulator) and PyTorch on the same minimal 9x9 puzzles, ACT halting as an app runs."""
+    ckpt = load_checkpoint(ckpt_path)
+    data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), puzzles, "minimal")
+    runner = load_runner(artifact)
+    t0 = time.perf_counter()
+    art = runner.solve(data.inputs, data.puzzle_identifiers, halting="act")
+    seconds = time.perf_counter() - t0
+    ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting="act")
+    art_ok, ref_ok = (exact_accuracy(r.predictions, data.labels) for r in (art, ref))
+    same = (art.predictions == ref.predictions).all(-1)
+    diff, lo, hi = paired_difference(art_ok, ref_ok)
+    return {"puzzles": len(data), "band": "minimal", "halting": "act",
+            "same_answer_as_pytorch": float(same.mean()),
+            "same_answer_where_pytorch_solves": float(same[ref_ok].mean()) if ref_ok.any() else None,
+            "exact_accuracy": float(art_ok.mean()), "exact_accuracy_pytorch": float(ref_ok.mean()),
+            "paired_difference": diff, "paired_difference_95ci": [lo, hi],
+            "mean_steps": float(art.steps.mean()), "mean_steps_pytorch": float(ref.steps.mean()),
+            "simulator_seconds_per_step": seconds / max(1, int(art.steps.sum()))}
+
+
+def model_rows(name: str, ckpt: Path, work: Path, puzzles: int, log) -> list[dict]:
+    out = []
+    for precision in PRECISIONS:
+        artifact = work / f"{name}-{precision}"
+        t0 = time.perf_counter()
+        export_checkpoint(ckpt, "qnn", artifact, quantize=precision, parity_puzzles=0,
+                          options={"soc": DEFAULT_SOC, "allow-cpu-fallback": True}, log=lambda m: None)
+        entry = {"model": name, "precision": precision, "export_seconds": time.perf_counter() - t0,
+                 "socs": placement(artifact, precision, work)}
+        if puzzles and name == "sudoku9":
+            log(f"{name} {precision}: {puzzles} minimal puzzles in the HTP simulator ...")
+            entry["accuracy"] = accuracy(artifact, ckpt, puzzles)
+        log(f"{name} {precision}: " + ", ".join(f"{s['soc']} {'ok' if s.get('compiled') else 'no'}"
+                                                 for s in entry["socs"]))
+        out.append(entry)
+    return out
+
+
+def _placement_row(entry: dict, s: dict) -> str:
+    where = f"{s['nodes_on_htp']}/{s['graph_nodes']}" if "graph_nodes" in s else "-"
+    if s.get("compiled"):
+        done, size, secs = "yes", f"{s['binary_bytes'] / 1024:.0f}", f"{s['compile_seconds']:.2f}"
+    else:
+        cpu = list((s.get("nodes_on_cpu") or {}).items())
+        shown = ", ".join(f"{n} {op}" for op, n in cpu[:4]) + (", ..." if len(cpu) > 4 else "")
+        done, size, secs = f"no ({shown} need the CPU)" if cpu else f"no ({s.get('error', '?')[:80]})", "-", "-"
+    return (f"| {entry['model']} | {entry['precision']} | {s['soc']} ({s['chip']}) | v{s['htp_arch']} | {done} | "
+            f"{where} | {size} | {secs} |")
+
+
+def table(result: dict) -> str:
+    """Markdown generated from results.json."""
+    lines = ["| model | precision | SoC | HTP | compiled | nodes on NPU | context binary KB | compile s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for e in result["models"]:
+        lines += [_placement_row(e, s) for s in e["socs"]]
+    lines += ["", "| 9x9 model, minimal puzzles, ACT halting | same answer as PyTorch | same where PyTorch solves | "
+                  "exact (NPU / PyTorch) | paired diff [95% CI] | mean steps | simulator s/step (not phone time) |",
+              "|---|---|---|---|---|---|---|"]
+    for e in result["models"]:
+        a = e.get("accuracy")
+        if a:
+            lo, hi = a["paired_difference_95ci"]
+            solved = a["same_answer_where_pytorch_solves"]
+            lines.append(f"| {e['precision']} ({a['puzzles']} puzzles) | {100 * a['same_answer_as_pytorch']:.0f}% | "
+                         f"{'-' if solved is None else f'{100 * solved:.0f}%'} | {a['exact_accuracy']:.3f} / "
+                         f"{a['exact_accuracy_pytorch']:.3f} | {100 * a['paired_difference']:+.1f} "
+                         f"[{100 * lo:+.1f}, {100 * hi:+.1f}] | {a['mean_steps']:.1f} | "
+                         f"{a['simulator_seconds_per_step']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--puzzles", type=int, default=50, help="minimal 9x9 puzzles per precision (0: compile only)")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results_qnn")
+    ap.add_argument("--models", default="sudoku9," + ",".join(PAPER))
+    args = ap.parse_args()
+    log = lambda m: print(m, flush=True)   # noqa: E731
+    models = []
+    with tempfile.TemporaryDirectory(prefix="trm-edge-qnn-") as tmp:
+        work = Path(tmp)
+        for name in args.models.split(","):
+            ckpt = REPO / "models" / "sudoku9" / "checkpoint.pt" if name == "sudoku9" else work / f"{name}.pt"
+            if name != "sudoku9":
+                subprocess.run([sys.executable, str(REPO / "bench" / "paper_checkpoint.py"), name, str(ckpt)], check=True)
+            models += model_rows(name, ckpt, work, args.puzzles, log)
+    import onnxruntime_qnn
+
+    result = {"command": " ".join(["python", "bench/qnn_table.py", *sys.argv[1:]]),
+              "host": {"machine": platform.machine(), "processor": platform.processor()},
+              "versions": {"onnxruntime": version("onnxruntime"), "onnxruntime-qnn": version("onnxruntime-qnn"),
+                           "qnn-sdk": onnxruntime_qnn.build_and_package_info.qnn_version},
+              "models": models}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / "table.md").write_text(table(result))
+    print(table(result))
+
+
+if __name__ == "__main__":
+    main()

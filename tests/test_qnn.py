@@ -1,0 +1,100 @@
+"""The qnn target: the step compiled for a Snapdragon HTP, run in Qualcomm's simulator on this host."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from tests.conftest import tiny_config
+from trm_edge.cli import app
+from trm_edge.data import sudoku
+from trm_edge.data.tasks import DataSpec
+from trm_edge.export import export_checkpoint
+from trm_edge.model import TRM
+from trm_edge.model.checkpoint import save_checkpoint
+from trm_edge.runtime.artifacts import load_runner
+
+qnn = pytest.importorskip("onnxruntime_qnn", reason="onnxruntime-qnn is not installed (pip install 'trm-edge[npu]')")
+QUIET = dict(log=lambda m: None)
+
+
+@pytest.fixture(scope="module")
+def mlp_checkpoint(tmp_path_factory) -> Path:
+    """An untrained 4x4 MLP-mixer TRM: the default preset's architecture at test size."""
+    root = tmp_path_factory.mktemp("qnn")
+    torch.manual_seed(0)
+    model = TRM(tiny_config(vocab_size=sudoku.vocab_size(4), seq_len=16, mlp_t=True, pos_encodings="none"))
+    spec = DataSpec(task="sudoku", grid_size=4, train_puzzles=40, test_puzzles=10)
+    path = root / "checkpoint.pt"
+    save_checkpoint(path, model, sudoku.meta(4, 40), info={"data_spec": dataclasses.asdict(spec)})
+    return path
+
+
+def test_step_compiles_to_one_npu_node_and_matches_the_cpu(mlp_checkpoint, tmp_path):
+    import onnx
+
+    art = export_checkpoint(mlp_checkpoint, "qnn", tmp_path / "qnn", quantize="fp16", parity_puzzles=0,
+                            options={"soc": "snapdragon-8-gen-3"}, **QUIET)
+    meta = json.loads((art / "metadata.json").read_text())
+    entry = meta["extra"]["qnn"]["socs"]["snapdragon-8-gen-3"]
+    assert (entry["chip"], entry["soc_model"], entry["htp_arch"]) == ("SM8650", 57, 75)
+    assert entry["nodes_on_htp"] == entry["graph_nodes"] and entry["nodes_on_cpu"] == {}
+    compiled = onnx.load(str(art / entry["model"]))
+    assert [n.op_type for n in compiled.graph.node] == ["EPContext"]
+    assert (art / entry["binary"]).stat().st_size == entry["binary_bytes"] > 0
+    cpu = load_runner(export_checkpoint(mlp_checkpoint, "onnx", tmp_path / "onnx", parity_puzzles=0, **QUIET))
+    npu = load_runner(art)
+    x = sudoku.encode(sudoku.generate(1, 4, seed=3)[0][0])[None].astype(np.int32)
+    ids = np.zeros(1, np.int32)
+    y, z = cpu.initial_state()
+    for got, want in zip(npu.step(x, ids, y, z), cpu.step(x, ids, y, z)):   # one simulated HTP step, fp16 math
+        np.testing.assert_allclose(got, want, atol=0.05 * max(1.0, float(np.abs(want).max())))
+
+
+def test_cli_names_unknown_socs_and_precisions_and_partial_offloads(mlp_checkpoint, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["export", str(mlp_checkpoint), "--target", "qnn", "--soc", "snapdragon-9000",
+                              "--out", str(tmp_path / "a")])
+    assert res.exit_code == 2 and "unknown --soc 'snapdragon-9000'" in res.output and "snapdragon-8-elite" in res.output
+    res = runner.invoke(app, ["export", str(mlp_checkpoint), "--target", "qnn", "--quantize", "int8",
+                              "--out", str(tmp_path / "b")])
+    assert res.exit_code == 2 and "qnn does not support int8" in res.output
+    res = runner.invoke(app, ["export", str(mlp_checkpoint), "--target", "qnn", "--soc", "snapdragon-778g",
+                              "--out", str(tmp_path / "c")])   # HTP v68: no fp16 arithmetic
+    assert res.exit_code == 1 and "snapdragon-778g (HTP v68) cannot run" in res.output, res.output
+    assert "--allow-cpu-fallback" in res.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_bench_reports_answers_but_no_time_for_the_simulator(mlp_checkpoint, tmp_path):
+    art = export_checkpoint(mlp_checkpoint, "qnn", tmp_path / "qnn", parity_puzzles=0, **QUIET)
+    res = CliRunner().invoke(app, ["bench", str(art), "--threads", "1", "--puzzles", "2", "--halting", "act",
+                                   "--repeats", "2", "--budget-s", "2", "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    row = next(r for r in json.loads((tmp_path / "b" / "bench.json").read_text())["rows"] if r["runtime"] == "qnn")
+    assert row["status"] == "ok" and row["derived"]["simulated"] is True
+    assert "exact_accuracy" in row["measured"] and not {"step", "puzzle", "puzzles_per_s"} & set(row["measured"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["fp16", "w8a16"])
+def test_sudoku9_on_the_htp_simulator(precision, tmp_path):
+    """The committed 9x9 model on 20 minimal puzzles with ACT halting: the NPU's exact accuracy within
+    2 puzzles of PyTorch's (bench/qnn_table.py measures 50 with the paired interval)."""
+    from trm_edge.data.tasks import held_out
+    from trm_edge.model.checkpoint import load_checkpoint
+    from trm_edge.runtime.reference import solve_with_model
+
+    ckpt_path = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+    art = export_checkpoint(ckpt_path, "qnn", tmp_path / precision, quantize=precision, parity_puzzles=0, **QUIET)
+    ckpt = load_checkpoint(ckpt_path)
+    data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), 20, "minimal")
+    npu = load_runner(art).solve(data.inputs, data.puzzle_identifiers, halting="act")
+    ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting="act")
+    solved = lambda r: int((r.predictions == data.labels).all(-1).sum())   # noqa: E731
+    assert abs(solved(npu) - solved(ref)) <= 2, (solved(npu), solved(ref))
