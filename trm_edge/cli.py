@@ -58,6 +58,10 @@ def user_errors(tool_failure: str | None = None) -> Iterator[None]:
         fail(_one_line(exc))
 
 
+MAX_STEPS_HELP = ("Supervision steps at most (default: the N_sup the model was trained with). More than N_sup "
+                  "often solves more; with act or stable-K halting they cost only on puzzles that need them.")
+
+
 def _at_least(value: int, minimum: int, flag: str) -> None:
     if value < minimum:
         fail(f"{flag} must be at least {minimum} (got {value})")
@@ -170,22 +174,25 @@ def evaluate(
                                                   "'30-40' (givens) or 'minimal' (no given can be removed)."),
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
 ) -> None:
     """Exact-puzzle accuracy of a checkpoint on held-out puzzles."""
     from .data.tasks import held_out
     from .model.checkpoint import load_checkpoint
-    from .runtime.loop import Halting
+    from .runtime.loop import Halting, check_max_steps
     from .train.trainer import evaluate as run_eval, pick_device
 
     _at_least(puzzles, 1, "--puzzles")
     with user_errors():
         Halting.parse(halting)
+        if max_steps is not None:
+            check_max_steps(max_steps)
         ckpt = load_checkpoint(checkpoint, official_config)
         spec = _data_spec_of(ckpt, data_path)
         data = held_out(spec, puzzles, band, whole_file=data_path is not None)
         ckpt.check_fits(data.meta, f"the puzzles in {data_path}" if data_path else "the puzzles")
         dev = pick_device(device)
-        metrics = run_eval(ckpt.build_model(dev), data, dev, halting)
+        metrics = run_eval(ckpt.build_model(dev), data, dev, halting, max_steps)
     typer.echo(json.dumps(metrics, indent=2))
 
 
@@ -365,7 +372,9 @@ def bench(
                                                      "machine's physical cores; at most its logical CPUs)."),
     device: str = typer.Option("cpu", help="cpu, or cuda to add PyTorch rows on the GPU (fp32/bf16, eager and compile)."),
     puzzles: int = typer.Option(100, help="Held-out puzzles per row."),
-    halting: str = typer.Option("fixed,act", help="fixed (all N_sup steps), act (stop when q_halt > 0), or both."),
+    halting: str = typer.Option("fixed,act", help="Comma-separated halting rules, one row each: fixed (all N_sup "
+                                                   "steps), act (stop when q_halt > 0), stable-K (stop once the answer "
+                                                   "is unchanged for K steps)."),
     checkpoint: Optional[Path] = typer.Option(None, help="PyTorch reference checkpoint (default: the artifacts' source)."),
     data_path: Optional[Path] = typer.Option(None, help="Puzzles to use instead of the checkpoint's test split."),
     large_batch: int = typer.Option(64, help="Second batch size for the PyTorch rows (throughput)."),
@@ -395,10 +404,13 @@ def bench(
     _check_threads(max(thread_list))
     for value, flag in ((puzzles, "--puzzles"), (large_batch, "--large-batch"), (repeats, "--repeats")):
         _at_least(value, 1, flag)
+    from .runtime.loop import Halting
+
     modes = [h.strip() for h in halting.split(",") if h.strip()]
-    bad = [h for h in modes if h not in ("fixed", "act")]
-    if bad or not modes:
-        fail(f"--halting takes fixed and/or act (got {halting!r})")
+    if not modes:
+        fail(f"--halting names no rule (got {halting!r})")
+    with user_errors():
+        modes = [str(Halting.parse(h)) for h in modes]
     if device not in ("cpu", "cuda"):
         fail(f"--device must be cpu or cuda (got {device!r})")
     if not artifacts and checkpoint is None:
@@ -483,6 +495,7 @@ def solve(
     threads: Optional[int] = typer.Option(None, help="CPU threads for the runtime."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     trace: bool = typer.Option(False, "--trace", help="Show the answer after every supervision step."),
+    max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
 ) -> None:
     """Solve one puzzle (or a file of them) and check the answer by the rules.
 
@@ -492,6 +505,7 @@ def solve(
       trm-edge solve artifacts/onnx-step-int8 --file hard.csv --halting fixed
     """
     from .runtime.loop import Halting
+    from .runtime.loop import check_max_steps
     from .runtime.solver import open_source
     from .solve_view import puzzle_lines, solve_file, solve_one
 
@@ -505,6 +519,9 @@ def solve(
         if file is not None:
             lines = puzzle_lines(file)
         src = open_source(source, threads)
+        if max_steps is not None:
+            check_max_steps(max_steps)
+            src = dataclasses.replace(src, max_steps=max_steps)
         if file is None:
             text = typer.get_text_stream("stdin").read() if puzzle == "-" else puzzle
             solve_one(src, text, rule, trace, as_json)

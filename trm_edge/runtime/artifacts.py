@@ -69,6 +69,10 @@ class ArtifactRunner:
         `on_step` (see loop.solve) sees each step of step-wise artifacts; unrolled graphs have no steps to show."""
         max_steps = max_steps or self.meta.halt_max_steps
         halting = Halting.parse(halting)
+        if self.meta.recursion not in HOST_STEPPED and self.meta.recursion != "stateful" and \
+                max_steps != self.meta.halt_max_steps:
+            raise ValueError(f"this {self.meta.recursion} artifact runs the {self.meta.halt_max_steps} steps baked into "
+                             "its graph; other step counts need a step artifact (export --recursion step)")
         if self.meta.recursion == "loop" and halting.rule != "act":
             raise ValueError("this artifact halts inside its ONNX Loop (q_halt > 0): run it with halting='act'")
         b = self.batch

@@ -11,6 +11,8 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from ..limits import MAX_SUPERVISION_STEPS, check_count
+
 HALTING_MODES = ("fixed", "act", "stable-K")
 
 
@@ -66,6 +68,12 @@ def act_halt_steps(q_trace: np.ndarray, max_steps: int) -> np.ndarray:
     return np.where(halted.any(0), halted.argmax(0) + 1, max_steps)
 
 
+def check_max_steps(max_steps: int) -> None:
+    """Any number of supervision steps from 1 to the bound every file and option shares (limits.py): more than
+    the model was trained with (N_sup) often helps, and halting makes them cost only where needed."""
+    check_count("--max-steps", max_steps, 1, MAX_SUPERVISION_STEPS)
+
+
 def pad_batch(rows: np.ndarray, batch: int) -> np.ndarray:
     """Repeat the last row until there are `batch` rows (graphs and compiled code take one fixed shape)."""
     missing = batch - len(rows)
@@ -79,8 +87,7 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
     frozen, and the loop ends when every row has stopped; 'fixed' runs all steps, as the official
     evaluation does. `on_step(k, predictions, q_halt)` sees each step's answer."""
     rule = Halting.parse(halting)
-    if max_steps < 1:
-        raise ValueError("max_steps must be >= 1")
+    check_max_steps(max_steps)
     b = inputs.shape[0]
     y, z = y0, z0
     final_logits = final_q = previous = done = steps = unchanged = None

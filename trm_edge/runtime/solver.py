@@ -24,7 +24,7 @@ class Source:
     side: int
     max_steps: int
     batch: int
-    run: Callable[..., SolveResult]  # (inputs, ids, halting, on_step) -> SolveResult
+    run: Callable[..., SolveResult]  # (inputs, ids, halting, on_step, max_steps) -> SolveResult
 
 
 @dataclass
@@ -59,7 +59,7 @@ def open_source(path: Path, threads: int | None = None) -> Source:
         side = (meta.grid_shape or [int(np.sqrt(meta.seq_len))])[0]
         label = f"{meta.target} {meta.recursion} {meta.quantize}"
         return Source(label, meta.task, side, meta.halt_max_steps, meta.batch,
-                      lambda x, ids, halting, on_step: runner.solve(x, ids, halting, on_step=on_step))
+                      lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step))
     return _checkpoint_source(path, threads)
 
 
@@ -78,9 +78,9 @@ def _checkpoint_source(path: Path, threads: int | None) -> Source:
     if meta is None or meta.task not in ("sudoku", "maze") or not meta.grid_shape:
         raise ValueError(f"{path}: solve needs a sudoku or maze checkpoint that records its grid size")
 
-    def run(x, ids, halting, on_step):
+    def run(x, ids, halting, on_step, max_steps):
         y, z = initial_state(model, len(x))
-        return solve(torch_step(model), y, z, x, ids, model.config.halt_max_steps, halting, on_step)
+        return solve(torch_step(model), y, z, x, ids, max_steps, halting, on_step)
 
     return Source(f"pytorch ({path.name})", meta.task, meta.grid_shape[0], model.config.halt_max_steps, 64, run)
 
@@ -135,7 +135,7 @@ def solve_batch(source: Source, grids: list[np.ndarray], halting: Halting, trace
             snapshots.append(np.array(to_host(predictions)))
 
     t0 = time.perf_counter()
-    res = source.run(inputs, ids, halting, on_step if trace else None)
+    res = source.run(inputs, ids, halting, on_step if trace else None, source.max_steps)
     seconds = time.perf_counter() - t0
     answers = []
     for i, grid in enumerate(grids):
