@@ -9,6 +9,7 @@ import android.widget.TextView
 import androidx.appcompat.app.AppCompatActivity
 import dev.trmedge.core.ArtifactMetadata
 import dev.trmedge.core.HaltingLoop
+import dev.trmedge.core.Loops
 import dev.trmedge.core.InitState
 import dev.trmedge.core.MazeCodec
 import dev.trmedge.core.NetStepModel
@@ -42,12 +43,13 @@ class MainActivity : AppCompatActivity() {
             meta = ArtifactMetadata.parse(assets.open("trm/metadata.json").bufferedReader().readText())
             val init = InitState(assets.open("trm/init_state.f32").readBytes(), meta.hiddenSize)
             val modelFile = copyAsset("trm/${meta.modelFile}")
-            val step: StepModel = if (meta.recursion == "net") {   // one net call per execute: weights packed once
-                ExecuTorchNetProgram(modelFile.absolutePath, meta).let { closeModel = it::close; NetStepModel(it, meta) }
-            } else {
-                ExecuTorchStepModel(modelFile.absolutePath, meta).also { closeModel = it::close }
-            }
-            loop = HaltingLoop(step, meta, init)
+            loop = Loops.forArtifact(meta, init, object : Loops.Runtime {   // the core picks step graph or net program
+                override fun stepGraph(meta: ArtifactMetadata): StepModel =
+                    ExecuTorchStepModel(modelFile.absolutePath, meta).also { closeModel = it::close }
+
+                override fun netProgram(meta: ArtifactMetadata): NetStepModel.Program =
+                    ExecuTorchNetProgram(modelFile.absolutePath, meta).also { closeModel = it::close }
+            })
             samples = runCatching { assets.open("trm/samples.txt").bufferedReader().readLines().filter { it.isNotBlank() } }
                 .getOrDefault(emptyList())
             info.text = "${meta.task} ${meta.gridShape?.joinToString("x")} · ${meta.target} ${meta.quantize} · " +

@@ -29,8 +29,8 @@ public final class HaltingLoop {
     private final InitState init;
 
     public HaltingLoop(StepModel model, ArtifactMetadata meta, InitState init) {
-        if (!"step".equals(meta.recursion)) {
-            throw new IllegalArgumentException("the host loop needs a --recursion step artifact, got " + meta.recursion);
+        if (!"step".equals(meta.recursion) && !"net".equals(meta.recursion)) {   // both: one step per model.step
+            throw new IllegalArgumentException("the host loop needs a --recursion step or net artifact, got " + meta.recursion);
         }
         if (meta.batch != 1) throw new IllegalArgumentException("the app solves one puzzle at a time: export with --batch 1");
         this.model = model;

@@ -137,6 +137,48 @@ public class CoreTest {
     }
 
     @Test
+    public void factoryRunsNetProgramsAndStepGraphsThroughOneLoop() throws IOException {
+        String json = new String(resource("metadata.json"), StandardCharsets.UTF_8);
+        ArtifactMetadata net = ArtifactMetadata.parse(json.replace("\"recursion\": \"step\"", "\"recursion\": \"net\""));
+        InitState init = new InitState(resource("init_state.f32"), net.hiddenSize);
+        int positions = net.stateShape[0] * net.stateShape[1];
+        List<String> calls = new ArrayList<>();
+        // A net program whose answer state grows by 1 per net call: q_halt = y[0] - 5 halts after a few steps.
+        NetStepModel.Program program = new NetStepModel.Program() {
+            public float[] embed(int[] inputs, int[] ids) { calls.add("embed"); return new float[positions * net.hiddenSize]; }
+            public float[] net(float[] h, float[] inj) {
+                calls.add("net");
+                float[] out = h.clone();
+                for (int j = 0; j < out.length; j++) out[j] += 1f;
+                return out;
+            }
+            public NetStepModel.Heads heads(float[] y) {
+                calls.add("heads");
+                return new NetStepModel.Heads(new float[net.seqLen * net.vocabSize], y[0] - 5f);
+            }
+        };
+        Loops.Runtime runtime = new Loops.Runtime() {
+            public StepModel stepGraph(ArtifactMetadata m) { throw new AssertionError("a net program is not a step graph"); }
+            public NetStepModel.Program netProgram(ArtifactMetadata m) { return program; }
+        };
+        HaltingLoop.Result result = Loops.forArtifact(net, init, runtime)
+            .solve(SudokuCodec.encode("1...2...3...4..."), 0, true, null);
+        assertTrue(result.halted);
+        int perStep = net.hCycles * (net.lCycles + 1) + 2;   // embed, the schedule's net calls, heads
+        assertEquals(result.steps * perStep, calls.size());
+        int[] stepCalls = {0};
+        ArtifactMetadata step = meta();
+        HaltingLoop.Result fixed = Loops.forArtifact(step, init, new Loops.Runtime() {
+            public StepModel stepGraph(ArtifactMetadata m) { return fake(m, stepCalls); }
+            public NetStepModel.Program netProgram(ArtifactMetadata m) { throw new AssertionError("a step graph"); }
+        }).solve(SudokuCodec.encode("1...2...3...4..."), 0, false, null);
+        assertEquals(step.haltMaxSteps, fixed.steps);
+        assertEquals(step.haltMaxSteps, stepCalls[0]);
+        ArtifactMetadata unrolled = ArtifactMetadata.parse(json.replace("\"recursion\": \"step\"", "\"recursion\": \"unrolled\""));
+        assertThrows(IllegalArgumentException.class, () -> Loops.forArtifact(unrolled, init, runtime));
+    }
+
+    @Test
     public void argmaxPicksLargestPerCell() {
         float[] logits = {0f, 2f, 1f, 5f, -1f, 0f};
         assertArrayEquals(new int[] {1, 0}, HaltingLoop.argmax(logits, 2, 3));
