@@ -39,7 +39,7 @@ def placement(artifact: Path, precision: str, work: Path) -> list[dict]:
     """Every SoC compiled from the artifact's source graph: where the nodes went, binary size, time."""
     rows = []
     for chip in SOCS:
-        folder = work / f"{chip.name}-{precision}"
+        folder = work / chip.name
         folder.mkdir()
         row = {"soc": chip.name, "chip": chip.chip, "htp_arch": chip.htp_arch, "soc_model": chip.soc_model}
         try:
@@ -82,8 +82,10 @@ def model_rows(name: str, ckpt: Path, work: Path, puzzles: int, log) -> list[dic
         t0 = time.perf_counter()
         export_checkpoint(ckpt, "qnn", artifact, quantize=precision, parity_puzzles=0,
                           options={"soc": DEFAULT_SOC, "allow-cpu-fallback": True}, log=lambda m: None)
+        socs_dir = work / f"{name}-{precision}-socs"
+        socs_dir.mkdir()
         entry = {"model": name, "precision": precision, "export_seconds": time.perf_counter() - t0,
-                 "socs": placement(artifact, precision, work)}
+                 "socs": placement(artifact, precision, socs_dir)}
         if puzzles and name == "sudoku9":
             log(f"{name} {precision}: {puzzles} minimal puzzles in the HTP simulator ...")
             entry["accuracy"] = accuracy(artifact, ckpt, puzzles)
@@ -134,25 +136,28 @@ def main() -> None:
     ap.add_argument("--models", default="sudoku9," + ",".join(PAPER))
     args = ap.parse_args()
     log = lambda m: print(m, flush=True)   # noqa: E731
-    models = []
-    with tempfile.TemporaryDirectory(prefix="trm-edge-qnn-") as tmp:
-        work = Path(tmp)
-        for name in args.models.split(","):
-            ckpt = REPO / "models" / "sudoku9" / "checkpoint.pt" if name == "sudoku9" else work / f"{name}.pt"
-            if name != "sudoku9":
-                subprocess.run([sys.executable, str(REPO / "bench" / "paper_checkpoint.py"), name, str(ckpt)], check=True)
-            models += model_rows(name, ckpt, work, args.puzzles, log)
     import onnxruntime_qnn
 
     result = {"command": " ".join(["python", "bench/qnn_table.py", *sys.argv[1:]]),
               "host": {"machine": platform.machine(), "processor": platform.processor()},
               "versions": {"onnxruntime": version("onnxruntime"), "onnxruntime-qnn": version("onnxruntime-qnn"),
                            "qnn-sdk": onnxruntime_qnn.build_and_package_info.qnn_version},
-              "models": models}
+              "models": []}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / "table.md").write_text(table(result))
+    with tempfile.TemporaryDirectory(prefix="trm-edge-qnn-") as tmp:
+        work = Path(tmp)
+        for name in args.models.split(","):
+            ckpt = REPO / "models" / "sudoku9" / "checkpoint.pt" if name == "sudoku9" else work / f"{name}.pt"
+            if name != "sudoku9":
+                subprocess.run([sys.executable, str(REPO / "bench" / "paper_checkpoint.py"), name, str(ckpt)], check=True)
+            result["models"] += model_rows(name, ckpt, work, args.puzzles, log)
+            write(result, args.out)   # after each model: a late failure keeps what was measured
     print(table(result))
+
+
+def write(result: dict, out: Path) -> None:
+    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "table.md").write_text(table(result))
 
 
 if __name__ == "__main__":

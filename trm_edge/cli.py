@@ -19,6 +19,27 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from . import __version__
+
+        typer.echo(f"trm-edge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: bool = typer.Option(False, "--verbose", help="Also show other libraries' warnings and log lines."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print trm-edge's version and exit."),
+) -> None:
+    # Options of every command; the app's help text is the Typer(help=...) above.
+    if not verbose:
+        from .quiet import silence_third_party
+
+        silence_third_party()
+
+
 def fail(message: str, code: int = 2) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
@@ -27,6 +48,8 @@ def fail(message: str, code: int = 2) -> None:
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror and exc.filename:
         return f"{exc.filename}: {exc.strerror}"
+    if type(exc) is KeyError:   # str() of a KeyError is only the key: say what it is
+        return f"missing entry {exc.args[0]!r} (the file or its metadata does not have it)"
     text = str(exc).strip() or type(exc).__name__
     return text if isinstance(exc, RuntimeError) else text.splitlines()[0]
 

@@ -6,9 +6,11 @@ for an error message when the call fails.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
+import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -40,3 +42,14 @@ def native_output_captured() -> Iterator[NativeOutput]:
                 os.close(fd)
             sink.seek(0)
             captured.text = sink.read().decode(errors="replace")
+
+
+def silence_third_party() -> None:
+    """Lines other libraries print on a normal run, each silenced at its source (`--verbose` keeps them)."""
+    # torch.onnx's exporter logs every torchvision op it cannot register when torchvision is absent; we use none.
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
+    # torch's pytree deprecation, raised inside torch.export and ExecuTorch code, once per tree it flattens.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*", category=FutureWarning)
+    # onnxruntime.quantization gives advice through the root logger ("consider pre-processing"); we pre-process
+    # where it matters and report what was quantized in the artifact's notes.
+    logging.getLogger().setLevel(logging.ERROR)
