@@ -1,0 +1,112 @@
+"""Accuracy and mean steps against the most supervision steps allowed (`--max-steps`), per difficulty band and
+halting rule, for a checkpoint (default: the committed 9x9 model).
+
+    python bench/max_steps_curves.py [--checkpoint models/sudoku9/checkpoint.pt] [--puzzles 300]
+
+Each band is solved once with every step recorded up to the largest --steps; each (rule, max steps) cell
+reads where that rule would stop off the record (a halted row only freezes its answer), and the largest
+max of every rule is checked against a real run of the loop. Writes OUT/results.json and OUT/table.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from trm_edge.data import exact_accuracy
+from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.model.checkpoint import load_checkpoint
+from trm_edge.runtime.loop import Halting, solve
+from trm_edge.runtime.reference import initial_state, solve_with_model, torch_step
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def record(model, data, max_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Answers [steps, N, L] and q_halt [steps, N] after every step of a fixed run."""
+    answers, qs = [], []
+    y, z = initial_state(model, len(data))
+    solve(torch_step(model), y, z, data.inputs, data.puzzle_identifiers, max_steps, "fixed",
+          lambda k, a, q: (answers.append(np.array(a)), qs.append(np.array(q))))
+    return np.stack(answers), np.stack(qs)
+
+
+def stop_steps(rule: Halting, answers: np.ndarray, qs: np.ndarray, max_steps: int) -> np.ndarray:
+    """The step at which `rule` stops each puzzle within `max_steps` (the loop's rules, read off the record)."""
+    n = answers.shape[1]
+    if rule.rule == "fixed":
+        return np.full(n, max_steps)
+    if rule.rule == "act":
+        done = qs[:max_steps] > 0
+    else:
+        same = np.concatenate([np.zeros((1, n), bool), (answers[1:max_steps] == answers[:max_steps - 1]).all(-1)])
+        run = np.zeros(n, int)
+        done = np.zeros((max_steps, n), bool)
+        for k in range(max_steps):
+            run = (run + 1) * same[k]
+            done[k] = run >= rule.patience
+    return np.where(done.any(0), done.argmax(0) + 1, max_steps)
+
+
+def band_rows(model, data, band: str, steps: list[int], rules: list[str]) -> list[dict]:
+    answers, qs = record(model, data, max(steps))
+    rows = []
+    for text in rules:
+        rule = Halting.parse(text)
+        for m in steps:
+            stop = stop_steps(rule, answers, qs, m)
+            final = answers[stop - 1, np.arange(len(data))]
+            rows.append({"band": band, "halting": text, "max_steps": m, "puzzles": len(data),
+                         "exact_accuracy": float(exact_accuracy(final, data.labels).mean()),
+                         "mean_steps": float(stop.mean())})
+        real = solve_with_model(model, data.inputs, data.puzzle_identifiers, max(steps), halting=text)
+        want = answers[stop_steps(rule, answers, qs, max(steps)) - 1, np.arange(len(data))]
+        if not (real.predictions == want).all():
+            raise AssertionError(f"{band} {text}: the record disagrees with a real run of the loop")
+    return rows
+
+
+def table(result: dict) -> str:
+    steps = sorted({r["max_steps"] for r in result["rows"]})
+    head = "| band | halting | " + " | ".join(f"max {m}: exact / steps" for m in steps) + " |"
+    lines = [head, "|---|---|" + "---|" * len(steps)]
+    keys = sorted({(r["band"], r["halting"]) for r in result["rows"]}, key=lambda k: (k[0] != "minimal", k))
+    for band, rule in keys:
+        cells = {r["max_steps"]: r for r in result["rows"] if (r["band"], r["halting"]) == (band, rule)}
+        lines.append(f"| {band} | {rule} | " + " | ".join(
+            f"{cells[m]['exact_accuracy']:.3f} / {cells[m]['mean_steps']:.1f}" for m in steps) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", type=Path, default=REPO / "models" / "sudoku9" / "checkpoint.pt")
+    ap.add_argument("--puzzles", type=int, default=300)
+    ap.add_argument("--bands", default="minimal,20-29,30-50")
+    ap.add_argument("--steps", default="8,16,32,64")
+    ap.add_argument("--halting", default="fixed,act,stable-2,stable-4")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results_sudoku9" / "max_steps")
+    args = ap.parse_args()
+    ckpt = load_checkpoint(args.checkpoint)
+    model = ckpt.build_model()
+    spec = DataSpec.from_saved(ckpt.info["data_spec"])
+    steps = sorted(int(s) for s in args.steps.split(","))
+    rows = []
+    t0 = time.time()
+    for band in args.bands.split(","):
+        rows += band_rows(model, held_out(spec, args.puzzles, band), band, steps, args.halting.split(","))
+        print(f"{band}: done ({time.time() - t0:.0f} s)", flush=True)
+    result = {"command": " ".join(["python", "bench/max_steps_curves.py", *sys.argv[1:]]),
+              "checkpoint": str(args.checkpoint), "trained_n_sup": model.config.halt_max_steps, "rows": rows}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / "table.md").write_text(table(result))
+    print(table(result))
+
+
+if __name__ == "__main__":
+    main()
