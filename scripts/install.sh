@@ -15,3 +15,18 @@ if [ ! -x "$LITERT_ENV/bin/python" ] || ! "$LITERT_ENV/bin/python" -c "import li
   $PY -m venv --system-site-packages "$LITERT_ENV"
   "$LITERT_ENV/bin/python" -m pip install -q --disable-pip-version-check "litert-torch==0.10.0"
 fi
+
+# The browser demo (trm-edge web): ONNX Runtime Web from the npm registry, pinned by trm_edge/web/package-lock.json,
+# into the cache folder trm-edge reads (TRM_EDGE_CACHE). Headless Chromium for its tests comes from Debian.
+WEB_DIR=${TRM_EDGE_CACHE:-$HOME/.cache/trm-edge}/web
+if command -v npm >/dev/null 2>&1; then
+  mkdir -p "$WEB_DIR"
+  cp trm_edge/web/package.json trm_edge/web/package-lock.json "$WEB_DIR/"
+  (cd "$WEB_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+else
+  echo "npm not found: trm-edge web (the browser demo) will not build pages until ONNX Runtime Web is installed"
+fi
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && \
+    apt-get install -y -qq chromium >/dev/null 2>&1)) || echo "chromium could not be installed: the browser tests will skip"
+fi

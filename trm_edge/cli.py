@@ -452,6 +452,47 @@ def bench(
     typer.echo(f"\nwrote {paths['json']}, {paths['table']}, {paths['plot']}")
 
 
+@app.command()
+def web(
+    artifact: Path = typer.Argument(..., help="An ONNX step artifact of a Sudoku model (trm-edge export --target onnx)."),
+    out: Path = typer.Option(Path("site"), help="Folder for the static site."),
+    serve: bool = typer.Option(False, "--serve", help="Serve the site on localhost and print its URL (Ctrl-C stops)."),
+    port: int = typer.Option(8000, help="Port for --serve (0: any free port)."),
+    overwrite: bool = typer.Option(False, help="Replace a site this command wrote earlier."),
+) -> None:
+    """Build a static web page that solves puzzles with the artifact in the browser (ONNX Runtime Web, offline).
+
+    The page checks the model's SHA-256 before running it, shows the answer after every supervision step,
+    why it stopped and the time per step. Open it from a web server (--serve), not as a file.
+    """
+    from .artifact import read_meta
+    from .web.samples import band_samples
+    from .web.site import SiteRequest, build_site, check_request
+
+    with user_errors():
+        req = SiteRequest(artifact, out, overwrite)
+        check_request(req)
+        try:
+            req.samples = band_samples(Path(read_meta(artifact).source_checkpoint))
+        except (ImportError, ValueError, OSError):   # samples are a convenience: a lean install has no generator
+            req.samples = {}
+        site = build_site(req)
+    typer.echo(f"site: {site}" + ("" if req.samples else " (no sample puzzles: the source checkpoint is not here)"))
+    if serve:
+        import time
+
+        from .web.serve import start
+
+        with user_errors():
+            server = start(site, port)
+        typer.echo(f"serving on http://127.0.0.1:{server.server_address[1]}/  (Ctrl-C stops)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            server.shutdown()
+
+
 @app.command("check-arm")
 def check_arm(
     artifacts: list[Path] = typer.Argument(..., help="Artifact folders written by trm-edge export."),

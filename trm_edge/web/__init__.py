@@ -1,0 +1,1 @@
+"""The browser demo: a static site around an ONNX step artifact (ONNX Runtime Web, WASM)."""

@@ -1,0 +1,25 @@
+"""Sample puzzles for the page's buttons: held-out puzzles of the artifact's source checkpoint, per band."""
+from __future__ import annotations
+
+from pathlib import Path
+
+BANDS = {"easy (30-50 givens)": "30-50", "harder (20-29 givens)": "20-29", "minimal": "minimal"}
+
+
+def band_samples(checkpoint: Path, per_band: int = 6) -> dict[str, list[str]]:
+    """{button label: puzzles}; empty where the checkpoint is not here or names no generated Sudoku data."""
+    from ..data import sudoku
+    from ..data.tasks import DataSpec, held_out
+    from ..model.checkpoint import load_checkpoint
+
+    if not checkpoint.is_file():
+        return {}
+    spec = (load_checkpoint(checkpoint).info or {}).get("data_spec")
+    if not spec or spec.get("task") != "sudoku" or spec.get("path"):
+        return {}
+    data_spec = DataSpec.from_saved(spec)
+    out = {}
+    for label, band in BANDS.items():
+        data = held_out(data_spec, per_band, band)
+        out[label] = [sudoku.to_text(sudoku.decode(x, data_spec.grid_size)) for x in data.inputs]
+    return out

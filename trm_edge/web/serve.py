@@ -1,0 +1,29 @@
+"""Serve a built site on localhost, with the headers that let ONNX Runtime Web use threads (cross-origin
+isolation) and the MIME types browsers insist on for modules and WebAssembly."""
+from __future__ import annotations
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
+                      ".js": "text/javascript", ".wasm": "application/wasm", ".onnx": "application/octet-stream"}
+
+    def end_headers(self) -> None:
+        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args) -> None:   # noqa: A002 - the base class's name
+        pass   # one line per file would bury the URL the user needs
+
+
+def start(site: Path, port: int = 0) -> ThreadingHTTPServer:
+    """A server for `site` on 127.0.0.1 (port 0: any free one), running in a daemon thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -1,0 +1,97 @@
+"""`trm-edge web`: a self-contained static site that runs an ONNX step artifact in the browser.
+
+The site holds the artifact's model, metadata and initial state (the page checks their SHA-256 from the
+metadata with Web Crypto before running them), ONNX Runtime Web's WASM runtime (from the npm package pinned in
+package.json, installed by scripts/install.sh: nothing is fetched from a CDN), the page, and sample puzzles.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..artifact import INIT_STATE_FILE, METADATA_FILE, verify
+from ..files import cache_dir, check_writable_dir
+
+STATIC = Path(__file__).resolve().parent / "static"
+SITE_FILE = "site.json"
+SITE_SCHEMA = "trm-edge-site/1"
+ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+
+
+def ort_web_dir() -> Path:
+    """Where scripts/install.sh installs ONNX Runtime Web (npm ci of this folder's package.json)."""
+    return cache_dir() / "web" / "node_modules" / "onnxruntime-web" / "dist"
+
+
+@dataclass
+class SiteRequest:
+    artifact: Path
+    out: Path
+    overwrite: bool = False
+    samples: dict[str, list[str]] = field(default_factory=dict)   # band -> puzzles
+
+
+def check_request(req: SiteRequest) -> None:
+    """Refuse, before writing anything, what the page cannot run or a folder we must not replace."""
+    meta = verify(req.artifact)
+    if (meta.target, meta.recursion, meta.batch) != ("onnx", "step", 1) or meta.task != "sudoku":
+        raise ValueError(f"the web page runs --target onnx --recursion step --batch 1 Sudoku artifacts (this one is "
+                         f"{meta.target}/{meta.recursion}/batch {meta.batch}, {meta.task})")
+    missing = [f for f in ORT_FILES if not (ort_web_dir() / f).is_file()]
+    if missing:
+        raise FileNotFoundError(f"ONNX Runtime Web is not installed in {ort_web_dir().parent.parent.parent}: run "
+                                "bash scripts/install.sh (it needs npm), or set TRM_EDGE_CACHE to where it is")
+    out = req.out
+    if out.exists() or out.is_symlink():
+        if not _is_site(out):
+            raise FileExistsError(f"{out} exists and is not a site trm-edge web wrote: choose another --out")
+        if not req.overwrite:
+            raise FileExistsError(f"{out} already holds a site (pass --overwrite to replace it)")
+    check_writable_dir(out.absolute().parent)
+
+
+def _is_site(folder: Path) -> bool:
+    try:
+        return json.loads((folder / SITE_FILE).read_text()).get("schema") == SITE_SCHEMA
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def build_site(req: SiteRequest) -> Path:
+    """Write the site beside `out`, then rename it into place (an old site is replaced only when the new one
+    is complete)."""
+    check_request(req)
+    out = req.out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    try:
+        _fill(tmp, req)
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+            os.replace(out, old / out.name)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _fill(folder: Path, req: SiteRequest) -> None:
+    os.chmod(folder, 0o755)
+    meta = verify(req.artifact)
+    for name in (meta.model_file, INIT_STATE_FILE, METADATA_FILE):
+        shutil.copy2(req.artifact / name, folder / name)
+    for name in ("index.html", "app.js", "style.css"):
+        shutil.copy2(STATIC / name, folder / name)
+    (folder / "ort").mkdir()
+    for name in ORT_FILES:
+        shutil.copy2(ort_web_dir() / name, folder / "ort" / name)
+    site = {"schema": SITE_SCHEMA, "artifact": str(req.artifact), "samples": req.samples,
+            "onnxruntime_web": json.loads((ort_web_dir().parent / "package.json").read_text())["version"]}
+    (folder / SITE_FILE).write_text(json.dumps(site, indent=2) + "\n")
