@@ -40,6 +40,12 @@ public final class HaltingLoop {
 
     /** @param useHalting false runs all steps (the official evaluation); true stops at q_halt > 0. */
     public Result solve(int[] tokens, int puzzleId, boolean useHalting, Listener listener) {
+        return solve(tokens, puzzleId, useHalting, listener, meta.haltMaxSteps);
+    }
+
+    /** @param maxSteps the most supervision steps (1..1024): more than the trained haltMaxSteps often solves more. */
+    public Result solve(int[] tokens, int puzzleId, boolean useHalting, Listener listener, int maxSteps) {
+        if (maxSteps < 1 || maxSteps > 1024) throw new IllegalArgumentException("maxSteps must be 1 to 1024, got " + maxSteps);
         if (tokens.length != meta.seqLen) {
             throw new IllegalArgumentException("puzzle has " + tokens.length + " cells, the model expects " + meta.seqLen);
         }
@@ -48,7 +54,7 @@ public final class HaltingLoop {
         int[] ids = {puzzleId};
         int[] prediction = null;
         float q = 0f;
-        for (int k = 1; k <= meta.haltMaxSteps; k++) {
+        for (int k = 1; k <= maxSteps; k++) {
             StepModel.Output out = model.step(tokens, ids, y, z);
             y = out.y;
             z = out.z;
@@ -57,7 +63,7 @@ public final class HaltingLoop {
             if (listener != null) listener.onStep(k, prediction, q);
             if (useHalting && q > 0) return new Result(prediction, k, true, q);
         }
-        return new Result(prediction, meta.haltMaxSteps, false, q);
+        return new Result(prediction, maxSteps, false, q);
     }
 
     /** Row-wise argmax of logits laid out [cells][vocab]. */

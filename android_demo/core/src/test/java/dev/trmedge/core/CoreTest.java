@@ -174,6 +174,15 @@ public class CoreTest {
         }).solve(SudokuCodec.encode("1...2...3...4..."), 0, false, null);
         assertEquals(step.haltMaxSteps, fixed.steps);
         assertEquals(step.haltMaxSteps, stepCalls[0]);
+        stepCalls[0] = 0;
+        HaltingLoop longer = Loops.forArtifact(step, init, new Loops.Runtime() {   // test-time steps beyond N_sup
+            public StepModel stepGraph(ArtifactMetadata m) { return fake(m, stepCalls); }
+            public NetStepModel.Program netProgram(ArtifactMetadata m) { throw new AssertionError("a step graph"); }
+        });
+        assertEquals(3 * step.haltMaxSteps, longer.solve(SudokuCodec.encode("1...2...3...4..."), 0, false, null,
+            3 * step.haltMaxSteps).steps);
+        assertEquals(3 * step.haltMaxSteps, stepCalls[0]);
+        assertThrows(IllegalArgumentException.class, () -> longer.solve(new int[16], 0, false, null, 0));
         ArtifactMetadata unrolled = ArtifactMetadata.parse(json.replace("\"recursion\": \"step\"", "\"recursion\": \"unrolled\""));
         assertThrows(IllegalArgumentException.class, () -> Loops.forArtifact(unrolled, init, runtime));
     }
