@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .files import check_writable_file, sha256_of
+from .files import check_writable_file, sha256_of, swap_in_folder
 from .limits import CONFIG_LIMITS, MAX_SUPERVISION_STEPS, check_count
 
 METADATA_FILE = "metadata.json"
@@ -278,13 +278,7 @@ def staged_folder(final: Path, overwrite: bool = False, inputs: tuple[Path, ...]
     try:
         yield tmp
         check_destination(final, overwrite, inputs)   # the destination may have changed during the export
-        old = None
-        if final.exists():
-            old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old-"))
-            os.replace(final, old / final.name)
-        os.replace(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_in_folder(tmp, final)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

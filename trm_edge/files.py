@@ -47,6 +47,21 @@ def check_writable_dir(folder: str | Path) -> None:
     check_writable_file(folder / ".probe")
 
 
+def swap_in_folder(new: Path, final: Path) -> None:
+    """Make `new` (a finished folder beside `final`) be `final`: the old one is renamed aside, the new one renamed
+    in, and only then is the old one deleted, so a failure leaves one complete folder (see artifact's recovery)."""
+    import shutil
+    import tempfile
+
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old-"))
+        os.replace(final, old / final.name)
+    os.replace(new, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def replace_file(path: str | Path, write: Callable[[Path], object]) -> None:
     """Write `path` whole or not at all: `write(tmp)` fills a temporary file beside it, which then replaces
     `path` in one rename, so a full disk or a kill leaves the old file rather than a truncated one. A path

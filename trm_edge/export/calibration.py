@@ -29,6 +29,20 @@ def step_trajectories(model: TRM, data: PuzzleSet, count: int, batch: int = 1,
     return samples[:count]
 
 
+def sample_reader(samples: list[dict[str, np.ndarray]]):
+    """ONNX Runtime's calibration reader over step-input samples (its quantizers pull them one at a time)."""
+    from onnxruntime.quantization import CalibrationDataReader
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter(samples)
+
+        def get_next(self):
+            return next(self.it, None)
+
+    return Reader()
+
+
 def unrolled_samples(data: PuzzleSet, count: int, batch: int = 1) -> list[dict[str, np.ndarray]]:
     out = []
     for start in range(0, min(len(data), count * batch) - batch + 1, batch):

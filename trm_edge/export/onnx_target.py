@@ -43,18 +43,12 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
             notes.append("dynamic int8: per-channel int8 weights, activations quantized (per tensor) at run time"
                          + (f"; the {len(keep)} token-mixing (mlp_t) MatMuls kept fp32" if keep else ""))
         else:
-            from onnxruntime.quantization import CalibrationDataReader, QuantFormat
+            from onnxruntime.quantization import QuantFormat
+
+            from .calibration import sample_reader
 
             samples = req.calibration()
-
-            class Reader(CalibrationDataReader):
-                def __init__(self) -> None:
-                    self.it = iter(samples)
-
-                def get_next(self):
-                    return next(self.it, None)
-
-            quantize_static(str(pre), str(final), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+            quantize_static(str(pre), str(final), sample_reader(samples), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                             op_types_to_quantize=["MatMul", "Gemm"])
             notes.append(f"static int8 QDQ, per-channel weights, calibrated on {len(samples)} step inputs "

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..model.trm import prescaled_norms
 from ..quiet import native_output_captured
+from .calibration import sample_reader
 from ..targets.qnn import DEFAULT_SOC, Soc, session_options, socs_of
 from .onnx_target import write_fp32
 from .spec import ExportRequest, ExportResult
@@ -92,21 +93,13 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
 
 def _quantize(req: ExportRequest, fp32: Path, work: Path) -> Path:
     """A QDQ model with ONNX Runtime's QNN quantization helpers, calibrated on real step inputs."""
-    from onnxruntime.quantization import CalibrationDataReader, QuantType, quantize
+    from onnxruntime.quantization import QuantType, quantize
     from onnxruntime.quantization.execution_providers.qnn import get_qnn_qdq_config, qnn_preprocess_model
 
     samples = req.calibration()
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.it = iter(samples)
-
-        def get_next(self):
-            return next(self.it, None)
-
     pre = work / "pre.onnx"
     source = pre if qnn_preprocess_model(str(fp32), str(pre)) else fp32
-    config = get_qnn_qdq_config(str(source), Reader(), activation_type=getattr(QuantType, ACTIVATIONS[req.quantize]),
+    config = get_qnn_qdq_config(str(source), sample_reader(samples), activation_type=getattr(QuantType, ACTIVATIONS[req.quantize]),
                                 weight_type=QuantType.QInt8, weight_symmetric=True)
     out = work / "qdq.onnx"
     quantize(str(source), str(out), config)

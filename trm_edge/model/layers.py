@@ -188,16 +188,21 @@ def _rotate_half_matrix(dim: int) -> torch.Tensor:
 
 
 @contextmanager
-def plain_attention(model: nn.Module) -> Iterator[nn.Module]:
-    """Within the block, every Attention of `model` runs its delegate-friendly path (exports trace this)."""
-    layers = [m for m in model.modules() if isinstance(m, Attention)]
-    for m in layers:
-        m.plain = True
+def modules_switched(model: nn.Module, kind: type, flag: str) -> Iterator[nn.Module]:
+    """Within the block, `flag` is True on every `kind` module of `model` (an export-only code path)."""
+    found = [m for m in model.modules() if isinstance(m, kind)]
+    for m in found:
+        setattr(m, flag, True)
     try:
         yield model
     finally:
-        for m in layers:
-            m.plain = False
+        for m in found:
+            setattr(m, flag, False)
+
+
+def plain_attention(model: nn.Module):
+    """Every Attention of `model` runs its delegate-friendly path (exports trace this)."""
+    return modules_switched(model, Attention, "plain")
 
 
 class SwiGLU(nn.Module):

@@ -6,16 +6,15 @@ so that its state dict loads after stripping the `model.inner.` prefix.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from torch import nn
 
 from .. import schedule
 from .config import TRMConfig
-from .layers import Attention, Embedding, Linear, PuzzleEmbedding, RotaryEmbedding, SwiGLU, rms_norm, trunc_normal_
+from .layers import (Attention, Embedding, Linear, PuzzleEmbedding, RotaryEmbedding, SwiGLU, modules_switched, rms_norm,
+                     trunc_normal_)
 
 
 @dataclass
@@ -61,17 +60,9 @@ class Block(nn.Module):
         return rms_norm(h + self.mlp(h), eps, pre)
 
 
-@contextmanager
-def prescaled_norms(model: nn.Module) -> Iterator[nn.Module]:
-    """Within the block, every norm of `model` divides by the row's peak first (exporters for fp16 NPUs)."""
-    blocks = [m for m in model.modules() if isinstance(m, Block)]
-    for b in blocks:
-        b.prescaled_norm = True
-    try:
-        yield model
-    finally:
-        for b in blocks:
-            b.prescaled_norm = False
+def prescaled_norms(model: nn.Module):
+    """Every norm of `model` multiplies by the row's 1/peak first (exporters for fp16 NPUs)."""
+    return modules_switched(model, Block, "prescaled_norm")
 
 
 class ReasoningModule(nn.Module):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..artifact import INIT_STATE_FILE, METADATA_FILE, verify
-from ..files import cache_dir, check_writable_dir
+from ..files import cache_dir, check_writable_dir, swap_in_folder
 
 STATIC = Path(__file__).resolve().parent / "static"
 SITE_FILE = "site.json"
@@ -70,13 +70,7 @@ def build_site(req: SiteRequest) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
     try:
         _fill(tmp, req)
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
-            os.replace(out, old / out.name)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_in_folder(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
