@@ -29,18 +29,10 @@ def find_multiple(a: int, b: int) -> int:
     return (-(a // -b)) * b
 
 
-def rms_norm(x: torch.Tensor, eps: float, prescale: bool = False) -> torch.Tensor:
-    """Weightless RMSNorm over the last axis, computed in fp32.
-
-    `prescale` divides each row by its largest magnitude first: the same function in exact arithmetic, but
-    the squares stay <= 1, so hardware that runs the graph in fp16 (an NPU) cannot overflow summing them
-    (the 9x9 model's pre-norm activations reach ~250, whose squares summed over a row pass fp16's 65,504)."""
+def rms_norm(x: torch.Tensor, eps: float) -> torch.Tensor:
+    """Weightless RMSNorm over the last axis, computed in fp32."""
     dtype = x.dtype
     x = x.float()
-    if prescale:
-        inv = torch.reciprocal(x.abs().amax(-1, keepdim=True).clamp_min(1e-4))
-        x = x * inv
-        return (x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps * inv.square())).to(dtype)
     x = x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps)
     return x.to(dtype)
 

@@ -13,8 +13,7 @@ from torch import nn
 
 from .. import schedule
 from .config import TRMConfig
-from .layers import (Attention, Embedding, Linear, PuzzleEmbedding, RotaryEmbedding, SwiGLU, modules_switched, rms_norm,
-                     trunc_normal_)
+from .layers import Attention, Embedding, Linear, PuzzleEmbedding, RotaryEmbedding, SwiGLU, rms_norm, trunc_normal_
 
 
 @dataclass
@@ -47,22 +46,16 @@ class Block(nn.Module):
         else:
             self.self_attn = Attention(config.hidden_size, config.num_heads)
         self.mlp = SwiGLU(config.hidden_size, config.expansion, config.ffn_multiple)
-        self.prescaled_norm = False   # fp16 hardware: see layers.rms_norm and `prescaled_norms`
 
     def forward(self, h: torch.Tensor, cos: torch.Tensor | None, sin: torch.Tensor | None) -> torch.Tensor:
-        eps, pre = self.config.rms_norm_eps, self.prescaled_norm
+        eps = self.config.rms_norm_eps
         if self.config.mlp_t:
             # Official: transpose to [B, D, L], mix and normalise over the sequence axis, transpose back.
             t = h.transpose(1, 2)
-            h = rms_norm(t + self.mlp_t(t), eps, pre).transpose(1, 2)
+            h = rms_norm(t + self.mlp_t(t), eps).transpose(1, 2)
         else:
-            h = rms_norm(h + self.self_attn(h, cos, sin), eps, pre)
-        return rms_norm(h + self.mlp(h), eps, pre)
-
-
-def prescaled_norms(model: nn.Module):
-    """Every norm of `model` multiplies by the row's 1/peak first (exporters for fp16 NPUs)."""
-    return modules_switched(model, Block, "prescaled_norm")
+            h = rms_norm(h + self.self_attn(h, cos, sin), eps)
+        return rms_norm(h + self.mlp(h), eps)
 
 
 class ReasoningModule(nn.Module):
