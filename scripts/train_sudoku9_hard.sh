@@ -12,4 +12,9 @@ mkdir -p "$RUN"
 trm-edge train --preset sudoku9-hard --resume "$FROM" --out "$RUN" --quiet ${STEPS:+--steps "$STEPS"} 2>&1 \
   | tee -a models/sudoku9-hard/train.log
 cp "$RUN/checkpoint.pt" models/sudoku9-hard/checkpoint.pt
-cat "$RUN/train_log.jsonl" >> models/sudoku9-hard/train_log.jsonl
+python3 - "$RUN/train_log.jsonl" models/sudoku9-hard/train_log.jsonl <<'PY'
+import json, sys
+new, kept = sys.argv[1], sys.argv[2]
+rows = {json.loads(l)["step"]: l for path in (kept, new) for l in open(path) if l.strip()}   # one line per step
+open(kept, "w").writelines(rows[s] if rows[s].endswith("\n") else rows[s] + "\n" for s in sorted(rows))
+PY
