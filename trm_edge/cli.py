@@ -432,8 +432,10 @@ def bench(
     modes = [h.strip() for h in halting.split(",") if h.strip()]
     if not modes:
         fail(f"--halting names no rule (got {halting!r})")
-    with user_errors():
+    try:
         modes = [str(Halting.parse(h)) for h in modes]
+    except ValueError as exc:
+        fail(f"--halting: {exc}")
     if device not in ("cpu", "cuda"):
         fail(f"--device must be cpu or cuda (got {device!r})")
     if not artifacts and checkpoint is None:
