@@ -20,7 +20,7 @@ import numpy as np
 from trm_edge.data import exact_accuracy
 from trm_edge.data.tasks import DataSpec, held_out
 from trm_edge.model.checkpoint import load_checkpoint
-from trm_edge.runtime.loop import Halting, solve
+from trm_edge.runtime.loop import Halting, solve, to_host
 from trm_edge.runtime.reference import initial_state, solve_with_model, torch_step
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def record(model, data, max_steps: int) -> tuple[np.ndarray, np.ndarray]:
     answers, qs = [], []
     y, z = initial_state(model, len(data))
     solve(torch_step(model), y, z, data.inputs, data.puzzle_identifiers, max_steps, "fixed",
-          lambda k, a, q: (answers.append(np.array(a)), qs.append(np.array(q))))
+          lambda k, a, q: (answers.append(to_host(a).copy()), qs.append(to_host(q).copy())))
     return np.stack(answers), np.stack(qs)
 
 
