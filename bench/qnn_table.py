@@ -80,8 +80,13 @@ def model_rows(name: str, ckpt: Path, work: Path, puzzles: int, log) -> list[dic
     for precision in PRECISIONS:
         artifact = work / f"{name}-{precision}"
         t0 = time.perf_counter()
-        export_checkpoint(ckpt, "qnn", artifact, quantize=precision, parity_puzzles=0,
-                          options={"soc": DEFAULT_SOC, "allow-cpu-fallback": True}, log=lambda m: None)
+        try:
+            export_checkpoint(ckpt, "qnn", artifact, quantize=precision, parity_puzzles=0,
+                              options={"soc": DEFAULT_SOC, "allow-cpu-fallback": True}, log=lambda m: None)
+        except RuntimeError as exc:   # a precision the tools cannot make for this model is a row, not the end
+            log(f"{name} {precision}: {exc}")
+            out.append({"model": name, "precision": precision, "error": str(exc), "socs": []})
+            continue
         socs_dir = work / f"{name}-{precision}-socs"
         socs_dir.mkdir()
         entry = {"model": name, "precision": precision, "export_seconds": time.perf_counter() - t0,
@@ -113,6 +118,8 @@ def table(result: dict) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for e in result["models"]:
         lines += [_placement_row(e, s) for s in e["socs"]]
+        if e.get("error"):
+            lines.append(f"| {e['model']} | {e['precision']} | all | - | not exported: {e['error'][:160]} | - | - | - |")
     lines += ["", "| 9x9 model, minimal puzzles, ACT halting | same answer as PyTorch | same where PyTorch solves | "
                   "exact (NPU / PyTorch) | paired diff [95% CI] | mean steps | simulator s/step (not phone time) |",
               "|---|---|---|---|---|---|---|"]
@@ -134,6 +141,7 @@ def main() -> None:
     ap.add_argument("--puzzles", type=int, default=50, help="minimal 9x9 puzzles per precision (0: compile only)")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results_qnn")
     ap.add_argument("--models", default="sudoku9," + ",".join(PAPER))
+    ap.add_argument("--append", action="store_true", help="add these models' rows to OUT/results.json")
     args = ap.parse_args()
     log = lambda m: print(m, flush=True)   # noqa: E731
     import onnxruntime_qnn
@@ -144,6 +152,10 @@ def main() -> None:
                            "qnn-sdk": onnxruntime_qnn.build_and_package_info.qnn_version},
               "models": []}
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.append:
+        earlier = json.loads((args.out / "results.json").read_text())
+        result["models"] = [m for m in earlier["models"] if m["model"] not in args.models.split(",")]
+        result["command"] = earlier["command"] + " ; " + result["command"]
     with tempfile.TemporaryDirectory(prefix="trm-edge-qnn-") as tmp:
         work = Path(tmp)
         for name in args.models.split(","):

@@ -61,7 +61,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     source = work / "fp32.onnx"
     notes.append(_fuse_norms(source))
     if req.quantize in ACTIVATIONS:
-        source = _quantize(req, source, work)
+        source = _quantize_or_explain(req, source, work)
         notes.append(f"{req.quantize}: int8 weights and {ACTIVATIONS[req.quantize][5:].lower()} activations (QDQ), "
                      f"ranges calibrated on step inputs taken along real y/z trajectories")
     else:
@@ -115,6 +115,14 @@ def _quantize(req: ExportRequest, fp32: Path, work: Path) -> Path:
     out = work / "qdq.onnx"
     quantize(str(source), str(out), config)
     return out
+
+
+def _quantize_or_explain(req: ExportRequest, fp32: Path, work: Path) -> Path:
+    try:
+        return _quantize(req, fp32, work)
+    except (ValueError, KeyError, RuntimeError) as exc:   # ONNX Runtime's QNN quantization helpers on this graph
+        raise RuntimeError(f"ONNX Runtime's QNN quantization ({req.quantize}) failed on this model's graph: "
+                           f"{str(exc).splitlines()[0][:200]}; --quantize fp16 compiles without it") from None
 
 
 def compile_for(source: Path, folder: Path, chip: Soc, precision: str, fallback: bool) -> Compiled:
