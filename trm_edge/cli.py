@@ -467,15 +467,14 @@ def web(
     The page checks the model's SHA-256 before running it, shows the answer after every supervision step,
     why it stopped and the time per step. Open it from a web server (--serve), not as a file.
     """
-    from .artifact import read_meta
     from .web.samples import band_samples
     from .web.site import SiteRequest, build_site, check_request
 
     with user_errors():
         req = SiteRequest(artifact, out, overwrite)
-        check_request(req)
+        meta = check_request(req)   # before the samples, which take seconds to generate
         try:
-            req.samples = band_samples(Path(read_meta(artifact).source_checkpoint))
+            req.samples = band_samples(Path(meta.source_checkpoint))
         except (ImportError, ValueError, OSError):   # samples are a convenience: a lean install has no generator
             req.samples = {}
         site = build_site(req)

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..artifact import INIT_STATE_FILE, METADATA_FILE, verify
+from ..artifact import INIT_STATE_FILE, METADATA_FILE, ArtifactMeta, verify
 from ..files import cache_dir, check_writable_dir, swap_in_folder
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -35,8 +35,9 @@ class SiteRequest:
     samples: dict[str, list[str]] = field(default_factory=dict)   # band -> puzzles
 
 
-def check_request(req: SiteRequest) -> None:
-    """Refuse, before writing anything, what the page cannot run or a folder we must not replace."""
+def check_request(req: SiteRequest) -> ArtifactMeta:
+    """Refuse, before writing anything, what the page cannot run or a folder we must not replace; the
+    artifact's verified metadata."""
     meta = verify(req.artifact)
     if (meta.target, meta.recursion, meta.batch) != ("onnx", "step", 1) or meta.task != "sudoku":
         raise ValueError(f"the web page runs --target onnx --recursion step --batch 1 Sudoku artifacts (this one is "
@@ -52,6 +53,7 @@ def check_request(req: SiteRequest) -> None:
         if not req.overwrite:
             raise FileExistsError(f"{out} already holds a site (pass --overwrite to replace it)")
     check_writable_dir(out.absolute().parent)
+    return meta
 
 
 def _is_site(folder: Path) -> bool:
@@ -64,21 +66,20 @@ def _is_site(folder: Path) -> bool:
 def build_site(req: SiteRequest) -> Path:
     """Write the site beside `out`, then rename it into place (an old site is replaced only when the new one
     is complete)."""
-    check_request(req)
+    meta = check_request(req)
     out = req.out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
     try:
-        _fill(tmp, req)
+        _fill(tmp, req, meta)
         swap_in_folder(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
-def _fill(folder: Path, req: SiteRequest) -> None:
+def _fill(folder: Path, req: SiteRequest, meta: ArtifactMeta) -> None:
     os.chmod(folder, 0o755)
-    meta = verify(req.artifact)
     for name in (meta.model_file, INIT_STATE_FILE, METADATA_FILE):
         shutil.copy2(req.artifact / name, folder / name)
     for name in ("index.html", "app.js", "style.css"):
