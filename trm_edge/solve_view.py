@@ -11,8 +11,6 @@ import numpy as np
 import typer
 from tqdm.auto import tqdm
 
-from .data import maze
-from .data.sudoku import box_shape
 from .runtime.solver import check, grid_text, parse_puzzle, solve_batch
 
 
@@ -74,35 +72,27 @@ def _answer_json(src, ans) -> dict:
 
 
 def _render(src, puzzle, answer, previous=None) -> str:
-    """The grid with givens plain and filled cells coloured (changed since `previous` in yellow)."""
-    n = src.side
+    """The grid with givens plain and filled cells coloured (changed since `previous` in yellow), in boxes where
+    the task has them."""
+    n, task = src.side, src.task
+    box_rows, box_cols = task.boxes(n) or (n, n)
     lines = []
     for r in range(n):
-        cells = []
+        cells, plain = [], []
         for c in range(n):
-            if src.task == "sudoku":
-                text = str(int(answer[r, c])) if answer[r, c] else "."
-                given = puzzle[r, c] != 0
-            else:
-                text = maze.CHARSET[int(answer[r, c]) - 1] if answer[r, c] else "?"
-                given = puzzle[r, c] == answer[r, c]
+            text, given = task.cell(puzzle, answer, r, c)
+            plain.append(text)
             colour = None if given else (typer.colors.YELLOW if previous is not None and previous[r, c] != answer[r, c]
                                          else typer.colors.CYAN)
             cells.append(typer.style(text, fg=colour, bold=given) if colour or given else text)
-            if src.task == "sudoku" and (c + 1) % _box_cols(n) == 0 and c + 1 < n:
+            if (c + 1) % box_cols == 0 and c + 1 < n:
                 cells.append("|")
-        lines.append(" ".join(cells) if src.task == "sudoku" else "".join(cells))
-        if src.task == "sudoku" and (r + 1) % _box_rows(n) == 0 and r + 1 < n:
-            lines.append("-" * (2 * n + 2 * (n // _box_cols(n) - 1) - 1))
+                plain.append("|")
+        lines.append(task.cell_joiner.join(cells))
+        width = len(task.cell_joiner.join(plain))
+        if (r + 1) % box_rows == 0 and r + 1 < n:
+            lines.append("-" * width)
     return "\n".join(lines)
-
-
-def _box_rows(n: int) -> int:
-    return box_shape(n)[0]
-
-
-def _box_cols(n: int) -> int:
-    return box_shape(n)[1]
 
 
 def parse_answer(src, puzzle: np.ndarray, text: str) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..limits import CONFIG_LIMITS, check_count
-from . import maze, sudoku
+from ..tasks import get_task
 from .puzzles import DatasetMeta, PuzzleSet
 
 CSV_COLUMNS = ["source", "question", "answer", "rating"]
@@ -33,6 +33,7 @@ def read_csv(path: str | Path, task: str, limit: int | None = None) -> PuzzleSet
 
 def _read_csv_rows(path: Path, task: str, limit: int | None) -> PuzzleSet:
     inputs, labels = [], []
+    task_obj = get_task(task)
     with path.open(newline="", encoding="utf-8-sig") as fh:   # -sig: a byte-order mark is not part of the header
         reader = csv.reader(fh)
         header = next(reader, None)
@@ -56,54 +57,23 @@ def _read_csv_rows(path: Path, task: str, limit: int | None) -> PuzzleSet:
                 raise ValueError(f"{path}:{lineno}: a {size}x{size} grid, but earlier rows are {first_size}x{first_size}")
             first_size = size
             try:
-                if task == "sudoku":
-                    question, answer = _sudoku_digits(q, size), _sudoku_digits(a, size)
-                    check_sudoku_answer(question, answer)
-                    inputs.append(sudoku.encode(question))
-                    labels.append(sudoku.encode(answer))
-                elif task == "maze":
-                    inputs.append(maze.from_text(q, size).reshape(-1))
-                    labels.append(maze.from_text(a, size).reshape(-1))
-                else:
-                    raise ValueError(f"CSV task must be sudoku or maze (got {task!r})")
+                question, answer = task_obj.csv_pair(q, a, size)
+                inputs.append(question)
+                labels.append(answer)
             except ValueError as exc:
                 raise ValueError(f"{path}:{lineno}: {exc}") from None
     if not inputs:
         raise ValueError(f"{path}: no puzzles")
     n = len(inputs)
-    meta = sudoku.meta(size, n) if task == "sudoku" else maze.meta(size, n)
-    return PuzzleSet(np.stack(inputs), np.stack(labels), np.zeros(n, dtype=np.int64), meta)
-
-
-def check_sudoku_answer(question: np.ndarray, answer: np.ndarray) -> None:
-    """An answer must be a complete valid grid that keeps every given."""
-    if (answer == 0).any():
-        raise ValueError(f"the answer has {int((answer == 0).sum())} blank cells")
-    if not sudoku.is_valid_solution(answer):
-        raise ValueError("the answer breaks a row, column or box rule")
-    given = question != 0
-    if (question[given] != answer[given]).any():
-        raise ValueError("the answer changes a given of the question")
-
-
-def _sudoku_digits(text: str, size: int) -> np.ndarray:
-    sudoku.box_shape(size)
-    return sudoku.cells_to_grid(text, size)
+    return PuzzleSet(np.stack(inputs), np.stack(labels), np.zeros(n, dtype=np.int64), task_obj.meta(size, n))
 
 
 def write_csv(ps: PuzzleSet, path: str | Path, source: str = "trm-edge") -> None:
-    """Write a PuzzleSet in the official CSV format (sudoku or maze)."""
+    """Write a PuzzleSet in the official CSV format (tasks with one: sudoku, maze)."""
     size = ps.meta.grid_shape[0]
-    rows = []
-    for x, y in zip(ps.inputs, ps.labels):
-        if ps.meta.task == "sudoku":
-            q = "".join("." if d == 0 else str(d) for d in sudoku.decode(x, size).ravel())
-            a = "".join(str(d) for d in sudoku.decode(y, size).ravel())
-        elif ps.meta.task == "maze":
-            q, a = maze.to_text(x), maze.to_text(y)
-        else:
-            raise ValueError(f"CSV export supports sudoku and maze, not {ps.meta.task!r}")
-        rows.append([source, q, a, 0])
+    task = get_task(ps.meta.task)
+    rows = [[source, task.to_text(task.decode(x, size)), task.to_text(task.decode(y, size)), 0]
+            for x, y in zip(ps.inputs, ps.labels)]
     with _atomic_path(Path(path)) as tmp:
         with open(tmp, "w", newline="") as fh:
             writer = csv.writer(fh)

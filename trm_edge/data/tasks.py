@@ -10,10 +10,9 @@ import numpy as np
 
 from ..files import cache_dir
 from ..limits import MAX_PUZZLES, check_count
-from . import arc, formats, maze, sudoku
+from ..tasks import Task, get_task
+from . import formats
 from .puzzles import PuzzleSet
-
-TASKS = ("sudoku", "maze", "arc")
 
 
 @dataclass
@@ -32,8 +31,7 @@ class DataSpec:
 
     def __post_init__(self) -> None:
         """Refuse what a file or an option may not ask for (a spec of 10^12 puzzles would run for ever)."""
-        if self.task not in TASKS:
-            raise ValueError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS)}")
+        get_task(self.task)   # one-line error naming the known tasks
         for name, top in (("train_puzzles", MAX_PUZZLES), ("test_puzzles", MAX_PUZZLES), ("grid_size", 100)):
             check_count(name.replace("_", " "), getattr(self, name), 0, top)
         if self.givens is not None:
@@ -41,6 +39,11 @@ class DataSpec:
                 self.givens = (int(self.givens[0]), int(self.givens[1]))
             except (TypeError, ValueError, IndexError):
                 raise ValueError(f"givens must be a pair of numbers (got {self.givens!r})") from None
+
+    @property
+    def task_obj(self) -> Task:
+        """The task these puzzles belong to."""
+        return get_task(self.task)
 
     @classmethod
     def from_saved(cls, saved: dict) -> "DataSpec":
@@ -116,8 +119,8 @@ def parse_band(text: str) -> tuple[int, int] | None:
 def band_split(spec: DataSpec, band: tuple[int, int] | None, count: int) -> PuzzleSet:
     """Held-out generated Sudoku puzzles in one difficulty band (a givens range, or None for minimal puzzles),
     none of which is in the training split: accuracy per band tells what a givens mix hides."""
-    if spec.task != "sudoku" or spec.path:
-        raise ValueError("difficulty bands apply to generated sudoku checkpoints")
+    if not spec.task_obj.has_bands or spec.path:
+        raise ValueError("difficulty bands apply to checkpoints trained on generated sudoku")
     band_spec = dataclasses.replace(spec, givens=band, difficulty=1.0)
     _check_generated(band_spec)
     data = _generate(band_spec, count, spec.seed * 2 + BAND_SEED)
@@ -133,18 +136,17 @@ def held_out(spec: DataSpec, count: int, band: str | None = None, whole_file: bo
     return load_split(spec, "all" if whole_file else "test").subset(slice(0, count))
 
 
+def puzzle_texts(spec: DataSpec, count: int, band: str | None = None) -> list[str]:
+    """Held-out puzzles as the text a person types (app sample buttons): the first `count` of the test split,
+    or of one difficulty band."""
+    data = held_out(spec, count, band)
+    task, side = spec.task_obj, data.meta.grid_shape[0]
+    return [task.to_text(task.decode(x, side)) for x in data.inputs]
+
+
 def _check_generated(spec: DataSpec) -> None:
     """Refuse, before any work, what the generators cannot make."""
-    if spec.task == "arc":
-        raise ValueError("the arc task has no built-in generator: pass --data-path to a folder of ARC task JSON files")
-    if spec.task == "sudoku":
-        sudoku.box_shape(spec.grid_size)
-        cells = spec.grid_size ** 2
-        if spec.givens is not None and not 0 <= spec.givens[0] <= spec.givens[1] <= cells:
-            raise ValueError(f"givens must be a range lo-hi within 0-{cells} for a {spec.grid_size}x{spec.grid_size} "
-                             f"sudoku (got {spec.givens[0]}-{spec.givens[1]})")
-    elif spec.task == "maze" and spec.grid_size < 5:
-        raise ValueError(f"maze grid size must be at least 5 (got {spec.grid_size})")
+    spec.task_obj.check_spec(spec)
 
 
 GENERATOR_VERSION = 1   # bump when a generator's output changes, so cached sets are rebuilt
@@ -156,22 +158,16 @@ def generated_dir() -> Path:
 
 def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
     """Generated puzzles, cached on disk (a 9x9 set of 20k puzzles takes about a minute to make)."""
-    givens = f"-g{spec.givens[0]}_{spec.givens[1]}" if spec.task == "sudoku" and spec.givens else ""
-    grids = f"-{spec.grids}" if spec.task == "sudoku" and spec.grids != "pattern" else ""
-    key = f"{spec.task}-{spec.grid_size}-{spec.difficulty}{givens}{grids}-{count}-{seed}-v{GENERATOR_VERSION}"
+    task = spec.task_obj
+    key = f"{spec.task}-{spec.grid_size}-{spec.difficulty}{task.cache_key(spec)}-{count}-{seed}-v{GENERATOR_VERSION}"
     path = generated_dir() / f"{key}.npz"
     if path.is_file():
         try:
             with np.load(path) as f:
-                meta = sudoku.meta(spec.grid_size, count) if spec.task == "sudoku" else maze.meta(spec.grid_size, count)
-                return PuzzleSet(f["inputs"], f["labels"], f["puzzle_identifiers"], meta)
+                return PuzzleSet(f["inputs"], f["labels"], f["puzzle_identifiers"], task.meta(spec.grid_size, count))
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)
-    if spec.task == "sudoku":
-        ps = sudoku.to_puzzle_set(sudoku.generate(count, spec.grid_size, spec.difficulty, seed, spec.givens,
-                                                  spec.grids))
-    else:
-        ps = maze.to_puzzle_set(maze.generate(count, spec.grid_size, seed))
+    ps = task.generate(spec, count, seed)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
@@ -183,8 +179,9 @@ def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
 
 
 def _load_path(spec: DataSpec, path: Path, split: str) -> PuzzleSet:
-    if spec.task == "arc":
-        return arc.load_folder(path, "train" if split == "train" else "test")
+    own = spec.task_obj.read_folder(path, split)
+    if own is not None:
+        return own
     if path.is_dir() and (path / split / "dataset.json").is_file():
         return formats.read_built(path / split, task=spec.task)
     if path.is_dir() and (path / "dataset.json").is_file():
@@ -207,11 +204,7 @@ def _load_path(spec: DataSpec, path: Path, split: str) -> PuzzleSet:
 
 def augment(ps: PuzzleSet, rng: np.random.Generator) -> PuzzleSet:
     """One fresh random augmentation of every row, by task."""
-    if ps.meta.task == "sudoku":
-        return sudoku.augment_set(ps, rng)
-    if ps.meta.task == "maze":
-        return maze.augment_set(ps, rng)
-    return ps
+    return get_task(ps.meta.task).augment(ps, rng)
 
 
 def exact_accuracy(predictions: np.ndarray, labels: np.ndarray, ignore_label_id: int | None = 0) -> np.ndarray:

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..artifact import METADATA_FILE, PARITY_FILE, is_artifact, read_meta
-from ..data import DataSpec, load_split
-from ..data import maze, sudoku
+from ..data.tasks import DataSpec, puzzle_texts
 from ..files import check_writable_dir, replace_file
 from ..targets import HOST_STEPPED
 
@@ -45,7 +44,7 @@ def copy_to_android_assets(artifact: Path, dest: Path, samples: int = 20) -> lis
     if reason:
         raise ValueError(reason)
     files = [f for f in artifact.iterdir() if f.is_file()]
-    lines = _sample_puzzles(Path(meta.source_checkpoint), meta.task, samples)
+    lines = _sample_puzzles(Path(meta.source_checkpoint), samples)
     check_assets_folder(dest, [f.name for f in files] + ([SAMPLES_FILE] if lines else []))
     dest.mkdir(parents=True, exist_ok=True)
     for f in files:   # each file replaced whole: a full disk leaves the old one, not a truncated one
@@ -55,16 +54,14 @@ def copy_to_android_assets(artifact: Path, dest: Path, samples: int = 20) -> lis
     return sorted(p.name for p in dest.iterdir())
 
 
-def _sample_puzzles(checkpoint: Path, task: str, count: int) -> list[str]:
+def _sample_puzzles(checkpoint: Path, count: int) -> list[str]:
+    """Held-out puzzles of the checkpoint's own data (none when it is not here or its task has no text form)."""
     from ..model.checkpoint import load_checkpoint
 
     if not checkpoint.is_file():
         return []
     spec = (load_checkpoint(checkpoint).info or {}).get("data_spec")
-    if not spec or task not in ("sudoku", "maze"):
+    if not spec:
         return []
-    data = load_split(DataSpec.from_saved(spec), "test").subset(slice(0, count))
-    side = data.meta.grid_shape[0]
-    if task == "sudoku":
-        return ["".join("." if d == 0 else str(d) for d in sudoku.decode(x, side).ravel()) for x in data.inputs]
-    return [maze.to_text(x) for x in data.inputs]
+    data_spec = DataSpec.from_saved(spec)
+    return puzzle_texts(data_spec, count) if data_spec.task_obj.solvable else []

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..data import PuzzleSet, load_split
+from ..tasks import get_task
 from ..data.tasks import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
@@ -192,11 +193,5 @@ def _specs(names, tensors) -> list[TensorSpec]:
 
 
 def _codec(ckpt: Checkpoint) -> dict:
-    task = ckpt.data_meta.task if ckpt.data_meta else "unknown"
-    if task == "sudoku":
-        return {"pad": 0, "blank": 1, "digit_token": "digit + 1"}
-    if task == "maze":
-        return {"pad": 0, "charset": "# SGo", "char_token": "index in charset + 1"}
-    if task == "arc":
-        return {"pad": 0, "eos": 1, "colour_token": "colour + 2", "canvas": 30}
-    return {}
+    """How the model's tokens map to cells, for an app that builds its own inputs."""
+    return get_task(ckpt.data_meta.task).codec() if ckpt.data_meta else {}

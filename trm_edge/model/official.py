@@ -15,6 +15,7 @@ import torch
 
 from ..data.puzzles import DatasetMeta
 from ..errors import CheckpointError
+from ..tasks import get_task
 from .config import TRMConfig
 from .layers import find_multiple
 
@@ -183,7 +184,7 @@ def load_official(raw: dict[str, torch.Tensor], config_path: str | Path | None =
         meta = DatasetMeta(vocab_size=cfg.vocab_size, seq_len=cfg.seq_len, task=known[0], grid_shape=(side, side),
                            num_puzzle_identifiers=cfg.num_puzzle_identifiers)
     info: dict[str, Any] = {"notes": notes, "config_file": str(config_path) if config_path else None}
-    if meta is not None and meta.task in ("sudoku", "maze"):   # held-out puzzles from our generators
+    if meta is not None and get_task(meta.task).generated:   # held-out puzzles from our generators
         info["data_spec"] = {"task": meta.task, "grid_size": meta.grid_shape[0], "train_puzzles": 1000,
                              "test_puzzles": 1000}
     return cfg, state, meta, info

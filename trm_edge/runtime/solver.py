@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..data import maze, sudoku
+from ..tasks import Task, get_task
 from .loop import Halting, SolveResult, to_host
 
 
@@ -20,7 +20,7 @@ class Source:
     """A model that can solve puzzles, whatever runs it."""
 
     label: str                       # "pytorch (checkpoint.pt)" or "onnx step int8"
-    task: str
+    task: Task
     side: int
     max_steps: int
     batch: int
@@ -58,7 +58,7 @@ def open_source(path: Path, threads: int | None = None) -> Source:
         meta = runner.meta
         side = (meta.grid_shape or [int(np.sqrt(meta.seq_len))])[0]
         label = f"{meta.target} {meta.recursion} {meta.quantize}"
-        return Source(label, meta.task, side, meta.halt_max_steps, meta.batch,
+        return Source(label, _solvable(meta.task, path), side, meta.halt_max_steps, meta.batch,
                       lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step))
     return _checkpoint_source(path, threads)
 
@@ -75,52 +75,45 @@ def _checkpoint_source(path: Path, threads: int | None) -> Source:
     ckpt = load_checkpoint(path)
     model = ckpt.build_model()
     meta = ckpt.data_meta
-    if meta is None or meta.task not in ("sudoku", "maze") or not meta.grid_shape:
-        raise ValueError(f"{path}: solve needs a sudoku or maze checkpoint that records its grid size")
+    if meta is None or not meta.grid_shape:
+        raise ValueError(f"{path}: solve needs a checkpoint that records its task and grid size")
+    task = _solvable(meta.task, path)
 
     def run(x, ids, halting, on_step, max_steps):
         y, z = initial_state(model, len(x))
         return solve(torch_step(model), y, z, x, ids, max_steps, halting, on_step)
 
-    return Source(f"pytorch ({path.name})", meta.task, meta.grid_shape[0], model.config.halt_max_steps, 64, run)
+    return Source(f"pytorch ({path.name})", task, meta.grid_shape[0], model.config.halt_max_steps, 64, run)
+
+
+def _solvable(name: str, path: Path) -> Task:
+    task = get_task(name)
+    if not task.solvable:
+        raise ValueError(f"{path}: solve handles tasks whose answers the rules can check; {name} is not one")
+    return task
 
 
 def parse_puzzle(source: Source, text: str) -> np.ndarray:
     """Puzzle text -> grid for this source's task and size (one-line ValueError otherwise)."""
-    if source.task == "sudoku":
-        return sudoku.parse(text, source.side)
-    if source.task == "maze":
-        cells = "".join(text.split("\n"))
-        if len(cells) != source.side ** 2:
-            raise ValueError(f"a maze for this model has {source.side ** 2} cells; this one has {len(cells)}")
-        return maze.from_text(cells, source.side)
-    raise ValueError(f"solve handles sudoku and maze models (this one is {source.task!r})")
+    return source.task.parse(text, source.side)
 
 
 def encode(source: Source, grid: np.ndarray) -> np.ndarray:
-    return sudoku.encode(grid) if source.task == "sudoku" else grid.reshape(-1).astype(np.int64)
+    return source.task.encode(grid)
 
 
 def decode(source: Source, tokens: np.ndarray) -> np.ndarray:
-    return sudoku.decode(tokens, source.side) if source.task == "sudoku" else tokens.reshape(source.side, source.side)
+    return source.task.decode(tokens, source.side)
 
 
 def grid_text(source: Source, grid: np.ndarray) -> str:
     """The one-line text form of a grid (what `parse_puzzle` reads back)."""
-    return sudoku.to_text(grid) if source.task == "sudoku" else maze.to_text(grid)
+    return source.task.to_text(grid)
 
 
 def check(source: Source, puzzle: np.ndarray, answer: np.ndarray) -> tuple[bool, bool]:
     """(valid by the rules, keeps every given)."""
-    if source.task == "sudoku":
-        keeps = bool(np.all((puzzle == 0) | (puzzle == answer)))
-        return bool((answer > 0).all() and sudoku.is_valid_solution(answer)), keeps
-    path = maze.shortest_path(puzzle)
-    want = puzzle.copy()
-    for r, c in (path or [])[1:-1]:
-        want[r, c] = maze.PATH
-    keeps = bool(np.all((answer == maze.PATH) | (answer == puzzle)))
-    return bool(path is not None and np.array_equal(answer, want)), keeps
+    return source.task.check(puzzle, answer)
 
 
 def solve_batch(source: Source, grids: list[np.ndarray], halting: Halting, trace: bool = False,

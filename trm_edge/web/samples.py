@@ -8,18 +8,15 @@ BANDS = {"easy (30-50 givens)": "30-50", "harder (20-29 givens)": "20-29", "mini
 
 def band_samples(checkpoint: Path, per_band: int = 6) -> dict[str, list[str]]:
     """{button label: puzzles}; empty where the checkpoint is not here or names no generated Sudoku data."""
-    from ..data import sudoku
-    from ..data.tasks import DataSpec, held_out
+    from ..data.tasks import DataSpec, puzzle_texts
     from ..model.checkpoint import load_checkpoint
 
     if not checkpoint.is_file():
         return {}
     spec = (load_checkpoint(checkpoint).info or {}).get("data_spec")
-    if not spec or spec.get("task") != "sudoku" or spec.get("path"):
+    if not spec or spec.get("path"):
         return {}
     data_spec = DataSpec.from_saved(spec)
-    out = {}
-    for label, band in BANDS.items():
-        data = held_out(data_spec, per_band, band)
-        out[label] = [sudoku.to_text(sudoku.decode(x, data_spec.grid_size)) for x in data.inputs]
-    return out
+    if not data_spec.task_obj.has_bands:
+        return {}
+    return {label: puzzle_texts(data_spec, per_band, band) for label, band in BANDS.items()}

@@ -27,6 +27,9 @@ def ort_web_dir() -> Path:
     return cache_dir() / "web" / "node_modules" / "onnxruntime-web" / "dist"
 
 
+PAGE_TASKS = ("sudoku",)   # the tasks static/app.js can draw and type in
+
+
 @dataclass
 class SiteRequest:
     artifact: Path
@@ -39,7 +42,7 @@ def check_request(req: SiteRequest) -> ArtifactMeta:
     """Refuse, before writing anything, what the page cannot run or a folder we must not replace; the
     artifact's verified metadata."""
     meta = verify(req.artifact)
-    if (meta.target, meta.recursion, meta.batch) != ("onnx", "step", 1) or meta.task != "sudoku":
+    if (meta.target, meta.recursion, meta.batch) != ("onnx", "step", 1) or meta.task not in PAGE_TASKS:
         raise ValueError(f"the web page runs --target onnx --recursion step --batch 1 Sudoku artifacts (this one is "
                          f"{meta.target}/{meta.recursion}/batch {meta.batch}, {meta.task})")
     missing = [f for f in ORT_FILES if not (ort_web_dir() / f).is_file()]

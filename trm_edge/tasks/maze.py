@@ -1,0 +1,67 @@
+"""Mazes in the official Maze-Hard characters `# SGo`: the answer marks a shortest path from S to G."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..data import maze as rules
+from ..data.puzzles import DatasetMeta, PuzzleSet
+from .base import Task, register_task
+
+if TYPE_CHECKING:
+    from ..data.tasks import DataSpec
+
+
+class Maze(Task):
+    name = "maze"
+
+    def encode(self, grid: np.ndarray) -> np.ndarray:
+        return grid.reshape(-1).astype(np.int64)
+
+    def decode(self, tokens: np.ndarray, side: int) -> np.ndarray:
+        return np.asarray(tokens).reshape(side, side)
+
+    def meta(self, side: int, count: int) -> DatasetMeta:
+        return rules.meta(side, count)
+
+    def codec(self) -> dict:
+        return {"pad": 0, "charset": rules.CHARSET, "char_token": "index in charset + 1"}
+
+    def parse(self, text: str, side: int) -> np.ndarray:
+        cells = "".join(text.split("\n"))
+        if len(cells) != side ** 2:
+            raise ValueError(f"a maze for this model has {side ** 2} cells; this one has {len(cells)}")
+        return rules.from_text(cells, side)
+
+    def to_text(self, grid: np.ndarray) -> str:
+        return rules.to_text(grid)
+
+    def check(self, puzzle: np.ndarray, answer: np.ndarray) -> tuple[bool, bool]:
+        path = rules.shortest_path(puzzle)
+        want = puzzle.copy()
+        for r, c in (path or [])[1:-1]:
+            want[r, c] = rules.PATH
+        keeps = bool(np.all((answer == rules.PATH) | (answer == puzzle)))
+        return bool(path is not None and np.array_equal(answer, want)), keeps
+
+    def cell(self, puzzle: np.ndarray, answer: np.ndarray, r: int, c: int) -> tuple[str, bool]:
+        value = int(answer[r, c])
+        text = rules.CHARSET[value - 1] if 1 <= value <= len(rules.CHARSET) else "?"
+        return text, bool(puzzle[r, c] == answer[r, c])
+
+    def check_spec(self, spec: "DataSpec") -> None:
+        if spec.grid_size < 5:
+            raise ValueError(f"maze grid size must be at least 5 (got {spec.grid_size})")
+
+    def generate(self, spec: "DataSpec", count: int, seed: int) -> PuzzleSet:
+        return rules.to_puzzle_set(rules.generate(count, spec.grid_size, seed))
+
+    def augment(self, ps: PuzzleSet, rng: np.random.Generator) -> PuzzleSet:
+        return rules.augment_set(ps, rng)
+
+    def csv_pair(self, question: str, answer: str, side: int) -> tuple[np.ndarray, np.ndarray]:
+        return rules.from_text(question, side).reshape(-1), rules.from_text(answer, side).reshape(-1)
+
+
+MAZE = register_task(Maze())
