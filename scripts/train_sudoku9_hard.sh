@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${RUN:-${TRM_EDGE_CACHE:-$HOME/.cache/trm-edge}/runs/sudoku9-hard}
-FROM=${FROM:-models/sudoku9-hard/checkpoint.pt}
+# resume the run folder's own checkpoint when it has one (a later session on this machine), else the committed one
+if [ -e "$RUN/checkpoint.pt" ]; then FROM=${FROM:-$RUN/checkpoint.pt}; else FROM=${FROM:-models/sudoku9-hard/checkpoint.pt}; fi
 [ "$FROM" -ef "$RUN/checkpoint.pt" ] || [ ! -e "$RUN/checkpoint.pt" ] || { echo "$RUN holds another run: set RUN"; exit 2; }
 mkdir -p "$RUN"
 trm-edge train --preset sudoku9-hard --resume "$FROM" --out "$RUN" --quiet ${STEPS:+--steps "$STEPS"} 2>&1 \

@@ -85,7 +85,7 @@ def test_bench_reports_answers_but_no_time_for_the_simulator(mlp_checkpoint, tmp
 @pytest.mark.parametrize("precision", ["fp16", "w8a16"])
 def test_sudoku9_on_the_htp_simulator(precision, tmp_path):
     """The committed 9x9 model on 20 minimal puzzles with ACT halting: the NPU's exact accuracy within
-    2 puzzles of PyTorch's (bench/qnn_table.py measures 50 with the paired interval)."""
+    2 puzzles of PyTorch's (scripts/bench/qnn_table.py measures 50 with the paired interval)."""
     from trm_edge.data.tasks import held_out
     from trm_edge.model.checkpoint import load_checkpoint
     from trm_edge.runtime.reference import solve_with_model

@@ -54,7 +54,7 @@ def test_int8_keeps_accuracy_on_9x9_slow(target, model_and_puzzles, tmp_path):
 
 
 def test_onnx_int8_weight_only_keeps_minimal_puzzles_within_budget(tmp_path):
-    """On minimal puzzles per-tensor dynamic int8 loses ~15 points (bench/int8_sensitivity.py: the last layer's
+    """On minimal puzzles per-tensor dynamic int8 loses ~15 points (scripts/bench/int8_sensitivity.py: the last layer's
     token-mixing down projection); `--int8-scheme weights` is the fix: int8 storage, fp32 math."""
     ckpt = load_checkpoint(CHECKPOINT)
     puzzles = band_split(DataSpec.from_saved(ckpt.info["data_spec"]), None, 150)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark every artifact beside PyTorch on this CPU (1 and 4 threads; fixed 8 steps vs ACT halting).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ART=${ART:-artifacts}
-trm-edge bench "$ART"/* --halting fixed,act --puzzles 200 --out bench/results
+trm-edge bench "$ART"/* --halting fixed,act --puzzles 200 --out results/default

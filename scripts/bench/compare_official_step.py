@@ -1,6 +1,6 @@
 """Training-step speed: trm-edge's step next to the official repository's, same config, batch and machine.
 
-    python bench/compare_official_step.py --official PATH/TO/TinyRecursiveModels [--preset sudoku9] [--batch 64]
+    python scripts/bench/compare_official_step.py --official PATH/TO/TinyRecursiveModels [--preset sudoku9] [--batch 64]
 
 The official code is not vendored: pass a checkout of SamsungSAILMontreal/TinyRecursiveModels (it needs
 einops and pydantic). Both models get the same architecture (the official SwiGLU width rounding, float32

@@ -1,6 +1,6 @@
 """Where one call of an ExecuTorch program's method spends its time, per XNNPACK op (ETDump, 1 thread).
 
-    python bench/executorch_profile.py ARTIFACT [--method net] [--calls 5]
+    python scripts/bench/executorch_profile.py ARTIFACT [--method net] [--calls 5]
 
 Runs the method on zero inputs of its exported shapes (`metadata.json`: a net program's methods, or the
 step's inputs), then prints the median time of each op over the calls, largest first, and the share of

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Export the trained default preset to every target and variant; print the parity table (bench/results/parity.md).
+# Export the trained default preset to every target and variant; print the parity table (results/default/parity.md).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 CKPT=${CKPT:-runs/sudoku4-tiny/checkpoint.pt}
 ART=${ART:-artifacts}
 P=(--overwrite --parity-puzzles 300)
@@ -21,4 +21,4 @@ ex executorch-coreml-step-int8 --target executorch --delegate coreml --quantize 
 ex coreml-step-palette4 --target coreml --quantize palette4
 ex coreml-step-palette6 --target coreml --quantize palette6
 ex coreml-stateful-none --target coreml --recursion stateful
-python bench/parity_table.py "$ART"/* | tee bench/results/parity.md
+python scripts/bench/parity_table.py "$ART"/* | tee results/default/parity.md

@@ -2,7 +2,7 @@
 (ONNX Runtime) and PyTorch. Tells a graph problem from a kernel problem when one runtime's step is slower:
 if the same GEMMs alone are slower by the same factor, no rewrite of the graph closes the gap.
 
-    python bench/gemm_backends.py CHECKPOINT [--threads 1,2] [--json OUT]
+    python scripts/bench/gemm_backends.py CHECKPOINT [--threads 1,2] [--json OUT]
 
 The module is one block's [batch 1, positions, hidden] linears in order (qkv_proj, o_proj, gate_up_proj,
 down_proj for attention; gate_up_proj, down_proj for the MLP variant) with the checkpoint's weights. Each

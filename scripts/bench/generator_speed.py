@@ -1,6 +1,6 @@
 """Speed of the 9x9 Sudoku generator on one core, and the difficulty of what it makes.
 
-    taskset -c 0 python bench/generator_speed.py --count 2000 --out bench/results/generator.json
+    taskset -c 0 python scripts/bench/generator_speed.py --count 2000 --out results/default/generator.json
 
 Target (the real-scale issue): at least 1,000 unique-solution puzzles per minute at the hardest setting
 (digging until no given can be removed). The first call compiles the search (numba, cached on disk)

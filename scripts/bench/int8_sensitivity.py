@@ -1,6 +1,6 @@
 """Which weights make ONNX int8 lose accuracy on the 9x9 model: a per-layer sensitivity sweep.
 
-    python bench/int8_sensitivity.py --artifact ARTIFACT_FP32_ONNX --puzzles 300 --out bench/results_sudoku9
+    python scripts/bench/int8_sensitivity.py --artifact ARTIFACT_FP32_ONNX --puzzles 300 --out results/sudoku9
 
 For each weight tensor of the fp32 step graph (shared by every recursion call that uses it), the exact
 accuracy on held-out minimal puzzles (fixed 16 steps) when ONLY that weight's MatMuls are dynamic int8, and
@@ -24,7 +24,7 @@ from trm_edge.runtime.artifacts import load_runner
 from trm_edge.runtime.loop import solve
 from trm_edge.runtime.reference import solve_with_model
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def weight_groups(fp32_path: Path) -> dict[str, list[str]]:
@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--artifact", type=Path, required=True, help="an fp32 ONNX step artifact of the 9x9 model")
     ap.add_argument("--checkpoint", type=Path, default=REPO / "models" / "sudoku9" / "checkpoint.pt")
     ap.add_argument("--puzzles", type=int, default=300)
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results_sudoku9")
+    ap.add_argument("--out", type=Path, default=REPO / "results" / "sudoku9")
     args = ap.parse_args()
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -1,7 +1,7 @@
 """Accuracy and mean steps against the most supervision steps allowed (`--max-steps`), per difficulty band and
 halting rule, for a checkpoint (default: the committed 9x9 model).
 
-    python bench/max_steps_curves.py [--checkpoint models/sudoku9/checkpoint.pt] [--puzzles 300]
+    python scripts/bench/max_steps_curves.py [--checkpoint models/sudoku9/checkpoint.pt] [--puzzles 300]
 
 Each band is solved once with every step recorded up to the largest --steps; each (rule, max steps) cell
 reads where that rule would stop off the record (a halted row only freezes its answer), and the largest
@@ -23,7 +23,7 @@ from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.loop import Halting, solve, to_host
 from trm_edge.runtime.reference import initial_state, solve_with_model, torch_step
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def record(model, data, max_steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +89,7 @@ def main() -> None:
     ap.add_argument("--bands", default="minimal,20-29,30-50")
     ap.add_argument("--steps", default="8,16,32,64")
     ap.add_argument("--halting", default="fixed,act,stable-2,stable-4")
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results_sudoku9" / "max_steps")
+    ap.add_argument("--out", type=Path, default=REPO / "results" / "sudoku9" / "max_steps")
     args = ap.parse_args()
     ckpt = load_checkpoint(args.checkpoint)
     model = ckpt.build_model()
@@ -100,7 +100,7 @@ def main() -> None:
     for band in args.bands.split(","):
         rows += band_rows(model, held_out(spec, args.puzzles, band), band, steps, args.halting.split(","))
         print(f"{band}: done ({time.time() - t0:.0f} s)", flush=True)
-    result = {"command": " ".join(["python", "bench/max_steps_curves.py", *sys.argv[1:]]),
+    result = {"command": " ".join(["python", "scripts/bench/max_steps_curves.py", *sys.argv[1:]]),
               "checkpoint": str(args.checkpoint), "trained_n_sup": model.config.halt_max_steps, "rows": rows}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -1,6 +1,6 @@
 """An untrained checkpoint of a paper-size preset (for speed and memory rows: its accuracy means nothing).
 
-    python bench/paper_checkpoint.py sudoku-mlp /tmp/paper-sudoku-mlp.pt
+    python scripts/bench/paper_checkpoint.py sudoku-mlp /tmp/paper-sudoku-mlp.pt
 """
 from __future__ import annotations
 

@@ -4,16 +4,16 @@
 #  - exports ONNX, ExecuTorch and TFLite fp32 programs (step, and --recursion net for the two XNNPACK
 #    runtimes) into build/paper_runtimes/;
 #  - trm-edge bench of all five beside PyTorch, 1 and 2 threads, fixed 16 steps;
-#  - bench/runtime_memory.py (memory added by load + one step, next to the file size);
-#  - bench/gemm_backends.py (the step's GEMMs alone per runtime: kernels vs graph).
-#   bash bench/paper_runtimes.sh              # writes bench/results_paper/sudoku-att-runtimes/
+#  - scripts/bench/runtime_memory.py (memory added by load + one step, next to the file size);
+#  - scripts/bench/gemm_backends.py (the step's GEMMs alone per runtime: kernels vs graph).
+#   bash scripts/bench/paper_runtimes.sh              # writes results/paper/sudoku-att-runtimes/
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ART=build/paper_runtimes
-OUT=bench/results_paper/sudoku-att-runtimes
+OUT=results/paper/sudoku-att-runtimes
 mkdir -p "$ART" "$OUT"
 CKPT=$ART/paper-sudoku-att.pt
-[ -f "$CKPT" ] || python bench/paper_checkpoint.py sudoku-att "$CKPT"
+[ -f "$CKPT" ] || python scripts/bench/paper_checkpoint.py sudoku-att "$CKPT"
 export_one() {   # name, then export flags
   local name=$1; shift
   /usr/bin/time -f "export $name: %e s wall, %M KB peak" \
@@ -29,5 +29,5 @@ export_one() {   # name, then export flags
 ALL=("$ART"/onnx "$ART"/executorch-step "$ART"/executorch-net "$ART"/tflite-step "$ART"/tflite-net)
 trm-edge bench "${ALL[@]}" --checkpoint "$CKPT" \
   --threads 1,2 --halting fixed --puzzles 2 --large-batch 1 --budget-s 15 --out "$OUT"
-python bench/runtime_memory.py "${ALL[@]}" 2>/dev/null | tee "$OUT/memory.txt"
-python bench/gemm_backends.py "$CKPT" --threads 1,2 --json "$OUT/gemm.json" 2>/dev/null | tee "$OUT/gemm.txt"
+python scripts/bench/runtime_memory.py "${ALL[@]}" 2>/dev/null | tee "$OUT/memory.txt"
+python scripts/bench/gemm_backends.py "$CKPT" --threads 1,2 --json "$OUT/gemm.json" 2>/dev/null | tee "$OUT/gemm.txt"

@@ -1,4 +1,4 @@
-"""Print the parity reports of artifact folders as a Markdown table (the README's parity table).
+"""Print the parity reports of artifact folders as a Markdown table (results/default/parity.md).
 
 Where the runtime cannot run on this host (Core ML off macOS), the row shows the weight read-back check
 instead: PyTorch with the weights decompressed out of the artifact, marked "readback".

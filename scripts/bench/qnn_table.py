@@ -1,7 +1,7 @@
 """The phone-NPU table: the TRM step compiled for every Snapdragon SoC of `trm_edge.targets.qnn.SOCS` in fp16,
 w8a16 and w8a8, and the 9x9 model's answers in Qualcomm's HTP simulator next to PyTorch's.
 
-    python bench/qnn_table.py [--puzzles 50] [--out bench/results_qnn]
+    python scripts/bench/qnn_table.py [--puzzles 50] [--out results/qnn]
 
 Writes OUT/results.json (every figure, with the tool versions) and OUT/table.md, generated from it.
 Compilation figures are real (size and placement are what a phone loads); simulator seconds say nothing about
@@ -30,7 +30,7 @@ from trm_edge.runtime.artifacts import load_runner
 from trm_edge.runtime.reference import solve_with_model
 from trm_edge.targets.qnn import DEFAULT_SOC, SOCS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PRECISIONS = ("fp16", "w8a16", "w8a8")
 PAPER = ("sudoku-mlp", "sudoku-att")
 
@@ -139,14 +139,14 @@ def table(result: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--puzzles", type=int, default=50, help="minimal 9x9 puzzles per precision (0: compile only)")
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results_qnn")
+    ap.add_argument("--out", type=Path, default=REPO / "results" / "qnn")
     ap.add_argument("--models", default="sudoku9," + ",".join(PAPER))
     ap.add_argument("--append", action="store_true", help="add these models' rows to OUT/results.json")
     args = ap.parse_args()
     log = lambda m: print(m, flush=True)   # noqa: E731
     import onnxruntime_qnn
 
-    result = {"command": " ".join(["python", "bench/qnn_table.py", *sys.argv[1:]]),
+    result = {"command": " ".join(["python", "scripts/bench/qnn_table.py", *sys.argv[1:]]),
               "host": {"machine": platform.machine(), "processor": platform.processor()},
               "versions": {"onnxruntime": version("onnxruntime"), "onnxruntime-qnn": version("onnxruntime-qnn"),
                            "qnn-sdk": onnxruntime_qnn.build_and_package_info.qnn_version},
@@ -161,7 +161,7 @@ def main() -> None:
         for name in args.models.split(","):
             ckpt = REPO / "models" / "sudoku9" / "checkpoint.pt" if name == "sudoku9" else work / f"{name}.pt"
             if name != "sudoku9":
-                subprocess.run([sys.executable, str(REPO / "bench" / "paper_checkpoint.py"), name, str(ckpt)], check=True)
+                subprocess.run([sys.executable, str(REPO / "scripts" / "bench" / "paper_checkpoint.py"), name, str(ckpt)], check=True)
             result["models"] += model_rows(name, ckpt, work, args.puzzles, log)
             write(result, args.out)   # after each model: a late failure keeps what was measured
     print(table(result))

@@ -4,9 +4,9 @@
 #    fixed and ACT halting, on 100 held-out puzzles (exported first into build/real_scale/, each export timed);
 #  - the paper-size presets, untrained (speed and memory only; their accuracy means nothing): PyTorch at
 #    batch 1 and 4, 1 and 2 threads, fixed 16 steps on 4 puzzles.
-#   bash bench/real_scale_bench.sh            # writes bench/results_sudoku9/bench and bench/results_paper/<preset>
+#   bash scripts/bench/real_scale_bench.sh            # writes results/sudoku9/bench and results/paper/<preset>
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ART=build/real_scale
 mkdir -p "$ART"
 CKPT=models/sudoku9/checkpoint.pt
@@ -24,9 +24,9 @@ export_one tflite-int8 --target tflite --quantize int8
 trm-edge bench "$ART"/onnx-fp32 "$ART"/onnx-int8-weights "$ART"/executorch-fp32 "$ART"/executorch-int8 \
   "$ART"/tflite-fp32 "$ART"/tflite-int8 --checkpoint "$CKPT" \
   --threads 1,2 --halting fixed,act --puzzles 100 --large-batch 8 --repeats 32 --budget-s 10 \
-  --out bench/results_sudoku9/bench
+  --out results/sudoku9/bench
 for preset in sudoku-mlp sudoku-att maze-att; do
-  python bench/paper_checkpoint.py "$preset" "$ART/paper-$preset.pt"
+  python scripts/bench/paper_checkpoint.py "$preset" "$ART/paper-$preset.pt"
   trm-edge bench --checkpoint "$ART/paper-$preset.pt" --threads 1,2 --halting fixed --puzzles 4 --large-batch 4 \
-    --repeats 16 --budget-s 20 --out "bench/results_paper/$preset"
+    --repeats 16 --budget-s 20 --out "results/paper/$preset"
 done

@@ -1,6 +1,6 @@
 """What loading an artifact and running one step adds to resident memory, next to the artifact's file size.
 
-    python bench/runtime_memory.py ARTIFACT [ARTIFACT ...]
+    python scripts/bench/runtime_memory.py ARTIFACT [ARTIFACT ...]
 
 Each artifact runs in a fresh process: baseline after its runtime is imported, then load, then one step
 (the same measurement as the bench's "+MB" column).

@@ -1,8 +1,8 @@
 """The 9x9 model where accuracy can move: halting rules and every export, per difficulty band.
 
-    python bench/sudoku9_report.py halting --puzzles 1000 --out bench/results_sudoku9
-    python bench/sudoku9_report.py exports --puzzles 1000 --out bench/results_sudoku9
-    python bench/sudoku9_report.py tables --out bench/results_sudoku9      # report.md from the two JSON files
+    python scripts/bench/sudoku9_report.py halting --puzzles 1000 --out results/sudoku9
+    python scripts/bench/sudoku9_report.py exports --puzzles 1000 --out results/sudoku9
+    python scripts/bench/sudoku9_report.py tables --out results/sudoku9      # report.md from the two JSON files
 
 `halting`: exact accuracy and mean supervision steps of PyTorch with fixed 16 steps, the official ACT rule
 (q_halt > 0) and stable-K (answer unchanged for K steps), on held-out puzzles with 30-45 givens and on
@@ -26,7 +26,7 @@ from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import UnsupportedOnHost, load_runner
 from trm_edge.runtime.reference import solve_with_model
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CHECKPOINT = REPO / "models" / "sudoku9" / "checkpoint.pt"
 BANDS = {"30-45 givens": (30, 45), "minimal": None}
 HALTING = ("fixed", "act", "stable-2", "stable-3")
@@ -162,7 +162,7 @@ def main() -> None:
     ap.add_argument("what", choices=("halting", "exports", "tables"))
     ap.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     ap.add_argument("--puzzles", type=int, default=1000, help="held-out puzzles per band")
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results_sudoku9")
+    ap.add_argument("--out", type=Path, default=REPO / "results" / "sudoku9")
     ap.add_argument("--only", help="exports: only variants whose label contains this (e.g. 'onnx step')")
     args = ap.parse_args()
     if args.what == "tables":

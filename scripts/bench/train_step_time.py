@@ -1,6 +1,6 @@
 """Training-step time of candidate CPU-sized 9x9 TRMs (how the sudoku9 preset's size was chosen).
 
-    python bench/train_step_time.py
+    python scripts/bench/train_step_time.py
 
 One optimizer step = one deep-supervision step (ACT carry, T-1 cycles without grad, stablemax loss,
 AdamW) on random 9x9 tokens, timed after two warm-up steps.

@@ -2,7 +2,7 @@
 more when the page is cross-origin isolated) in headless Chromium, next to ONNX Runtime's native CPU step, on
 the same puzzles with all steps run; and whether WebGPU has an adapter there.
 
-    python bench/web_bench.py ARTIFACT [--puzzles 20] [--threads 1,2] [--out bench/results_web]
+    python scripts/bench/web_bench.py ARTIFACT [--puzzles 20] [--threads 1,2] [--out results/web]
 
 Writes OUT/results.json and OUT/table.md (generated from it).
 """
@@ -26,7 +26,7 @@ from trm_edge.runtime.artifacts import load_runner
 from trm_edge.web.serve import start
 from trm_edge.web.site import SiteRequest, build_site
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -73,7 +73,7 @@ def main() -> None:
     ap.add_argument("artifact", type=Path)
     ap.add_argument("--puzzles", type=int, default=20)
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results_web")
+    ap.add_argument("--out", type=Path, default=REPO / "results" / "web")
     args = ap.parse_args()
     meta = read_meta(args.artifact)
     ckpt = load_checkpoint(Path(meta.source_checkpoint))
@@ -86,7 +86,7 @@ def main() -> None:
         rows = browser_rows(f"http://127.0.0.1:{server.server_address[1]}/", puzzles, threads)
         server.shutdown()
     rows += [native_row(args.artifact, data, t) for t in threads]
-    result = {"command": " ".join(["python", "bench/web_bench.py", *sys.argv[1:]]), "artifact": str(args.artifact),
+    result = {"command": " ".join(["python", "scripts/bench/web_bench.py", *sys.argv[1:]]), "artifact": str(args.artifact),
               "halting": "fixed", "steps_per_puzzle": meta.halt_max_steps, "rows": rows}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")

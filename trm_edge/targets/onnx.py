@@ -65,7 +65,7 @@ TARGET = Target(
              Option("int8-scheme", "with --quantize int8: dynamic (MatMulInteger, activations quantized per tensor "
                                    "at run time), dynamic-keep-mlp-t (the same with the token-mixing MLP kept fp32) or "
                                    "weights (int8 weights dequantized at load, fp32 math); on the 9x9 model only the "
-                                   "last two stay within 1 point (bench/int8_sensitivity.py)",
+                                   "last two stay within 1 point (scripts/bench/int8_sensitivity.py)",
                     "dynamic", INT8_SCHEMES)),
     check=_check,
 )
