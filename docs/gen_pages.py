@@ -1,0 +1,167 @@
+"""Pages generated when the site builds (mkdocs-gen-files): the command reference from the CLI itself, the
+target reference from the target registry, and each results page from the files its measuring script wrote.
+Nothing here is typed by hand twice: change an option's help or a target's precisions and the page follows."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import mkdocs_gen_files
+import typer
+
+from trm_edge import targets
+from trm_edge.cli import app
+from trm_edge.tasks import get_task, task_names
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# ---------------------------------------------------------------------------------------------- commands
+def _cell(text: str | None) -> str:
+    return " ".join((text or "").split()).replace("|", "\\|")
+
+
+def command_page(name: str, command) -> str:
+    """One command: its help text, then each argument and option as `--help` describes it (typer's own records)."""
+    ctx = typer.Context(command)
+    lines = [f"# trm-edge {name}", "", (command.help or "").replace("\b\n", "\n"), "",
+             "| argument / option | what it does |", "|---|---|"]
+    for param in command.params:
+        if getattr(param, "hidden", False):
+            continue
+        record = param.get_help_record(ctx)
+        if record is None:   # an argument: typer keeps its help on the parameter
+            record = (f"{param.name.upper()}", getattr(param, "help", "") or "")
+        lines.append(f"| `{record[0]}` | {_cell(record[1])} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_commands() -> list[str]:
+    group = typer.main.get_command(app)
+    names = sorted(group.commands)
+    for name in names:
+        with mkdocs_gen_files.open(f"reference/commands/{name}.md", "w") as fh:
+            fh.write(command_page(name, group.commands[name]))
+    return names
+
+
+# ---------------------------------------------------------------------------------------------- targets and tasks
+def targets_page() -> str:
+    lines = ["# Targets", "", "Generated from the target registry (`trm_edge/targets/`, one module per target).", "",
+             "| target | model file | recursion modes | precisions (`--quantize`) | own options | runs on this host |",
+             "|---|---|---|---|---|---|"]
+    for t in targets.all_targets().values():
+        options = "<br>".join(f"`--{o.name}`" + (f" ({'/'.join(o.choices)})" if o.choices else "") for o in t.options)
+        host = "simulated" if t.simulated else ("weights read back into PyTorch" if t.weights_readback else "yes")
+        lines.append(f"| `{t.name}` | `{t.model_file}` | {', '.join(t.modes)} | {', '.join(t.precisions)} | "
+                     f"{options} | {host} |")
+    lines += [""] + [f"- **{t.name}**: {_cell(t.note)}" for t in targets.all_targets().values()]
+    return "\n".join(lines) + "\n"
+
+
+def tasks_page() -> str:
+    lines = ["# Tasks", "", "Generated from the task registry (`trm_edge/tasks/`, one module per task).", "",
+             "| task | built-in generator | difficulty bands | `solve` | token codec (in `metadata.json`) |",
+             "|---|---|---|---|---|"]
+    for name in task_names():
+        t = get_task(name)
+        codec = ", ".join(f"{k}: {v}" for k, v in t.codec().items())
+        lines.append(f"| `{name}` | {'yes' if t.generated else 'no'} | {'yes' if t.has_bands else 'no'} | "
+                     f"{'yes' if t.solvable else 'no'} | {_cell(codec)} |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class ResultsPage:
+    """A results page: the folder a script wrote, the command that wrote it, and what to show from it."""
+
+    slug: str
+    title: str
+    folder: str
+    command: str
+    show: tuple[str, ...]          # files in `folder`: .md inlined, .txt as a block, .png as an image
+    data: tuple[str, ...]          # the JSON the shown files were generated from
+
+
+RESULTS = (
+    ResultsPage("default", "Default preset (4x4): training, parity of every export, bench", "results/default",
+                "bash scripts/bench/train_default.sh; bash scripts/bench/export_all.sh; bash scripts/bench/bench_cpu.sh",
+                ("parity.md", "bench.txt", "bench.png"), ("bench.json", "train_default_log.jsonl")),
+    ResultsPage("sudoku9", "The committed 9x9 model: every export per band", "results/sudoku9",
+                "python scripts/bench/sudoku9_report.py", ("report.md", "bench/bench.txt"),
+                ("exports.json", "halting.json", "bench/bench.json")),
+    ResultsPage("max-steps", "Test-time steps (--max-steps) per band", "results/sudoku9/max_steps",
+                "python scripts/bench/max_steps_curves.py", ("table.md",), ("results.json",)),
+    ResultsPage("qnn", "Hexagon NPU (QNN): compilation and simulated answers", "results/qnn",
+                "python scripts/bench/qnn_table.py", ("table.md",), ("results.json",)),
+    ResultsPage("web", "In the browser: ONNX Runtime Web next to native", "results/web",
+                "python scripts/bench/web_bench.py ARTIFACT", ("table.md",), ("results.json",)),
+    ResultsPage("arm64", "ARM64 kernels under qemu", "results/arm64", "trm-edge check-arm ARTIFACT --out FILE.json",
+                (), ("default_4x4.json", "sudoku9_minimal.json")),
+    ResultsPage("paper", "Paper-size models: runtimes, memory, GEMM peaks", "results/paper/sudoku-att-runtimes",
+                "bash scripts/bench/paper_runtimes.sh", ("bench.txt", "memory.txt", "gemm.txt", "bench.png"),
+                ("bench.json",)),
+    ResultsPage("h100", "CUDA rows (one H100)", "results/h100", "bash scripts/bench/bench_cuda.sh",
+                ("bench.txt", "bench.png"), ("bench.json",)),
+)
+
+
+def results_page(page: ResultsPage) -> str:
+    folder = REPO / page.folder
+    lines = [f"# {page.title}", "", f"Measured by `{page.command}`; written to `{page.folder}/`."]
+    present = [name for name in page.data if (folder / name).is_file()]
+    if present:
+        lines.append("Generated from " + ", ".join(f"`{page.folder}/{name}`" for name in present) + ".")
+    lines.append("")
+    for name in page.show:
+        path = folder / name
+        if not path.is_file():
+            continue
+        if path.suffix == ".md":
+            lines += [path.read_text(), ""]
+        elif path.suffix == ".png":
+            target = f"results/{page.slug}/{path.name}"
+            with mkdocs_gen_files.open(target, "wb") as fh:
+                fh.write(path.read_bytes())
+            lines += [f"![{page.title}]({page.slug}/{path.name})", ""]
+        else:
+            lines += ["```", path.read_text().rstrip(), "```", ""]
+    if not page.show:
+        lines += _arm_summary(folder, page.data)
+    return "\n".join(lines) + "\n"
+
+
+def _arm_summary(folder: Path, names: tuple[str, ...]) -> list[str]:
+    """The ARM64 records are JSON only: one row per artifact checked against the x86 run of the same file."""
+    out = ["| record | artifact | status | puzzles | cell agreement vs x86 | exact (ARM64) | exact (PyTorch) |",
+           "|---|---|---|---|---|---|---|"]
+    for path in sorted(folder.glob("*.json")):
+        record = json.loads(path.read_text())
+        checks = record.get("checks", [])
+        for check in checks if isinstance(checks, list) else [checks]:
+            x86 = check.get("x86") or {}
+            out.append(f"| `{path.name}` | {check.get('variant')} | {check.get('status')} | {check.get('puzzles')} | "
+                       f"{x86.get('cell_agreement', float('nan')):.4f} | {x86.get('exact_accuracy_artifact')} | "
+                       f"{x86.get('exact_accuracy_pytorch')} |")
+    return out + [""]
+
+
+def write_results() -> None:
+    for page in RESULTS:
+        with mkdocs_gen_files.open(f"results/{page.slug}.md", "w") as fh:
+            fh.write(results_page(page))
+
+
+def main() -> None:
+    write_commands()
+    with mkdocs_gen_files.open("reference/targets.md", "w") as fh:
+        fh.write(targets_page())
+    with mkdocs_gen_files.open("reference/tasks.md", "w") as fh:
+        fh.write(tasks_page())
+    write_results()
+
+
+if __name__ in ("__main__", "<run_path>"):   # mkdocs-gen-files runs this file; a test imports it
+    main()

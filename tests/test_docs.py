@@ -1,0 +1,57 @@
+"""The docs site builds offline and strictly (a broken link or a missing page fails), and its generated pages
+follow the code: a new target shows up in the target reference without anyone editing a page."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    if shutil.which("mkdocs") is None and subprocess.run([sys.executable, "-c", "import mkdocs"]).returncode:
+        pytest.skip("mkdocs is not installed (pip install '.[docs]')")
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)], cwd=REPO,
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out
+
+
+def test_the_site_builds_strictly_with_a_page_per_command_and_results(site):
+    from typer.main import get_command
+
+    from trm_edge.cli import app
+
+    for name in get_command(app).commands:
+        assert (site / "reference" / "commands" / name / "index.html").is_file(), name
+    page = (site / "reference" / "commands" / "export" / "index.html").read_text()
+    assert "--quantize" in page and "--target" in page
+    assert "snapdragon-8-gen-2 (SM8550)" in (site / "results" / "qnn" / "index.html").read_text()   # from results/qnn
+
+
+def test_a_registered_target_appears_in_the_target_reference():
+    gen = pytest.importorskip("mkdocs_gen_files")
+    del gen
+    sys.path.insert(0, str(REPO / "docs"))
+    from trm_edge import targets
+
+    fake = targets.Target(name="fake-npu", model_file="model.bin", modes=("step",), precisions=("none",),
+                          note="a made-up target", exporter="x:y", runtime="x:y", runtime_module="json")
+    targets.all_targets()
+    targets.register(fake)
+    try:
+        import importlib
+
+        gen_pages = importlib.import_module("gen_pages")
+        assert "| `fake-npu` | `model.bin` | step | none |" in gen_pages.targets_page()
+    finally:
+        targets._REGISTRY.pop("fake-npu", None)
+        sys.path.remove(str(REPO / "docs"))
