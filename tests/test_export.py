@@ -314,7 +314,7 @@ def test_cli_export_and_android_assets(trained_checkpoint, tmp_path):
     samples = (assets / "samples.txt").read_text().split()
     assert len(samples) == 20 and all(len(s) == 16 for s in samples)
     res = runner.invoke(app, ["export", str(trained_checkpoint), "--target", "caffe"])
-    assert res.exit_code == 2 and "unknown target" in res.output
+    assert res.exit_code == 2 and "'caffe' is not one of" in res.output and "'onnx'" in res.output
     res = runner.invoke(app, ["export", str(et / "metadata.json"), "--target", "onnx", "--out", str(tmp_path / "z")])
     assert res.exit_code == 2 and "not a" in res.output and not (tmp_path / "z").exists()
 

@@ -77,3 +77,19 @@ def test_every_declared_target_names_modules_that_exist():
             module, _, name = path.partition(":")
             assert callable(getattr(importlib.import_module(module), name)), path
         assert set(t.precisions) <= set(targets.PRECISIONS) and set(t.modes) <= set(targets.RECURSION_MODES)
+
+
+def test_a_registered_target_is_a_choice_of_the_cli(fake_target):
+    """The CLI's choice lists come from the registries: a target registered before the CLI is built is offered
+    in --help and accepted, like the built-in ones."""
+    import importlib
+
+    import trm_edge.cli as cli
+
+    try:
+        fresh = importlib.reload(cli)
+        assert "fake" in [t.value for t in fresh.TargetName]
+        assert "'fake'" in CliRunner().invoke(fresh.app, ["export", "x.pt", "--target", "caffe"]).output
+    finally:
+        targets._REGISTRY.pop("fake", None)
+        importlib.reload(cli)

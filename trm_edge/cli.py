@@ -3,13 +3,35 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
 
 from . import targets
+from .tasks import task_names
+
+def choices(name: str, values) -> type[Enum]:
+    """An Enum of a registry's names, so --help lists them and a typo is refused naming them. Built when this
+    module is imported: a target or task registered before then is offered like the built-in ones."""
+    return Enum(name, {value: value for value in values}, type=str)
+
+
+TargetName = choices("TargetName", targets.all_targets())
+RecursionMode = choices("RecursionMode", targets.RECURSION_MODES)
+Precision = choices("Precision", ("fp32",) + targets.PRECISIONS)   # fp32 is what `none` means
+TaskName = choices("TaskName", task_names())
+
+
+def precision_value(precision: Enum | None) -> str | None:
+    """The registry's name for a precision (`fp32` is written `none` in metadata)."""
+    if precision is None:
+        return None
+    return "none" if precision.value == "fp32" else precision.value
+
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -108,7 +130,7 @@ def _check_threads(threads: int) -> None:
 @app.command()
 def train(
     preset: str = typer.Option("sudoku4-tiny", help="Named preset (see --list-presets). The default trains on a CPU in minutes."),
-    task: Optional[str] = typer.Option(None, help="Override the preset's task: sudoku, maze or arc."),
+    task: Optional[TaskName] = typer.Option(None, help="Override the preset's task."),
     grid_size: Optional[int] = typer.Option(None, help="Generated grid side: sudoku 4/6/9, maze >= 5."),
     data_path: Optional[Path] = typer.Option(None, help="Official CSV, built dataset folder (dataset.json + all__*.npy) or ARC JSON folder instead of generated puzzles."),
     steps: Optional[int] = typer.Option(None, help="Optimizer steps (each is one deep-supervision step of a batch)."),
@@ -138,7 +160,7 @@ def train(
         from .train.trainer import train as run_training
 
         p = get_preset(preset)
-        spec_changes = {k: v for k, v in dict(task=task, grid_size=grid_size,
+        spec_changes = {k: v for k, v in dict(task=task.value if task else None, grid_size=grid_size,
                                                path=str(data_path) if data_path else None, seed=seed).items() if v is not None}
         spec = dataclasses.replace(p.data, **spec_changes)
         cfg_changes = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every,
@@ -282,14 +304,14 @@ def _option_help(name: str) -> str:
 @app.command()
 def export(
     checkpoint: Optional[Path] = typer.Argument(None, help="trm-edge checkpoint, or an official step_<N> file."),
-    target: Optional[str] = typer.Option(None, help=f"{' | '.join(targets.all_targets())} (required)."),
-    recursion: str = typer.Option("step", help="step: one supervision step (y, z in and out) that the app loops "
+    target: Optional[TargetName] = typer.Option(None, help="Where the artifact runs (required; see --list-targets)."),
+    recursion: RecursionMode = typer.Option("step", help="step: one supervision step (y, z in and out) that the app loops "
                                                 "with early halting; unrolled: all N_sup steps in one graph; "
                                                 "loop (onnx, batch 1): the step inside an ONNX Loop that halts itself; "
                                                 "stateful (coreml): y/z kept as Core ML states, tokens + reset in; "
                                                 "net (executorch, tflite): one call of the net per execute, the host runs "
                                                 "a step's T x (n+1) calls (one copy of the weights in memory)."),
-    quantize: Optional[str] = typer.Option(None, help="none (fp32) | fp16 | int8 | palette4 | palette6 (Core ML: "
+    quantize: Optional[Precision] = typer.Option(None, help="fp32 (also: none) | fp16 | int8 | palette4 | palette6 (Core ML: "
                                                       "4/6-bit k-means weight palettes) | w8a16 | w8a8 (qnn: int8 "
                                                       "weights, 16/8-bit activations). Default: the target's first "
                                                       "(none; fp16 for qnn). See --list-targets."),
@@ -331,8 +353,9 @@ def export(
         return
     if checkpoint is None or target is None:
         fail("export needs a CHECKPOINT and --target (see trm-edge export --help)")
+    target, recursion = target.value, recursion.value
     with user_errors():
-        quantize = quantize or targets.get(target).default_precision
+        quantize = precision_value(quantize) or targets.get(target).default_precision
     _at_least(calibration, 0, "--calibration")
     if parity_puzzles is not None:
         _at_least(parity_puzzles, 0, "--parity-puzzles")
@@ -344,6 +367,7 @@ def export(
     if android_assets:
         with user_errors():
             _check_android_assets(android_assets, target, recursion, batch, delegate)
+    started = time.perf_counter()
     with user_errors(tool_failure=f"{target} export failed"):
         from .export import export_checkpoint
 
@@ -354,12 +378,7 @@ def export(
                                             "allow-cpu-fallback": allow_cpu_fallback},
                                    log=lambda m: typer.echo(m, err=True))
     parity = json.loads((folder / "parity.json").read_text())
-    if parity["status"] == "skipped":
-        typer.echo(f"parity: skipped ({parity['reason']})")
-    else:
-        typer.echo(f"parity on {parity['puzzles']} puzzles: max |logit diff| {parity['max_abs_logit_diff']:.2e}, "
-                   f"cell agreement {parity['cell_agreement']:.4f}, exact accuracy "
-                   f"{parity['exact_accuracy_artifact']:.3f} vs PyTorch {parity['exact_accuracy_pytorch']:.3f}")
+    copied = ""
     if android_assets:
         from .export.android import copy_to_android_assets
 
@@ -367,13 +386,29 @@ def export(
             names = copy_to_android_assets(folder, android_assets)
         except (ValueError, OSError) as exc:
             fail(f"artifact written to {folder}, but not copied for Android: {_one_line(exc)}")
-        typer.echo(f"copied {', '.join(names)} into {android_assets}")
-    typer.echo(f"artifact: {folder}")
-    if parity["status"] == "failed":
-        typer.secho(f"parity failed: {parity['reason']} (artifact kept; see {folder / 'parity.json'})",
-                    fg=typer.colors.RED, err=True)
-        if not allow_parity_failure:
-            raise typer.Exit(1)
+        copied = f" (also copied into {android_assets}: {len(names)} files)"
+    _export_summary(folder, parity, time.perf_counter() - started, copied)
+    if parity["status"] == "failed" and not allow_parity_failure:
+        raise typer.Exit(1)
+
+
+def _export_summary(folder: Path, parity: dict, seconds: float, copied: str) -> None:
+    """Five lines: where, how big, the verdict word with its figures, how long, and what to run next."""
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    verdict = parity["status"]
+    if verdict == "skipped":
+        detail = parity.get("reason", "")
+    else:
+        detail = (f"{parity['puzzles']} puzzles, exact {parity['exact_accuracy_artifact']:.3f} vs PyTorch "
+                  f"{parity['exact_accuracy_pytorch']:.3f}, cell agreement {parity['cell_agreement']:.4f}")
+        if verdict == "failed":
+            detail += f"; {parity['reason']} (artifact kept)"
+    colour = {"ok": typer.colors.GREEN, "failed": typer.colors.RED}.get(verdict)
+    typer.echo(f"artifact: {folder}{copied}")
+    typer.echo(f"size:     {size / 1e6:.2f} MB")
+    typer.echo("parity:   " + typer.style(verdict, fg=colour, bold=True) + f" ({detail})")
+    typer.echo(f"time:     {seconds:.1f} s")
+    typer.echo(f"next:     trm-edge solve {folder} PUZZLE   |   trm-edge bench {folder}")
 
 
 def _check_android_assets(dest: Path, target: str, recursion: str, batch: int, delegate: str) -> None:
