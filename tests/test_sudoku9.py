@@ -53,13 +53,13 @@ def test_int8_keeps_accuracy_on_9x9_slow(target, model_and_puzzles, tmp_path):
     _artifact_within_budget(target, model_and_puzzles, tmp_path)
 
 
-def test_onnx_int8_weight_only_keeps_minimal_puzzles_within_budget(tmp_path):
+def test_the_default_onnx_int8_keeps_minimal_puzzles_within_budget(tmp_path):
     """On minimal puzzles per-tensor dynamic int8 loses ~15 points (scripts/bench/int8_sensitivity.py: the last layer's
-    token-mixing down projection); `--int8-scheme weights` is the fix: int8 storage, fp32 math."""
+    token-mixing down projection); the default scheme, `weights`, is the fix: int8 storage, fp32 math."""
     ckpt = load_checkpoint(CHECKPOINT)
     puzzles = band_split(DataSpec.from_saved(ckpt.info["data_spec"]), None, 150)
     folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "w", quantize="int8", parity_puzzles=0,
-                               options={"int8-scheme": "weights"}, log=lambda m: None)
+                               log=lambda m: None)   # no scheme chosen: the default
     assert read_meta(folder).extra["int8_scheme"] == "weights"   # the metadata says which int8 it is
     fp32_bytes = 4 * sum(p.numel() for p in ckpt.build_model().parameters())
     assert (folder / "model.onnx").stat().st_size < 0.4 * fp32_bytes   # int8 storage, not fp32

@@ -12,6 +12,7 @@ from typing import Iterator, Optional
 import typer
 
 from . import targets
+from .progress import on_step_ticks, step_bar
 from .tasks import task_names
 
 def choices(name: str, values) -> type[Enum]:
@@ -225,6 +226,7 @@ def evaluate(
     from .data.tasks import held_out
     from .model.checkpoint import load_checkpoint
     from .runtime.loop import Halting, check_max_steps
+    from .runtime.reference import EVAL_BATCH
     from .train.trainer import evaluate as run_eval, pick_device
 
     _at_least(puzzles, 1, "--puzzles")
@@ -237,7 +239,10 @@ def evaluate(
         data = held_out(spec, puzzles, band, whole_file=data_path is not None)
         ckpt.check_fits(data.meta, f"the puzzles in {data_path}" if data_path else "the puzzles")
         dev = pick_device(device)
-        metrics = run_eval(ckpt.build_model(dev), data, dev, halting, max_steps)
+        model = ckpt.build_model(dev)
+        steps = max_steps or model.config.halt_max_steps
+        with step_bar(-(-len(data) // EVAL_BATCH) * steps, f"evaluate ({len(data)} puzzles)") as bar:
+            metrics = run_eval(model, data, dev, halting, max_steps, on_step=on_step_ticks(bar))
     typer.echo(json.dumps(metrics, indent=2))
 
 
@@ -326,7 +331,7 @@ def export(
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
     ort: bool = typer.Option(False, "--ort", help=_option_help("ort")),
     delegate: str = typer.Option("xnnpack", help=_option_help("delegate")),
-    int8_scheme: str = typer.Option("dynamic", "--int8-scheme", help=_option_help("int8-scheme")),
+    int8_scheme: Optional[str] = typer.Option(None, "--int8-scheme", help=_option_help("int8-scheme")),
     soc: Optional[str] = typer.Option(None, help=_option_help("soc")),
     allow_cpu_fallback: bool = typer.Option(False, "--allow-cpu-fallback", help=_option_help("allow-cpu-fallback")),
     android_assets: Optional[Path] = typer.Option(None, help="Also copy the artifact files into this folder "
@@ -361,7 +366,7 @@ def export(
         _at_least(parity_puzzles, 0, "--parity-puzzles")
     _at_least(batch, 1, "--batch")
     label = quantize if not (quantize == "int8" and calibration) else "int8-static"
-    label += f"-{int8_scheme}" if int8_scheme != "dynamic" else ""
+    label += f"-{int8_scheme}" if int8_scheme else ""
     name = f"{target}-{delegate}" if delegate != "xnnpack" else target
     out = out or Path("artifacts") / f"{name}-{recursion}-{label}"
     if android_assets:

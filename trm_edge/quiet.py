@@ -44,8 +44,28 @@ def native_output_captured() -> Iterator[NativeOutput]:
             captured.text = sink.read().decode(errors="replace")
 
 
+_SILENCED = False   # set by silence_third_party: the CLI without --verbose
+
+
+@contextmanager
+def quiet_native() -> Iterator[None]:
+    """Keep a native library's chatter off the terminal for the block, unless the user asked for --verbose (or
+    trm-edge is used as a library, where the caller owns the streams)."""
+    if not _SILENCED:
+        yield
+        return
+    with native_output_captured():
+        yield
+
+
 def silence_third_party() -> None:
     """Lines other libraries print on a normal run, each silenced at its source (`--verbose` keeps them)."""
+    global _SILENCED
+    _SILENCED = True
+    # ExecuTorch's runtime reads /sys files for the CPU's model when it starts and prints each attempt from C++
+    # (cpuinfo_utils.cpp): runtime start-up runs inside quiet_native().
+    # torch logs a deprecation through its own logger when torchao registers an Enum as a pytree constant.
+    logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
     # torch.onnx's exporter logs every torchvision op it cannot register when torchvision is absent; we use none.
     logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
     # torch's pytree deprecation, raised inside torch.export and ExecuTorch code, once per tree it flattens.

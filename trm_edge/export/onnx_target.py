@@ -15,7 +15,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     import onnx
     import onnxruntime
 
-    scheme = req.options.get("int8-scheme", "dynamic")
+    scheme = req.options.get("int8-scheme") or "weights"   # the default that keeps accuracy (see targets/onnx.py)
     if scheme == "dynamic-keep-mlp-t" and not req.graph.model.config.mlp_t:
         raise ValueError("--int8-scheme dynamic-keep-mlp-t keeps the token-mixing MLP (mlp_t) in fp32, and this "
                          "model has none (it uses attention): use --int8-scheme weights")

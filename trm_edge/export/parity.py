@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..data import PuzzleSet, exact_accuracy
+from ..progress import on_step_ticks, step_bar
 from ..model.trm import TRM
 from ..runtime.loop import SolveResult
 from ..runtime.reference import solve_with_model
@@ -35,8 +36,10 @@ def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> 
                 report["status"], report["reason"] = "failed", f"weights read back: {check['reason']}"
         return report
     halting = "act" if runner.meta.recursion == "loop" else "fixed"   # a Loop graph halts by itself
+    batches = -(-len(data) // runner.meta.batch)
     t0 = time.perf_counter()
-    art = runner.solve(data.inputs, data.puzzle_identifiers, halting=halting)
+    with step_bar(batches * int(runner.meta.halt_max_steps), f"parity ({len(data)} puzzles)") as bar:
+        art = runner.solve(data.inputs, data.puzzle_identifiers, halting=halting, on_step=on_step_ticks(bar))
     seconds = time.perf_counter() - t0
     ref = solve_with_model(model, data.inputs, data.puzzle_identifiers, halting=halting)
     verdict = compare(art, ref, data, quantize)

@@ -33,11 +33,15 @@ def initial_state(model: TRM, batch: int) -> tuple[np.ndarray, np.ndarray]:
     return carry.y.numpy(), carry.z.numpy()
 
 
+EVAL_BATCH = 256   # puzzles per batch when PyTorch solves many (evaluate, parity)
+
+
 @torch.no_grad()
 def solve_with_model(model: TRM, inputs: np.ndarray, puzzle_identifiers: np.ndarray, max_steps: int | None = None,
-                     halting: str = "fixed", device: str | torch.device = "cpu", batch_size: int = 256,
-                     state_dtype: torch.dtype | None = None) -> SolveResult:
-    """Solve puzzles with the PyTorch model, in batches, keeping tensors on `device` between steps."""
+                     halting: str = "fixed", device: str | torch.device = "cpu", batch_size: int = EVAL_BATCH,
+                     state_dtype: torch.dtype | None = None, on_step=None) -> SolveResult:
+    """Solve puzzles with the PyTorch model, in batches, keeping tensors on `device` between steps (`on_step`: see
+    loop.solve, called for every step of every batch)."""
     max_steps = max_steps or model.config.halt_max_steps
     results = []
     for start in range(0, len(inputs), batch_size):
@@ -45,5 +49,5 @@ def solve_with_model(model: TRM, inputs: np.ndarray, puzzle_identifiers: np.ndar
         ids = puzzle_identifiers[start:start + batch_size]
         carry = model.initial_carry(len(x), torch.device(device))
         results.append(solve(torch_step(model, device, state_dtype=state_dtype), carry.y, carry.z, x, ids, max_steps,
-                             halting))
+                             halting, on_step))
     return SolveResult.concat(results)

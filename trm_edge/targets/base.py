@@ -59,7 +59,8 @@ class Target:
         if precision not in self.precisions:
             raise RequestError(f"{self.name} does not support {precision} ({self.note})")
         for opt in self.options:
-            value = options.get(opt.name, opt.default)
+            value = options.get(opt.name)
+            value = opt.default if value is None else value   # None: the user did not choose
             if opt.choices is not None and value not in opt.choices:
                 raise RequestError(f"unknown --{opt.name} {value!r}; choose one of: {', '.join(opt.choices)}")
         if self.check is not None:

@@ -15,7 +15,10 @@ def runtime(r):
     import torch
     from executorch.runtime import Runtime
 
-    rt = Runtime.get()
+    from ..quiet import quiet_native
+
+    with quiet_native():   # its start-up prints cpuinfo probing lines from C++
+        rt = Runtime.get()
     missing = [b for b in r.meta.extra.get("backends", []) if b not in rt.backend_registry.registered_backend_names]
     if missing:
         where = " (Core ML runs on iOS/macOS only)" if "CoreMLBackend" in missing else ""
@@ -23,10 +26,12 @@ def runtime(r):
                                 f"runtime does not have{where}; the program was lowered and written, but not run here")
     if r.threads:
         torch.set_num_threads(1)   # torch only copies inputs and outputs here; its OpenMP workers, spinning
-        _size_threadpool(r.threads)   # after each copy, would take the cores XNNPACK's own threadpool runs on
-    program = rt.load_program(str(inside(r.folder, r.meta.model_file)))
+        with quiet_native():       # after each copy, would take the cores XNNPACK's own threadpool runs on
+            _size_threadpool(r.threads)
+    with quiet_native():
+        program = rt.load_program(str(inside(r.folder, r.meta.model_file)))
+        methods = {name: program.load_method(name) for name in r.meta.extra.get("methods", ["forward"])}
     _PROGRAM_LOADED = True
-    methods = {name: program.load_method(name) for name in r.meta.extra.get("methods", ["forward"])}
 
     def call(arrays, state=None, method="forward"):
         outs = methods[method].execute([torch.from_numpy(np.ascontiguousarray(a)) for a in arrays])

@@ -73,8 +73,9 @@ class TrainResult:
 
 
 def evaluate(model: TRM, data: PuzzleSet, device: torch.device, halting: str = "fixed",
-             max_steps: int | None = None) -> dict[str, float]:
-    res = solve_with_model(model, data.inputs, data.puzzle_identifiers, max_steps, halting=halting, device=device)
+             max_steps: int | None = None, on_step=None) -> dict[str, float]:
+    res = solve_with_model(model, data.inputs, data.puzzle_identifiers, max_steps, halting=halting, device=device,
+                           on_step=on_step)
     exact = exact_accuracy(res.predictions, data.labels, data.meta.ignore_label_id)
     mask = data.labels != data.meta.ignore_label_id if data.meta.ignore_label_id is not None else np.ones_like(data.labels, bool)
     cell = float(((res.predictions == data.labels) & mask).sum() / mask.sum())

@@ -1,0 +1,50 @@
+"""A normal run shows only what trm-edge means to say: no other library's warnings, log lines or C++ chatter on
+the terminal (`--verbose` lets them through)."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHECKPOINT = REPO / "models" / "sudoku9" / "checkpoint.pt"
+PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
+# what other libraries' lines look like: Python warnings, glog/torch log records, C++ source locations, tracebacks
+NOISE = re.compile(r"(?i)warn|deprecat|traceback|^\[|^[WIEF]\d{4} |\.cpp\b|\.py:\d+")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "trm_edge", *args], capture_output=True, text=True, timeout=900,
+                          cwd=REPO)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc
+
+
+def _foreign(proc: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in (proc.stdout + proc.stderr).splitlines() if NOISE.search(line)]
+
+
+@pytest.mark.skipif(not CHECKPOINT.is_file(), reason="the committed 9x9 model is not in this checkout")
+def test_export_solve_and_bench_print_only_our_lines(tmp_path):
+    pytest.importorskip("executorch")
+    art = tmp_path / "et"
+    export = _run("export", str(CHECKPOINT), "--target", "executorch", "--quantize", "int8", "--out", str(art),
+                  "--parity-puzzles", "4")
+    assert "parity:" in export.stdout and _foreign(export) == []
+    solve = _run("solve", str(art), PUZZLE, "--threads", "1")
+    assert "answer:" in solve.stdout and _foreign(solve) == []
+    bench = _run("bench", str(art), "--threads", "1", "--puzzles", "2", "--halting", "fixed", "--repeats", "2",
+                 "--budget-s", "3", "--out", str(tmp_path / "bench"))
+    assert (tmp_path / "bench" / "bench.json").is_file() and _foreign(bench) == [], _foreign(bench)
+
+
+@pytest.mark.skipif(not CHECKPOINT.is_file(), reason="the committed 9x9 model is not in this checkout")
+def test_verbose_lets_the_other_libraries_speak(tmp_path):
+    pytest.importorskip("executorch")
+    art = tmp_path / "et"
+    _run("export", str(CHECKPOINT), "--target", "executorch", "--out", str(art), "--parity-puzzles", "0")
+    solve = _run("--verbose", "solve", str(art), PUZZLE, "--threads", "1")
+    assert any("cpuinfo" in line for line in _foreign(solve))   # ExecuTorch's own start-up lines, kept by --verbose
