@@ -1,4 +1,4 @@
-"""ARM64 parity: artifacts run on ARM64 kernels under qemu-user (scripts/build_arm64_env.sh builds the environment)."""
+"""ARM64 parity: artifacts run on ARM64 kernels under qemu-user (`trm-edge setup arm64` builds the environment)."""
 from __future__ import annotations
 
 import json
@@ -43,9 +43,9 @@ def test_act_halting_read_off_a_fixed_run_equals_an_act_run(trained_checkpoint, 
 
 def test_check_arm_without_the_environment_says_how_to_build_it(onnx_artifact, tmp_path, monkeypatch):
     monkeypatch.setenv("TRM_EDGE_CACHE", str(tmp_path / "empty"))
-    result = CliRunner().invoke(app, ["check-arm", str(onnx_artifact), "--json", str(tmp_path / "r.json")])
+    result = CliRunner().invoke(app, ["check-arm", str(onnx_artifact), "--out", str(tmp_path / "r.json")])
     assert result.exit_code == 2, result.output
-    assert "scripts/build_arm64_env.sh" in result.output and "Traceback" not in result.output
+    assert "trm-edge setup arm64" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "r.json").exists()
 
 
@@ -56,7 +56,7 @@ def test_onnx_artifact_on_arm64_matches_pytorch(onnx_artifact, tmp_path):
     except ArmEnvMissing as exc:
         pytest.skip(str(exc))
     out = tmp_path / "arm.json"
-    result = CliRunner().invoke(app, ["check-arm", str(onnx_artifact), "--puzzles", "12", "--json", str(out)])
+    result = CliRunner().invoke(app, ["check-arm", str(onnx_artifact), "--puzzles", "12", "--out", str(out)])
     assert result.exit_code == 0, result.output
     check = json.loads(out.read_text())["checks"][0]
     assert check["arm_host"]["machine"] == "aarch64" and check["status"] == "ok", check

@@ -293,7 +293,7 @@ def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
 
 
 def test_failed_export_leaves_no_partial_folder(trained_checkpoint, tmp_path, monkeypatch):
-    monkeypatch.setenv("TRM_EDGE_LITERT_PYTHON", str(tmp_path / "no-such-python"))
+    monkeypatch.setenv("TRM_EDGE_CACHE", str(tmp_path.parent / f"{tmp_path.name}-empty-cache"))   # no litert env
     with pytest.raises(RuntimeError, match="litert-torch"):
         export_checkpoint(trained_checkpoint, "tflite", tmp_path / "tf", **QUIET)
     assert list(tmp_path.iterdir()) == []

@@ -83,7 +83,7 @@ def test_ort_converter(world):
 
 
 def test_tflite_converter(world):
-    from trm_edge.export.tflite_target import litert_python
+    from trm_edge.envs import litert_python
 
     try:
         litert_python()
@@ -109,6 +109,6 @@ def test_arm64_job(world):
         ArmEnv.locate()
     except ArmEnvMissing as exc:
         pytest.skip(str(exc))
-    proc = _trm_edge(world, "check-arm", world["artifact"], "--puzzles", "2", "--json", world["root"] / "arm.json")
+    proc = _trm_edge(world, "check-arm", world["artifact"], "--puzzles", "2", "--out", world["root"] / "arm.json")
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     assert (world["root"] / "arm.json").is_file()

@@ -12,6 +12,7 @@ from typing import Iterator, Optional
 import typer
 
 from . import targets
+from .envs import HelperEnv
 from .progress import on_step_ticks, step_bar
 from .tasks import task_names
 
@@ -545,17 +546,18 @@ def check_arm(
     cpu: str = typer.Option("max,sve=off,sme=off", help="qemu -cpu model: every NEON extension (fp16, dot "
                                                         "product, i8mm); 'max' adds SVE at ~20x the emulation time."),
     timeout: float = typer.Option(7200.0, help="Seconds allowed per artifact on ARM64."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full result here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON instead of the table."),
+    out: Optional[Path] = typer.Option(None, help="Also write the full result (JSON) to this file."),
 ) -> None:
     """Parity of artifacts on ARM64 kernels (emulated by qemu-user) next to x86, against PyTorch on x86.
 
     Runs each artifact's own runtime (ONNX Runtime, LiteRT) inside the arm64 environment that \
-scripts/build_arm64_env.sh builds once, and reports for both ISAs the max logit difference, cell agreement, \
+`trm-edge setup arm64` builds once, and reports for both ISAs the max logit difference, cell agreement, \
 exact accuracy and ACT halting agreement, and how far ARM64 is from x86. No timings: emulation is not a \
 phone. Exit 1 when an artifact misses its parity budget on ARM64.
 
     Example:\n
-      bash scripts/build_arm64_env.sh\n
+      trm-edge setup arm64\n
       trm-edge check-arm artifacts/onnx-step-int8 artifacts/tflite-step-int8 --band minimal --puzzles 50
     """
     from .bench.arm import ArmEnv, ArmEnvMissing, run_checks
@@ -570,21 +572,44 @@ phone. Exit 1 when an artifact misses its parity budget on ARM64.
             env = ArmEnv.locate()
         except ArmEnvMissing as exc:
             raise ValueError(str(exc)) from None
-        if json_out is not None:
-            check_writable_file(json_out)
+        if out is not None:
+            check_writable_file(out)
         log = lambda m: typer.echo(m, err=True)
         spec, _, ckpt = resolve_data_spec(list(artifacts), checkpoint, data_path, log)
         if ckpt is None:
             raise ValueError("check-arm compares with PyTorch: give --checkpoint (the artifacts' source is not here)")
         data = held_out(DataSpec(**spec), puzzles, band, whole_file=data_path is not None)
         result = run_checks(list(artifacts), data, ckpt.build_model(), cpu, timeout, env, log)
-    if json_out is not None:
+    if out is not None:
         with user_errors():
-            replace_file(json_out, lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
-    typer.echo(arm_table(result))
-    typer.echo(f"\ntimings: {result['timings']}")
+            replace_file(out, lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(arm_table(result))
+        typer.echo(f"\ntimings: {result['timings']}")
     if any(c["status"] in ("failed", "error") for c in result["checks"]):
         raise typer.Exit(1)
+
+
+@app.command()
+def setup(
+    name: HelperEnv = typer.Argument(..., help="litert: the litert-torch environment (TFLite export); arm64: the "
+                                               "emulated ARM64 root (check-arm); web: ONNX Runtime Web (web)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Remove it and build it again."),
+) -> None:
+    """Build, once, a helper environment a command needs, in the cache folder (TRM_EDGE_CACHE, default
+    ~/.cache/trm-edge). Everything comes from the package registries (PyPI, Debian, npm).
+
+    Examples:\n
+      trm-edge setup litert\n
+      trm-edge setup arm64 --rebuild
+    """
+    from .envs import build
+
+    with user_errors(tool_failure=f"setup {name.value} failed"):
+        folder = build(name, rebuild, log=lambda m: typer.echo(m, err=True))
+    typer.echo(f"{name.value}: {folder}")
 
 
 @app.command()

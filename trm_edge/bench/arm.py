@@ -1,4 +1,4 @@
-"""Parity on ARM64 kernels: run artifacts under qemu-user, in the environment scripts/build_arm64_env.sh builds,
+"""Parity on ARM64 kernels: run artifacts under qemu-user, in the environment `trm-edge setup arm64` builds,
 and compare them with PyTorch on x86 and with the same artifact run on x86.
 
 Phones run NEON code paths (native fp16 arithmetic, int8 dot products) that never execute on an x86 host.
@@ -52,7 +52,7 @@ class ArmEnv:
         folder = folder or arm_env_dir()
         qemu = shutil.which("qemu-aarch64-static")
         if not (folder / "env.json").is_file():
-            raise ArmEnvMissing(f"no ARM64 environment in {folder}: build it once with bash scripts/build_arm64_env.sh")
+            raise ArmEnvMissing(f"no ARM64 environment in {folder}: build it once with `trm-edge setup arm64`")
         if qemu is None:
             raise ArmEnvMissing("qemu-aarch64-static is not installed (apt-get install qemu-user-static)")
         return cls(folder, json.loads((folder / "env.json").read_text()), qemu)

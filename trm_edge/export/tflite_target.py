@@ -1,7 +1,7 @@
 """TFLite / LiteRT export through litert-torch, run in its own Python environment.
 
 litert-torch pins packages that conflict with coremltools, so it lives in a separate virtual
-environment (created by `scripts/install.sh`; override with TRM_EDGE_LITERT_PYTHON). This module writes the
+environment (created by `trm-edge setup litert`, in the cache folder). This module writes the
 model's config and weights (tensors and plain values only, loaded there with torch's weights-only loader) to a
 temp file; the worker rebuilds the graph from trm_edge's own code, converts it, and the result is checked with
 the LiteRT interpreter here.
@@ -9,27 +9,15 @@ the LiteRT interpreter here.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import torch
 
+from ..envs import litert_python
 from ..subproc import python_command
 from .graphs import packed_copies_note
 from .spec import ExportRequest, ExportResult
-
-DEFAULT_ENV = Path.home() / ".cache" / "trm-edge" / "litert-env"
-
-
-def litert_python() -> Path:
-    explicit = os.environ.get("TRM_EDGE_LITERT_PYTHON")
-    path = Path(explicit) if explicit else DEFAULT_ENV / "bin" / "python"
-    if not path.exists():
-        raise RuntimeError(f"TFLite export needs litert-torch in its own environment, not found at {path}: "
-                           "run `bash scripts/install.sh` (it creates it) or set TRM_EDGE_LITERT_PYTHON")
-    return path
-
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
     py = litert_python()

@@ -2,7 +2,7 @@
 
 The site holds the artifact's model, metadata and initial state (the page checks their SHA-256 from the
 metadata with Web Crypto before running them), ONNX Runtime Web's WASM runtime (from the npm package pinned in
-package.json, installed by scripts/install.sh: nothing is fetched from a CDN), the page, and sample puzzles.
+package.json, installed by `trm-edge setup web`: nothing is fetched from a CDN), the page, and sample puzzles.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-th
 
 
 def ort_web_dir() -> Path:
-    """Where scripts/install.sh installs ONNX Runtime Web (npm ci of this folder's package.json)."""
+    """Where `trm-edge setup web` installs ONNX Runtime Web (npm ci of this folder's package.json)."""
     return cache_dir() / "web" / "node_modules" / "onnxruntime-web" / "dist"
 
 
@@ -48,7 +48,7 @@ def check_request(req: SiteRequest) -> ArtifactMeta:
     missing = [f for f in ORT_FILES if not (ort_web_dir() / f).is_file()]
     if missing:
         raise FileNotFoundError(f"ONNX Runtime Web is not installed in {ort_web_dir().parent.parent.parent}: run "
-                                "bash scripts/install.sh (it needs npm), or set TRM_EDGE_CACHE to where it is")
+                                "`trm-edge setup web` (it needs npm), or set TRM_EDGE_CACHE to where it is")
     out = req.out
     if out.exists() or out.is_symlink():
         if not _is_site(out):
