@@ -44,7 +44,7 @@ def test_a_registered_target_appears_in_the_target_reference():
     from trm_edge import targets
 
     fake = targets.Target(name="fake-npu", model_file="model.bin", modes=("step",), precisions=("none",),
-                          note="a made-up target", exporter="x:y", runtime="x:y", runtime_module="json")
+                          note="a made-up target", runtime=print, runtime_module="json")
     targets.all_targets()
     targets.register(fake)
     try:

@@ -44,18 +44,20 @@ def fake_runtime(r):
 
 
 FAKE = Target(name="fake", model_file="model.fake", modes=("step",), precisions=("none",), note="a test target",
-              exporter="tests.test_targets:fake_export", runtime="tests.test_targets:fake_runtime",
-              runtime_module="numpy", options=(Option("shout", "say it loudly"),))
+              runtime=fake_runtime, runtime_module="numpy", options=(Option("shout", "say it loudly"),))
 
 
 @pytest.fixture
 def fake_target():
+    from trm_edge.export.exporters import register_exporter
+
     targets.register(FAKE)
+    register_exporter("fake", fake_export)
     yield FAKE
     targets._REGISTRY.pop("fake", None)
 
 
-def test_a_new_target_is_one_declaration(fake_target, trained_checkpoint, tmp_path):
+def test_a_new_target_is_a_declaration_and_its_exporter(fake_target, trained_checkpoint, tmp_path):
     folder = export_checkpoint(trained_checkpoint, "fake", tmp_path / "f", parity_puzzles=20,
                                options={"shout": True}, log=lambda m: None)
     parity = json.loads((folder / "parity.json").read_text())
@@ -69,13 +71,11 @@ def test_a_new_target_is_one_declaration(fake_target, trained_checkpoint, tmp_pa
     assert "fake" in listing and "--shout" in listing
 
 
-def test_every_declared_target_names_modules_that_exist():
-    import importlib
+def test_every_declared_target_has_an_exporter_and_a_runtime():
+    from trm_edge.export.exporters import exporter_for
 
     for t in targets.all_targets().values():
-        for path in (t.exporter, t.runtime):
-            module, _, name = path.partition(":")
-            assert callable(getattr(importlib.import_module(module), name)), path
+        assert callable(exporter_for(t.name)) and callable(t.runtime), t.name
         assert set(t.precisions) <= set(targets.PRECISIONS) and set(t.modes) <= set(targets.RECURSION_MODES)
 
 

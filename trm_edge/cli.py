@@ -12,7 +12,7 @@ from typing import Iterator, Optional
 import typer
 
 from . import targets
-from .envs import HelperEnv
+from .envs import ARM_CPU, HelperEnv
 from .progress import on_step_ticks, step_bar
 from .tasks import task_names
 
@@ -543,7 +543,7 @@ def check_arm(
                                                   "accuracy can move."),
     checkpoint: Optional[Path] = typer.Option(None, help="PyTorch reference (default: the artifacts' source)."),
     data_path: Optional[Path] = typer.Option(None, help="Puzzles to use instead of the checkpoint's test split."),
-    cpu: str = typer.Option("max,sve=off,sme=off", help="qemu -cpu model: every NEON extension (fp16, dot "
+    cpu: str = typer.Option(ARM_CPU, help="qemu -cpu model: every NEON extension (fp16, dot "
                                                         "product, i8mm); 'max' adds SVE at ~20x the emulation time."),
     timeout: float = typer.Option(7200.0, help="Seconds allowed per artifact on ARM64."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON instead of the table."),

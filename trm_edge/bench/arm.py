@@ -19,14 +19,12 @@ import numpy as np
 from ..artifact import ArtifactMeta, read_meta
 from ..data import PuzzleSet, exact_accuracy
 from ..export.parity import compare
-from ..files import cache_dir
+from ..envs import ARM_CPU, HelperEnv
 from ..runtime.loop import SolveResult, act_halt_steps
 from ..runtime.solve_job import FIELDS, run_job
 from ..subproc import python_command
 
-# Every NEON extension phones' kernels use (fp16 arithmetic, dot product, i8mm, bf16), without SVE/SME: qemu 7.2
-# emulates SVE ~20x slower (32 steps of the 9x9 ONNX model: 519 s with SVE, 26.6 s without).
-DEFAULT_CPU = "max,sve=off,sme=off"
+DEFAULT_CPU = ARM_CPU   # qemu 7.2 emulates SVE ~20x slower (32 steps of the 9x9 ONNX model: 519 s with SVE, 26.6 s without)
 
 
 class ArmEnvMissing(RuntimeError):
@@ -34,7 +32,7 @@ class ArmEnvMissing(RuntimeError):
 
 
 def arm_env_dir() -> Path:
-    return cache_dir() / "arm64"
+    return HelperEnv.arm64.folder()
 
 
 @dataclass(frozen=True)

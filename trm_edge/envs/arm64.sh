@@ -53,7 +53,7 @@ $PY -m pip install -q --disable-pip-version-check --target "$WORK/root/opt/trm-e
   -e "requires .*, but you have" || true
 
 echo "[4/4] checking that each runtime imports on ARM64 ..."
-QEMU_CPU=${TRM_EDGE_ARM_CPU:-max,sve=off,sme=off}
+QEMU_CPU=${QEMU_CPU:?}   # passed by trm-edge setup (the CPU model check-arm uses)
 run_arm() {
   PYTHONPATH="$WORK/root/opt/trm-edge-site" qemu-aarch64-static -cpu "$QEMU_CPU" -L "$WORK/root" \
     "$WORK/root/usr/bin/python3" "$@"

@@ -11,6 +11,7 @@ import torch
 
 from ..data import PuzzleSet, load_split
 from ..tasks import get_task
+from .exporters import exporter_for
 from ..data.tasks import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
@@ -135,7 +136,7 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
     state_shape = [batch, cfg.total_len, cfg.hidden_size]
     with staged_folder(out, overwrite, inputs, log) as folder:
         log(f"exporting {target} ({recursion}, {internal}) ...")
-        result = target_spec.export(req, folder)
+        result = exporter_for(target)(req, folder)
         np.concatenate([model.H_init.float().numpy(), model.L_init.float().numpy()]).astype("<f4").tofile(
             folder / INIT_STATE_FILE)
         meta = ArtifactMeta(

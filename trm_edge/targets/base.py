@@ -1,7 +1,6 @@
 """What a target is: everything the CLI, the exporter, the runtime and the bench need to know about it."""
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -28,8 +27,9 @@ class Option:
 
 @dataclass(frozen=True)
 class Target:
-    """One export format. `exporter` and `runtime` are "module:function" paths imported only when used, so
-    declaring every target costs no heavy import (the torch-free runtime reads this registry too).
+    """One export format, as the runtime, the CLI and the bench see it. Its exporter lives a floor up, in
+    `trm_edge/export/exporters.py`. Declaring every target costs no heavy import (the torch-free runtime reads
+    this registry too): `runtime` imports its library when called.
 
     runtime(runner) -> call(arrays, state=None) -> outputs, for an `ArtifactRunner` of this target."""
 
@@ -38,8 +38,7 @@ class Target:
     modes: tuple[str, ...]
     precisions: tuple[str, ...]
     note: str
-    exporter: str
-    runtime: str
+    runtime: Callable[[Any], Callable]
     runtime_module: str                      # imported before the bench measures memory (not the model's cost)
     options: tuple[Option, ...] = ()
     weights_readback: bool = False           # where it cannot run, parity reads its weights back into PyTorch
@@ -66,13 +65,5 @@ class Target:
         if self.check is not None:
             self.check(recursion, precision, options)
 
-    def export(self, request, folder):
-        return _resolve(self.exporter)(request, folder)
-
     def open_runtime(self, runner):
-        return _resolve(self.runtime)(runner)
-
-
-def _resolve(path: str) -> Callable:
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+        return self.runtime(runner)

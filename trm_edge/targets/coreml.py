@@ -36,6 +36,6 @@ TARGET = Target(
     precisions=("none", "fp16", "int8", "palette4", "palette6"),
     note="ML Program; int8 is weight-only (activation calibration needs macOS prediction); "
          "palette4/6: k-means palettized weights; stateful: y/z kept as Core ML states (iOS 18)",
-    exporter="trm_edge.export.coreml_target:export", runtime="trm_edge.targets.coreml:runtime",
+    runtime=runtime,
     runtime_module="coremltools", weights_readback=True,
 )

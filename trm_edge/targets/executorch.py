@@ -68,7 +68,7 @@ TARGET = Target(
     note="XNNPACK delegate, or --delegate coreml (Core ML first, XNNPACK for the rest); "
          "int8 through PT2E (XNNPACK) or Core ML weight quantization; --recursion net: one net call per "
          "execute, the host runs the step's T x (n+1) calls (XNNPACK packs the weights once: large models)",
-    exporter="trm_edge.export.executorch_target:export", runtime="trm_edge.targets.executorch:runtime",
+    runtime=runtime,
     runtime_module="executorch.runtime",
     options=(Option("delegate", "ExecuTorch backend: xnnpack (CPU, Android and iOS) or coreml (Core ML, iOS/macOS; "
                                 "XNNPACK takes what Core ML cannot)", "xnnpack", ("xnnpack", "coreml")),),

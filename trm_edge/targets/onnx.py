@@ -59,7 +59,7 @@ TARGET = Target(
     name="onnx", model_file="model.onnx", modes=("step", "unrolled", "loop"),
     precisions=("none", "fp16", "int8", "int8-static"),
     note="loop: the step graph inside an ONNX Loop with in-graph halting (batch 1)",
-    exporter="trm_edge.export.onnx_target:export", runtime="trm_edge.targets.onnx:runtime",
+    runtime=runtime,
     runtime_module="onnxruntime",
     options=(Option("ort", "also write the .ort mobile format (ONNX Runtime's CPU EP on ARM)"),
              Option("int8-scheme", "with --quantize int8: weights (the default: int8 weights dequantized at load, "

@@ -129,7 +129,7 @@ TARGET = Target(
     name="qnn", model_file="model.onnx", modes=("step",), precisions=("fp16", "w8a16", "w8a8"),
     note="Qualcomm Hexagon NPU: the step graph compiled per SoC into a QNN context binary (onnxruntime-qnn); "
          "runs here in the HTP simulator (answers, no timings)",
-    exporter="trm_edge.export.qnn_target:export", runtime="trm_edge.targets.qnn:runtime",
+    runtime=runtime,
     runtime_module="onnxruntime_qnn",
     options=(Option("soc", "comma-separated Snapdragon SoCs to compile for (" + ", ".join(s.name for s in SOCS)
                     + f"; default {DEFAULT_SOC})", DEFAULT_SOC, None),

@@ -29,6 +29,6 @@ TARGET = Target(
     name="tflite", model_file="model.tflite", modes=("step", "unrolled", "net"), precisions=("none", "int8"),
     note="LiteRT via litert-torch in its own environment; int8 is dynamic-range; --recursion net: one "
          "signature per method, the host runs the step's T x (n+1) net calls (XNNPACK packs the weights once)",
-    exporter="trm_edge.export.tflite_target:export", runtime="trm_edge.targets.tflite:runtime",
+    runtime=runtime,
     runtime_module="ai_edge_litert.interpreter",
 )
