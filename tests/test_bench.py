@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from trm_edge.bench import run_bench, write_outputs
+from trm_edge.bench import BenchRequest, run_bench, write_outputs
 from trm_edge.bench.harness import phone_estimates
 from trm_edge.bench.flops import step_cost
 from trm_edge.cli import app
@@ -28,10 +28,10 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
     (broken / "init_state.f32").write_bytes((onnx_artifact / "init_state.f32").read_bytes())
     (broken / "model.onnx").write_bytes(b"garbage")          # loads metadata fine, model file is corrupt
     with pytest.raises(ArtifactIntegrityError, match="model.onnx does not match"):   # refused before any work
-        run_bench([onnx_artifact, broken], [1], puzzles=12, log=lambda m: None)
+        run_bench(BenchRequest([onnx_artifact, broken], [1], puzzles=12), log=lambda m: None)
     write_meta(broken, read_meta(broken))   # sealed as exported: now a runtime failure, which is a failed row
-    result = run_bench([onnx_artifact, broken], [1], puzzles=12, halting=["fixed", "act"], large_batch=4,
-                       repeats=16, log=lambda m: None)
+    result = run_bench(BenchRequest([onnx_artifact, broken], [1], puzzles=12, halting=["fixed", "act"], large_batch=4,
+                       repeats=16), log=lambda m: None)
     rows = result["rows"]
     ok = [r for r in rows if r["status"] == "ok"]
     failed = [r for r in rows if r["status"] == "failed"]
@@ -60,7 +60,8 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
             assert r["measured"]["mean_steps"] == pytest.approx(float(ref.steps.mean())), (halting, r["runtime"])
             assert r["measured"]["exact_accuracy"] == pytest.approx(ref_acc), (halting, r["runtime"])
     # Two runs measure, they do not replay constants.
-    again = run_bench([onnx_artifact], [1], puzzles=12, halting=["fixed"], large_batch=1, repeats=16, log=lambda m: None)
+    again = run_bench(BenchRequest([onnx_artifact], [1], puzzles=12, halting=["fixed"], large_batch=1, repeats=16),
+                      log=lambda m: None)
     a = next(r for r in rows if r["runtime"] == "onnx" and r["halting"] == "fixed")["measured"]
     b = next(r for r in again["rows"] if r["runtime"] == "onnx")["measured"]
     assert a["step"]["p50_ms"] != b["step"]["p50_ms"] or a["load_s"] != b["load_s"]
@@ -78,7 +79,8 @@ def test_loop_artifact_rows_without_act_are_skipped_not_failed(onnx_artifact, tm
     meta = read_meta(loop)
     meta.recursion = "loop"
     write_meta(loop, meta)
-    rows = run_bench([loop], [1], puzzles=4, halting=["fixed"], large_batch=1, repeats=8, log=lambda m: None)["rows"]
+    rows = run_bench(BenchRequest([loop], [1], puzzles=4, halting=["fixed"], large_batch=1, repeats=8),
+                     log=lambda m: None)["rows"]
     row = next(r for r in rows if r["source"] == str(loop))
     assert row["status"] == "skipped" and "ONNX Loop" in row["error"]
 
@@ -109,7 +111,8 @@ def test_bench_cli_errors(tmp_path):
 def test_executorch_one_thread_row_uses_one_core(trained_checkpoint, tmp_path):
     """ExecuTorch runs on its own threadpool: a 1-thread row must not quietly use both cores."""
     pte = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "pte", parity_puzzles=0, log=lambda m: None)
-    rows = run_bench([pte], [1], puzzles=24, halting=["fixed"], large_batch=1, repeats=16, log=lambda m: None)["rows"]
+    rows = run_bench(BenchRequest([pte], [1], puzzles=24, halting=["fixed"], large_batch=1, repeats=16),
+                     log=lambda m: None)["rows"]
     row = next(r for r in rows if r["runtime"] == "executorch")
     assert row["status"] == "ok", row
     assert row["measured"]["cpu_per_wall"] < 1.3, row["measured"]
@@ -135,7 +138,20 @@ def test_large_batch_row_is_labelled_with_the_batch_it_ran(onnx_artifact):
     from pathlib import Path
 
     source = Path(read_meta(onnx_artifact).source_checkpoint)
-    rows = run_bench([], [1], puzzles=3, halting=["fixed"], checkpoint=source, large_batch=8, repeats=8,
-                     budget_s=2, log=lambda m: None)["rows"]
+    rows = run_bench(BenchRequest([], [1], puzzles=3, halting=["fixed"], checkpoint=source, large_batch=8, repeats=8,
+                     budget_s=2), log=lambda m: None)["rows"]
     assert sorted(r["batch"] for r in rows) == [1, 3]
     assert all(r["measured"]["batch"] == r["batch"] for r in rows)
+
+
+def test_bench_runs_past_the_trained_steps_when_asked():
+    """--max-steps in bench: the committed 9x9 model (N_sup 16) solving with up to 24 steps."""
+    from pathlib import Path
+
+    ckpt = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+    req = BenchRequest([], [1], puzzles=3, halting=["fixed", "stable-2"], checkpoint=ckpt, large_batch=1, repeats=4,
+                       budget_s=1, max_steps=24)
+    rows = {r["halting"]: r for r in run_bench(req, log=lambda m: None)["rows"]}
+    assert set(rows) == {"fixed (max 24)", "stable-2 (max 24)"}
+    assert rows["fixed (max 24)"]["measured"]["mean_steps"] == 24                # all of them, past N_sup
+    assert rows["stable-2 (max 24)"]["measured"]["mean_steps"] < 24

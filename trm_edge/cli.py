@@ -449,13 +449,15 @@ def bench(
     budget_s: float = typer.Option(20.0, help="Seconds of warm-up and step timing per row: at paper size a row "
                                               "then times fewer calls instead of taking minutes."),
     out: Path = typer.Option(Path("bench_results"), help="Folder for bench.json, bench.txt and bench.png."),
+    max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
 ) -> None:
     """Latency, memory, size and accuracy of every artifact beside the PyTorch reference.
 
     Each row runs in its own process. CPU rows with 1 and several threads are a proxy for phone big cores;
     the phone-chip table is an ESTIMATE from published peak numbers (trm_edge/bench/devices.json).
     """
-    from .bench import run_bench, write_outputs
+    from .bench import write_outputs
+    from .bench.harness import BenchRequest, run_bench
     from .files import check_writable_dir
     from .bench.report import estimate_table, measured_table
 
@@ -471,7 +473,7 @@ def bench(
     _check_threads(max(thread_list))
     for value, flag in ((puzzles, "--puzzles"), (large_batch, "--large-batch"), (repeats, "--repeats")):
         _at_least(value, 1, flag)
-    from .runtime.loop import Halting
+    from .runtime.loop import Halting, check_max_steps
 
     modes = [h.strip() for h in halting.split(",") if h.strip()]
     if not modes:
@@ -488,8 +490,11 @@ def bench(
         check_writable_dir(out)
         if not budget_s > 0:
             raise ValueError(f"--budget-s must be positive (got {budget_s})")
-        result = run_bench(list(artifacts or []), thread_list, device, puzzles, modes, checkpoint, data_path,
-                           large_batch, repeats, log=lambda m: typer.echo(m, err=True), budget_s=budget_s)
+        if max_steps is not None:
+            check_max_steps(max_steps)
+        req = BenchRequest(list(artifacts or []), thread_list, device, puzzles, modes, checkpoint, data_path,
+                           large_batch, repeats, budget_s=budget_s, max_steps=max_steps)
+        result = run_bench(req, log=lambda m: typer.echo(m, err=True))
         paths = write_outputs(result, out)
     typer.echo(measured_table(result))
     est = estimate_table(result)

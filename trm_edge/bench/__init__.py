@@ -1,5 +1,5 @@
 """Benchmarks: measured runtime rows, derived efficiency, labelled phone estimates."""
-from .harness import run_bench
+from .harness import BenchRequest, run_bench
 from .report import write_outputs
 
-__all__ = ["run_bench", "write_outputs"]
+__all__ = ["BenchRequest", "run_bench", "write_outputs"]

@@ -91,18 +91,42 @@ def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path:
     return dataclasses.asdict(spec), ckpt_path, ckpt
 
 
-def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", puzzles: int = 100,
-              halting: list[str] | None = None, checkpoint: Path | None = None, data_path: Path | None = None,
-              large_batch: int = 64, repeats: int = 64, timeout: float = 900,
-              log: Callable[[str], None] = print, budget_s: float = 20.0) -> dict[str, Any]:
+@dataclass
+class BenchRequest:
+    """What one `trm-edge bench` run measures: every artifact and the PyTorch reference, once per thread count
+    and halting rule, on the same held-out puzzles."""
+
+    artifacts: list[Path]
+    threads: list[int]
+    device: str = "cpu"                      # cuda adds PyTorch rows on the GPU
+    puzzles: int = 100
+    halting: list[str] = field(default_factory=lambda: ["fixed"])
+    checkpoint: Path | None = None           # the PyTorch reference (default: the artifacts' source)
+    data_path: Path | None = None
+    large_batch: int = 64
+    repeats: int = 64
+    timeout: float = 900
+    budget_s: float = 20.0
+    max_steps: int | None = None             # supervision steps allowed (default: the trained N_sup)
+
+    def worker_args(self, spec: dict) -> list[str]:
+        """The options every row's worker gets."""
+        return ["--data-spec", json.dumps(spec), "--puzzles", str(self.puzzles), "--repeats", str(self.repeats),
+                "--budget-s", str(self.budget_s)] + (["--max-steps", str(self.max_steps)] if self.max_steps else [])
+
+    def halting_label(self, rule: str) -> str:
+        return rule if self.max_steps is None else f"{rule} (max {self.max_steps})"
+
+
+def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str, Any]:
     import torch
 
     from .flops import measure_peak_gflops, step_cost, step_gemm_shapes
 
-    halting = halting or ["fixed"]
-    spec, ckpt_path, ckpt = resolve_data_spec(artifacts, checkpoint, data_path, log)
-    common = ["--data-spec", json.dumps(spec), "--puzzles", str(puzzles), "--repeats", str(repeats),
-              "--budget-s", str(budget_s)]
+    artifacts, threads, device, puzzles = req.artifacts, req.threads, req.device, req.puzzles
+    halting, large_batch, budget_s, timeout = req.halting, req.large_batch, req.budget_s, req.timeout
+    spec, ckpt_path, ckpt = resolve_data_spec(artifacts, req.checkpoint, req.data_path, log)
+    common = req.worker_args(spec)
     model = ckpt.build_model() if ckpt is not None else None
     cost = step_cost(model) if model is not None else None
     shapes = step_gemm_shapes(model, large_batch) if model is not None else None
@@ -126,6 +150,8 @@ def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", pu
                     rows.append(_pytorch_row(ckpt_path, t, "cpu", "fp32", False, b, h, common, timeout, log))
             for a in artifacts:
                 rows.append(_artifact_row(a, t, h, common, timeout, log))
+    for r in rows:
+        r.halting = req.halting_label(r.halting)
     if device == "cuda":
         if not torch.cuda.is_available():
             log("no CUDA device: CUDA rows skipped")
@@ -137,6 +163,7 @@ def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", pu
                 for prec, comp in (("fp32", False), ("bf16", False), ("fp32", True), ("bf16", True)):
                     for b in sorted({1, big}):
                         rows.append(_pytorch_row(ckpt_path, "gpu", "cuda", prec, comp, b, h, common, timeout, log))
+                        rows[-1].halting = req.halting_label(h)
     for r in rows:
         _derive(r, cost, peaks)
     return {
@@ -144,7 +171,8 @@ def run_bench(artifacts: list[Path], threads: list[int], device: str = "cpu", pu
         "host": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
                  "cpu_count": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
                  "cuda": torch.cuda.get_device_name(0) if device == "cuda" and torch.cuda.is_available() else None},
-        "data": spec, "puzzles": puzzles, "checkpoint": str(ckpt_path) if ckpt_path else None,
+        "data": spec, "puzzles": puzzles, "max_steps": req.max_steps,
+        "checkpoint": str(ckpt_path) if ckpt_path else None,
         "step_cost": cost, "measured_peak_gflops": peaks,
         "rows": [r.__dict__ for r in rows],
         "phone_estimates": phone_estimates(cost, ckpt.config.halt_max_steps) if cost else [],

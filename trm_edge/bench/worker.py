@@ -97,13 +97,15 @@ def bench_artifact(args) -> dict:
         _paced(lambda: solve(timed, y0, z0, x, ids, runner.meta.halt_max_steps, "fixed"),
                args.repeats // runner.meta.halt_max_steps, 0.4 * args.budget_s)
         row["step"] = _percentiles(step_times)
-    _paced(lambda: runner.solve(x, ids, halting=args.halting), args.warmup, 0.2 * args.budget_s)
+    _paced(lambda: runner.solve(x, ids, halting=args.halting, max_steps=args.max_steps), args.warmup,
+           0.2 * args.budget_s)
     puzzle_times = []
     preds, steps = [], []
     cpu0 = time.process_time()
     for start in range(0, len(data), b):
         s = time.perf_counter()
-        res = runner.solve(data.inputs[start:start + b], data.puzzle_identifiers[start:start + b], halting=args.halting)
+        res = runner.solve(data.inputs[start:start + b], data.puzzle_identifiers[start:start + b], halting=args.halting,
+                           max_steps=args.max_steps)
         puzzle_times.append(time.perf_counter() - s)
         preds.append(res.predictions)
         steps.append(res.steps)
@@ -139,6 +141,7 @@ def bench_pytorch(args) -> dict:
     load_s = time.perf_counter() - t0
     b = args.batch
     n_sup = model.config.halt_max_steps
+    allowed = args.max_steps or n_sup   # solving may run past the trained N_sup; step timing stays at N_sup
 
     def sync():
         if device == "cuda":
@@ -156,7 +159,8 @@ def bench_pytorch(args) -> dict:
             return out
 
         carry = model.initial_carry(len(x_np), torch.device(device))
-        res = solve(timed if step_times is not None else step_fn, carry.y, carry.z, x_np, ids_np, n_sup, halting)
+        res = solve(timed if step_times is not None else step_fn, carry.y, carry.z, x_np, ids_np,
+                    n_sup if step_times is not None else allowed, halting)
         sync()
         return res.predictions, res.steps
 
@@ -198,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--puzzles", type=int, default=100)
     ap.add_argument("--halting", default="fixed")
+    ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=64)
     ap.add_argument("--budget-s", type=float, default=20.0, help="seconds of warm-up and step timing per row")
