@@ -105,6 +105,9 @@ def parse_answer(src, puzzle: np.ndarray, text: str) -> np.ndarray:
     return answer
 
 
+STREAM_CHUNK = 8   # batches of puzzles handed to the runner at once (rows stream through its batch)
+
+
 def solve_file(src, path: Path, lines, rule, as_json: bool) -> None:
     grids, expected = [], []
     for lineno, question, answer in lines:
@@ -116,9 +119,10 @@ def solve_file(src, path: Path, lines, rule, as_json: bool) -> None:
     answers = []
     t0 = time.perf_counter()
     live = sys.stderr.isatty() and not as_json
+    chunk_size = src.batch * STREAM_CHUNK   # continuous batching inside a chunk; progress between chunks
     with tqdm(total=len(grids), disable=not live, desc="solve", unit="puzzle") as bar:
-        for start in range(0, len(grids), src.batch):
-            chunk = slice(start, start + src.batch)
+        for start in range(0, len(grids), chunk_size):
+            chunk = slice(start, start + chunk_size)
             answers += solve_batch(src, grids[chunk], rule, expected=expected[chunk])
             bar.update(len(answers) - bar.n)
             if not live and not as_json and len(grids) >= 10 and (len(answers) * 10 // len(grids)) > (

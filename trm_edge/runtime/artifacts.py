@@ -15,7 +15,7 @@ from ..artifact import ArtifactMeta, inside, verify
 from ..errors import UnsupportedOnHost
 from ..schedule import host_step
 from ..targets import HOST_STEPPED
-from .loop import Halting, SolveResult, pad_batch, solve
+from .loop import Halting, SolveResult, pad_batch, solve, solve_stream
 
 
 __all__ = ["ArtifactRunner", "UnsupportedOnHost", "load_runner"]   # UnsupportedOnHost: callers catch it here
@@ -76,6 +76,9 @@ class ArtifactRunner:
         if self.meta.recursion == "loop" and halting.rule != "act":
             raise ValueError("this artifact halts inside its ONNX Loop (q_halt > 0): run it with halting='act'")
         b = self.batch
+        if self.meta.recursion in HOST_STEPPED and on_step is None and halting.rule != "fixed" and len(inputs) > b:
+            # rows stop at different steps: keep the batch full instead of waiting for each batch's slowest row
+            return solve_stream(self.step, self.initial_state, inputs, puzzle_identifiers, max_steps, halting)
         parts: list[SolveResult] = []
         for start in range(0, len(inputs), b):
             x = inputs[start:start + b]

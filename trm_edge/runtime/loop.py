@@ -118,6 +118,91 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
     return SolveResult(to_host(answer), to_host(steps), to_host(final_logits), to_host(final_q))
 
 
+def solve_stream(step: StepFn, initial_state: Callable[[], tuple], inputs: np.ndarray, puzzle_identifiers: np.ndarray,
+                 max_steps: int, halting: "str | Halting" = "act") -> SolveResult:
+    """Continuous batching: the step's batch B of rows stays in flight, and a row that stops hands its slot to the
+    next puzzle (its y, z reset to the initial state), so no batch waits for its slowest row. Rows do not
+    interact, so every puzzle gets the answer it gets alone. `initial_state()` gives y0, z0 for B rows, of the
+    step's own kind (numpy, or torch on its device)."""
+    rule = Halting.parse(halting)
+    check_max_steps(max_steps)
+    y0, z0 = initial_state()
+    flight = _Flight(inputs, puzzle_identifiers, len(y0))
+    y, z = _copy(y0), _copy(z0)
+    for slot in range(flight.batch):
+        flight.load(slot, y, z, y0, z0)
+    while flight.busy():
+        y, z, logits, q_halt = step(flight.x, flight.ids, y, z)
+        logits, q_halt = to_host(logits), to_host(q_halt).reshape(flight.batch)
+        stopped = flight.advance(logits.argmax(-1), q_halt, rule, max_steps)
+        if len(stopped):
+            y, z = _copy(y), _copy(z)   # runtimes may own their output buffers: reset rows in our own copy
+        for slot in stopped:
+            flight.finish(slot, logits[slot], q_halt[slot])
+            flight.load(slot, y, z, y0, z0)
+    return flight.result()
+
+
+class _Flight:
+    """The rows in flight of `solve_stream`: which puzzle each slot holds, its step count and stable-K state."""
+
+    def __init__(self, inputs: np.ndarray, ids: np.ndarray, batch: int) -> None:
+        self.inputs, self.all_ids, self.batch = inputs, ids, batch
+        self.x = np.repeat(inputs[:1], batch, 0)
+        self.ids = np.repeat(ids[:1], batch, 0)
+        self.puzzle = np.full(batch, -1)
+        self.k = np.zeros(batch, dtype=np.int64)
+        self.unchanged = np.zeros(batch, dtype=np.int64)
+        self.previous: np.ndarray | None = None
+        self.next = 0
+        self.out: dict[str, list] = {"predictions": [None] * len(inputs), "steps": [0] * len(inputs),
+                                     "logits": [None] * len(inputs), "q_halt": [0.0] * len(inputs)}
+
+    def busy(self) -> bool:
+        return bool((self.puzzle >= 0).any())
+
+    def load(self, slot: int, y, z, y0, z0) -> None:
+        """Give `slot` the next puzzle, from the initial state (or leave it idle when none is left)."""
+        if self.next >= len(self.inputs):
+            self.puzzle[slot] = -1
+            return
+        self.puzzle[slot], self.k[slot], self.unchanged[slot] = self.next, 0, 0
+        self.x[slot], self.ids[slot] = self.inputs[self.next], self.all_ids[self.next]
+        y[slot], z[slot] = _like(y, y0[slot]), _like(z, z0[slot])
+        self.next += 1
+
+    def advance(self, answer: np.ndarray, q_halt: np.ndarray, rule: Halting, max_steps: int) -> np.ndarray:
+        """Count this step for live rows; the slots whose puzzle stops now (the same rules as `solve`)."""
+        live = self.puzzle >= 0
+        self.k[live] += 1
+        stop = live & (self.k >= max_steps)
+        if rule.rule == "act":
+            stop |= live & (q_halt > 0)
+        elif rule.rule == "stable":
+            same = (answer == self.previous).all(-1) if self.previous is not None else np.zeros(self.batch, bool)
+            self.unchanged = np.where(same & (self.k > 1), self.unchanged + 1, 0)
+            stop |= live & (self.unchanged >= rule.patience)
+        self.previous = answer
+        self.answer = answer
+        return np.flatnonzero(stop)
+
+    def finish(self, slot: int, logits: np.ndarray, q_halt: float) -> None:
+        p = self.puzzle[slot]
+        self.out["predictions"][p], self.out["steps"][p] = self.answer[slot], int(self.k[slot])
+        self.out["logits"][p], self.out["q_halt"][p] = logits, float(q_halt)
+
+    def result(self) -> SolveResult:
+        return SolveResult(np.stack(self.out["predictions"]), np.array(self.out["steps"]),
+                           np.stack(self.out["logits"]), np.array(self.out["q_halt"], dtype=np.float32))
+
+
+def _like(target, value):
+    """`value` as the kind of array `target` is (a step may take numpy state and return torch tensors)."""
+    if _is_torch(target):
+        return target.new_tensor(to_host(value))
+    return to_host(value)
+
+
 def _is_torch(a) -> bool:
     return type(a).__module__.split(".")[0] == "torch"
 

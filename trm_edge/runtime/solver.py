@@ -68,7 +68,7 @@ def _checkpoint_source(path: Path, threads: int | None) -> Source:
 
     from ..model.checkpoint import load_checkpoint
     from .reference import initial_state, torch_step
-    from .loop import solve
+    from .loop import solve, solve_stream
 
     if threads:
         torch.set_num_threads(threads)
@@ -80,10 +80,16 @@ def _checkpoint_source(path: Path, threads: int | None) -> Source:
     task = _solvable(meta.task, path)
 
     def run(x, ids, halting, on_step, max_steps):
+        if on_step is None and str(halting) != "fixed" and len(x) > PYTORCH_BATCH:   # continuous batching
+            return solve_stream(torch_step(model), lambda: initial_state(model, PYTORCH_BATCH), x, ids, max_steps,
+                                halting)
         y, z = initial_state(model, len(x))
         return solve(torch_step(model), y, z, x, ids, max_steps, halting, on_step)
 
-    return Source(f"pytorch ({path.name})", task, meta.grid_shape[0], model.config.halt_max_steps, 64, run)
+    return Source(f"pytorch ({path.name})", task, meta.grid_shape[0], model.config.halt_max_steps, PYTORCH_BATCH, run)
+
+
+PYTORCH_BATCH = 64   # rows in flight when PyTorch solves many puzzles
 
 
 def _solvable(name: str, path: Path) -> Task:
