@@ -91,3 +91,23 @@ def test_default_preset_learns_to_solve(trained_checkpoint):
     """The fixture trains the default preset for 1000 steps; it must solve most held-out 4x4 puzzles."""
     ckpt = load_checkpoint(trained_checkpoint)
     assert ckpt.info["test_metrics"]["exact_accuracy"] >= 0.9
+
+
+def test_model_size_from_the_command_line_and_a_config_file(tmp_path):
+    """Another model size without editing presets: --config (data/train/arch sections), then options on top."""
+    from typer.testing import CliRunner
+
+    from trm_edge.cli import app
+    from trm_edge.model.checkpoint import load_checkpoint
+
+    config = tmp_path / "small.yaml"
+    config.write_text("arch:\n  hidden_size: 48\n  puzzle_emb_ndim: 48\ntrain:\n  steps: 2\n  eval_every: 2\n"
+                      "  eval_puzzles: 8\ndata:\n  train_puzzles: 64\n  test_puzzles: 16\n")
+    res = CliRunner().invoke(app, ["train", "--config", str(config), "--h-cycles", "1", "--out", str(tmp_path / "r"),
+                                   "--quiet"])
+    assert res.exit_code == 0, res.output
+    cfg = load_checkpoint(tmp_path / "r" / "checkpoint.pt").config
+    assert (cfg.hidden_size, cfg.H_cycles, cfg.L_cycles) == (48, 1, 2)   # file, option, preset
+    config.write_text("arch:\n  hidden_sise: 48\n")
+    res = CliRunner().invoke(app, ["train", "--config", str(config), "--out", str(tmp_path / "s")])
+    assert res.exit_code == 2 and "unknown model field(s) hidden_sise" in res.output and not (tmp_path / "s").exists()

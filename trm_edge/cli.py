@@ -36,7 +36,7 @@ def precision_value(precision: Enum | None) -> str | None:
 
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Train the Tiny Recursive Model (TRM) and ship it to phones.\n\n"
          "Typical flow:  trm-edge train  ->  trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx  "
          "->  trm-edge bench artifacts/*",
@@ -151,11 +151,17 @@ def train(
     nproc: int = typer.Option(1, help="Data-parallel processes (torchrun): one per GPU on CUDA (NCCL), or CPU "
                                       "processes (gloo). The batch is the global batch, split evenly."),
     seed: Optional[int] = typer.Option(None, help="Random seed for data and init."),
+    config: Optional[Path] = typer.Option(None, help="YAML or JSON with data:, train: and arch: sections applied on "
+                                                     "top of the preset (the options here apply after it)."),
+    hidden_size: Optional[int] = typer.Option(None, help="Model width (hidden_size) instead of the preset's."),
+    h_cycles: Optional[int] = typer.Option(None, help="T: cycles per supervision step (H_cycles)."),
+    l_cycles: Optional[int] = typer.Option(None, help="n: latent updates per cycle (L_cycles)."),
+    halt_max_steps: Optional[int] = typer.Option(None, help="N_sup: deep-supervision steps (halt_max_steps)."),
     list_presets: bool = typer.Option(False, "--list-presets", help="Print the presets and exit."),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Train a TRM with deep supervision, ACT halting, EMA and stablemax loss; writes RUN/checkpoint.pt."""
-    from .train.presets import PRESETS, get_preset
+    from .train.presets import PRESETS, get_preset, with_arch, with_config_file
 
     if list_presets:
         for name, p in PRESETS.items():
@@ -165,12 +171,17 @@ def train(
         from .train.trainer import train as run_training
 
         p = get_preset(preset)
+        if config is not None:
+            p = with_config_file(p, config)
         spec_changes = {k: v for k, v in dict(task=task.value if task else None, grid_size=grid_size,
                                                path=str(data_path) if data_path else None, seed=seed).items() if v is not None}
         spec = dataclasses.replace(p.data, **spec_changes)
         cfg_changes = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every,
                                               eval_puzzles=eval_puzzles, seed=seed).items() if v is not None}
         cfg = dataclasses.replace(p.train, **cfg_changes)
+        arch = {k: v for k, v in dict(hidden_size=hidden_size, H_cycles=h_cycles, L_cycles=l_cycles,
+                                      halt_max_steps=halt_max_steps).items() if v is not None}
+        cfg = with_arch(cfg, arch)
         if nproc != 1:
             raise typer.Exit(_launch_data_parallel(nproc, cfg.batch_size, device))
         result = run_training(spec, cfg, out or Path("runs") / preset, device=device, resume=resume,
@@ -262,7 +273,9 @@ def _data_spec_of(ckpt, data_path: Optional[Path]):
 @app.command("import-official")
 def import_official(
     checkpoint: Path = typer.Argument(..., help="A step_<N> file written by SamsungSAILMontreal/TinyRecursiveModels."),
-    config: Optional[Path] = typer.Option(None, "--config", help="The all_config.yaml saved beside it, if any."),
+    config: Optional[Path] = typer.Option(None, "--official-config", "--config",
+                                          help="The all_config.yaml saved beside it, if any (the same option as in "
+                                               "evaluate and export; --config is kept for old scripts)."),
     out: Path = typer.Option(..., help="Where to write the trm-edge checkpoint."),
     seq_len: Optional[int] = typer.Option(None, help="Grid length, when neither the yaml nor the tensors tell it."),
     h_cycles: Optional[int] = typer.Option(None, help="T (H_cycles), when no yaml is given (official default 3)."),

@@ -1,7 +1,8 @@
 """Named presets: the paper's configurations and small ones that train on a laptop CPU."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from ..data.tasks import DataSpec
@@ -110,3 +111,40 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+def with_config_file(preset: Preset, path: Path) -> Preset:
+    """The preset with a YAML or JSON file's changes on top: `data:` (DataSpec fields), `train:` (TrainConfig
+    fields) and `arch:` (model fields, e.g. hidden_size, H_cycles, L_cycles, halt_max_steps). Unknown keys are
+    refused, so a typo does not silently train the preset's model."""
+    import yaml   # reads JSON too
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: not a readable YAML or JSON config ({str(exc).splitlines()[0]})") from None
+    unknown = set(raw) - {"data", "train", "arch"} if isinstance(raw, dict) else {"(not a mapping)"}
+    if unknown:
+        raise ValueError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; use data, train and arch")
+    data = _replace(preset.data, raw.get("data") or {}, path, "data")
+    train = _replace(preset.train, raw.get("train") or {}, path, "train")
+    return Preset(preset.description, data, with_arch(train, raw.get("arch") or {}, path))
+
+
+def with_arch(cfg: TrainConfig, changes: dict[str, Any], source: str | Path = "the command line") -> TrainConfig:
+    """The train config with model fields changed (checked against TRMConfig's fields)."""
+    from ..model.config import TRMConfig
+
+    unknown = set(changes) - set(TRMConfig.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"{source}: unknown model field(s) {', '.join(sorted(unknown))}")
+    return replace(cfg, arch={**cfg.arch, **changes})
+
+
+def _replace(obj, changes: dict[str, Any], path: Path, section: str):
+    if not isinstance(changes, dict):
+        raise ValueError(f"{path}: {section} must be a mapping of field: value")
+    unknown = set(changes) - (set(type(obj).__dataclass_fields__) - {"arch"})   # model fields go under arch:
+    if unknown:
+        raise ValueError(f"{path}: unknown {section} field(s) {', '.join(sorted(unknown))}")
+    return replace(obj, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in changes.items()})
