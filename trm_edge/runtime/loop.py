@@ -37,6 +37,14 @@ class Halting:
     def __str__(self) -> str:
         return f"stable-{self.patience}" if self.rule == "stable" else self.rule
 
+    def reason(self, steps: int, max_steps: int, q_halt: float) -> str:
+        """Why a row that ran `steps` stopped: "q_halt", "stable answer" or "step limit" (what solve prints)."""
+        if self.rule == "act" and q_halt > 0:
+            return "q_halt"
+        if self.rule == "stable" and steps < max_steps:
+            return "stable answer"
+        return "step limit"
+
 
 class StepFn(Protocol):
     def __call__(self, inputs: np.ndarray, puzzle_identifiers: np.ndarray, y: np.ndarray,

@@ -140,16 +140,8 @@ def solve_batch(source: Source, grids: list[np.ndarray], halting: Halting, trace
     for i, grid in enumerate(grids):
         answer = decode(source, res.predictions[i])
         valid, keeps = check(source, grid, answer)
-        halted = _halted_by(halting, int(res.steps[i]), source.max_steps, float(res.q_halt[i]))
+        halted = halting.reason(int(res.steps[i]), source.max_steps, float(res.q_halt[i]))
         answers.append(Answer(grid, answer, int(res.steps[i]), halted, seconds / len(grids), valid, keeps,
                               (expected or [None] * len(grids))[i],
                               [decode(source, s[i]) for s in snapshots[: int(res.steps[i])]]))
     return answers
-
-
-def _halted_by(halting: Halting, steps: int, max_steps: int, q_halt: float) -> str:
-    if halting.rule == "act" and q_halt > 0:
-        return "q_halt"
-    if halting.rule == "stable" and steps < max_steps:
-        return "stable answer"
-    return "step limit"
