@@ -93,3 +93,21 @@ def test_a_task_defined_in_one_module_goes_through_solve_and_export(flip_checkpo
 def test_bad_puzzle_text_is_refused_by_the_task(flip_checkpoint):
     result = CliRunner().invoke(app, ["solve", str(flip_checkpoint), "LLXX"])
     assert result.exit_code == 2 and "16 letters L or D" in result.output
+
+
+def test_a_maze_answer_is_any_shortest_path_and_generated_mazes_have_one():
+    """The rules accept every shortest S-G route (not only the one BFS found first), and the generator keeps only
+    mazes whose shortest path is unique, so the label is the only right answer."""
+    from trm_edge.data import maze
+
+    task = get_task("maze")
+    grid = maze.from_text("#######" "#S   ##" "# ## ##" "#    G#" "#######" "#######" "#######", 7)
+    assert maze.shortest_path_count(grid) == (6, 2)
+    for route in ([(1, 2), (1, 3), (1, 4), (2, 4), (3, 4)], [(2, 1), (3, 1), (3, 2), (3, 3), (3, 4)]):
+        answer = grid.copy()
+        for cell in route:
+            answer[cell] = maze.PATH
+        assert task.check(grid, answer) == (True, True)
+        answer[3, 3 if route[0] == (1, 2) else 2] = maze.OPEN if route[0] != (1, 2) else maze.PATH   # break it
+        assert task.check(grid, answer)[0] is False
+    assert all(maze.shortest_path_count(g)[1] == 1 for g, _ in maze.generate(40, 11, seed=1))

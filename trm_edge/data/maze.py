@@ -35,6 +35,37 @@ def shortest_path(grid: np.ndarray) -> list[tuple[int, int]] | None:
     return None
 
 
+def shortest_path_count(grid: np.ndarray) -> tuple[int, int]:
+    """(length in steps of a shortest S-G path, how many shortest paths there are); (-1, 0) when G is unreachable."""
+    start = tuple(np.argwhere(grid == START)[0])
+    goal = tuple(np.argwhere(grid == GOAL)[0])
+    dist, ways, queue = {start: 0}, {start: 1}, deque([start])
+    h, w = grid.shape
+    while queue:
+        r, c = queue.popleft()
+        for cell in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+            if not (0 <= cell[0] < h and 0 <= cell[1] < w) or grid[cell] == WALL:
+                continue
+            if cell not in dist:
+                dist[cell], ways[cell] = dist[(r, c)] + 1, ways[(r, c)]
+                queue.append(cell)
+            elif dist[cell] == dist[(r, c)] + 1:
+                ways[cell] += ways[(r, c)]
+    return (dist[goal], ways[goal]) if goal in dist else (-1, 0)
+
+
+def is_shortest_path_answer(puzzle: np.ndarray, answer: np.ndarray) -> bool:
+    """The answer marks, on open cells only, one shortest S-G path (any of them when there are several)."""
+    marked = answer == PATH
+    if not np.array_equal(np.where(marked, puzzle, answer), puzzle) or (puzzle[marked] != OPEN).any():
+        return False
+    length, _ = shortest_path_count(puzzle)
+    if length < 0 or int(marked.sum()) != length - 1:
+        return False
+    walk = np.where(marked | (puzzle == START) | (puzzle == GOAL), puzzle, WALL)   # only the marked route is open
+    return shortest_path_count(walk)[0] == length
+
+
 def random_maze(size: int, rng: np.random.Generator, loop_fraction: float = 0.1) -> np.ndarray:
     """A depth-first-carved maze on a `size` x `size` grid with some extra openings (more than one route)."""
     if size < 5:
@@ -62,8 +93,11 @@ def random_maze(size: int, rng: np.random.Generator, loop_fraction: float = 0.1)
     return grid
 
 
-def generate(count: int, size: int = 15, seed: int = 0, min_path: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """`count` (maze, solved maze) pairs: S and G placed far apart, the shortest path marked `o`."""
+def generate(count: int, size: int = 15, seed: int = 0, min_path: int | None = None,
+             unique: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`count` (maze, solved maze) pairs: S and G placed far apart, the shortest path marked `o`. With `unique`
+    (the default) only mazes with one shortest path are kept, so the label is the only right answer (about a
+    third of 11x11 mazes with extra openings have several)."""
     rng = np.random.default_rng(seed)
     min_path = size if min_path is None else min_path
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
@@ -73,7 +107,7 @@ def generate(count: int, size: int = 15, seed: int = 0, min_path: int | None = N
         s, g = opens[rng.choice(len(opens), 2, replace=False)]
         grid[tuple(s)], grid[tuple(g)] = START, GOAL
         path = shortest_path(grid)
-        if path is None or len(path) < min_path:
+        if path is None or len(path) < min_path or (unique and shortest_path_count(grid)[1] != 1):
             continue
         solved = grid.copy()
         for cell in path[1:-1]:

@@ -11,6 +11,26 @@ from .spec import ExportRequest, ExportResult
 
 
 
+INT4_BLOCK = 32   # weights per scale along K: smaller blocks follow the weights more closely, at 1 scale per 32
+
+
+def _int4(fp32_path: Path, final: Path) -> str:
+    """4-bit weights in blocks with their own scale (ONNX Runtime's MatMulNBits), fp32 activations."""
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    pre = final.with_name("model_pre.onnx")   # folds the exporter's weight Transposes into the initializers
+    quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
+    quantizer = MatMulNBitsQuantizer(onnx.load(str(pre)), bits=4, block_size=INT4_BLOCK, is_symmetric=True)
+    quantizer.process()
+    pre.unlink()
+    quantizer.model.save_model_to_file(str(final), use_external_data_format=False)
+    packed = sum(n.op_type == "MatMulNBits" for n in onnx.load(str(final)).graph.node)
+    return (f"int4 weights: {packed} MatMuls as MatMulNBits, symmetric 4-bit blocks of {INT4_BLOCK} along K with one "
+            "fp32 scale each; activations and accumulation stay fp32")
+
+
 def export(req: ExportRequest, folder: Path) -> ExportResult:
     import onnx
     import onnxruntime
@@ -54,6 +74,9 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
             notes.append(f"static int8 QDQ, per-channel weights, calibrated on {len(samples)} step inputs "
                          "taken along real y/z trajectories")
         pre.unlink()
+        fp32_path.unlink()
+    elif req.quantize == "int4":
+        notes.append(_int4(fp32_path, final))
         fp32_path.unlink()
     elif req.quantize == "fp16":
         model = onnx.load(str(fp32_path))

@@ -57,7 +57,7 @@ def _check(recursion: str, precision: str, options: dict) -> None:
 
 TARGET = Target(
     name="onnx", model_file="model.onnx", modes=("step", "unrolled", "loop"),
-    precisions=("none", "fp16", "int8", "int8-static"),
+    precisions=("none", "fp16", "int8", "int8-static", "int4"),
     note="loop: the step graph inside an ONNX Loop with in-graph halting (batch 1)",
     runtime=runtime,
     runtime_module="onnxruntime",

@@ -38,12 +38,8 @@ class Maze(Task):
         return rules.to_text(grid)
 
     def check(self, puzzle: np.ndarray, answer: np.ndarray) -> tuple[bool, bool]:
-        path = rules.shortest_path(puzzle)
-        want = puzzle.copy()
-        for r, c in (path or [])[1:-1]:
-            want[r, c] = rules.PATH
         keeps = bool(np.all((answer == rules.PATH) | (answer == puzzle)))
-        return bool(path is not None and np.array_equal(answer, want)), keeps
+        return rules.is_shortest_path_answer(puzzle, answer), keeps
 
     def cell(self, puzzle: np.ndarray, answer: np.ndarray, r: int, c: int) -> tuple[str, bool]:
         value = int(answer[r, c])
@@ -56,6 +52,9 @@ class Maze(Task):
 
     def generate(self, spec: "DataSpec", count: int, seed: int) -> PuzzleSet:
         return rules.to_puzzle_set(rules.generate(count, spec.grid_size, seed))
+
+    def cache_key(self, spec: "DataSpec") -> str:
+        return "-unique"   # sets made before shortest paths were unique are not reused
 
     def augment(self, ps: PuzzleSet, rng: np.random.Generator) -> PuzzleSet:
         return rules.augment_set(ps, rng)
