@@ -67,3 +67,20 @@ def test_the_default_onnx_int8_keeps_minimal_puzzles_within_budget(tmp_path):
     ref = solve_with_model(ckpt.build_model(), puzzles.inputs, puzzles.puzzle_identifiers)
     verdict = compare(art, ref, puzzles, "int8")
     assert verdict["within_budget"] and verdict["cell_agreement"] > 0.95, verdict   # unsolved puzzles differ in cells
+
+
+def test_onnx_int4_packs_4_bit_weights_and_parity_says_what_it_costs(tmp_path):
+    """int4 (MatMulNBits, 4-bit blocks of 32): smaller than int8, and its parity verdict measures the loss (on the
+    9x9 model's minimal puzzles it misses the 1-point budget today: the figure is reported, not hidden)."""
+    import onnx
+
+    folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "i4", quantize="int4", parity_puzzles=40,
+                               log=lambda m: None)
+    ops = {n.op_type for n in onnx.load(str(folder / "model.onnx")).graph.node}
+    assert "MatMulNBits" in ops and "MatMul" not in ops           # every weight MatMul is 4-bit
+    int8 = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "i8", quantize="int8", parity_puzzles=0, log=lambda m: None)
+    assert (folder / "model.onnx").stat().st_size < (int8 / "model.onnx").stat().st_size
+    import json
+
+    parity = json.loads((folder / "parity.json").read_text())
+    assert parity["status"] in ("ok", "failed") and parity["budget"] == {"max_accuracy_drop": MAX_DROP}

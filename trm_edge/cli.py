@@ -333,7 +333,8 @@ def export(
                                                 "stateful (coreml): y/z kept as Core ML states, tokens + reset in; "
                                                 "net (executorch, tflite): one call of the net per execute, the host runs "
                                                 "a step's T x (n+1) calls (one copy of the weights in memory)."),
-    quantize: Optional[Precision] = typer.Option(None, help="fp32 (also: none) | fp16 | int8 | palette4 | palette6 (Core ML: "
+    quantize: Optional[Precision] = typer.Option(None, help="fp32 (also: none) | fp16 | int8 | int4 (onnx: 4-bit "
+                                                      "weight blocks) | palette4 | palette6 (Core ML: "
                                                       "4/6-bit k-means weight palettes) | w8a16 | w8a8 (qnn: int8 "
                                                       "weights, 16/8-bit activations). Default: the target's first "
                                                       "(none; fp16 for qnn). See --list-targets."),
