@@ -94,6 +94,8 @@ RESULTS = (
                 ("exports.json", "halting.json", "bench/bench.json")),
     ResultsPage("max-steps", "Test-time steps (--max-steps) per band", "results/sudoku9/max_steps",
                 "python scripts/bench/max_steps_curves.py", ("table.md",), ("results.json",)),
+    ResultsPage("throughput", "Puzzles per second against the official evaluation", "results/throughput",
+                "taskset -c 0 python scripts/bench/throughput.py", ("table.md",), ("results.json",)),
     ResultsPage("qnn", "Hexagon NPU (QNN): compilation and simulated answers", "results/qnn",
                 "python scripts/bench/qnn_table.py", ("table.md",), ("results.json",)),
     ResultsPage("web", "In the browser: ONNX Runtime Web next to native", "results/web",

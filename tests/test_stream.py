@@ -34,9 +34,11 @@ def _alone(step, init, data, halting, max_steps):
 def test_streamed_pytorch_rows_answer_as_they_do_alone(model_and_puzzles, halting):
     model, data = model_and_puzzles
     step = torch_step(model)
-    got = solve_stream(step, lambda: initial_state(model, 5), data.inputs, data.puzzle_identifiers, 24, halting)
     want_pred, want_steps = _alone(step, lambda b: initial_state(model, b), data, halting, 24)
-    assert np.array_equal(got.steps, want_steps) and np.array_equal(got.predictions, want_pred)
+    for shrink in (False, True):
+        got = solve_stream(step, lambda: initial_state(model, 5), data.inputs, data.puzzle_identifiers, 24, halting,
+                           shrink=shrink)
+        assert np.array_equal(got.steps, want_steps) and np.array_equal(got.predictions, want_pred)
     assert halting == "fixed" or len(set(got.steps.tolist())) > 1   # rows really stopped at different steps
 
 

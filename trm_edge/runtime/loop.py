@@ -127,11 +127,12 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
 
 
 def solve_stream(step: StepFn, initial_state: Callable[[], tuple], inputs: np.ndarray, puzzle_identifiers: np.ndarray,
-                 max_steps: int, halting: "str | Halting" = "act") -> SolveResult:
+                 max_steps: int, halting: "str | Halting" = "act", *, shrink: bool = False) -> SolveResult:
     """Continuous batching: the step's batch B of rows stays in flight, and a row that stops hands its slot to the
     next puzzle (its y, z reset to the initial state), so no batch waits for its slowest row. Rows do not
     interact, so every puzzle gets the answer it gets alone. `initial_state()` gives y0, z0 for B rows, of the
-    step's own kind (numpy, or torch on its device)."""
+    step's own kind (numpy, or torch on its device). `shrink`: once no puzzle is left to load, run only the live
+    rows (for steps that take any batch size, like PyTorch's; a graph with a fixed batch keeps its idle rows)."""
     rule = Halting.parse(halting)
     check_max_steps(max_steps)
     y0, z0 = initial_state()
@@ -148,6 +149,9 @@ def solve_stream(step: StepFn, initial_state: Callable[[], tuple], inputs: np.nd
         for slot in stopped:
             flight.finish(slot, logits[slot], q_halt[slot])
             flight.load(slot, y, z, y0, z0)
+        if shrink and flight.next >= len(inputs) and len(stopped) and flight.busy():
+            keep = flight.keep_live()
+            y, z = y[keep], z[keep]
     return flight.result()
 
 
@@ -168,6 +172,14 @@ class _Flight:
 
     def busy(self) -> bool:
         return bool((self.puzzle >= 0).any())
+
+    def keep_live(self) -> np.ndarray:
+        """Drop the idle slots (nothing is left to load): the indices of the slots kept, in order."""
+        keep = np.flatnonzero(self.puzzle >= 0)
+        self.x, self.ids, self.puzzle = self.x[keep], self.ids[keep], self.puzzle[keep]
+        self.k, self.unchanged, self.batch = self.k[keep], self.unchanged[keep], len(keep)
+        self.previous = None if self.previous is None else self.previous[keep]
+        return keep
 
     def load(self, slot: int, y, z, y0, z0) -> None:
         """Give `slot` the next puzzle, from the initial state (or leave it idle when none is left)."""

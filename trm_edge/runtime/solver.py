@@ -82,7 +82,7 @@ def _checkpoint_source(path: Path, threads: int | None) -> Source:
     def run(x, ids, halting, on_step, max_steps):
         if on_step is None and str(halting) != "fixed" and len(x) > PYTORCH_BATCH:   # continuous batching
             return solve_stream(torch_step(model), lambda: initial_state(model, PYTORCH_BATCH), x, ids, max_steps,
-                                halting)
+                                halting, shrink=True)
         y, z = initial_state(model, len(x))
         return solve(torch_step(model), y, z, x, ids, max_steps, halting, on_step)
 
