@@ -348,7 +348,7 @@ def export(
     data_path: Optional[Path] = typer.Option(None, help="Puzzles for parity/calibration when the checkpoint names none."),
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
     ort: bool = typer.Option(False, "--ort", help=_option_help("ort")),
-    delegate: str = typer.Option("xnnpack", help=_option_help("delegate")),
+    delegate: Optional[str] = typer.Option(None, help=_option_help("delegate")),
     int8_scheme: Optional[str] = typer.Option(None, "--int8-scheme", help=_option_help("int8-scheme")),
     soc: Optional[str] = typer.Option(None, help=_option_help("soc")),
     allow_cpu_fallback: bool = typer.Option(False, "--allow-cpu-fallback", help=_option_help("allow-cpu-fallback")),
@@ -385,11 +385,11 @@ def export(
     _at_least(batch, 1, "--batch")
     label = quantize if not (quantize == "int8" and calibration) else "int8-static"
     label += f"-{int8_scheme}" if int8_scheme else ""
-    name = f"{target}-{delegate}" if delegate != "xnnpack" else target
+    name = f"{target}-{delegate}" if delegate not in (None, "xnnpack") else target
     out = out or Path("artifacts") / f"{name}-{recursion}-{label}"
     if android_assets:
         with user_errors():
-            _check_android_assets(android_assets, target, recursion, batch, delegate)
+            _check_android_assets(android_assets, target, recursion, batch, delegate or "xnnpack")
     started = time.perf_counter()
     with user_errors(tool_failure=f"{target} export failed"):
         from .export import export_checkpoint

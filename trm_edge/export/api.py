@@ -53,7 +53,7 @@ def check_request(target: str, recursion: str, quantize: str, calibration: int,
             raise ExportError(f"unknown --recursion {recursion!r}; choose one of: {', '.join(RECURSION_MODES)}")
         own = {o.name for o in spec.options}
         for name, value in (options or {}).items():
-            if name not in own and value not in (None, targets.option_defaults().get(name)):
+            if name not in own and value not in (None, False):   # None / False: the user did not ask for it
                 takers = targets.options_by_name().get(name, [])
                 raise ExportError(f"--{name} does not apply to --target {target}"
                                   + (f" (only to {', '.join(takers)})" if takers else ""))

@@ -17,7 +17,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     import executorch
 
     notes: list[str] = []
-    delegate = req.options.get("delegate", "xnnpack")
+    delegate = req.options.get("delegate") or "xnnpack"
     programs, partitioners = {}, []
     for name, (graph, example) in (req.methods or {"forward": (req.graph, req.example_inputs)}).items():
         if delegate == "coreml":

@@ -40,10 +40,5 @@ def options_by_name() -> dict[str, list[str]]:
     return out
 
 
-def option_defaults() -> dict[str, object]:
-    """Each option name -> its default (a value the CLI passes to every target when the user did not choose)."""
-    return {opt.name: opt.default for t in all_targets().values() for opt in t.options}
-
-
 __all__ = ["CALIBRATED", "HOST_STEPPED", "PRECISIONS", "RECURSION_MODES", "Option", "RequestError", "Target", "all_targets", "get",
-           "register", "options_by_name", "option_defaults"]
+           "register", "options_by_name"]
