@@ -48,3 +48,11 @@ def test_verbose_lets_the_other_libraries_speak(tmp_path):
     _run("export", str(CHECKPOINT), "--target", "executorch", "--out", str(art), "--parity-puzzles", "0")
     solve = _run("--verbose", "solve", str(art), PUZZLE, "--threads", "1")
     assert any("cpuinfo" in line for line in _foreign(solve))   # ExecuTorch's own start-up lines, kept by --verbose
+
+
+@pytest.mark.skipif(not CHECKPOINT.is_file(), reason="the committed 9x9 model is not in this checkout")
+def test_global_quiet_leaves_results_and_nothing_else(tmp_path):
+    proc = _run("--quiet", "export", str(CHECKPOINT), "--target", "onnx", "--out", str(tmp_path / "o"),
+                "--parity-puzzles", "4")
+    assert proc.stderr == "" and [line.split(":")[0] for line in proc.stdout.splitlines()] == \
+        ["artifact", "size", "parity", "time", "next"]

@@ -51,13 +51,28 @@ def _print_version(asked: bool) -> None:
         raise typer.Exit()
 
 
+_QUIET = {"on": False}   # set by the global --quiet
+
+
+def note(message: str) -> None:
+    """A progress or information line on stderr (results go to stdout); --quiet keeps it off the terminal."""
+    if not _QUIET["on"]:
+        typer.echo(message, err=True)
+
+
 @app.callback()
 def main_options(
     verbose: bool = typer.Option(False, "--verbose", help="Also show other libraries' warnings and log lines."),
+    quiet: bool = typer.Option(False, "--quiet", help="Only results and errors: no progress or information lines."),
     version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                  help="Print trm-edge's version and exit."),
 ) -> None:
     # Options of every command; the app's help text is the Typer(help=...) above.
+    _QUIET["on"] = quiet
+    if quiet:
+        from .progress import hide_progress
+
+        hide_progress()
     if not verbose:
         from .quiet import silence_third_party
 
@@ -185,7 +200,8 @@ def train(
         if nproc != 1:
             raise typer.Exit(_launch_data_parallel(nproc, cfg.batch_size, device))
         result = run_training(spec, cfg, out or Path("runs") / preset, device=device, resume=resume,
-                              progress=not quiet, overwrite=overwrite)
+                              progress=not quiet and not _QUIET["on"], overwrite=overwrite,
+                              log=note if _QUIET["on"] else print)
     typer.echo(f"done: {result.steps} steps in {result.minutes:.1f} min, test exact accuracy "
                f"{result.test_accuracy:.3f}; checkpoint {result.checkpoint}")
 
@@ -303,8 +319,8 @@ def import_official(
         if out.exists() and not overwrite:
             raise FileExistsError(f"{out} already exists (pass --overwrite to replace it)")
         model = ckpt.build_model()
-        for note in ckpt.info.get("notes", []):
-            typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
+        for line in ckpt.info.get("notes", []):
+            note(typer.style(f"note: {line}", fg=typer.colors.YELLOW))
         save_checkpoint(out, model, ckpt.data_meta, info={"imported_from": str(checkpoint),
                                                           "source_sha256": ckpt.sha256, "source": ckpt.source,
                                                           **ckpt.info})
@@ -399,7 +415,7 @@ def export(
                                    str(official_config) if official_config else None,
                                    options={"ort": ort, "delegate": delegate, "int8-scheme": int8_scheme, "soc": soc,
                                             "allow-cpu-fallback": allow_cpu_fallback},
-                                   log=lambda m: typer.echo(m, err=True))
+                                   log=note)
     parity = json.loads((folder / "parity.json").read_text())
     copied = ""
     if android_assets:
@@ -451,7 +467,8 @@ def bench(
     artifacts: list[Path] = typer.Argument(None, help="Artifact folders written by trm-edge export."),
     threads: Optional[str] = typer.Option(None, help="CPU thread counts, comma separated (default: 1 and this "
                                                      "machine's physical cores; at most its logical CPUs)."),
-    device: str = typer.Option("cpu", help="cpu, or cuda to add PyTorch rows on the GPU (fp32/bf16, eager and compile)."),
+    device: str = typer.Option("auto", help="auto (CUDA rows when a GPU is present), cpu, or cuda: PyTorch rows on the "
+                                            "GPU too (fp32/bf16, eager and compile)."),
     puzzles: int = typer.Option(100, help="Held-out puzzles per row."),
     halting: str = typer.Option("fixed,act", help="Comma-separated halting rules, one row each: fixed (all N_sup "
                                                    "steps), act (stop when q_halt > 0), stable-K (stop once the answer "
@@ -496,8 +513,8 @@ def bench(
         modes = [str(Halting.parse(h)) for h in modes]
     except ValueError as exc:
         fail(f"--halting: {exc}")
-    if device not in ("cpu", "cuda"):
-        fail(f"--device must be cpu or cuda (got {device!r})")
+    if device not in ("auto", "cpu", "cuda"):
+        fail(f"--device must be auto, cpu or cuda (got {device!r})")
     if not artifacts and checkpoint is None:
         fail("give artifact folders and/or --checkpoint")
     with user_errors():
@@ -508,7 +525,7 @@ def bench(
             check_max_steps(max_steps)
         req = BenchRequest(list(artifacts or []), thread_list, device, puzzles, modes, checkpoint, data_path,
                            large_batch, repeats, budget_s=budget_s, max_steps=max_steps)
-        result = run_bench(req, log=lambda m: typer.echo(m, err=True))
+        result = run_bench(req, log=note)
         paths = write_outputs(result, out)
     typer.echo(measured_table(result))
     est = estimate_table(result)
@@ -596,7 +613,7 @@ phone. Exit 1 when an artifact misses its parity budget on ARM64.
             raise ValueError(str(exc)) from None
         if out is not None:
             check_writable_file(out)
-        log = lambda m: typer.echo(m, err=True)
+        log = note
         spec, _, ckpt = resolve_data_spec(list(artifacts), checkpoint, data_path, log)
         if ckpt is None:
             raise ValueError("check-arm compares with PyTorch: give --checkpoint (the artifacts' source is not here)")
@@ -630,7 +647,7 @@ def setup(
     from .envs import build
 
     with user_errors(tool_failure=f"setup {name.value} failed"):
-        folder = build(name, rebuild, log=lambda m: typer.echo(m, err=True))
+        folder = build(name, rebuild, log=note)
     typer.echo(f"{name.value}: {folder}")
 
 

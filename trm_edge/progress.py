@@ -7,9 +7,22 @@ import sys
 from tqdm.auto import tqdm
 
 
+_HIDDEN = {"on": False}
+
+
+def hide_progress() -> None:
+    """No bars or progress lines from here on (the CLI's --quiet)."""
+    _HIDDEN["on"] = True
+
+
+def shown() -> bool:
+    return not _HIDDEN["on"]
+
+
 def step_bar(total: int, desc: str) -> tqdm:
     """A bar counting supervision steps run (a batch's step is one tick)."""
-    return tqdm(total=total, desc=desc, unit="step", leave=False, file=sys.stderr, disable=not sys.stderr.isatty())
+    return tqdm(total=total, desc=desc, unit="step", leave=False, file=sys.stderr,
+                disable=_HIDDEN["on"] or not sys.stderr.isatty())
 
 
 def on_step_ticks(bar: tqdm):

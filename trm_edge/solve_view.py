@@ -11,6 +11,7 @@ import numpy as np
 import typer
 from tqdm.auto import tqdm
 
+from .progress import shown
 from .runtime.solver import check, grid_text, parse_puzzle, solve_batch
 
 
@@ -118,14 +119,14 @@ def solve_file(src, path: Path, lines, rule, as_json: bool) -> None:
             raise ValueError(f"{path}:{lineno}: {exc}") from None
     answers = []
     t0 = time.perf_counter()
-    live = sys.stderr.isatty() and not as_json
+    live = sys.stderr.isatty() and not as_json and shown()
     chunk_size = src.batch * STREAM_CHUNK   # continuous batching inside a chunk; progress between chunks
     with tqdm(total=len(grids), disable=not live, desc="solve", unit="puzzle") as bar:
         for start in range(0, len(grids), chunk_size):
             chunk = slice(start, start + chunk_size)
             answers += solve_batch(src, grids[chunk], rule, expected=expected[chunk])
             bar.update(len(answers) - bar.n)
-            if not live and not as_json and len(grids) >= 10 and (len(answers) * 10 // len(grids)) > (
+            if not live and not as_json and shown() and len(grids) >= 10 and (len(answers) * 10 // len(grids)) > (
                     (len(answers) - len(grids[chunk])) * 10 // len(grids)):
                 typer.echo(f"solve: {len(answers)}/{len(grids)} puzzles", err=True)
     seconds = time.perf_counter() - t0

@@ -98,7 +98,7 @@ class BenchRequest:
 
     artifacts: list[Path]
     threads: list[int]
-    device: str = "cpu"                      # cuda adds PyTorch rows on the GPU
+    device: str = "auto"                     # cuda adds PyTorch rows on the GPU; auto: when there is one
     puzzles: int = 100
     halting: list[str] = field(default_factory=lambda: ["fixed"])
     checkpoint: Path | None = None           # the PyTorch reference (default: the artifacts' source)
@@ -152,7 +152,8 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
                 rows.append(_artifact_row(a, t, h, common, timeout, log))
     for r in rows:
         r.halting = req.halting_label(r.halting)
-    if device == "cuda":
+    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
+        device = "cuda"
         if not torch.cuda.is_available():
             log("no CUDA device: CUDA rows skipped")
         elif ckpt_path:
