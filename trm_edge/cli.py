@@ -120,6 +120,8 @@ def user_errors(tool_failure: str | None = None) -> Iterator[None]:
         fail(_one_line(exc))
 
 
+HALTING_HELP = ("act: stop when q_halt > 0 (official ACT; the default everywhere); fixed: all N_sup steps (the "
+                "official evaluation's numbers); stable-K: stop once the answer is unchanged for K steps.")
 MAX_STEPS_HELP = ("Supervision steps at most (default: the N_sup the model was trained with). More than N_sup "
                   "often solves more; with act or stable-K halting they cost only on puzzles that need them.")
 
@@ -243,8 +245,7 @@ def _launch_data_parallel(nproc: int, batch_size: int, device: str) -> int:
 def evaluate(
     checkpoint: Path = typer.Argument(..., help="trm-edge checkpoint or official step_<N> file."),
     puzzles: int = typer.Option(500, help="How many test puzzles."),
-    halting: str = typer.Option("fixed", help="fixed: all N_sup steps (official eval); act: stop when q_halt > 0 "
-                                              "(official ACT); stable-K: stop once the answer is unchanged for K steps."),
+    halting: str = typer.Option("act", help=HALTING_HELP),
     data_path: Optional[Path] = typer.Option(None, help="Evaluate on this dataset (a single CSV is read whole) instead "
                                                         "of the checkpoint's own test split."),
     band: Optional[str] = typer.Option(None, help="Generated Sudoku only: held-out puzzles of one difficulty, "
@@ -470,7 +471,7 @@ def bench(
     device: str = typer.Option("auto", help="auto (CUDA rows when a GPU is present), cpu, or cuda: PyTorch rows on the "
                                             "GPU too (fp32/bf16, eager and compile)."),
     puzzles: int = typer.Option(100, help="Held-out puzzles per row."),
-    halting: str = typer.Option("fixed,act", help="Comma-separated halting rules, one row each: fixed (all N_sup "
+    halting: str = typer.Option("act", help="Comma-separated halting rules, one row each (e.g. fixed,act): fixed (all N_sup "
                                                    "steps), act (stop when q_halt > 0), stable-K (stop once the answer "
                                                    "is unchanged for K steps)."),
     checkpoint: Optional[Path] = typer.Option(None, help="PyTorch reference checkpoint (default: the artifacts' source)."),
@@ -659,8 +660,7 @@ def solve(
                                                       "16/36 for 4x4/6x6, a maze's text; '-' reads stdin."),
     file: Optional[Path] = typer.Option(None, "--file", help="Many puzzles: one per line, or an official CSV "
                                                              "(source,question,answer,rating); answers are scored."),
-    halting: str = typer.Option("act", help="act: stop when q_halt > 0 (official ACT); fixed: all N_sup steps; "
-                                            "stable-K: stop once the answer is unchanged for K steps."),
+    halting: str = typer.Option("act", help=HALTING_HELP),
     threads: Optional[int] = typer.Option(None, help="CPU threads for the runtime."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     trace: bool = typer.Option(False, "--trace", help="Show the answer after every supervision step."),
