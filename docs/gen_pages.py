@@ -54,9 +54,25 @@ def targets_page() -> str:
     for t in targets.all_targets().values():
         options = "<br>".join(f"`--{o.name}`" + (f" ({'/'.join(o.choices)})" if o.choices else "") for o in t.options)
         host = "simulated" if t.simulated else ("weights read back into PyTorch" if t.weights_readback else "yes")
-        lines.append(f"| `{t.name}` | `{t.model_file}` | {', '.join(t.modes)} | {', '.join(t.precisions)} | "
+        lines.append(f"| [`{t.name}`](targets/{t.name}.md) | `{t.model_file}` | {', '.join(t.modes)} | {', '.join(t.precisions)} | "
                      f"{options} | {host} |")
     lines += [""] + [f"- **{t.name}**: {_cell(t.note)}" for t in targets.all_targets().values()]
+    return "\n".join(lines) + "\n"
+
+
+def target_page(t: targets.Target) -> str:
+    """One target: what it offers and its own options, as the registry declares them."""
+    lines = [f"# Target `{t.name}`", "", _cell(t.note), "", f"```\ntrm-edge export CHECKPOINT --target {t.name}\n```", "",
+             "| | |", "|---|---|", f"| model file | `{t.model_file}` |",
+             f"| recursion modes (`--recursion`) | {', '.join(t.modes)} |",
+             f"| precisions (`--quantize`) | {', '.join(t.precisions)} (default `{t.default_precision}`) |",
+             f"| default parity puzzles | {t.parity_puzzles} |",
+             f"| on this host | {'simulated: answers, no timings' if t.simulated else 'runs' if not t.weights_readback else 'weights read back into PyTorch (needs macOS to run)'} |",
+             ""]
+    if t.options:
+        lines += ["| own option | values | default | what it does |", "|---|---|---|---|"]
+        lines += [f"| `--{o.name}` | {' / '.join(o.choices) if o.choices else 'flag' if isinstance(o.default, bool) else 'any'}"
+                  f" | `{o.default}` | {_cell(o.help)} |" for o in t.options]
     return "\n".join(lines) + "\n"
 
 
@@ -160,6 +176,9 @@ def main() -> None:
     write_commands()
     with mkdocs_gen_files.open("reference/targets.md", "w") as fh:
         fh.write(targets_page())
+    for t in targets.all_targets().values():
+        with mkdocs_gen_files.open(f"reference/targets/{t.name}.md", "w") as fh:
+            fh.write(target_page(t))
     with mkdocs_gen_files.open("reference/tasks.md", "w") as fh:
         fh.write(tasks_page())
     write_results()

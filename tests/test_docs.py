@@ -51,7 +51,8 @@ def test_a_registered_target_appears_in_the_target_reference():
         import importlib
 
         gen_pages = importlib.import_module("gen_pages")
-        assert "| `fake-npu` | `model.bin` | step | none |" in gen_pages.targets_page()
+        assert "| [`fake-npu`](targets/fake-npu.md) | `model.bin` | step | none |" in gen_pages.targets_page()
+        assert "made-up target" in gen_pages.target_page(fake)
     finally:
         targets._REGISTRY.pop("fake-npu", None)
         sys.path.remove(str(REPO / "docs"))

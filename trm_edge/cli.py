@@ -466,8 +466,9 @@ def _check_android_assets(dest: Path, target: str, recursion: str, batch: int, d
 @app.command()
 def bench(
     artifacts: list[Path] = typer.Argument(None, help="Artifact folders written by trm-edge export."),
-    threads: Optional[str] = typer.Option(None, help="CPU thread counts, comma separated (default: 1 and this "
-                                                     "machine's physical cores; at most its logical CPUs)."),
+    threads: Optional[list[int]] = typer.Option(None, help="CPU threads for a set of rows, as in solve; give it more "
+                                                           "than once for several sets (default: 1 and this "
+                                                           "machine's physical cores; at most its logical CPUs)."),
     device: str = typer.Option("auto", help="auto (CUDA rows when a GPU is present), cpu, or cuda: PyTorch rows on the "
                                             "GPU too (fp32/bf16, eager and compile)."),
     puzzles: int = typer.Option(100, help="Held-out puzzles per row."),
@@ -493,15 +494,9 @@ def bench(
     from .files import check_writable_dir
     from .bench.report import estimate_table, measured_table
 
-    if threads is None:
-        thread_list = sorted({1, physical_cores()})
-    else:
-        try:
-            thread_list = [int(t) for t in threads.split(",") if t.strip()]
-        except ValueError:
-            fail(f"--threads must be integers separated by commas (got {threads!r})")
-        if not thread_list or min(thread_list) < 1:
-            fail(f"--threads must be thread counts of at least 1 (got {threads!r})")
+    thread_list = sorted(set(threads)) if threads else sorted({1, physical_cores()})
+    if min(thread_list) < 1:
+        fail(f"--threads must be thread counts of at least 1 (got {min(thread_list)})")
     _check_threads(max(thread_list))
     for value, flag in ((puzzles, "--puzzles"), (large_batch, "--large-batch"), (repeats, "--repeats")):
         _at_least(value, 1, flag)

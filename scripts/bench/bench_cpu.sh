@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark every artifact beside PyTorch on this CPU (1 and 4 threads; fixed 8 steps vs ACT halting).
+# Benchmark every artifact beside PyTorch on this CPU (1 thread and the physical cores; fixed steps vs ACT halting).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ART=${ART:-artifacts}

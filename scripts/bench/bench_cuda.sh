@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CKPT=${CKPT:-runs/sudoku4-tiny/checkpoint.pt}
-trm-edge bench "${ART:-artifacts}/onnx-step-none" --checkpoint "$CKPT" --device cuda --threads 1,4 --halting fixed \
+trm-edge bench "${ART:-artifacts}/onnx-step-none" --checkpoint "$CKPT" --device cuda --threads 1 --threads 4 --halting fixed \
   --puzzles 100 --repeats 48 --out "${OUT:-results/h100}"

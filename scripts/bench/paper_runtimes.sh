@@ -28,6 +28,6 @@ export_one() {   # name, then export flags
 } | tee "$OUT/exports.txt"
 ALL=("$ART"/onnx "$ART"/executorch-step "$ART"/executorch-net "$ART"/tflite-step "$ART"/tflite-net)
 trm-edge bench "${ALL[@]}" --checkpoint "$CKPT" \
-  --threads 1,2 --halting fixed --puzzles 2 --large-batch 1 --budget-s 15 --out "$OUT"
+  --threads 1 --threads 2 --halting fixed --puzzles 2 --large-batch 1 --budget-s 15 --out "$OUT"
 python scripts/bench/runtime_memory.py "${ALL[@]}" 2>/dev/null | tee "$OUT/memory.txt"
 python scripts/bench/gemm_backends.py "$CKPT" --threads 1,2 --json "$OUT/gemm.json" 2>/dev/null | tee "$OUT/gemm.txt"

@@ -23,10 +23,10 @@ export_one tflite-fp32 --target tflite
 export_one tflite-int8 --target tflite --quantize int8
 trm-edge bench "$ART"/onnx-fp32 "$ART"/onnx-int8-weights "$ART"/executorch-fp32 "$ART"/executorch-int8 \
   "$ART"/tflite-fp32 "$ART"/tflite-int8 --checkpoint "$CKPT" \
-  --threads 1,2 --halting fixed,act --puzzles 100 --large-batch 8 --repeats 32 --budget-s 10 \
+  --threads 1 --threads 2 --halting fixed,act --puzzles 100 --large-batch 8 --repeats 32 --budget-s 10 \
   --out results/sudoku9/bench
 for preset in sudoku-mlp sudoku-att maze-att; do
   python scripts/bench/paper_checkpoint.py "$preset" "$ART/paper-$preset.pt"
-  trm-edge bench --checkpoint "$ART/paper-$preset.pt" --threads 1,2 --halting fixed --puzzles 4 --large-batch 4 \
+  trm-edge bench --checkpoint "$ART/paper-$preset.pt" --threads 1 --threads 2 --halting fixed --puzzles 4 --large-batch 4 \
     --repeats 16 --budget-s 20 --out "results/paper/$preset"
 done

@@ -143,6 +143,8 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
     n_rows = len(threads) * len(halting) * (len(artifacts) + (len({1, big}) if ckpt_path else 0))
     log(f"{n_rows} CPU rows, each about {budget_s:.0f} s of warm-up and step timing plus solving {puzzles} puzzles "
         f"(at least ~{n_rows * budget_s / 60:.0f} min; --budget-s and --puzzles set the pace)")
+    with_cuda = ckpt_path and (device == "cuda" or (device == "auto" and torch.cuda.is_available()))
+    log = _eta_log(n_rows + (len(halting) * 4 * len({1, big}) if with_cuda else 0), log)
     for t in threads:
         for h in halting:
             if ckpt_path:
@@ -178,6 +180,20 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
         "rows": [r.__dict__ for r in rows],
         "phone_estimates": phone_estimates(cost, ckpt.config.halt_max_steps) if cost else [],
     }
+
+
+def _eta_log(total: int, log: Callable[[str], None]) -> Callable[[str], None]:
+    """`log` with each row's opening line numbered and, from the second row on, the time left at this pace."""
+    started, seen = time.perf_counter(), [0]
+
+    def row_log(message: str) -> None:
+        if message.startswith("bench "):
+            seen[0] += 1
+            done = seen[0] - 1
+            left = f", ~{(time.perf_counter() - started) / done * (total - done) / 60:.1f} min left" if done else ""
+            message = f"[row {seen[0]}/{total}{left}] {message}"
+        log(message)
+    return row_log
 
 
 def _pytorch_row(ckpt: Path, threads, device: str, precision: str, compile_: bool, batch: int, halting: str,
