@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..quiet import quiet_native
 from .coreml_settings import (MIN_COMPRESSED_WEIGHT, compute_precision, deployment_target, int8_weight_config,
                               palette_config)
 from .graphs import STATEFUL_STATES
@@ -16,6 +17,13 @@ from .spec import ExportRequest, ExportResult
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
+    """Convert, compress and save (coremltools draws a progress bar for every pass pipeline and compression pass
+    it runs: kept off the terminal unless --verbose)."""
+    with quiet_native():
+        return _export(req, folder)
+
+
+def _export(req: ExportRequest, folder: Path) -> ExportResult:
     import coremltools as ct
 
     notes: list[str] = []
