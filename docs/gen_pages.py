@@ -110,6 +110,9 @@ RESULTS = (
                 ("exports.json", "halting.json", "bench/bench.json")),
     ResultsPage("max-steps", "Test-time steps (--max-steps) per band", "results/sudoku9/max_steps",
                 "python scripts/bench/max_steps_curves.py", ("table.md",), ("results.json",)),
+    ResultsPage("max-steps-hard", "Test-time steps per band: the sudoku9-hard model", "results/sudoku9-hard/max_steps",
+                "python scripts/bench/max_steps_curves.py --checkpoint models/sudoku9-hard/checkpoint.pt --puzzles 300 "
+                "--out results/sudoku9-hard/max_steps", ("table.md",), ("results.json",)),
     ResultsPage("throughput", "Puzzles per second against the official evaluation", "results/throughput",
                 "taskset -c 0 python scripts/bench/throughput.py", ("table.md",), ("results.json",)),
     ResultsPage("qnn", "Hexagon NPU (QNN): compilation and simulated answers", "results/qnn",
