@@ -27,12 +27,19 @@ def _foreign(proc: subprocess.CompletedProcess) -> list[str]:
     return [line for line in (proc.stdout + proc.stderr).splitlines() if NOISE.search(line)]
 
 
-@pytest.mark.skipif(not CHECKPOINT.is_file(), reason="the committed 9x9 model is not in this checkout")
-def test_export_solve_and_bench_print_only_our_lines(tmp_path):
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """An ExecuTorch int8 export of the committed model, and what the command printed."""
+    if not CHECKPOINT.is_file():
+        pytest.skip("the committed 9x9 model is not in this checkout")
     pytest.importorskip("executorch")
-    art = tmp_path / "et"
-    export = _run("export", str(CHECKPOINT), "--target", "executorch", "--quantize", "int8", "--out", str(art),
-                  "--parity-puzzles", "4")
+    art = tmp_path_factory.mktemp("quiet") / "et"
+    return art, _run("export", str(CHECKPOINT), "--target", "executorch", "--quantize", "int8", "--out", str(art),
+                     "--parity-puzzles", "4")
+
+
+def test_export_solve_and_bench_print_only_our_lines(exported, tmp_path):
+    art, export = exported
     assert "parity:" in export.stdout and _foreign(export) == []
     solve = _run("solve", str(art), PUZZLE, "--threads", "1")
     assert "answer:" in solve.stdout and _foreign(solve) == []
@@ -41,11 +48,8 @@ def test_export_solve_and_bench_print_only_our_lines(tmp_path):
     assert (tmp_path / "bench" / "bench.json").is_file() and _foreign(bench) == [], _foreign(bench)
 
 
-@pytest.mark.skipif(not CHECKPOINT.is_file(), reason="the committed 9x9 model is not in this checkout")
-def test_verbose_lets_the_other_libraries_speak(tmp_path):
-    pytest.importorskip("executorch")
-    art = tmp_path / "et"
-    _run("export", str(CHECKPOINT), "--target", "executorch", "--out", str(art), "--parity-puzzles", "0")
+def test_verbose_lets_the_other_libraries_speak(exported):
+    art, _ = exported
     solve = _run("--verbose", "solve", str(art), PUZZLE, "--threads", "1")
     assert any("cpuinfo" in line for line in _foreign(solve))   # ExecuTorch's own start-up lines, kept by --verbose
 

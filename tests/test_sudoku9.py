@@ -69,6 +69,7 @@ def test_the_default_onnx_int8_keeps_minimal_puzzles_within_budget(tmp_path):
     assert verdict["within_budget"] and verdict["cell_agreement"] > 0.95, verdict   # unsolved puzzles differ in cells
 
 
+@pytest.mark.slow
 def test_onnx_int4_packs_4_bit_weights_and_parity_says_what_it_costs(tmp_path):
     """int4 (MatMulNBits, 4-bit blocks of 32): smaller than int8, and its parity verdict measures the loss (on the
     9x9 model's minimal puzzles it misses the 1-point budget today: the figure is reported, not hidden)."""

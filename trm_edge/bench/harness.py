@@ -191,7 +191,7 @@ def _eta_log(total: int, log: Callable[[str], None]) -> Callable[[str], None]:
             seen[0] += 1
             done = seen[0] - 1
             left = f", ~{(time.perf_counter() - started) / done * (total - done) / 60:.1f} min left" if done else ""
-            message = f"[row {seen[0]}/{total}{left}] {message}"
+            message = f"row {seen[0]}/{total}{left}: {message}"
         log(message)
     return row_log
 
