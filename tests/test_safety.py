@@ -232,7 +232,7 @@ CASES = [
     ("solve-init-state-list", "solve {init_list} 1234............", 2, "init_state must be a mapping", []),
     ("solve-files-list", "solve {files_list} 1234............", 2, "files must be a mapping", []),
     ("solve-threads-1000", "solve {ckpt} 1234............ --threads 1000", 2, "more than the", []),
-    ("bench-threads-1000", "bench {artifact} --threads 1,1000 --out {root}/b", 2, "more than the", ["{root}/b"]),
+    ("bench-threads-1000", "bench {artifact} --threads 1 --threads 1000 --out {root}/b", 2, "more than the", ["{root}/b"]),
     ("bench-other-checkpoint", "bench {artifact} --checkpoint {other} --threads 1 --out {root}/b", 2,
      "was not exported from a model like", ["{root}/b"]),
     # data files
