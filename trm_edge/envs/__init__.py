@@ -50,14 +50,15 @@ def build(env: HelperEnv, rebuild: bool = False, log=print) -> Path:
 
 def _litert(folder: Path, rebuild: bool, log) -> None:
     python = folder / "bin" / "python"
-    if python.exists() and not rebuild and _run([str(python), "-c", "import litert_torch"], check=False) == 0:
+    # -I everywhere: the user's working directory may hold a venv.py, pip/ or litert_torch.py that must not run
+    if python.exists() and not rebuild and _run([str(python), "-I", "-c", "import litert_torch"], check=False) == 0:
         log(f"litert environment already built: {folder}")
         return
     if rebuild:
         shutil.rmtree(folder, ignore_errors=True)
     log(f"creating the litert-torch environment in {folder} (pip, a few minutes) ...")
-    _run([sys.executable, "-m", "venv", "--system-site-packages", str(folder)])
-    _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", LITERT_TORCH])
+    _run([sys.executable, "-I", "-m", "venv", "--system-site-packages", str(folder)])
+    _run([str(python), "-I", "-m", "pip", "install", "-q", "--disable-pip-version-check", LITERT_TORCH])
     log(f"built {folder}")
 
 

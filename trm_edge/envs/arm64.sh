@@ -44,9 +44,9 @@ for i in 0 1; do
 done > "$WORK/root/proc/cpuinfo"
 
 echo "[3/4] aarch64 wheels (this host's versions) ..."
-version() { $PY -c "import importlib.metadata as m; print(m.version('$1'))"; }
+version() { $PY -I -c "import importlib.metadata as m; print(m.version('$1'))"; }
 PLATFORMS="--platform manylinux_2_28_aarch64 --platform manylinux_2_27_aarch64 --platform manylinux_2_17_aarch64 --platform manylinux2014_aarch64"
-$PY -m pip install -q --disable-pip-version-check --target "$WORK/root/opt/trm-edge-site" $PLATFORMS \
+$PY -I -m pip install -q --disable-pip-version-check --target "$WORK/root/opt/trm-edge-site" $PLATFORMS \
   --python-version 3.11 --implementation cp --abi cp311 --only-binary=:all: \
   "numpy==$(version numpy)" "onnxruntime==$(version onnxruntime)" "ai-edge-litert==$(version ai-edge-litert)" \
   typer tqdm 2>&1 | grep -v -e "^WARNING: Location" -e "^WARNING: Running pip as" -e "dependency conflicts" \
