@@ -56,3 +56,18 @@ def test_a_registered_target_appears_in_the_target_reference():
     finally:
         targets._REGISTRY.pop("fake-npu", None)
         sys.path.remove(str(REPO / "docs"))
+
+
+def test_every_command_prints_its_help():
+    """--help renders each command through rich: a help text rich cannot print (an unbalanced `[/...]` tag reads
+    as markup) would crash with a traceback instead of teaching."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from trm_edge.cli import app
+
+    runner = CliRunner()
+    for name in [None, *get_command(app).commands]:
+        result = runner.invoke(app, [*([name] if name else []), "--help"], terminal_width=100)
+        assert result.exit_code == 0, (name, result.output[-2000:], result.exception)
+        assert "Usage" in result.output, name

