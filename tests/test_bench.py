@@ -82,7 +82,7 @@ def test_loop_artifact_rows_without_act_are_skipped_not_failed(onnx_artifact, tm
     rows = run_bench(BenchRequest([loop], [1], puzzles=4, halting=["fixed"], large_batch=1, repeats=8),
                      log=lambda m: None)["rows"]
     row = next(r for r in rows if r["source"] == str(loop))
-    assert row["status"] == "skipped" and "ONNX Loop" in row["error"]
+    assert row["status"] == "skipped" and "halts inside its graph" in row["error"]
 
 
 def test_phone_estimates_follow_counted_flops(trained_checkpoint):

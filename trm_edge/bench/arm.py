@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import recursion
 from ..artifact import ArtifactMeta, read_meta
 from ..data import PuzzleSet, exact_accuracy
 from ..export.parity import compare
@@ -107,7 +108,7 @@ def check_artifact(env: ArmEnv, folder: Path, data: PuzzleSet, ref: Reference, c
     if why:
         check.status, check.reason = "skipped", why
         return check
-    rules = ["act"] if meta.recursion == "loop" else ["fixed"]
+    rules = [recursion.mode(meta.recursion).reference_halting]
     check.halting = rules[0]
     with tempfile.TemporaryDirectory(prefix="trm-edge-arm-") as tmp:
         job = Path(tmp) / "job.npz"

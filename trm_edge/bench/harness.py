@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from ..data.tasks import spec_for
 from ..artifact import folder_size, read_meta, verify
-from .. import targets
+from .. import recursion, targets
 from ..subproc import python_command
 
 DEVICES_FILE = Path(__file__).with_name("devices.json")
@@ -215,8 +215,8 @@ def _artifact_row(folder: Path, threads: int, halting: str, common: list[str], t
                        size_kb=folder_size(folder, meta.model_file) / 1024)
     except (FileNotFoundError, ValueError) as exc:
         return BenchRow("?", "?", "?", threads, 0, halting, "cpu", str(folder), status="failed", error=str(exc))
-    if meta.recursion == "loop" and halting != "act":
-        row.status, row.error = "skipped", "this artifact halts inside its ONNX Loop (q_halt > 0): only halting=act applies"
+    if recursion.mode(meta.recursion).graph_halts and halting != "act":
+        row.status, row.error = "skipped", "this artifact halts inside its graph (q_halt > 0): only halting=act applies"
         return row
     log(f"bench {meta.target} {meta.quantize} {meta.recursion} threads={threads} halting={halting}")
     row = _fill(row, _worker(["--artifact", str(folder), "--threads", str(threads), "--halting", halting, *common],

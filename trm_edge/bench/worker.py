@@ -72,8 +72,6 @@ def bench_artifact(args) -> dict:
     from trm_edge.data import exact_accuracy
     from trm_edge.runtime.artifacts import load_runner
     from trm_edge.runtime.loop import solve
-    from trm_edge.targets import HOST_STEPPED
-
     data = _load_data(args)
     _preimport(args.artifact)
     base_rss = _current_rss_mb()
@@ -83,7 +81,7 @@ def bench_artifact(args) -> dict:
     b = runner.batch
     x, ids = data.inputs[:b], data.puzzle_identifiers[:b]
     row: dict = {"load_s": load_s, "batch": b}
-    if runner.meta.recursion in HOST_STEPPED:
+    if runner.mode.host_stepped:
         step_times: list[float] = []
 
         def timed(*a):

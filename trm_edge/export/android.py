@@ -8,7 +8,7 @@ from typing import Iterable
 from ..artifact import METADATA_FILE, PARITY_FILE, is_artifact, read_meta
 from ..data.tasks import DataSpec, puzzle_texts
 from ..files import check_writable_dir, replace_file
-from ..targets import HOST_STEPPED
+from ..recursion import mode as recursion_mode
 
 SAMPLES_FILE = "samples.txt"
 
@@ -16,7 +16,7 @@ SAMPLES_FILE = "samples.txt"
 def unsupported(target: str, recursion: str, batch: int, delegate: str) -> str | None:
     """Why android_demo cannot run such an artifact, or None when it can (checked before an export, and on
     the artifact itself before copying)."""
-    if target != "executorch" or recursion not in HOST_STEPPED or batch != 1:
+    if target != "executorch" or not recursion_mode(recursion).host_stepped or batch != 1:
         return ("android_demo runs `--target executorch --recursion step|net --batch 1` artifacts "
                 f"(this one is {target}/{recursion}/batch {batch})")
     if delegate != "xnnpack":

@@ -35,7 +35,7 @@ def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> 
             if not check["within_budget"]:   # compression alone already misses the budget
                 report["status"], report["reason"] = "failed", f"weights read back: {check['reason']}"
         return report
-    halting = "act" if runner.meta.recursion == "loop" else "fixed"   # a Loop graph halts by itself
+    halting = runner.mode.reference_halting   # all steps, unless the graph halts by itself
     batches = -(-len(data) // runner.meta.batch)
     t0 = time.perf_counter()
     with step_bar(batches * int(runner.meta.halt_max_steps), f"parity ({len(data)} puzzles)") as bar:

@@ -20,8 +20,7 @@ def runtime(r):
     model = ct.models.MLModel(str(inside(r.folder, r.meta.model_file)))
     in_names = [i.name for i in r.meta.inputs]
     out_names = [o.name for o in r.meta.outputs]
-    if r.meta.recursion == "stateful":
-        r._new_state = model.make_state
+    r.new_state = model.make_state   # used by stateful artifacts: a fresh y/z state per solve
 
     def call(arrays, state=None):
         feeds = dict(zip(in_names, arrays))

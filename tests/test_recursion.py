@@ -1,0 +1,85 @@
+"""Recursion modes are objects: the runtime asks an artifact's mode how to drive it, so a new mode is one
+module, and what a mode cannot do is refused in one line before anything runs."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from trm_edge import recursion, targets
+from trm_edge.artifact import read_meta, write_meta
+from trm_edge.data import load_split
+from trm_edge.data.tasks import spec_for
+from trm_edge.export import export_checkpoint
+from trm_edge.model.checkpoint import load_checkpoint
+from trm_edge.recursion.step import StepMode
+from trm_edge.runtime.artifacts import load_runner
+
+
+@pytest.fixture(scope="module")
+def step_artifact(trained_checkpoint, tmp_path_factory):
+    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("rec") / "step", parity_puzzles=0,
+                             log=lambda m: None)
+
+
+@pytest.fixture(scope="module")
+def puzzles(trained_checkpoint):
+    ck = load_checkpoint(trained_checkpoint)
+    return load_split(spec_for(ck.info["data_spec"], None, None), "test").subset(slice(0, 12))
+
+
+class CountingStep(StepMode):
+    """A made-up mode: the step mode, counting the supervision steps it drives."""
+
+    name = "counting-step"
+    help = "test only"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def step(self, runner, inputs, ids, y, z):
+        self.calls += 1
+        return super().step(runner, inputs, ids, y, z)
+
+
+def test_every_targets_mode_is_a_registered_mode_and_a_cli_choice():
+    from trm_edge.cli import RecursionMode
+
+    assert {m.value for m in RecursionMode} == set(recursion.mode_names())
+    for t in targets.all_targets().values():
+        for name in t.modes:
+            assert recursion.mode(name).name == name
+
+
+def test_the_runner_drives_an_artifact_by_its_mode(step_artifact, puzzles, tmp_path):
+    """An artifact naming a mode registered from outside runs through that mode's driver, with the same answers."""
+    mode = recursion.register_mode(CountingStep())
+    copy = tmp_path / "counting"
+    shutil.copytree(step_artifact, copy)
+    meta = read_meta(copy)
+    meta.recursion = mode.name
+    write_meta(copy, meta)
+    ours = load_runner(copy).solve(puzzles.inputs, puzzles.puzzle_identifiers, halting="fixed")
+    plain = load_runner(step_artifact).solve(puzzles.inputs, puzzles.puzzle_identifiers, halting="fixed")
+    assert np.array_equal(ours.predictions, plain.predictions)
+    assert mode.calls == meta.halt_max_steps * -(-len(puzzles) // meta.batch)
+
+
+def test_a_mode_refuses_what_its_graph_cannot_do_in_one_line(step_artifact, puzzles, tmp_path):
+    unknown = tmp_path / "unknown"
+    shutil.copytree(step_artifact, unknown)
+    meta = read_meta(unknown)
+    meta.recursion = "spiral"
+    write_meta(unknown, meta)
+    with pytest.raises(ValueError, match="unknown recursion mode 'spiral'; choose one of: step, unrolled"):
+        load_runner(unknown)
+    loop = recursion.mode("loop")
+    from trm_edge.runtime.loop import Halting
+    with pytest.raises(ValueError, match="halts inside its graph"):
+        loop.check(Halting.parse("fixed"), 16, 16)
+    with pytest.raises(ValueError, match="runs the 16 steps baked into its graph"):
+        recursion.mode("unrolled").check(Halting.parse("act"), 32, 16)
+    with pytest.raises(ValueError, match="stable-K halting cannot be applied"):
+        recursion.mode("unrolled").check(Halting.parse("stable-2"), 16, 16)
+    recursion.mode("step").check(Halting.parse("stable-2"), 64, 16)   # the host loop takes any rule and depth

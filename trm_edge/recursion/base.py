@@ -1,0 +1,59 @@
+"""What a recursion mode is: how an exported artifact holds the TRM recursion, and how the host runs it.
+
+A mode answers the questions the runtime, parity, the bench and the exporter used to ask by comparing the
+artifact's `recursion` string: does the host call one supervision step at a time, does the graph halt by
+itself, can the host change the number of steps, and how is one batch of puzzles driven to its answers."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from ..runtime.loop import Halting, SolveResult
+
+if TYPE_CHECKING:   # the runner is the runtime's, a floor up; a mode only calls what it is handed
+    from ..runtime.artifacts import ArtifactRunner
+
+OnStep = Callable[[int, np.ndarray, np.ndarray], None]
+
+
+class Recursion(ABC):
+    """One recursion mode of an exported artifact."""
+
+    name: str
+    help: str
+    host_stepped = False   # the host calls one supervision step at a time with (y, z) in and out
+    graph_halts = False    # the graph stops by itself (q_halt > 0): only ACT halting applies
+    fixed_depth = False    # the graph runs the steps baked into it: the host cannot ask for more or fewer
+    batch_one = False      # the graph only takes one puzzle at a time
+
+    def check(self, halting: Halting, max_steps: int, baked_steps: int) -> None:
+        """Refuse, in one line, a request this mode's graph cannot serve."""
+        if self.fixed_depth and max_steps != baked_steps:
+            raise ValueError(f"this {self.name} artifact runs the {baked_steps} steps baked into its graph; other "
+                             "step counts need a step artifact (export --recursion step)")
+        if self.graph_halts and halting.rule != "act":
+            raise ValueError(f"this artifact halts inside its graph (q_halt > 0): run it with halting='act'")
+
+    @property
+    def reference_halting(self) -> str:
+        """The halting rule that reproduces a reference run: all steps, unless the graph halts by itself."""
+        return "act" if self.graph_halts else "fixed"
+
+    def step(self, runner: "ArtifactRunner", inputs: np.ndarray, ids: np.ndarray, y: np.ndarray, z: np.ndarray):
+        """One supervision step: (y, z, logits, q_halt). Only host-stepped modes have one."""
+        raise ValueError(f"a {self.name} artifact has no single step to call: export --recursion step")
+
+    @abstractmethod
+    def solve_batch(self, runner: "ArtifactRunner", x: np.ndarray, ids: np.ndarray, max_steps: int,
+                    halting: Halting, on_step: OnStep | None) -> SolveResult:
+        """Answers for one full batch of the runner's size."""
+
+
+_MODES: dict[str, Recursion] = {}
+
+
+def register_mode(mode: Recursion) -> Recursion:
+    _MODES[mode.name] = mode
+    return mode
