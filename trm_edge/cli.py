@@ -352,12 +352,12 @@ def export(
                                                 "a step's T x (n+1) calls (one copy of the weights in memory)."),
     quantize: Optional[Precision] = typer.Option(None, help="fp32 (also: none) | fp16 | int8 | int4 (onnx: 4-bit "
                                                       "weight blocks) | palette4 | palette6 (Core ML: "
-                                                      "4/6-bit k-means weight palettes) | w8a16 | w8a8 (qnn: int8 "
-                                                      "weights, 16/8-bit activations). Default: the target's first "
+                                                      "4/6-bit k-means weight palettes) | w16a16 | w8a16 | w8a8 "
+                                                      "(qnn: 16/8-bit weights, 16/8-bit activations). Default: the target's first "
                                                       "(none; fp16 for qnn). See --list-targets."),
     calibration: int = typer.Option(0, help="With int8: N>0 calibrates static activation ranges on N step inputs "
-                                            "taken along real y/z trajectories; 0 = dynamic int8. w8a16/w8a8 are "
-                                            "always calibrated (0 = 256 step inputs)."),
+                                            "taken along real y/z trajectories; 0 = dynamic int8. w16a16/w8a16/w8a8 "
+                                            "are always calibrated (0 = 256 step inputs)."),
     out: Optional[Path] = typer.Option(None, help="Artifact folder (default artifacts/<target>-<recursion>-<quantize>)."),
     batch: int = typer.Option(1, help="Batch size baked into the graph (apps solve one puzzle: 1)."),
     parity_puzzles: Optional[int] = typer.Option(None, help="Held-out puzzles for the parity check (0 to skip; "

@@ -1,5 +1,6 @@
 """The phone-NPU table: the TRM step compiled for every Snapdragon SoC of `trm_edge.targets.qnn.SOCS` in fp16,
-w8a16 and w8a8, and the 9x9 model's answers in Qualcomm's HTP simulator next to PyTorch's.
+w16a16, w8a16 and w8a8, and the 9x9 model's answers in Qualcomm's HTP simulator next to PyTorch's (and, as a
+yardstick, the ONNX step in fp32 and fp16 on this CPU).
 
     python scripts/bench/qnn_table.py [--puzzles 50] [--out results/qnn]
 
@@ -31,7 +32,8 @@ from trm_edge.runtime.reference import solve_with_model
 from trm_edge.targets.qnn import DEFAULT_SOC, SOCS
 
 REPO = Path(__file__).resolve().parents[2]
-PRECISIONS = ("fp16", "w8a16", "w8a8")
+PRECISIONS = ("fp16", "w16a16", "w8a16", "w8a8")
+CPU_REFERENCES = ("none", "fp16")   # the same graph on the CPU (ONNX Runtime): what fp16 alone does to the answers
 PAPER = ("sudoku-mlp", "sudoku-att")
 
 
@@ -92,11 +94,17 @@ def model_rows(name: str, ckpt: Path, work: Path, puzzles: int, log) -> list[dic
         entry = {"model": name, "precision": precision, "export_seconds": time.perf_counter() - t0,
                  "socs": placement(artifact, precision, socs_dir)}
         if puzzles and name == "sudoku9":
-            log(f"{name} {precision}: {puzzles} minimal puzzles in the HTP simulator ...")
+            log(f"{name} {precision}: {puzzles} minimal puzzles in the HTP simulator (~1 s a step) ...")
             entry["accuracy"] = accuracy(artifact, ckpt, puzzles)
         log(f"{name} {precision}: " + ", ".join(f"{s['soc']} {'ok' if s.get('compiled') else 'no'}"
                                                  for s in entry["socs"]))
         out.append(entry)
+    if puzzles and name == "sudoku9":
+        for precision in CPU_REFERENCES:
+            artifact = export_checkpoint(ckpt, "onnx", work / f"{name}-cpu-{precision}", quantize=precision,
+                                         parity_puzzles=0, log=lambda m: None)
+            out.append({"model": name, "precision": precision, "runtime": "onnxruntime-cpu", "socs": [],
+                        "accuracy": accuracy(artifact, ckpt, puzzles)})
     return out
 
 
@@ -120,19 +128,22 @@ def table(result: dict) -> str:
         lines += [_placement_row(e, s) for s in e["socs"]]
         if e.get("error"):
             lines.append(f"| {e['model']} | {e['precision']} | all | - | not exported: {e['error'][:160]} | - | - | - |")
-    lines += ["", "| 9x9 model, minimal puzzles, ACT halting | same answer as PyTorch | same where PyTorch solves | "
-                  "exact (NPU / PyTorch) | paired diff [95% CI] | mean steps | simulator s/step (not phone time) |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| 9x9 model, minimal puzzles, ACT halting | runs on | same answer as PyTorch | same where PyTorch solves | "
+                  "exact (this / PyTorch) | paired diff [95% CI] | mean steps | simulator s/step (not phone time) |",
+              "|---|---|---|---|---|---|---|---|"]
     for e in result["models"]:
         a = e.get("accuracy")
         if a:
             lo, hi = a["paired_difference_95ci"]
             solved = a["same_answer_where_pytorch_solves"]
-            lines.append(f"| {e['precision']} ({a['puzzles']} puzzles) | {100 * a['same_answer_as_pytorch']:.0f}% | "
+            where = "CPU (ONNX Runtime)" if e.get("runtime") == "onnxruntime-cpu" else "HTP simulator"
+            precision = "fp32" if e["precision"] == "none" else e["precision"]
+            pace = f"{a['simulator_seconds_per_step']:.2f}" if where == "HTP simulator" else "-"
+            lines.append(f"| {precision} ({a['puzzles']} puzzles) | {where} | {100 * a['same_answer_as_pytorch']:.0f}% | "
                          f"{'-' if solved is None else f'{100 * solved:.0f}%'} | {a['exact_accuracy']:.3f} / "
                          f"{a['exact_accuracy_pytorch']:.3f} | {100 * a['paired_difference']:+.1f} "
                          f"[{100 * lo:+.1f}, {100 * hi:+.1f}] | {a['mean_steps']:.1f} | "
-                         f"{a['simulator_seconds_per_step']:.2f} |")
+                         f"{pace} |")
     return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..data import PuzzleSet, load_split
+from ..recursion import mode as recursion_mode
 from ..tasks import get_task
 from .exporters import exporter_for
 from ..data.tasks import spec_for
@@ -29,7 +30,7 @@ class ExportError(ValueError):
     """Bad export request: unknown target, unsupported mode/precision pair, mismatched checkpoint."""
 
 
-DEFAULT_CALIBRATION = 256   # step inputs for the precisions that must be calibrated (w8a16, w8a8)
+DEFAULT_CALIBRATION = 256   # step inputs for the precisions that must be calibrated (w16a16, w8a16, w8a8)
 
 
 def resolve_quantize(quantize: str, calibration: int) -> str:
@@ -38,8 +39,8 @@ def resolve_quantize(quantize: str, calibration: int) -> str:
         choices = [p for p in PRECISIONS if p != "int8-static"]
         raise ExportError(f"unknown --quantize {quantize!r}; choose one of: {', '.join(choices)}")
     if calibration > 0 and quantize not in ("int8", *CALIBRATED):
-        raise ExportError("--calibration only applies to --quantize int8, w8a16 and w8a8 (static activation "
-                          "quantization)")
+        raise ExportError("--calibration only applies to --quantize int8, w16a16, w8a16 and w8a8 (static "
+                          "activation quantization)")
     return "int8-static" if quantize == "int8" and calibration > 0 else quantize
 
 
@@ -92,8 +93,8 @@ def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recu
     parity_puzzles = target_spec.parity_puzzles if parity_puzzles is None else parity_puzzles
     if batch < 1:
         raise ExportError("--batch must be >= 1")
-    if recursion == "loop" and batch != 1:
-        raise ExportError("--recursion loop halts the whole batch at once, so it needs --batch 1")
+    if recursion_mode(recursion).batch_one and batch != 1:
+        raise ExportError(f"--recursion {recursion} halts the whole batch at once, so it needs --batch 1")
     inputs = tuple(Path(p) for p in (checkpoint, data_path, official_config) if p)   # never deleted by --overwrite
     check_destination(Path(out), overwrite, inputs)
     ckpt = load_checkpoint(checkpoint, official_config)

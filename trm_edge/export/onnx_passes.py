@@ -65,3 +65,20 @@ def _rms_chain(mul, producer, consts):
             continue
         return x, float(np.ravel(consts[eps_name])[0]), [pow_, mean, add, sqrt, rec, mul]
     return None
+
+
+def fold_weight_transposes(model):
+    """The model with every constant-only subgraph folded, whatever its size (onnxscript's folder; the
+    exporter's own pass stops at 8192-element inputs, so each Linear keeps a Transpose of its weight).
+
+    A quantizer sees a weight only when a MatMul reads an initializer: behind a Transpose it is quantized as an
+    activation (16-bit in w8a16, not int8), and the NPU transposes it again at every call."""
+    import onnx_ir as ir
+    from onnxscript.optimizer import fold_constants
+
+    import onnx
+
+    folded = ir.from_proto(model)
+    fold_constants(folded, input_size_limit=1 << 30, output_size_limit=1 << 30)
+    # the quantizer needs every tensor's type; the folder keeps none for the values it rewired
+    return onnx.shape_inference.infer_shapes(ir.to_proto(folded), strict_mode=True)

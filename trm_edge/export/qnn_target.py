@@ -12,12 +12,13 @@ from pathlib import Path
 from ..quiet import native_output_captured
 from .calibration import sample_reader
 from ..targets.qnn import DEFAULT_SOC, Soc, session_options, socs_of
-from .onnx_passes import fuse_rms_norms
-from .onnx_target import write_fp32
+from .onnx_passes import fold_weight_transposes, fuse_rms_norms
+from .onnx_target import dedupe_initializers, write_fp32
 from .spec import ExportRequest, ExportResult
 
-# 16- or 8-bit activations; weights always int8, symmetric (QNN's QDQ helpers pick the rest per op).
-ACTIVATIONS = {"w8a16": "QUInt16", "w8a8": "QUInt8"}
+# (weights, activations) per quantized precision; weights symmetric (QNN's QDQ helpers pick the rest per op).
+# Measured on the 9x9 model in the HTP simulator (results/qnn): only 16-bit weights keep PyTorch's accuracy.
+QDQ_TYPES = {"w16a16": ("QInt16", "QUInt16"), "w8a16": ("QInt8", "QUInt16"), "w8a8": ("QInt8", "QUInt8")}
 
 
 SOURCE_FILE = "source.onnx"   # the graph the binaries were compiled from (ORT can compile it on any other SoC)
@@ -59,10 +60,11 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     work.mkdir()
     notes = write_fp32(req, work / "fp32.onnx")
     source = work / "fp32.onnx"
-    notes.append(_fuse_norms(source))
-    if req.quantize in ACTIVATIONS:
+    notes += _prepare_graph(source)
+    if req.quantize in QDQ_TYPES:
         source = _quantize_or_explain(req, source, work)
-        notes.append(f"{req.quantize}: int8 weights and {ACTIVATIONS[req.quantize][5:].lower()} activations (QDQ), "
+        weights, activations = (t[1:].lower() for t in QDQ_TYPES[req.quantize])
+        notes.append(f"{req.quantize}: {weights} weights and {activations[1:]} activations (QDQ), "
                      f"ranges calibrated on step inputs taken along real y/z trajectories")
     else:
         notes.append("fp16: the fp32 graph, run in the HTP's fp16 arithmetic")
@@ -87,19 +89,24 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     return ExportResult(model_file=compiled[0].model, notes=notes, tool_versions=versions, extra=extra)
 
 
-def _fuse_norms(path: Path) -> str:
-    """One RMS-norm op per norm (see onnx_passes.fuse_rms_norms): the HTP keeps the squares inside its kernel,
-    where decomposed they overflow fp16 (the 9x9 model's pre-norm activations reach ~250) or need more range
-    than 8/16-bit activations have. Measured on the 9x9 model's first step: w8a16 y error 1.27 -> 0.06."""
+def _prepare_graph(path: Path) -> list[str]:
+    """Weights as constants and one RMS-norm op per norm, in place; notes.
+
+    Folded weight Transposes make every weight an initializer, which the quantizer stores as int8 (behind a
+    Transpose it was quantized as an activation). Fused norms (see onnx_passes.fuse_rms_norms): the HTP keeps
+    the squares inside its kernel, where decomposed they overflow fp16 (the 9x9 model's pre-norm activations
+    reach ~250) or need more range than 8/16-bit activations have (9x9 first step, w8a16 y error 1.27 -> 0.06)."""
     import onnx
 
-    model = onnx.load(str(path))
+    model = fold_weight_transposes(onnx.load(str(path)))
+    merged = dedupe_initializers(model)   # each folded use of a shared weight is one more copy
     fused = fuse_rms_norms(model)
     for opset in model.opset_import:   # 16-bit QDQ needs opset 21; the ops here mean the same in 20 and 21
         if opset.domain in ("", "ai.onnx"):
             opset.version = max(opset.version, 21)
     onnx.save(model, str(path))
-    return f"{fused} RMS norms fused into SimplifiedLayerNormalization (the same function; no overflow in fp16)"
+    return [f"weight Transposes folded into the weights ({merged} duplicate copies merged)",
+            f"{fused} RMS norms fused into SimplifiedLayerNormalization (the same function; no overflow in fp16)"]
 
 
 def _quantize(req: ExportRequest, fp32: Path, work: Path) -> Path:
@@ -110,8 +117,9 @@ def _quantize(req: ExportRequest, fp32: Path, work: Path) -> Path:
     samples = req.calibration()
     pre = work / "pre.onnx"
     source = pre if qnn_preprocess_model(str(fp32), str(pre)) else fp32
-    config = get_qnn_qdq_config(str(source), sample_reader(samples), activation_type=getattr(QuantType, ACTIVATIONS[req.quantize]),
-                                weight_type=QuantType.QInt8, weight_symmetric=True)
+    weights, activations = (getattr(QuantType, t) for t in QDQ_TYPES[req.quantize])
+    config = get_qnn_qdq_config(str(source), sample_reader(samples), activation_type=activations,
+                                weight_type=weights, weight_symmetric=True)
     out = work / "qdq.onnx"
     quantize(str(source), str(out), config)
     return out

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-RECURSION_MODES = ("step", "unrolled", "loop", "stateful", "net")
-HOST_STEPPED = ("step", "net")   # the host calls one supervision step at a time with (y, z) in and out
-# int8-static: int8 + --calibration; w8a16 / w8a8: int8 weights with 16- / 8-bit activations (calibrated QDQ)
-PRECISIONS = ("none", "fp16", "int8", "int8-static", "int4", "palette4", "palette6", "w8a16", "w8a8")
-CALIBRATED = ("int8-static", "w8a16", "w8a8")
+from ..recursion import mode_names
+
+RECURSION_MODES = mode_names()   # each one's graphs and host driver: trm_edge/recursion/
+# int8-static: int8 + --calibration; wXaY: X-bit weights with Y-bit activations (calibrated QDQ, for NPUs)
+PRECISIONS = ("none", "fp16", "int8", "int8-static", "int4", "palette4", "palette6", "w8a16", "w8a8", "w16a16")
+CALIBRATED = ("int8-static", "w8a16", "w8a8", "w16a16")
 
 
 class RequestError(ValueError):

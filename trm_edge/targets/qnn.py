@@ -126,7 +126,7 @@ def _check(recursion: str, precision: str, options: dict) -> None:
 
 
 TARGET = Target(
-    name="qnn", model_file="model.onnx", modes=("step",), precisions=("fp16", "w8a16", "w8a8"),
+    name="qnn", model_file="model.onnx", modes=("step",), precisions=("fp16", "w16a16", "w8a16", "w8a8"),
     note="Qualcomm Hexagon NPU: the step graph compiled per SoC into a QNN context binary (onnxruntime-qnn); "
          "runs here in the HTP simulator (answers, no timings)",
     runtime=runtime,
