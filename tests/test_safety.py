@@ -297,6 +297,34 @@ def test_artifact_integrity_refuses_swapped_files_and_edited_metadata(world, tmp
             load_runner(folder)
 
 
+def test_an_artifact_is_hashed_once_per_process_until_a_file_changes(world, tmp_path, monkeypatch):
+    """Loading the same artifact again (a bench job does it for every row) does not hash it again; a file
+    rewritten in place with its size and modification time put back is still caught."""
+    import os
+
+    from trm_edge import artifact
+
+    folder = tmp_path / "copy"
+    shutil.copytree(world["artifact"], folder)
+    hashed = []
+    real = artifact.sha256_of
+    monkeypatch.setattr(artifact, "sha256_of", lambda p: hashed.append(p) or real(p))
+    verify(folder)
+    first = len(hashed)
+    assert first > 0
+    verify(folder)
+    load_runner(folder)
+    assert len(hashed) == first
+    model = folder / "model.onnx"
+    before = model.stat()
+    data = bytearray(model.read_bytes())
+    data[-1] ^= 1
+    model.write_bytes(bytes(data))
+    os.utime(model, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(ArtifactIntegrityError, match="model.onnx does not match"):
+        verify(folder)
+
+
 def test_overwrite_replaces_only_an_artifact_and_cleans_killed_exports(world, tmp_path):
     out = tmp_path / "art"
     export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=0, log=lambda m: None)

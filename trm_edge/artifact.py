@@ -5,6 +5,7 @@ nor any exporter, so the torch-free runtime can read and verify artifacts.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -156,10 +157,36 @@ def write_meta(folder: Path, meta: ArtifactMeta) -> None:
     write_json(folder / METADATA_FILE, meta.to_dict())
 
 
+_VERIFIED: dict[tuple, ArtifactMeta] = {}   # one hashing pass per artifact and process (a bench job loads it often)
+
+
+def _stamp(folder: Path, meta: ArtifactMeta) -> tuple:
+    """What any change to the artifact's files changes: inode, size and both times (ctime cannot be set back)."""
+    stats = []
+    for name in (METADATA_FILE, *sorted(meta.files)):
+        st = inside(folder, name).stat()
+        stats.append((name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return (str(folder.resolve()), tuple(stats))
+
+
 def verify(folder: str | Path) -> ArtifactMeta:
-    """Read the metadata and refuse an artifact whose metadata or files changed since export."""
+    """Read the metadata and refuse an artifact whose metadata or files changed since export. Hashed once per
+    process while no file of the artifact changes."""
     folder = Path(folder)
     meta = read_meta(folder)
+    try:
+        stamp = _stamp(folder, meta)
+    except (OSError, ValueError):   # a missing or escaping file: the full check below says which
+        stamp = None
+    if stamp is not None and stamp in _VERIFIED:
+        return copy.deepcopy(_VERIFIED[stamp])
+    _check_files(folder, meta)
+    if stamp is not None:
+        _VERIFIED[stamp] = copy.deepcopy(meta)
+    return meta
+
+
+def _check_files(folder: Path, meta: ArtifactMeta) -> None:
     if not meta.files or not meta.metadata_sha256:
         raise ArtifactIntegrityError(f"{folder}: metadata.json records no file hashes (written by an older trm-edge); "
                                      "export it again")
@@ -177,7 +204,6 @@ def verify(folder: str | Path) -> ArtifactMeta:
         if sha256_of(path) != digest:
             raise ArtifactIntegrityError(f"{folder}: {name} does not match the SHA-256 recorded at export "
                                          "(the file was replaced or edited)")
-    return meta
 
 
 def write_json(path: Path, data: Any) -> None:
