@@ -155,3 +155,21 @@ def test_bench_runs_past_the_trained_steps_when_asked():
     assert set(rows) == {"fixed (max 24)", "stable-2 (max 24)"}
     assert rows["fixed (max 24)"]["measured"]["mean_steps"] == 24                # all of them, past N_sup
     assert rows["stable-2 (max 24)"]["measured"]["mean_steps"] < 24
+
+
+def test_percent_of_peak_is_never_above_100_and_names_the_gemm_that_set_the_peak():
+    """A row faster than every library GEMM timed in the run shows 100% with a note, never more; the peak is
+    the fastest of the installed GEMMs (torch's, ONNX Runtime's) and the run says which."""
+    from trm_edge.bench.columns import COLUMNS
+    from trm_edge.bench.flops import cpu_gemm_peak
+    from trm_edge.bench.harness import BenchRow, _derive
+
+    rate, library = cpu_gemm_peak(1, [(64, 64, 64)])
+    assert rate > 0 and library in ("torch matmul (MKL/oneDNN)", "onnxruntime MatMul (MLAS)")
+    fast = BenchRow("onnx", "none", "step", 1, 1, "fixed", "cpu", "x",
+                    measured={"step": {"p50_ms": 1.0, "p90_ms": 1.0}, "puzzle": {"p50_ms": 8.0, "p90_ms": 8.0},
+                              "mean_steps": 8.0, "exact_accuracy": 1.0})
+    _derive(fast, {"step_flops": 3e9}, {"cpu-1t": 1000.0})   # 3000 GFLOP/s achieved against a 1000 peak
+    assert fast.derived["fraction_of_peak"] == 1.0 and "300% of the measured peak" in fast.derived["peak_note"]
+    row = {"status": "ok", "measured": fast.measured, "derived": fast.derived, "batch": 1}
+    assert next(c for c in COLUMNS if c.key == "percent_of_peak").cell(row) == "100.0%"

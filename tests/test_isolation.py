@@ -112,3 +112,19 @@ def test_arm64_job(world):
     proc = _trm_edge(world, "check-arm", world["artifact"], "--puzzles", "2", "--out", world["root"] / "arm.json")
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     assert (world["root"] / "arm.json").is_file()
+
+
+def test_a_helper_answers_once_and_fails_in_one_line(tmp_path):
+    """Every helper (bench worker, TFLite converter, ARM64 job) is run by one function: its tagged answer
+    comes back parsed, other output is ignored, and a crash or a timeout is one line naming the helper."""
+    from trm_edge.subproc import HelperFailed, HelperJob, RESULT_TAG, run_helper
+
+    script = tmp_path / "helper_probe.py"
+    script.write_text(f"print('noise'); print({RESULT_TAG!r} + '{{\"rows\": 3}}'); print('more noise')\n")
+    assert run_helper(HelperJob("helper_probe", paths=[tmp_path])) == {"rows": 3}
+    with pytest.raises(HelperFailed, match=r"^the probe failed: Expecting property name[^\n]*$"):
+        bad = tmp_path / "not.json"
+        bad.write_text("{")
+        run_helper(HelperJob("json.tool", [bad], "the probe"))
+    with pytest.raises(HelperFailed, match="^the sleeper timed out after 1 s$"):
+        run_helper(HelperJob("timeit", ["-n", "1", "-r", "1", "import time; time.sleep(30)"], "the sleeper", 1))

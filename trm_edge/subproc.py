@@ -7,7 +7,10 @@ location rather than found on a path, so a child never imports another trm_edge 
 """
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -35,3 +38,43 @@ def python_command(module: str, args: Sequence[str] = (), python: str | Path | N
     `python` defaults to this interpreter; `paths` are folders of packages the child needs that are not in
     its own site-packages (the ARM64 environment's)."""
     return [str(python or sys.executable), "-I", "-c", _boot(module, paths), *map(str, args)]
+
+
+RESULT_TAG = "TRM_EDGE_RESULT "   # the one stdout line a helper answers with; anything else it prints is noise
+
+
+class HelperFailed(RuntimeError):
+    """A helper process that timed out, exited non-zero or gave no result; the message is one line."""
+
+
+def emit_result(result: dict) -> None:
+    """A helper's answer to its parent (see `run_helper`)."""
+    print(RESULT_TAG + json.dumps(result), flush=True)
+
+
+@dataclass(frozen=True)
+class HelperJob:
+    """One helper process: `python -I -m module args` (see `python_command`), optionally behind a wrapper
+    such as qemu, with a limit and a name for its errors."""
+
+    module: str
+    args: Sequence[object] = ()
+    what: str = "the helper process"
+    timeout: float | None = None
+    python: str | Path | None = None
+    paths: Sequence[Path] = ()
+    wrapper: Sequence[str] = ()
+
+
+def run_helper(job: HelperJob) -> dict | None:
+    """Run the job; its `emit_result` answer (None when it answers by writing files). Raises HelperFailed."""
+    cmd = [*job.wrapper, *python_command(job.module, [str(a) for a in job.args], job.python, job.paths)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=job.timeout)
+    except subprocess.TimeoutExpired:
+        raise HelperFailed(f"{job.what} timed out after {job.timeout:.0f} s") from None
+    answers = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_TAG)]
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise HelperFailed(f"{job.what} failed: {tail[-400:]}")
+    return json.loads(answers[-1][len(RESULT_TAG):]) if answers else None

@@ -7,7 +7,6 @@ Emulated timings say nothing about a phone, so this reports parity only.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -23,7 +22,7 @@ from ..export.parity import compare
 from ..envs import ARM_CPU, HelperEnv
 from ..runtime.loop import SolveResult, act_halt_steps
 from ..runtime.solve_job import FIELDS, run_job
-from ..subproc import python_command
+from ..subproc import HelperFailed, HelperJob, run_helper
 
 DEFAULT_CPU = ARM_CPU   # qemu 7.2 emulates SVE ~20x slower (32 steps of the 9x9 ONNX model: 519 s with SVE, 26.6 s without)
 
@@ -62,16 +61,15 @@ class ArmEnv:
 
     def run_job(self, artifact: Path, job: Path, out: Path, cpu: str, timeout: float) -> None:
         root = self.folder / "root"
-        cmd = [self.qemu, "-cpu", cpu, "-L", str(root),
-               *python_command("trm_edge.runtime.solve_job", [artifact, job, out],
-                               python=root / "usr" / "bin" / "python3", paths=[root / "opt" / "trm-edge-site"])]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise RuntimeError(f"the ARM64 run timed out after {timeout:.0f} s (--timeout, or fewer --puzzles)") from None
-        if proc.returncode != 0 or not out.is_file():
-            tail = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
-            raise RuntimeError(f"the ARM64 run failed: {tail}")
+            run_helper(HelperJob("trm_edge.runtime.solve_job", [artifact, job, out], "the ARM64 run", timeout,
+                                 python=root / "usr" / "bin" / "python3", paths=[root / "opt" / "trm-edge-site"],
+                                 wrapper=[self.qemu, "-cpu", cpu, "-L", str(root)]))
+        except HelperFailed as exc:
+            hint = " (--timeout, or fewer --puzzles)" if "timed out" in str(exc) else ""
+            raise RuntimeError(f"{exc}{hint}") from None
+        if not out.is_file():
+            raise RuntimeError("the ARM64 run wrote no answers")
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """FLOPs and bytes of one supervision step, counted on the real graph (not from a formula)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -33,35 +35,77 @@ def step_gemm_shapes(model: TRM, batch: int = 1) -> list[tuple[int, int, int]]:
     return sorted(set(shapes))
 
 
-def measure_peak_gflops(threads: int, device: str = "cpu", size: int = 1024, dtype=torch.float32,
-                        repeats: int = 5, shapes: list[tuple[int, int, int]] | None = None,
-                        max_rounds: int = 12) -> float:
-    """The machine's own matmul throughput in this run: the best over `shapes` (default one size^3 GEMM),
-    re-measured in rounds until the best stops improving by more than 2%."""
-    import time
+Gemm = tuple[float, Callable[[], object]]   # (FLOPs of one call, the call)
 
-    if device == "cpu":
-        torch.set_num_threads(threads)
-    shapes = shapes or [(size, size, size)]
+
+def _torch_gemms(shapes: list[tuple[int, int, int]], device: str, dtype) -> list[Gemm]:
     pairs = [(torch.randn(m, k, device=device, dtype=dtype), torch.randn(k, n, device=device, dtype=dtype))
              for m, k, n in shapes]
+    return [(2.0 * a.shape[0] * a.shape[1] * b.shape[1], lambda a=a, b=b: a @ b) for a, b in pairs]
+
+
+def _onnxruntime_gemms(shapes: list[tuple[int, int, int]], threads: int) -> list[Gemm]:
+    """One MatMul graph per shape, the weight a constant as in an exported step: ONNX Runtime's MLAS GEMM."""
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    gemms = []
+    for m, k, n in shapes:
+        weight = numpy_helper.from_array(np.random.randn(k, n).astype(np.float32), "w")
+        graph = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["c"])], "gemm",
+                                  [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])],
+                                  [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, n])], [weight])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        feed = {"a": np.random.randn(m, k).astype(np.float32)}
+        gemms.append((2.0 * m * k * n, lambda s=session, f=feed: s.run(None, f)))
+    return gemms
+
+
+def _best_rate(gemms: list[Gemm], repeats: int, max_rounds: int, sync: Callable[[], None]) -> float:
+    """GFLOP/s of the fastest call, re-measured in rounds until the best stops improving by more than 2%."""
+    import time
+
     best_rate, stale = 0.0, 0
     for _ in range(max_rounds):
         round_best = 0.0
-        for a, b in pairs:
-            calls = max(1, int(2e8 // (2 * a.shape[0] * a.shape[1] * b.shape[1])))   # ~0.2 GFLOP per timing
+        for flops, call in gemms:
+            calls = max(1, int(2e8 // flops))   # ~0.2 GFLOP per timing
             for _ in range(repeats):
-                if device == "cuda":
-                    torch.cuda.synchronize()
+                sync()
                 t0 = time.perf_counter()
                 for _ in range(calls):
-                    a @ b
-                if device == "cuda":
-                    torch.cuda.synchronize()
-                rate = 2 * a.shape[0] * a.shape[1] * b.shape[1] * calls / (time.perf_counter() - t0) / 1e9
-                round_best = max(round_best, rate)
+                    call()
+                sync()
+                round_best = max(round_best, flops * calls / (time.perf_counter() - t0) / 1e9)
         stale = stale + 1 if round_best <= best_rate * 1.02 else 0
         best_rate = max(best_rate, round_best)
         if stale >= 2:
             break
     return best_rate
+
+
+def measure_peak_gflops(threads: int, device: str = "cpu", size: int = 1024, dtype=torch.float32,
+                        repeats: int = 5, shapes: list[tuple[int, int, int]] | None = None,
+                        max_rounds: int = 12) -> float:
+    """torch's matmul throughput in this run: the best over `shapes` (default one size^3 GEMM)."""
+    if device == "cpu":
+        torch.set_num_threads(threads)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    return _best_rate(_torch_gemms(shapes or [(size, size, size)], device, dtype), repeats, max_rounds, sync)
+
+
+def cpu_gemm_peak(threads: int, shapes: list[tuple[int, int, int]] | None = None) -> tuple[float, str]:
+    """The fastest fp32 GEMM any installed runtime offers on the step's shapes, and whose it is: torch's
+    (MKL / oneDNN) and ONNX Runtime's (MLAS). A row measured faster than every one of them is capped at 100%."""
+    shapes = shapes or [(1024, 1024, 1024)]
+    rates = {"torch matmul (MKL/oneDNN)": measure_peak_gflops(threads, shapes=shapes)}
+    try:
+        rates["onnxruntime MatMul (MLAS)"] = _best_rate(_onnxruntime_gemms(shapes, threads), 5, 12, lambda: None)
+    except ImportError:   # the torch-only install has no ONNX Runtime
+        pass
+    library = max(rates, key=rates.get)
+    return rates[library], library

@@ -6,36 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from ..files import replace_file
-
-
-def _f(v, fmt: str = "{:.2f}") -> str:
-    return "-" if v is None else fmt.format(v)
+from .columns import COLUMNS, described, per_puzzle_ms, values
 
 
 def measured_table(result: dict[str, Any]) -> str:
-    head = ["runtime", "prec", "mode", "thr", "batch", "halt", "status", "load s", "step p50/p90 ms",
-            "solve p50/p90 ms", "puzzles/s", "exact acc", "steps", "+MB", "size KB", "GFLOP/s", "% peak"]
-    lines = []
-    for r in result["rows"]:
-        m, d = r["measured"], r["derived"]
-        ok = r["status"] == "ok"
-        step = m.get("step") if ok else None
-        puzzle = m.get("puzzle") if ok else None
-        lines.append([
-            r["runtime"], r["precision"], r["recursion"], str(r["threads"]), str(r["batch"]), r["halting"],
-            ("simulated" if d.get("simulated") else r["status"]) if ok else f"{r['status']}: {(r['error'] or '')[:40]}",
-            _f(m.get("load_s")) if ok else "-",
-            f"{step['p50_ms']:.2f}/{step['p90_ms']:.2f}" if step else "-",
-            f"{puzzle['p50_ms']:.1f}/{puzzle['p90_ms']:.1f}" if puzzle else "-",
-            _f(m.get("puzzles_per_s"), "{:.1f}") if ok else "-",
-            _f(m.get("exact_accuracy"), "{:.3f}") if ok else "-",
-            _f(m.get("mean_steps"), "{:.1f}") if ok else "-",
-            _f(m.get("peak_cuda_mb", m.get("rss_over_baseline_mb")), "{:.1f}") if ok else "-",
-            _f(r.get("size_kb"), "{:.0f}"),
-            _f(d.get("achieved_gflops"), "{:.2f}"),
-            _f(100 * d["fraction_of_peak"], "{:.1f}%") if "fraction_of_peak" in d else "-",
-        ])
-    return _grid(head, lines)
+    return _grid([c.head for c in COLUMNS], [[c.cell(r) for c in COLUMNS] for r in result["rows"]])
 
 
 def estimate_table(result: dict[str, Any]) -> str:
@@ -56,8 +31,11 @@ def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     paths = {"json": out_dir / "bench.json", "table": out_dir / "bench.txt", "plot": out_dir / "bench.png"}
     text = measured_table(result)
     est = estimate_table(result)
-    peaks = ", ".join(f"{k} {v:.1f}" for k, v in result["measured_peak_gflops"].items())
+    sources = result.get("peak_set_by", {})
+    peaks = ", ".join(f"{k} {v:.1f}" + (f" ({sources[k]})" if k in sources else "")
+                      for k, v in result["measured_peak_gflops"].items())
     table = f"{text}\n\nmeasured matmul peaks (GFLOP/s): {peaks}\n" + (f"\n{est}\n" if est else "")
+    result = {**result, "columns": described(), "rows": [{**r, "values": values(r)} for r in result["rows"]]}
     replace_file(paths["json"], lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
     replace_file(paths["table"], lambda tmp: tmp.write_text(table))
     replace_file(paths["plot"], lambda tmp: plot(result, tmp))
@@ -74,12 +52,13 @@ def plot(result: dict[str, Any], path: Path) -> None:
     for r in result["rows"]:
         if r["status"] != "ok" or r["derived"].get("simulated"):
             continue
-        m = r["measured"]
-        per_puzzle_ms = m["puzzle"]["p50_ms"] / max(1, r["batch"])
+        latency = per_puzzle_ms(r)
+        if latency is None:
+            continue
         marker = {"pytorch": "o", "pytorch+compile": "D", "onnx": "s", "executorch": "^", "tflite": "v",
                   "coreml": "P"}.get(r["runtime"], "x")
         label = f"{r['runtime']} {r['precision']} {r['recursion']} t={r['threads']} b={r['batch']} {r['halting']}"
-        ax.scatter(per_puzzle_ms, 100 * m["exact_accuracy"], marker=marker, s=50, label=label)
+        ax.scatter(latency, 100 * r["measured"]["exact_accuracy"], marker=marker, s=50, label=label)
     ax.set_xscale("log")
     ax.set_xlabel("latency per puzzle, ms (p50 of a batch / batch size; log scale)")
     ax.set_ylabel("exact-puzzle accuracy, %")

@@ -64,126 +64,84 @@ def _preimport(folder: str) -> None:
         importlib.import_module(module)
 
 
-def bench_artifact(args) -> dict:
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    import torch
-
-    torch.set_num_threads(args.threads)
+def measure(runner, data, args) -> dict:
+    """The one timed path for every row, PyTorch or artifact: step latency (host-stepped runners), then each
+    batch solved with the row's halting rule, its accuracy and mean steps."""
     from trm_edge.data import exact_accuracy
-    from trm_edge.runtime.artifacts import load_runner
-    from trm_edge.runtime.loop import solve
-    data = _load_data(args)
-    _preimport(args.artifact)
-    base_rss = _current_rss_mb()
-    t0 = time.perf_counter()
-    runner = load_runner(args.artifact, threads=args.threads)
-    load_s = time.perf_counter() - t0
-    b = runner.batch
-    x, ids = data.inputs[:b], data.puzzle_identifiers[:b]
-    row: dict = {"load_s": load_s, "batch": b}
+    from trm_edge.runtime.loop import pad_batch, solve
+
+    b, n_sup = runner.batch, runner.halt_max_steps   # step timing runs the trained N_sup; solving may run past it
+    x, ids = pad_batch(data.inputs[:b], b), pad_batch(data.puzzle_identifiers[:b], b)
+    row: dict = {"batch": b}
+    _paced(lambda: runner.solve(x, ids, halting=args.halting, max_steps=args.max_steps), args.warmup,
+           0.2 * args.budget_s)
     if runner.mode.host_stepped:
         step_times: list[float] = []
 
         def timed(*a):
             s = time.perf_counter()
             out = runner.step(*a)
+            runner.synchronize()
             step_times.append(time.perf_counter() - s)
             return out
 
-        y0, z0 = runner.initial_state()
-        _paced(lambda: runner.step(x, ids, y0, z0), args.warmup, 0.1 * args.budget_s)
-        _paced(lambda: solve(timed, y0, z0, x, ids, runner.meta.halt_max_steps, "fixed"),
-               args.repeats // runner.meta.halt_max_steps, 0.4 * args.budget_s)
+        _paced(lambda: solve(timed, *runner.initial_state(), x, ids, n_sup, "fixed"), args.repeats // n_sup,
+               0.4 * args.budget_s)
         row["step"] = _percentiles(step_times)
-    _paced(lambda: runner.solve(x, ids, halting=args.halting, max_steps=args.max_steps), args.warmup,
-           0.2 * args.budget_s)
-    puzzle_times = []
-    preds, steps = [], []
+    puzzle_times, preds, steps = [], [], []
     cpu0 = time.process_time()
     for start in range(0, len(data), b):
+        xb, ib = data.inputs[start:start + b], data.puzzle_identifiers[start:start + b]
+        n = len(xb)   # the last batch is padded: one shape only (torch.compile does not recompile in the timing)
         s = time.perf_counter()
-        res = runner.solve(data.inputs[start:start + b], data.puzzle_identifiers[start:start + b], halting=args.halting,
-                           max_steps=args.max_steps)
+        res = runner.solve(pad_batch(xb, b), pad_batch(ib, b), halting=args.halting, max_steps=args.max_steps)
+        runner.synchronize()
         puzzle_times.append(time.perf_counter() - s)
-        preds.append(res.predictions)
-        steps.append(res.steps)
+        preds.append(res.predictions[:n])
+        steps.append(res.steps[:n])
     preds, steps = np.concatenate(preds), np.concatenate(steps)
-    row["cpu_per_wall"] = (time.process_time() - cpu0) / sum(puzzle_times)   # ~1.0 when one thread does the work
-    row["puzzle"] = _percentiles(puzzle_times)
-    row["puzzles_per_s"] = len(data) / sum(puzzle_times)
-    row["exact_accuracy"] = float(exact_accuracy(preds, data.labels, data.meta.ignore_label_id).mean())
-    row["mean_steps"] = float(steps.mean())
-    row["puzzles"] = len(data)
-    row["peak_rss_mb"] = _rss_mb()
-    row["rss_over_baseline_mb"] = _current_rss_mb() - base_rss   # the model's own memory, imports excluded
+    row.update(cpu_per_wall=(time.process_time() - cpu0) / sum(puzzle_times),   # ~1.0 when one thread works
+               puzzle=_percentiles(puzzle_times), puzzles_per_s=len(data) / sum(puzzle_times),
+               exact_accuracy=float(exact_accuracy(preds, data.labels, data.meta.ignore_label_id).mean()),
+               mean_steps=float(steps.mean()), puzzles=len(data))
     return row
+
+
+def bench_artifact(args) -> dict:
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from trm_edge.runtime.artifacts import load_runner
+
+    data = _load_data(args)
+    _preimport(args.artifact)
+    base_rss = _current_rss_mb()
+    t0 = time.perf_counter()
+    runner = load_runner(args.artifact, threads=args.threads)
+    load_s = time.perf_counter() - t0
+    return {"load_s": load_s, **measure(runner, data, args), "peak_rss_mb": _rss_mb(),
+            "rss_over_baseline_mb": _current_rss_mb() - base_rss}   # the model's own memory, imports excluded
 
 
 def bench_pytorch(args) -> dict:
     import torch
 
-    from trm_edge.data import exact_accuracy
     from trm_edge.model.checkpoint import load_checkpoint
-    from trm_edge.runtime.loop import pad_batch, solve
-    from trm_edge.runtime.reference import torch_step
+    from trm_edge.runtime.reference import TorchRunner
 
-    device = args.device
-    if device == "cpu":
+    if args.device == "cpu":
         torch.set_num_threads(args.threads)
     data = _load_data(args)
     base_rss = _current_rss_mb()
     t0 = time.perf_counter()
-    model = load_checkpoint(args.checkpoint).build_model(device)
+    model = load_checkpoint(args.checkpoint).build_model(args.device)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.precision]
-    fwd = torch.compile(model) if args.compile else model
+    runner = TorchRunner(model, args.device, args.batch, dtype, forward=torch.compile(model) if args.compile else None)
     load_s = time.perf_counter() - t0
-    b = args.batch
-    n_sup = model.config.halt_max_steps
-    allowed = args.max_steps or n_sup   # solving may run past the trained N_sup; step timing stays at N_sup
-
-    def sync():
-        if device == "cuda":
-            torch.cuda.synchronize()
-
-    step_fn = torch_step(model, device, dtype, forward=fwd)
-
-    def run(x_np, ids_np, halting, step_times=None):
-        """The one host loop (runtime/loop.py) on device tensors: no host copies inside the timing."""
-        def timed(*a):
-            s = time.perf_counter()
-            out = step_fn(*a)
-            sync()
-            step_times.append(time.perf_counter() - s)
-            return out
-
-        carry = model.initial_carry(len(x_np), torch.device(device))
-        res = solve(timed if step_times is not None else step_fn, carry.y, carry.z, x_np, ids_np,
-                    n_sup if step_times is not None else allowed, halting)
-        sync()
-        return res.predictions, res.steps
-
-    x, ids = data.inputs[:b], data.puzzle_identifiers[:b]
-    _paced(lambda: run(x, ids, args.halting), args.warmup, 0.2 * args.budget_s)
-    step_times: list[float] = []
-    _paced(lambda: run(x, ids, "fixed", step_times), args.repeats // n_sup, 0.4 * args.budget_s)
-    puzzle_times, preds, steps = [], [], []
-    for start in range(0, len(data), b):
-        xb, ib = data.inputs[start:start + b], data.puzzle_identifiers[start:start + b]
-        n = len(xb)
-        # Pad the last batch: one shape only, so torch.compile does not recompile inside the timing.
-        xb, ib = pad_batch(xb, b), pad_batch(ib, b)
-        s = time.perf_counter()
-        p, st = run(xb, ib, args.halting)
-        puzzle_times.append(time.perf_counter() - s)
-        preds.append(p[:n])
-        steps.append(st[:n])
-    preds, steps = np.concatenate(preds), np.concatenate(steps)
-    row = {"load_s": load_s, "batch": b, "step": _percentiles(step_times), "puzzle": _percentiles(puzzle_times),
-           "puzzles_per_s": len(data) / sum(puzzle_times),
-           "exact_accuracy": float(exact_accuracy(preds, data.labels, data.meta.ignore_label_id).mean()),
-           "mean_steps": float(steps.mean()), "puzzles": len(data), "peak_rss_mb": _rss_mb(),
+    row = {"load_s": load_s, **measure(runner, data, args), "peak_rss_mb": _rss_mb(),
            "rss_over_baseline_mb": _current_rss_mb() - base_rss}
-    if device == "cuda":
+    if args.device == "cuda":
         row["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
     return row
 
@@ -214,7 +172,9 @@ def main(argv: list[str] | None = None) -> None:
         # Valid but not runnable here (Core ML off macOS, a missing ExecuTorch backend): skipped, not failed.
         row = {"status": "skipped" if isinstance(exc, UnsupportedOnHost) else "failed",
                "error": f"{type(exc).__name__}: {exc}"[:500], "traceback": traceback.format_exc()[-1500:]}
-    print("BENCH_ROW " + json.dumps(row))
+    from trm_edge.subproc import emit_result
+
+    emit_result(row)
 
 
 if __name__ == "__main__":

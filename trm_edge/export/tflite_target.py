@@ -8,14 +8,12 @@ the LiteRT interpreter here.
 """
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import torch
 
 from ..envs import litert_python
-from ..subproc import python_command
+from ..subproc import HelperFailed, HelperJob, run_helper
 from .graphs import packed_copies_note
 from .spec import ExportRequest, ExportResult
 
@@ -28,13 +26,14 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
                 "quantize": req.quantize, "input_names": list(req.input_names),
                 "output_names": list(req.output_names)}, job)
     try:
-        proc = subprocess.run(python_command("trm_edge.export.tflite_worker", [job, folder / "model.tflite"], python=py),
-                              capture_output=True, text=True)
+        report = run_helper(HelperJob("trm_edge.export.tflite_worker", [job, folder / "model.tflite"],
+                                      "litert-torch conversion", python=py))
+    except HelperFailed as exc:
+        raise RuntimeError(str(exc)) from None
     finally:
         job.unlink(missing_ok=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"litert-torch conversion failed:\n{proc.stderr[-2000:]}")
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    if report is None:
+        raise RuntimeError("litert-torch conversion gave no report")
     from ai_edge_litert.interpreter import Interpreter
 
     Interpreter(model_path=str(folder / "model.tflite"))

@@ -6,7 +6,6 @@ signature for a step or unrolled graph, one per method for `--recursion net`).
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from importlib.metadata import version
@@ -17,6 +16,7 @@ def main(job_path: str, out_path: str) -> None:
 
     from trm_edge.export.graphs import NET_METHODS, StepGraph, UnrolledGraph, net_call_graphs
     from trm_edge.model import TRM, TRMConfig
+    from trm_edge.subproc import emit_result
 
     job = torch.load(job_path, weights_only=True)
     model = TRM(TRMConfig.from_dict(job["config"]))
@@ -39,7 +39,7 @@ def main(job_path: str, out_path: str) -> None:
         sig_name = name or next(iter(signatures))
         keys[sig_name] = _keys(interp, sig_name, signatures[sig_name], graph, ex, input_names)
     versions = {"litert-torch": version("litert-torch"), "ai-edge-litert": version("ai-edge-litert")}
-    print(json.dumps({"notes": notes, "versions": versions, "signatures": keys}))
+    emit_result({"notes": notes, "versions": versions, "signatures": keys})
 
 
 def _convert(graphs: dict, out_path: str, quantize: str) -> list[str]:

@@ -43,6 +43,13 @@ class ArtifactRunner:
     def batch(self) -> int:
         return self.meta.batch
 
+    @property
+    def halt_max_steps(self) -> int:
+        return self.meta.halt_max_steps
+
+    def synchronize(self) -> None:
+        """Every runtime here returns finished host arrays: nothing is left in flight."""
+
     def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
         shape = tuple(self.meta.state_shape)
         return (np.ascontiguousarray(np.broadcast_to(self.H_init, shape)),

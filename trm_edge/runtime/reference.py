@@ -5,7 +5,8 @@ import numpy as np
 import torch
 
 from ..model.trm import TRM, Carry
-from .loop import SolveResult, StepFn, solve
+from ..recursion.step import MODE as step_mode
+from .loop import SolveResult, StepFn, solve, solve_stream
 
 
 def torch_step(model: TRM, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
@@ -36,18 +37,56 @@ def initial_state(model: TRM, batch: int) -> tuple[np.ndarray, np.ndarray]:
 EVAL_BATCH = 256   # puzzles per batch when PyTorch solves many (evaluate, parity)
 
 
-@torch.no_grad()
+class TorchRunner:
+    """The PyTorch model behind the interface of an exported artifact's runner (`batch`, `initial_state`,
+    `step`, `solve`, `mode`), so the solver, parity and the bench time and drive both the same way.
+    Tensors stay on `device` between steps; answers come back as numpy."""
+
+    mode = step_mode   # the host runs the loop, one supervision step per call
+
+    def __init__(self, model: TRM, device: str | torch.device = "cpu", batch: int = EVAL_BATCH,
+                 dtype: torch.dtype = torch.float32, state_dtype: torch.dtype | None = None, forward=None) -> None:
+        self.model, self.device, self.batch = model, torch.device(device), batch
+        self._step = torch_step(model, self.device, dtype, state_dtype, forward)
+
+    @property
+    def halt_max_steps(self) -> int:
+        return self.model.config.halt_max_steps
+
+    def initial_state(self):
+        carry = self.model.initial_carry(self.batch, self.device)
+        return carry.y, carry.z
+
+    def step(self, inputs, ids, y, z):
+        return self._step(inputs, ids, y, z)
+
+    def synchronize(self) -> None:
+        """Wait for queued device work (timing on CUDA)."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    @torch.no_grad()
+    def solve(self, inputs: np.ndarray, puzzle_identifiers: np.ndarray, halting: str = "fixed",
+              max_steps: int | None = None, on_step=None) -> SolveResult:
+        """`batch` puzzles at a time; a short last batch runs at its own size (`on_step`: see loop.solve). With
+        early halting and more puzzles than `batch`, a halted row takes the next puzzle (continuous batching)."""
+        max_steps = max_steps or self.halt_max_steps
+        if on_step is None and str(halting) != "fixed" and len(inputs) > self.batch:
+            return solve_stream(self._step, self.initial_state, inputs, puzzle_identifiers, max_steps, halting,
+                                shrink=True)
+        results = []
+        for start in range(0, len(inputs), self.batch):
+            x = inputs[start:start + self.batch]
+            ids = puzzle_identifiers[start:start + self.batch]
+            carry = self.model.initial_carry(len(x), self.device)
+            results.append(solve(self._step, carry.y, carry.z, x, ids, max_steps, halting, on_step))
+        return SolveResult.concat(results)
+
+
 def solve_with_model(model: TRM, inputs: np.ndarray, puzzle_identifiers: np.ndarray, max_steps: int | None = None,
                      halting: str = "fixed", device: str | torch.device = "cpu", batch_size: int = EVAL_BATCH,
                      state_dtype: torch.dtype | None = None, on_step=None) -> SolveResult:
     """Solve puzzles with the PyTorch model, in batches, keeping tensors on `device` between steps (`on_step`: see
     loop.solve, called for every step of every batch)."""
-    max_steps = max_steps or model.config.halt_max_steps
-    results = []
-    for start in range(0, len(inputs), batch_size):
-        x = inputs[start:start + batch_size]
-        ids = puzzle_identifiers[start:start + batch_size]
-        carry = model.initial_carry(len(x), torch.device(device))
-        results.append(solve(torch_step(model, device, state_dtype=state_dtype), carry.y, carry.z, x, ids, max_steps,
-                             halting, on_step))
-    return SolveResult.concat(results)
+    runner = TorchRunner(model, device, batch_size, state_dtype=state_dtype)
+    return runner.solve(inputs, puzzle_identifiers, halting, max_steps, on_step)

@@ -67,8 +67,7 @@ def _checkpoint_source(path: Path, threads: int | None) -> Source:
     import torch   # only the PyTorch path needs it
 
     from ..model.checkpoint import load_checkpoint
-    from .reference import initial_state, torch_step
-    from .loop import solve, solve_stream
+    from .reference import TorchRunner
 
     if threads:
         torch.set_num_threads(threads)
@@ -79,14 +78,9 @@ def _checkpoint_source(path: Path, threads: int | None) -> Source:
         raise ValueError(f"{path}: solve needs a checkpoint that records its task and grid size")
     task = _solvable(meta.task, path)
 
-    def run(x, ids, halting, on_step, max_steps):
-        if on_step is None and str(halting) != "fixed" and len(x) > PYTORCH_BATCH:   # continuous batching
-            return solve_stream(torch_step(model), lambda: initial_state(model, PYTORCH_BATCH), x, ids, max_steps,
-                                halting, shrink=True)
-        y, z = initial_state(model, len(x))
-        return solve(torch_step(model), y, z, x, ids, max_steps, halting, on_step)
-
-    return Source(f"pytorch ({path.name})", task, meta.grid_shape[0], model.config.halt_max_steps, PYTORCH_BATCH, run)
+    runner = TorchRunner(model, batch=PYTORCH_BATCH)
+    return Source(f"pytorch ({path.name})", task, meta.grid_shape[0], model.config.halt_max_steps, PYTORCH_BATCH,
+                  lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step))
 
 
 PYTORCH_BATCH = 64   # rows in flight when PyTorch solves many puzzles

@@ -1,0 +1,81 @@
+"""The bench's columns, declared once: what each one is called, its unit, how a row's value is read from the
+worker's measurements and the derived figures, and how it prints. The terminal table, bench.json's `columns`
+and `values`, and the plot all read this list."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+Row = dict[str, Any]   # one bench row as bench.json stores it (BenchRow.to_dict)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str                           # the name in bench.json's `values`
+    head: str                          # the table heading
+    unit: str                          # "" for labels
+    value: Callable[[Row], Any]        # None when the row has no such figure
+    fmt: str = "{}"
+
+    def cell(self, row: Row) -> str:
+        v = self.value(row)
+        return "-" if v is None else (self.fmt.format(*v) if isinstance(v, tuple) else self.fmt.format(v))
+
+
+def _ok(get: Callable[[Row], Any]) -> Callable[[Row], Any]:
+    """A measured figure, shown only for rows that ran."""
+    return lambda r: get(r) if r["status"] == "ok" else None
+
+
+def _pair(name: str) -> Callable[[Row], Any]:
+    return _ok(lambda r: (r["measured"][name]["p50_ms"], r["measured"][name]["p90_ms"])
+               if name in r["measured"] else None)
+
+
+def _status(r: Row) -> str:
+    if r["status"] == "ok":
+        return "simulated" if r["derived"].get("simulated") else "ok"
+    return f"{r['status']}: {(r.get('error') or '')[:40]}"
+
+
+def per_puzzle_ms(r: Row) -> float | None:
+    """Latency per puzzle: the p50 of a batch divided by the batch size."""
+    puzzle = r["measured"].get("puzzle") if r["status"] == "ok" else None
+    return None if puzzle is None else puzzle["p50_ms"] / max(1, r["batch"])
+
+
+def _fraction(r: Row) -> float | None:
+    f = r["derived"].get("fraction_of_peak")
+    return None if f is None else 100 * f
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("runtime", "runtime", "", lambda r: r["runtime"]),
+    Column("precision", "prec", "", lambda r: r["precision"]),
+    Column("recursion", "mode", "", lambda r: r["recursion"]),
+    Column("threads", "thr", "", lambda r: r["threads"]),
+    Column("batch", "batch", "", lambda r: r["batch"]),
+    Column("halting", "halt", "", lambda r: r["halting"]),
+    Column("status", "status", "", _status),
+    Column("load_s", "load s", "s", _ok(lambda r: r["measured"].get("load_s")), "{:.2f}"),
+    Column("step_ms", "step p50/p90 ms", "ms", _pair("step"), "{:.2f}/{:.2f}"),
+    Column("solve_ms", "solve p50/p90 ms", "ms", _pair("puzzle"), "{:.1f}/{:.1f}"),
+    Column("puzzles_per_s", "puzzles/s", "1/s", _ok(lambda r: r["measured"].get("puzzles_per_s")), "{:.1f}"),
+    Column("exact_accuracy", "exact acc", "", _ok(lambda r: r["measured"].get("exact_accuracy")), "{:.3f}"),
+    Column("mean_steps", "steps", "", _ok(lambda r: r["measured"].get("mean_steps")), "{:.1f}"),
+    Column("memory_mb", "+MB", "MB", _ok(lambda r: r["measured"].get("peak_cuda_mb",
+                                                                     r["measured"].get("rss_over_baseline_mb"))),
+           "{:.1f}"),
+    Column("size_kb", "size KB", "KB", lambda r: r.get("size_kb"), "{:.0f}"),
+    Column("gflops", "GFLOP/s", "GFLOP/s", lambda r: r["derived"].get("achieved_gflops"), "{:.2f}"),
+    Column("percent_of_peak", "% peak", "%", _fraction, "{:.1f}%"),
+)
+
+
+def values(row: Row) -> dict[str, Any]:
+    """The row's figures under the columns' keys (bench.json)."""
+    return {c.key: c.value(row) for c in COLUMNS}
+
+
+def described() -> list[dict[str, str]]:
+    return [{"key": c.key, "head": c.head, "unit": c.unit} for c in COLUMNS]
