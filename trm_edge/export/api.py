@@ -1,8 +1,9 @@
 """`export_checkpoint`: checkpoint -> artifact folder for one target, recursion mode and precision."""
 from __future__ import annotations
 
+import inspect
 import platform
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -77,93 +78,140 @@ def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int) -
     return data.subset(slice(0, limit))
 
 
-def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path, recursion: str = "step",
-                      quantize: str | None = None, calibration: int = 0, batch: int = 1,
-                      parity_puzzles: int | None = None,
-                      data_path: str | None = None, overwrite: bool = False, official_config: str | None = None,
-                      options: dict[str, Any] | None = None, log: Callable[[str], None] = print) -> Path:
-    """Export and check one artifact. Nothing is left at `out` if any stage fails. `options` are the target's
-    own (e.g. {"ort": True} for onnx, {"delegate": "coreml"} for executorch; see `trm-edge export --list-targets`)."""
-    options = dict(options or {})
+@dataclass
+class ExportJob:
+    """One export: which checkpoint, for which target, where to, and how. `options` are the target's own
+    (e.g. {"ort": True} for onnx, {"delegate": "coreml"} for executorch; see `trm-edge export --list-targets`);
+    `quantize` None is the target's default precision and `parity_puzzles` None its default parity size."""
+
+    checkpoint: str | Path
+    target: str
+    out: str | Path
+    recursion: str = "step"
+    quantize: str | None = None
+    calibration: int = 0
+    batch: int = 1
+    parity_puzzles: int | None = None
+    data_path: str | None = None
+    overwrite: bool = False
+    official_config: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    log: Callable[[str], None] = print
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """The files the export reads: never deleted by --overwrite."""
+        return tuple(Path(p) for p in (self.checkpoint, self.data_path, self.official_config) if p)
+
+
+@dataclass
+class ModeGraphs:
+    """The graph a recursion mode exports, its example call, tensor names, and the interface an app sees."""
+
+    graph: torch.nn.Module
+    example: tuple
+    in_names: tuple
+    out_names: tuple
+    in_specs: list[TensorSpec]
+    out_specs: list[TensorSpec]
+    methods: dict
+
+
+def export_checkpoint(*args, **kwargs) -> Path:
+    """Export and check one artifact (the arguments are ExportJob's). Nothing is left at `out` if any stage fails."""
+    return run_export(ExportJob(*args, **kwargs))
+
+
+export_checkpoint.__signature__ = inspect.signature(ExportJob)   # help() shows the job's fields
+
+
+def run_export(job: ExportJob) -> Path:
     try:
-        quantize = quantize or targets.get(target).default_precision
+        quantize = job.quantize or targets.get(job.target).default_precision
     except RequestError as exc:
         raise ExportError(str(exc)) from None
-    target_spec, internal = check_request(target, recursion, quantize, calibration, options)
-    parity_puzzles = target_spec.parity_puzzles if parity_puzzles is None else parity_puzzles
-    if batch < 1:
+    target_spec, internal = check_request(job.target, job.recursion, quantize, job.calibration, job.options)
+    parity_puzzles = target_spec.parity_puzzles if job.parity_puzzles is None else job.parity_puzzles
+    if job.batch < 1:
         raise ExportError("--batch must be >= 1")
-    if recursion_mode(recursion).batch_one and batch != 1:
-        raise ExportError(f"--recursion {recursion} halts the whole batch at once, so it needs --batch 1")
-    inputs = tuple(Path(p) for p in (checkpoint, data_path, official_config) if p)   # never deleted by --overwrite
-    check_destination(Path(out), overwrite, inputs)
-    ckpt = load_checkpoint(checkpoint, official_config)
+    if recursion_mode(job.recursion).batch_one and job.batch != 1:
+        raise ExportError(f"--recursion {job.recursion} halts the whole batch at once, so it needs --batch 1")
+    check_destination(Path(job.out), job.overwrite, job.inputs)
+    ckpt = load_checkpoint(job.checkpoint, job.official_config)
     model = ckpt.build_model().float().eval()
-    cfg = ckpt.config
+    graphs = _mode_graphs(model, job.recursion, job.batch)
+    req = ExportRequest(graphs.graph, graphs.example, graphs.in_names, graphs.out_names, job.recursion, internal,
+                        lambda: _calibration_samples(job, ckpt, model), job.log, dict(job.options), graphs.methods)
+    with staged_folder(Path(job.out), job.overwrite, job.inputs, job.log) as folder:
+        job.log(f"exporting {job.target} ({job.recursion}, {internal}) ...")
+        result = exporter_for(job.target)(req, folder)
+        np.concatenate([model.H_init.float().numpy(), model.L_init.float().numpy()]).astype("<f4").tofile(
+            folder / INIT_STATE_FILE)
+        write_meta(folder, _artifact_meta(job, ckpt, internal, graphs, result))
+        if parity_puzzles == 0:
+            report = {"status": "skipped", "reason": "not asked for: --parity-puzzles 0"}
+        else:
+            job.log("checking parity against PyTorch ...")
+            report = parity_report(folder, model, _held_out(ckpt, job.data_path, "test", parity_puzzles), internal)
+        write_json(folder / PARITY_FILE, report)
+    return Path(job.out)
+
+
+def _mode_graphs(model, recursion: str, batch: int) -> ModeGraphs:
+    """The graph each recursion mode exports (loop: the step, wrapped in a graph loop by the exporter; net: the
+    step the host composes, plus its embed / net / heads methods)."""
     methods = net_call_graphs(model, batch) if recursion == "net" else {}
-    if recursion in ("step", "loop", "net"):   # loop: wrapped in a graph loop; net: the step the host composes
+    if recursion in ("step", "loop", "net"):
         graph, example = StepGraph(model).eval(), example_step_inputs(model, batch)
         in_names, out_names = STEP_INPUTS, STEP_OUTPUTS
     elif recursion == "stateful":
         graph, example = StatefulStepGraph(model, batch).eval(), example_stateful_inputs(model, batch)
         in_names, out_names = STATEFUL_INPUTS, STATEFUL_OUTPUTS
     else:
-        graph, example = UnrolledGraph(model, cfg.halt_max_steps).eval(), example_unrolled_inputs(model, batch)
-        in_names, out_names = UNROLLED_INPUTS, UNROLLED_OUTPUTS
+        graph = UnrolledGraph(model, model.config.halt_max_steps).eval()
+        example, in_names, out_names = example_unrolled_inputs(model, batch), UNROLLED_INPUTS, UNROLLED_OUTPUTS
     with torch.no_grad():
         example_out = graph(*example)
         if recursion == "stateful":   # the example call wrote the state buffers; start them at zero again
             graph.y_state.zero_()
             graph.z_state.zero_()
-
-    def calibration_samples() -> list[dict[str, np.ndarray]]:
-        data = _held_out(ckpt, data_path, "train", 10_000)
-        if data is None:
-            raise ExportError("static int8 needs calibration puzzles: the checkpoint names no dataset; pass --data-path")
-        count = calibration or DEFAULT_CALIBRATION
-        if recursion in ("step", "loop", "stateful"):
-            return step_trajectories(model, data, count, batch)
-        return unrolled_samples(data, count, batch)
-
     in_specs, out_specs = _specs(in_names, example), _specs(out_names, example_out)
-    if recursion == "loop":   # the artifact's own interface: tokens in, final logits and per-step q_halt out
+    if recursion_mode(recursion).graph_halts:   # its own interface: tokens in, final logits and every q_halt out
         in_specs = in_specs[:2]
         out_specs = [out_specs[2], TensorSpec("q_halt", [batch, -1], "float32")]
+    return ModeGraphs(graph, example, in_names, out_names, in_specs, out_specs, methods)
 
-    methods_note = _methods_note(methods)
-    req = ExportRequest(graph, example, in_names, out_names, recursion, internal, calibration_samples, log, options,
-                        methods)
-    out = Path(out)
-    state_shape = [batch, cfg.total_len, cfg.hidden_size]
-    with staged_folder(out, overwrite, inputs, log) as folder:
-        log(f"exporting {target} ({recursion}, {internal}) ...")
-        result = exporter_for(target)(req, folder)
-        np.concatenate([model.H_init.float().numpy(), model.L_init.float().numpy()]).astype("<f4").tofile(
-            folder / INIT_STATE_FILE)
-        meta = ArtifactMeta(
-            target=target, recursion=recursion, quantize=internal, model_file=result.model_file,
-            task=ckpt.data_meta.task if ckpt.data_meta else "unknown",
-            vocab_size=cfg.vocab_size, seq_len=cfg.seq_len,
-            grid_shape=list(ckpt.data_meta.grid_shape) if ckpt.data_meta and ckpt.data_meta.grid_shape else None,
-            hidden_size=cfg.hidden_size, state_shape=state_shape,
-            prefix_len=cfg.prefix_len, H_cycles=cfg.H_cycles, L_cycles=cfg.L_cycles,
-            halt_max_steps=cfg.halt_max_steps,
-            halting={"rule": "stop a puzzle once q_halt > 0, else after halt_max_steps steps",
-                     "official_eval": "always halt_max_steps steps"},
-            inputs=in_specs, outputs=out_specs,
-            batch=batch, source_checkpoint=str(checkpoint), source_sha256=ckpt.sha256 or "",
-            tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
-            token_codec=_codec(ckpt),
-            extra={"notes": result.notes, **result.extra, **_state_note(recursion, state_shape), **methods_note},
-        )
-        write_meta(folder, meta)
-        if parity_puzzles == 0:
-            report = {"status": "skipped", "reason": "not asked for: --parity-puzzles 0"}
-        else:
-            log("checking parity against PyTorch ...")
-            report = parity_report(folder, model, _held_out(ckpt, data_path, "test", parity_puzzles), internal)
-        write_json(folder / PARITY_FILE, report)
-    return out
+
+def _calibration_samples(job: ExportJob, ckpt: Checkpoint, model) -> list[dict[str, np.ndarray]]:
+    data = _held_out(ckpt, job.data_path, "train", 10_000)
+    if data is None:
+        raise ExportError("static int8 needs calibration puzzles: the checkpoint names no dataset; pass --data-path")
+    count = job.calibration or DEFAULT_CALIBRATION
+    if recursion_mode(job.recursion).fixed_depth and not recursion_mode(job.recursion).graph_halts:
+        return unrolled_samples(data, count, job.batch)   # unrolled: whole-recursion inputs
+    return step_trajectories(model, data, count, job.batch)
+
+
+def _artifact_meta(job: ExportJob, ckpt: Checkpoint, internal: str, graphs: ModeGraphs, result) -> ArtifactMeta:
+    cfg = ckpt.config
+    state_shape = [job.batch, cfg.total_len, cfg.hidden_size]
+    return ArtifactMeta(
+        target=job.target, recursion=job.recursion, quantize=internal, model_file=result.model_file,
+        task=ckpt.data_meta.task if ckpt.data_meta else "unknown",
+        vocab_size=cfg.vocab_size, seq_len=cfg.seq_len,
+        grid_shape=list(ckpt.data_meta.grid_shape) if ckpt.data_meta and ckpt.data_meta.grid_shape else None,
+        hidden_size=cfg.hidden_size, state_shape=state_shape,
+        prefix_len=cfg.prefix_len, H_cycles=cfg.H_cycles, L_cycles=cfg.L_cycles,
+        halt_max_steps=cfg.halt_max_steps,
+        halting={"rule": "stop a puzzle once q_halt > 0, else after halt_max_steps steps",
+                 "official_eval": "always halt_max_steps steps"},
+        inputs=graphs.in_specs, outputs=graphs.out_specs,
+        batch=job.batch, source_checkpoint=str(job.checkpoint), source_sha256=ckpt.sha256 or "",
+        tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
+        token_codec=_codec(ckpt),
+        extra={"notes": result.notes, **result.extra, **_state_note(job.recursion, state_shape),
+               **_methods_note(graphs.methods)},
+    )
 
 
 def _state_note(recursion: str, state_shape: list[int]) -> dict:
