@@ -18,6 +18,7 @@ from trm_edge.runtime.artifacts import load_runner
 from trm_edge.web.site import ORT_FILES, ort_web_dir
 
 SUDOKU9 = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+MAZE7 = Path(__file__).resolve().parents[1] / "models" / "maze7" / "checkpoint.pt"
 CHROMIUM = shutil.which("chromium")
 # What the machine's closed network and a root user need (no sandbox, no background connections).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -39,31 +40,48 @@ def _why_not() -> str | None:
 pytestmark = pytest.mark.skipif(_why_not() is not None, reason=_why_not() or "")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def _serve_site(checkpoint: Path, root: Path):
+    """Export the checkpoint's ONNX step, build its site with `trm-edge web` and serve it: (artifact, site, url)."""
     from trm_edge.web.serve import start
 
-    root = tmp_path_factory.mktemp("web")
-    artifact = export_checkpoint(SUDOKU9, "onnx", root / "onnx", parity_puzzles=0, log=lambda m: None)
+    artifact = export_checkpoint(checkpoint, "onnx", root / "onnx", parity_puzzles=0, log=lambda m: None)
     res = CliRunner().invoke(app, ["web", str(artifact), "--out", str(root / "site")])
     assert res.exit_code == 0, res.output
     server = start(root / "site")
-    yield artifact, root / "site", f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    return artifact, root / "site", f"http://127.0.0.1:{server.server_address[1]}/", server
 
 
 @pytest.fixture(scope="module")
-def page(site):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 390, "height": 844})   # a phone's screen
-        page.goto(site[2])
-        page.wait_for_selector("body[data-state=ready], body[data-state=error]", timeout=120_000)
-        assert page.get_attribute("body", "data-state") == "ready", page.inner_text("#status")
-        yield page
+        yield browser
         browser.close()
+
+
+def _open_page(browser, url: str):
+    """A page on a phone's screen, loaded and ready."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(url)
+    page.wait_for_selector("body[data-state=ready], body[data-state=error]", timeout=120_000)
+    assert page.get_attribute("body", "data-state") == "ready", page.inner_text("#status")
+    return page
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    *served, server = _serve_site(SUDOKU9, tmp_path_factory.mktemp("web"))
+    yield tuple(served)
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def page(site, browser):
+    page = _open_page(browser, site[2])
+    yield page
+    page.close()
 
 
 def _solve_in_page(page, puzzle: str) -> tuple[str, int, str]:
@@ -108,3 +126,36 @@ def test_web_refuses_other_artifacts_and_foreign_folders(site, tmp_path):
     res = CliRunner().invoke(app, ["web", str(artifact), "--out", str(built)])
     assert res.exit_code == 2 and "--overwrite" in res.output
     assert not (tmp_path / "s").exists() and not any((tmp_path / "mine").iterdir())
+
+
+def test_page_solves_held_out_mazes_like_trm_edge_solve(browser, tmp_path):
+    """The committed maze model in the page: the maze drawn, the same answers and steps as the runtime, and the
+    page's shortest-path verdict the same as the Python rules'."""
+    from trm_edge.tasks import get_task
+
+    artifact, built, url, server = _serve_site(MAZE7, tmp_path)
+    try:
+        ckpt = load_checkpoint(MAZE7)
+        data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), 12)
+        want = load_runner(artifact).solve(data.inputs, data.puzzle_identifiers, halting="act")
+        maze, side = get_task("maze"), data.meta.grid_shape[0]
+        page = _open_page(browser, url)
+        assert "maze" in page.inner_text("#title")
+        verdicts = []
+        for i, tokens in enumerate(data.inputs):
+            text = maze.to_text(maze.decode(tokens, side))
+            rows = "\n".join(text[r * side:(r + 1) * side] for r in range(side))
+            answer, steps, status = _solve_in_page(page, rows)
+            assert answer == maze.to_text(maze.decode(want.predictions[i], side)), (i, status)
+            assert steps == int(want.steps[i]), i
+            solved = maze.check(maze.decode(tokens, side), maze.decode(want.predictions[i], side))[0]
+            assert page.inner_text("#verdict").startswith("a valid") == solved, i
+            verdicts.append(solved)
+        assert any(verdicts)   # a real model at work
+        assert page.locator("#grid td.wall").count() > 0 and page.locator("#grid td.path").count() > 0
+        page.screenshot(path=str(tmp_path / "maze.png"), full_page=True)
+        _, _, status = _solve_in_page(page, "#" * (side * side))
+        assert "a maze needs exactly one S (this one has 0)" in status
+        page.close()
+    finally:
+        server.shutdown()

@@ -34,7 +34,7 @@ class Recursion(ABC):
             raise ValueError(f"this {self.name} artifact runs the {baked_steps} steps baked into its graph; other "
                              "step counts need a step artifact (export --recursion step)")
         if self.graph_halts and halting.rule != "act":
-            raise ValueError(f"this artifact halts inside its graph (q_halt > 0): run it with halting='act'")
+            raise ValueError("this artifact halts inside its graph (q_halt > 0): run it with halting='act'")
 
     @property
     def reference_halting(self) -> str:

@@ -27,7 +27,9 @@ def ort_web_dir() -> Path:
     return cache_dir() / "web" / "node_modules" / "onnxruntime-web" / "dist"
 
 
-PAGE_TASKS = ("sudoku",)   # the tasks static/app.js can draw and type in
+def page_tasks() -> tuple[str, ...]:
+    """The tasks the page can type in, check and draw: one module each in static/tasks/."""
+    return tuple(sorted(p.stem for p in (STATIC / "tasks").glob("*.js")))
 
 
 @dataclass
@@ -42,9 +44,10 @@ def check_request(req: SiteRequest) -> ArtifactMeta:
     """Refuse, before writing anything, what the page cannot run or a folder we must not replace; the
     artifact's verified metadata."""
     meta = verify(req.artifact)
-    if (meta.target, meta.recursion, meta.batch) != ("onnx", "step", 1) or meta.task not in PAGE_TASKS:
-        raise ValueError(f"the web page runs --target onnx --recursion step --batch 1 Sudoku artifacts (this one is "
-                         f"{meta.target}/{meta.recursion}/batch {meta.batch}, {meta.task})")
+    if (meta.target, meta.recursion, meta.batch) != ("onnx", "step", 1) or meta.task not in page_tasks():
+        raise ValueError(f"the web page runs --target onnx --recursion step --batch 1 artifacts of "
+                         f"{' or '.join(page_tasks())} (this one is {meta.target}/{meta.recursion}/batch "
+                         f"{meta.batch}, {meta.task})")
     missing = [f for f in ORT_FILES if not (ort_web_dir() / f).is_file()]
     if missing:
         raise FileNotFoundError(f"ONNX Runtime Web is not installed in {ort_web_dir().parent.parent.parent}: run "
@@ -87,6 +90,7 @@ def _fill(folder: Path, req: SiteRequest, meta: ArtifactMeta) -> None:
         shutil.copy2(req.artifact / name, folder / name)
     for name in ("index.html", "app.js", "style.css"):
         shutil.copy2(STATIC / name, folder / name)
+    shutil.copytree(STATIC / "tasks", folder / "tasks", ignore=shutil.ignore_patterns("*~"))
     (folder / "ort").mkdir()
     for name in ORT_FILES:
         shutil.copy2(ort_web_dir() / name, folder / "ort" / name)

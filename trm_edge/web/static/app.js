@@ -1,9 +1,10 @@
 // trm-edge web demo: the artifact's ONNX step graph in ONNX Runtime Web (WASM), driven by the same halting loop
-// as trm_edge/runtime/loop.py (fixed / act / stable-K, batch 1), with the Sudoku codec and the rules check.
+// as trm_edge/runtime/loop.py (fixed / act / stable-K, batch 1). What a puzzle is (its text, tokens, rules check
+// and drawing) comes from the artifact task's module in tasks/ (one file per task, like trm_edge/tasks/).
 import * as ort from "./ort/ort.wasm.min.mjs";
 
 const $ = (id) => document.getElementById(id);
-const state = { meta: null, session: null, side: 0, init: null, samples: {} };
+const state = { meta: null, session: null, side: 0, init: null, samples: {}, task: null };
 
 function setStatus(text, kind = "") {
   $("status").textContent = text;
@@ -23,54 +24,6 @@ async function fetchChecked(name) {
   if ((await sha256(bytes)) !== want) throw new Error(`${name} does not match the SHA-256 recorded at export`);
   return bytes;
 }
-
-// ---- Sudoku codec and rules (trm_edge/data/sudoku.py) ----
-const BOX = { 4: [2, 2], 6: [2, 3], 9: [3, 3] };
-
-function parsePuzzle(text) {
-  const cells = text.replace(/[\s|+\-]/g, "");
-  const n = state.side;
-  if (cells.length !== n * n) throw new Error(`a ${n}x${n} puzzle has ${n * n} cells; this one has ${cells.length}`);
-  const bad = [...new Set(cells)].filter((c) => !(c === "." || c === "0" || (c >= "1" && c <= String(n))));
-  if (bad.length) throw new Error(`characters ${bad.join("")} are not cells of a ${n}x${n} sudoku ('.' or 0 blank, 1-${n})`);
-  const grid = Array.from(cells, (c) => (c === "." ? 0 : Number(c)));
-  const clash = firstConflict(grid);
-  if (clash) throw new Error(`contradictory givens: ${clash}`);
-  return grid;
-}
-
-function units(n) {
-  const [br, bc] = BOX[n];
-  const out = [];
-  for (let r = 0; r < n; r++) out.push({ name: `row ${r + 1}`, idx: Array.from({ length: n }, (_, c) => r * n + c) });
-  for (let c = 0; c < n; c++) out.push({ name: `column ${c + 1}`, idx: Array.from({ length: n }, (_, r) => r * n + c) });
-  for (let b = 0; b < n; b++) {
-    const r0 = Math.floor(b / (n / bc)) * br, c0 = (b % (n / bc)) * bc, idx = [];
-    for (let r = 0; r < br; r++) for (let c = 0; c < bc; c++) idx.push((r0 + r) * n + c0 + c);
-    out.push({ name: `box ${b + 1}`, idx });
-  }
-  return out;
-}
-
-function firstConflict(grid) {
-  for (const u of units(state.side)) {
-    const seen = new Set();
-    for (const i of u.idx) {
-      if (grid[i] && seen.has(grid[i])) return `${u.name} has two ${grid[i]}s`;
-      seen.add(grid[i]);
-    }
-  }
-  return null;
-}
-
-function isValidSolution(puzzle, answer) {
-  if (answer.some((d) => d < 1 || d > state.side)) return false;
-  if (puzzle.some((d, i) => d && d !== answer[i])) return false;
-  return units(state.side).every((u) => new Set(u.idx.map((i) => answer[i])).size === state.side);
-}
-
-const encode = (grid) => Int32Array.from(grid, (d) => d + 1);               // blank 1, digit d -> d + 1
-const decode = (tokens) => Array.from(tokens, (t) => Math.max(0, t - 1));
 
 // ---- The halting loop (trm_edge/runtime/loop.py, batch 1) ----
 function argmax(logits, cells, vocab) {
@@ -118,22 +71,8 @@ async function solve(tokens, halting, maxSteps, onStep) {
 }
 
 // ---- The page ----
-function drawGrid(puzzle, answer, previous) {
-  const n = state.side, [br, bc] = BOX[n];
-  const table = $("grid");
-  table.innerHTML = "";
-  for (let r = 0; r < n; r++) {
-    const tr = table.insertRow();
-    for (let c = 0; c < n; c++) {
-      const i = r * n + c, td = tr.insertCell();
-      const digit = answer ? answer[i] : puzzle[i];
-      td.textContent = digit ? String(digit) : "";
-      td.className = [puzzle[i] ? "given" : "", previous && previous[i] !== digit ? "changed" : "",
-                      (c + 1) % bc === 0 && c + 1 < n ? "right" : "", (r + 1) % br === 0 && r + 1 < n ? "bottom" : ""]
-        .join(" ").trim();
-    }
-  }
-}
+const drawGrid = (puzzle, answer, previous) => state.task.draw($("grid"), puzzle, answer, previous, state.side);
+const parsePuzzle = (text) => state.task.parse(text, state.side);
 
 async function onSolve() {
   document.body.dataset.state = "running";
@@ -145,17 +84,18 @@ async function onSolve() {
     if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > 1024) throw new Error("max steps must be 1 to 1024");
     drawGrid(puzzle, null, null);
     setStatus("solving ...");
+    const { encode, decode } = state.task;
     const result = await solve(encode(puzzle), halting, maxSteps, (k, tokens, previous, q) => {
       drawGrid(puzzle, decode(tokens), previous ? decode(previous) : null);
       $("log").textContent += `step ${k}: q_halt ${q.toFixed(2)}\n`;
     });
     const answer = decode(result.answer);
-    const ok = isValidSolution(puzzle, answer);
-    $("answer").textContent = answer.join("");
+    const ok = state.task.check(puzzle, answer, state.side);
+    $("answer").textContent = state.task.toText(answer);
     $("steps").textContent = String(result.steps);
     $("reason").textContent = result.reason;
     $("ms").textContent = (1000 * result.seconds / result.steps).toFixed(1);
-    $("verdict").textContent = ok ? "a valid solution that keeps every given" : "NOT a valid solution";
+    $("verdict").textContent = ok ? "a valid solution of the puzzle as given" : "NOT a valid solution";
     setStatus(`${result.steps} step${result.steps === 1 ? "" : "s"}, stopped by ${result.reason}`, ok ? "good" : "bad");
   } catch (err) {
     setStatus(err.message, "bad");
@@ -168,7 +108,10 @@ function showSamples() {
   for (const [band, puzzles] of Object.entries(state.samples)) {
     const button = document.createElement("button");
     button.textContent = band;
-    button.onclick = () => { $("puzzle").value = puzzles[Math.floor(Math.random() * puzzles.length)]; onInput(); };
+    button.onclick = () => {
+      $("puzzle").value = state.task.display(puzzles[Math.floor(Math.random() * puzzles.length)], state.side);
+      onInput();
+    };
     box.appendChild(button);
   }
 }
@@ -191,7 +134,10 @@ async function main() {
     const site = await (await fetch("site.json")).json();
     state.samples = site.samples || {};
     state.side = state.meta.grid_shape[0];
-    $("title").textContent = `TRM ${state.side}x${state.side} Sudoku`;
+    state.task = await import(`./tasks/${state.meta.task}.js`);
+    $("title").textContent = state.task.title(state.side);
+    $("hint").innerHTML = state.task.hint;
+    $("puzzle").rows = state.meta.task === "sudoku" ? 3 : state.side;
     $("max-steps").value = state.meta.halt_max_steps;
     const threads = Number(new URLSearchParams(location.search).get("threads") || 1);
     ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;   // threads need COOP/COEP headers
