@@ -6,7 +6,7 @@ import torch
 
 from ..model.trm import TRM, Carry
 from ..recursion.step import MODE as step_mode
-from .loop import SolveResult, StepFn, solve, solve_stream
+from .loop import Halting, SolveResult, StepFn, solve, solve_stream
 
 
 def torch_step(model: TRM, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
@@ -66,12 +66,13 @@ class TorchRunner:
             torch.cuda.synchronize()
 
     @torch.no_grad()
-    def solve(self, inputs: np.ndarray, puzzle_identifiers: np.ndarray, halting: str = "fixed",
+    def solve(self, inputs: np.ndarray, puzzle_identifiers: np.ndarray, halting: "str | Halting" = "fixed",
               max_steps: int | None = None, on_step=None) -> SolveResult:
         """`batch` puzzles at a time; a short last batch runs at its own size (`on_step`: see loop.solve). With
         early halting and more puzzles than `batch`, a halted row takes the next puzzle (continuous batching)."""
         max_steps = max_steps or self.halt_max_steps
-        if on_step is None and str(halting) != "fixed" and len(inputs) > self.batch:
+        halting = Halting.parse(halting)
+        if on_step is None and halting.rule != "fixed" and len(inputs) > self.batch:
             return solve_stream(self._step, self.initial_state, inputs, puzzle_identifiers, max_steps, halting,
                                 shrink=True)
         results = []
