@@ -113,6 +113,8 @@ RESULTS = (
     ResultsPage("max-steps-hard", "Test-time steps per band: the sudoku9-hard model", "results/sudoku9-hard/max_steps",
                 "python scripts/bench/max_steps_curves.py --checkpoint models/sudoku9-hard/checkpoint.pt --puzzles 300 "
                 "--out results/sudoku9-hard/max_steps", ("table.md",), ("results.json",)),
+    ResultsPage("depth", "Inference-time depth: T and n other than trained", "results/depth",
+                "python scripts/bench/depth.py", ("table.md",), ("results.json",)),
     ResultsPage("throughput", "Puzzles per second against the official evaluation", "results/throughput",
                 "taskset -c 0 python scripts/bench/throughput.py", ("table.md",), ("results.json",)),
     ResultsPage("qnn", "Hexagon NPU (QNN): compilation and simulated answers", "results/qnn",

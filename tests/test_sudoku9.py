@@ -96,3 +96,31 @@ def test_the_harder_committed_model_solves_its_held_out_puzzles():
     puzzles = held_out(DataSpec.from_saved(hard.info["data_spec"]), 100)
     res = solve_with_model(hard.build_model(), puzzles.inputs, puzzles.puzzle_identifiers)
     assert (res.predictions == puzzles.labels).all(-1).mean() >= 0.88
+
+
+def test_evaluate_runs_the_depth_it_is_asked_for():
+    """--h-cycles/--l-cycles change T and n at inference (same weights): evaluate's figures are those of the
+    model run at that depth by hand, and a depth out of range is one line, exit 2."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from trm_edge.cli import app
+    from trm_edge.data.tasks import held_out
+
+    path = CHECKPOINT.parents[1] / "sudoku9-hard" / "checkpoint.pt"
+    res = CliRunner().invoke(app, ["evaluate", str(path), "--band", "minimal", "--puzzles", "40", "--halting",
+                                   "stable-2", "--max-steps", "32", "--h-cycles", "4", "--l-cycles", "1",
+                                   "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output[res.output.index("{"):])
+    ckpt = load_checkpoint(path)
+    model = ckpt.build_model()
+    model.config.H_cycles, model.config.L_cycles = 4, 1
+    data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), 40, "minimal")
+    ref = solve_with_model(model, data.inputs, data.puzzle_identifiers, 32, "stable-2")
+    assert (got["H_cycles"], got["L_cycles"]) == (4, 1)
+    assert got["exact_accuracy"] == (ref.predictions == data.labels).all(-1).mean()
+    assert got["mean_steps"] == ref.steps.mean()
+    bad = CliRunner().invoke(app, ["evaluate", str(path), "--l-cycles", "0"])
+    assert bad.exit_code == 2 and "--l-cycles must be a whole number from 1" in bad.output

@@ -253,11 +253,16 @@ def evaluate(
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
+    h_cycles: Optional[int] = typer.Option(None, help="Inference-time depth: T cycles per supervision step instead of "
+                                                      "the trained T (results/depth: the 9x9 models gain from more)."),
+    l_cycles: Optional[int] = typer.Option(None, help="Inference-time depth: n latent updates per cycle instead of "
+                                                      "the trained n."),
 ) -> None:
     """Exact-puzzle accuracy of a checkpoint on held-out puzzles."""
     from .data.tasks import held_out
     from .model.checkpoint import load_checkpoint
     from .runtime.loop import Halting, check_max_steps
+    from .limits import CONFIG_LIMITS, check_count
     from .runtime.reference import EVAL_BATCH
     from .train.trainer import evaluate as run_eval, pick_device
 
@@ -272,9 +277,14 @@ def evaluate(
         ckpt.check_fits(data.meta, f"the puzzles in {data_path}" if data_path else "the puzzles")
         dev = pick_device(device)
         model = ckpt.build_model(dev)
+        for name, value in (("H_cycles", h_cycles), ("L_cycles", l_cycles)):
+            if value is not None:   # the weights are shared by every cycle: any depth runs the same network
+                check_count(f"--{name.lower().replace('_', '-')}", value, 1, CONFIG_LIMITS[name])
+                setattr(model.config, name, value)
         steps = max_steps or model.config.halt_max_steps
         with step_bar(-(-len(data) // EVAL_BATCH) * steps, f"evaluate ({len(data)} puzzles)") as bar:
             metrics = run_eval(model, data, dev, halting, max_steps, on_step=on_step_ticks(bar))
+        metrics.update(H_cycles=model.config.H_cycles, L_cycles=model.config.L_cycles)
     typer.echo(json.dumps(metrics, indent=2))
 
 
