@@ -44,7 +44,11 @@ RESULT_TAG = "TRM_EDGE_RESULT "   # the one stdout line a helper answers with; a
 
 
 class HelperFailed(RuntimeError):
-    """A helper process that timed out, exited non-zero or gave no result; the message is one line."""
+    """A helper process that timed out or exited non-zero; the message is one line."""
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 def emit_result(result: dict) -> None:
@@ -72,7 +76,7 @@ def run_helper(job: HelperJob) -> dict | None:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=job.timeout)
     except subprocess.TimeoutExpired:
-        raise HelperFailed(f"{job.what} timed out after {job.timeout:.0f} s") from None
+        raise HelperFailed(f"{job.what} timed out after {job.timeout:.0f} s", timed_out=True) from None
     answers = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_TAG)]
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]

@@ -66,7 +66,7 @@ class ArmEnv:
                                  python=root / "usr" / "bin" / "python3", paths=[root / "opt" / "trm-edge-site"],
                                  wrapper=[self.qemu, "-cpu", cpu, "-L", str(root)]))
         except HelperFailed as exc:
-            hint = " (--timeout, or fewer --puzzles)" if "timed out" in str(exc) else ""
+            hint = " (--timeout, or fewer --puzzles)" if exc.timed_out else ""
             raise RuntimeError(f"{exc}{hint}") from None
         if not out.is_file():
             raise RuntimeError("the ARM64 run wrote no answers")

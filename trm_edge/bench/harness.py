@@ -139,7 +139,9 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
     n_rows = len(threads) * len(halting) * (len(artifacts) + (len({1, big}) if ckpt_path else 0))
     log(f"{n_rows} CPU rows, each about {budget_s:.0f} s of warm-up and step timing plus solving {puzzles} puzzles "
         f"(at least ~{n_rows * budget_s / 60:.0f} min; --budget-s and --puzzles set the pace)")
-    with_cuda = ckpt_path and (device == "cuda" or (device == "auto" and torch.cuda.is_available()))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    with_cuda = ckpt_path and device == "cuda" and torch.cuda.is_available()
     log = _eta_log(n_rows + (len(halting) * 4 * len({1, big}) if with_cuda else 0), log)
     for t in threads:
         for h in halting:
@@ -150,8 +152,7 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
                 rows.append(_artifact_row(a, t, h, common, timeout, log))
     for r in rows:
         r.halting = req.halting_label(r.halting)
-    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
-        device = "cuda"
+    if device == "cuda":
         if not torch.cuda.is_available():
             log("no CUDA device: CUDA rows skipped")
         elif ckpt_path:

@@ -120,8 +120,12 @@ def bench_artifact(args) -> dict:
     t0 = time.perf_counter()
     runner = load_runner(args.artifact, threads=args.threads)
     load_s = time.perf_counter() - t0
-    return {"load_s": load_s, **measure(runner, data, args), "peak_rss_mb": _rss_mb(),
-            "rss_over_baseline_mb": _current_rss_mb() - base_rss}   # the model's own memory, imports excluded
+    return {"load_s": load_s, **measure(runner, data, args), **_memory(base_rss)}
+
+
+def _memory(base_rss: float) -> dict:
+    """The process's peak and the model's own memory (resident now minus the baseline taken after imports)."""
+    return {"peak_rss_mb": _rss_mb(), "rss_over_baseline_mb": _current_rss_mb() - base_rss}
 
 
 def bench_pytorch(args) -> dict:
@@ -139,8 +143,7 @@ def bench_pytorch(args) -> dict:
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.precision]
     runner = TorchRunner(model, args.device, args.batch, dtype, forward=torch.compile(model) if args.compile else None)
     load_s = time.perf_counter() - t0
-    row = {"load_s": load_s, **measure(runner, data, args), "peak_rss_mb": _rss_mb(),
-           "rss_over_baseline_mb": _current_rss_mb() - base_rss}
+    row = {"load_s": load_s, **measure(runner, data, args), **_memory(base_rss)}
     if args.device == "cuda":
         row["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
     return row

@@ -63,8 +63,8 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     notes += _prepare_graph(source)
     if req.quantize in QDQ_TYPES:
         source = _quantize_or_explain(req, source, work)
-        weights, activations = (t[1:].lower() for t in QDQ_TYPES[req.quantize])
-        notes.append(f"{req.quantize}: {weights} weights and {activations[1:]} activations (QDQ), "
+        weights, activations = (t.removeprefix("Q").removeprefix("U").lower() for t in QDQ_TYPES[req.quantize])
+        notes.append(f"{req.quantize}: {weights} weights and {activations} activations (QDQ), "
                      f"ranges calibrated on step inputs taken along real y/z trajectories")
     else:
         notes.append("fp16: the fp32 graph, run in the HTP's fp16 arithmetic")
