@@ -4,7 +4,8 @@
 # else a fresh start), then copies the checkpoint and its logs back into models/<PRESET>/.
 #   STEPS=30000 bash scripts/train_continued.sh sudoku9-hard   # until global step 30000 (the preset's end: 60000)
 #   STEPS=2000 bash scripts/train_continued.sh maze-small      # the 11x11 maze model, 2000 steps at a time
-# sudoku9-hard was started from models/sudoku9/checkpoint.pt (step 12000): FROM=... picks the first checkpoint.
+# sudoku9-hard was started from models/sudoku9/checkpoint.pt (step 12000), sudoku9-deep from models/sudoku9-hard
+# (step 30000, same weights at T=4, n=1): FROM=... picks the first checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRESET=${1:?usage: train_continued.sh PRESET}

@@ -65,6 +65,17 @@ def test_resume_refuses_other_config(tmp_path):
         train(spec, other, tmp_path / "b", device="cpu", resume=result.checkpoint, progress=False, log=lambda s: None)
 
 
+def test_resume_may_change_the_depth_and_keeps_the_weights(tmp_path):
+    spec, cfg, result = _small_run(tmp_path / "a", steps=3)
+    deeper = dataclasses.replace(cfg, steps=4, arch=cfg.arch | {"H_cycles": 4, "L_cycles": 1})
+    said: list[str] = []
+    again = train(spec, deeper, tmp_path / "b", device="cpu", resume=result.checkpoint, progress=False, log=said.append)
+    assert any("at T=4, n=1 (it was trained at T=" in line for line in said)
+    before, after = load_checkpoint(result.checkpoint), load_checkpoint(again.checkpoint)
+    assert after.config.depth() == {"H_cycles": 4, "L_cycles": 1} and after.info["step"] == 4
+    assert before.config.same_weights_as(after.config) and after.state_dict.keys() == before.state_dict.keys()
+
+
 def test_cli_train_reports_bad_input(tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["train", "--preset", "nope"])

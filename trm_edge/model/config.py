@@ -95,3 +95,14 @@ class TRMConfig:
 
     def replace(self, **changes: Any) -> "TRMConfig":
         return dataclasses.replace(self, **changes)
+
+    def depth(self) -> dict[str, int]:
+        """The recursion depth (T, n): the fields one set of weights can run or train at other values of."""
+        return {name: getattr(self, name) for name in DEPTH_FIELDS}
+
+    def same_weights_as(self, other: "TRMConfig") -> bool:
+        """True when `other` is this network at another depth (same parameters, other T or n)."""
+        return self.replace(**other.depth()) == other
+
+
+DEPTH_FIELDS = ("H_cycles", "L_cycles")

@@ -129,7 +129,7 @@ def _train(spec: DataSpec, cfg: TrainConfig, out: Path, dev: torch.device, ranks
     ema = EMA(model, cfg.ema_rate) if cfg.ema else None
     start = _restore(resume, model, opt, ema, config) if resume else 0
     if resume:
-        log(f"resumed from {resume} at step {start}")
+        log(f"resumed from {resume} at step {start}{_depth_note(resume, config)}")
     if ranks.is_main:
         out.mkdir(parents=True, exist_ok=True)   # only now: every check above runs before anything is written
     log(f"training {config.mlp_t and 'MLP' or 'attention'} TRM, {model.num_parameters():,} params, on {dev} "
@@ -325,9 +325,17 @@ def _ema_model(model: TRM, ema: EMA | None) -> TRM:
     return copy.eval()
 
 
+def _depth_note(path: str | Path, config: TRMConfig) -> str:
+    """Say so when a run continues the same weights at another depth (T, n)."""
+    was = load_checkpoint(path).config.depth()
+    if was == config.depth():
+        return ""
+    return f", at T={config.H_cycles}, n={config.L_cycles} (it was trained at T={was['H_cycles']}, n={was['L_cycles']})"
+
+
 def _restore(path: str | Path, model: TRM, opt: torch.optim.Optimizer, ema: EMA | None, config: TRMConfig) -> int:
     ckpt = load_checkpoint(path)
-    if ckpt.config != config:
+    if not ckpt.config.same_weights_as(config):
         raise ValueError(f"cannot resume: {path} was trained with a different model config")
     raw = read_file(path)
     state = raw.get("training_state")
