@@ -173,3 +173,30 @@ def test_percent_of_peak_is_never_above_100_and_names_the_gemm_that_set_the_peak
     assert fast.derived["fraction_of_peak"] == 1.0 and "300% of the measured peak" in fast.derived["peak_note"]
     row = {"status": "ok", "measured": fast.measured, "derived": fast.derived, "batch": 1}
     assert next(c for c in COLUMNS if c.key == "percent_of_peak").cell(row) == "100.0%"
+
+
+def test_throughput_mode_streams_every_puzzle_and_compares_with_the_official_evaluation(onnx_artifact, tmp_path):
+    """--throughput: each row solves the whole file in one streamed call; the yardstick (PyTorch fp32, all N_sup
+    steps) runs in the same run and each row says how many times its puzzles/s that is."""
+    from trm_edge.bench.report import measured_table
+
+    req = BenchRequest([onnx_artifact], [1], puzzles=12, halting=["stable-2"], large_batch=4, repeats=8, budget_s=2,
+                       throughput=True, max_steps=12)
+    result = run_bench(req, log=lambda m: None)
+    rows = result["rows"]
+    yard = rows[0]
+    assert yard["halting"] == "fixed (official eval)" and yard["derived"]["yardstick"] and yard["batch"] == 4
+    assert yard["measured"]["mean_steps"] == 8          # the trained N_sup, whatever --max-steps says
+    others = rows[1:]
+    assert {r["runtime"] for r in others} == {"pytorch", "onnx"} and all(r["status"] == "ok" for r in others)
+    for r in rows:
+        m = r["measured"]
+        assert m["throughput"] and m["puzzles"] == 12 and "puzzle" not in m
+        assert r["derived"]["x_official_eval"] == pytest.approx(m["puzzles_per_s"] / yard["measured"]["puzzles_per_s"])
+    assert yard["derived"]["x_official_eval"] == 1.0
+    assert all(r["measured"]["mean_steps"] < 12 for r in others)   # stable-2 halts; the rows ran past nothing
+    table = measured_table(result)
+    assert "x official eval" in table and "1.0" in table
+    assert "x official eval" not in measured_table({"rows": [{**r, "derived": {}} for r in rows]})
+    paths = write_outputs(result, tmp_path)
+    assert json.loads(paths["json"].read_text())["rows"][1]["values"]["x_official_eval"] > 0

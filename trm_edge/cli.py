@@ -493,6 +493,10 @@ def bench(
                                               "then times fewer calls instead of taking minutes."),
     out: Path = typer.Option(Path("bench_results"), help="Folder for bench.json, bench.txt and bench.png."),
     max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
+    throughput: bool = typer.Option(False, help="Throughput mode: each row solves all --puzzles in one call, a "
+                                                "halted row taking the next puzzle (continuous batching), and is "
+                                                "compared with the official evaluation run here too (PyTorch fp32, "
+                                                "all N_sup steps, batch --large-batch): the 'x official eval' column."),
 ) -> None:
     """Latency, memory, size and accuracy of every artifact beside the PyTorch reference.
 
@@ -530,7 +534,7 @@ def bench(
         if max_steps is not None:
             check_max_steps(max_steps)
         req = BenchRequest(list(artifacts or []), thread_list, device, puzzles, modes, checkpoint, data_path,
-                           large_batch, repeats, budget_s=budget_s, max_steps=max_steps)
+                           large_batch, repeats, budget_s=budget_s, max_steps=max_steps, throughput=throughput)
         result = run_bench(req, log=note)
         paths = write_outputs(result, out)
     typer.echo(measured_table(result))

@@ -103,11 +103,13 @@ class BenchRequest:
     timeout: float = 900
     budget_s: float = 20.0
     max_steps: int | None = None             # supervision steps allowed (default: the trained N_sup)
+    throughput: bool = False                 # all puzzles in one streamed call, beside the official evaluation
 
-    def worker_args(self, spec: dict) -> list[str]:
-        """The options every row's worker gets."""
-        return ["--data-spec", json.dumps(spec), "--puzzles", str(self.puzzles), "--repeats", str(self.repeats),
-                "--budget-s", str(self.budget_s)] + (["--max-steps", str(self.max_steps)] if self.max_steps else [])
+    def worker_args(self, spec: dict, yardstick: bool = False) -> list[str]:
+        """The options every row's worker gets (the yardstick runs the trained N_sup whatever --max-steps says)."""
+        return (["--data-spec", json.dumps(spec), "--puzzles", str(self.puzzles), "--repeats", str(self.repeats),
+                 "--budget-s", str(self.budget_s)] + (["--throughput"] if self.throughput else [])
+                + (["--max-steps", str(self.max_steps)] if self.max_steps and not yardstick else []))
 
     def halting_label(self, rule: str) -> str:
         return rule if self.max_steps is None else f"{rule} (max {self.max_steps})"
@@ -136,22 +138,28 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
     big = min(large_batch, puzzles)   # a batch larger than the puzzles would be timed at the puzzle count
     if big < large_batch:
         log(f"--large-batch {large_batch} is more than --puzzles {puzzles}: the large-batch rows use batch {big}")
-    n_rows = len(threads) * len(halting) * (len(artifacts) + (len({1, big}) if ckpt_path else 0))
+    if req.throughput and ckpt_path is None:
+        raise ValueError("--throughput compares every row with the official evaluation: give --checkpoint "
+                         "(or artifacts exported from a checkpoint on this machine)")
+    n_rows = len(threads) * (len(halting) * (len(artifacts) + (len({1, big}) if ckpt_path else 0)) + req.throughput)
     log(f"{n_rows} CPU rows, each about {budget_s:.0f} s of warm-up and step timing plus solving {puzzles} puzzles "
         f"(at least ~{n_rows * budget_s / 60:.0f} min; --budget-s and --puzzles set the pace)")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     with_cuda = ckpt_path and device == "cuda" and torch.cuda.is_available()
     log = _eta_log(n_rows + (len(halting) * 4 * len({1, big}) if with_cuda else 0), log)
+    pytorch_batches = [big] if req.throughput else sorted({1, big})
     for t in threads:
         for h in halting:
             if ckpt_path:
-                for b in sorted({1, big}):
+                for b in pytorch_batches:
                     rows.append(_pytorch_row(ckpt_path, t, "cpu", "fp32", False, b, h, common, timeout, log))
             for a in artifacts:
                 rows.append(_artifact_row(a, t, h, common, timeout, log))
     for r in rows:
         r.halting = req.halting_label(r.halting)
+    if req.throughput:
+        rows = _yardsticks(req, ckpt_path, big, spec, log) + rows
     if device == "cuda":
         if not torch.cuda.is_available():
             log("no CUDA device: CUDA rows skipped")
@@ -166,6 +174,8 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
                         rows[-1].halting = req.halting_label(h)
     for r in rows:
         _derive(r, cost, peaks)
+    if req.throughput:
+        _compare_with_yardstick(rows)
     return {
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "host": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
@@ -177,6 +187,28 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
         "rows": [r.__dict__ for r in rows],
         "phone_estimates": phone_estimates(cost, ckpt.config.halt_max_steps) if cost else [],
     }
+
+
+def _yardsticks(req: BenchRequest, ckpt_path: Path, batch: int, spec: dict, log) -> list[BenchRow]:
+    """The official evaluation, once per thread count: the PyTorch checkpoint in fp32 running all N_sup steps
+    on every puzzle, batch by batch (what every throughput row is compared with)."""
+    rows = []
+    for t in req.threads:
+        row = _pytorch_row(ckpt_path, t, "cpu", "fp32", False, batch, "fixed", req.worker_args(spec, yardstick=True),
+                           req.timeout, log)
+        row.derived["yardstick"] = True
+        row.halting = "fixed (official eval)"
+        rows.append(row)
+    return rows
+
+
+def _compare_with_yardstick(rows: list[BenchRow]) -> None:
+    """Each CPU row's puzzles/s over the official evaluation's with the same threads, in the same run."""
+    official = {r.threads: r.measured["puzzles_per_s"] for r in rows
+                if r.derived.get("yardstick") and r.status == "ok"}
+    for r in rows:
+        if r.status == "ok" and r.threads in official and "puzzles_per_s" in r.measured:
+            r.derived["x_official_eval"] = r.measured["puzzles_per_s"] / official[r.threads]
 
 
 def _eta_log(total: int, log: Callable[[str], None]) -> Callable[[str], None]:
@@ -242,8 +274,10 @@ def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float]) -> None:
     m = row.measured
     if "step" in m:
         achieved = cost["step_flops"] * row.batch / (m["step"]["p50_ms"] / 1000) / 1e9
-    else:   # unrolled: the whole recursion in one call
+    elif "puzzle" in m:   # unrolled: the whole recursion in one call
         achieved = cost["step_flops"] * row.batch * m["mean_steps"] / (m["puzzle"]["p50_ms"] / 1000) / 1e9
+    else:   # unrolled in throughput mode: the steps it ran over the wall time of the whole file
+        achieved = cost["step_flops"] * m["mean_steps"] * m["puzzles_per_s"] / 1e9
     row.derived["achieved_gflops"] = achieved
     key = f"cpu-{row.threads}t" if row.device == "cpu" else f"cuda-{row.precision}"
     if row.precision.startswith(("int8", "palette")):   # integer kernels have their own, higher peak

@@ -10,7 +10,9 @@ from .columns import COLUMNS, described, per_puzzle_ms, values
 
 
 def measured_table(result: dict[str, Any]) -> str:
-    return _grid([c.head for c in COLUMNS], [[c.cell(r) for c in COLUMNS] for r in result["rows"]])
+    """One line per row; a column no row has a figure for (x official eval outside --throughput) is left out."""
+    shown = [c for c in COLUMNS if any(c.value(r) is not None for r in result["rows"])] or list(COLUMNS)
+    return _grid([c.head for c in shown], [[c.cell(r) for c in shown] for r in result["rows"]])
 
 
 def estimate_table(result: dict[str, Any]) -> str:
@@ -60,7 +62,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
         label = f"{r['runtime']} {r['precision']} {r['recursion']} t={r['threads']} b={r['batch']} {r['halting']}"
         ax.scatter(latency, 100 * r["measured"]["exact_accuracy"], marker=marker, s=50, label=label)
     ax.set_xscale("log")
-    ax.set_xlabel("latency per puzzle, ms (p50 of a batch / batch size; log scale)")
+    ax.set_xlabel("time per puzzle, ms (p50 of a batch / batch size, or wall time / puzzles in throughput mode; log)")
     ax.set_ylabel("exact-puzzle accuracy, %")
     ax.set_title("trm-edge bench: latency vs accuracy (measured on this host)")
     ax.grid(True, which="both", alpha=0.3)
