@@ -125,6 +125,19 @@ HALTING_HELP = ("act: stop when q_halt > 0 (official ACT; the default everywhere
 MAX_STEPS_HELP = ("Supervision steps at most (default: the N_sup the model was trained with). More than N_sup "
                   "often solves more; with act or stable-K halting they cost only on puzzles that need them.")
 
+H_CYCLES_HELP = ("Inference-time depth: T cycles per supervision step instead of the trained T (the weights are "
+                 "shared by every cycle; results/depth: the 9x9 models gain from more).")
+L_CYCLES_HELP = "Inference-time depth: n latent updates per cycle instead of the trained n."
+
+
+def _check_depth(h_cycles: Optional[int], l_cycles: Optional[int]) -> None:
+    """--h-cycles / --l-cycles checked like any count, before a checkpoint is read."""
+    from .limits import CONFIG_LIMITS, check_count
+
+    for flag, name, value in (("--h-cycles", "H_cycles", h_cycles), ("--l-cycles", "L_cycles", l_cycles)):
+        if value is not None:
+            check_count(flag, value, 1, CONFIG_LIMITS[name])
+
 
 def _at_least(value: int, minimum: int, flag: str) -> None:
     if value < minimum:
@@ -253,16 +266,13 @@ def evaluate(
     official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
-    h_cycles: Optional[int] = typer.Option(None, help="Inference-time depth: T cycles per supervision step instead of "
-                                                      "the trained T (results/depth: the 9x9 models gain from more)."),
-    l_cycles: Optional[int] = typer.Option(None, help="Inference-time depth: n latent updates per cycle instead of "
-                                                      "the trained n."),
+    h_cycles: Optional[int] = typer.Option(None, help=H_CYCLES_HELP),
+    l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
 ) -> None:
     """Exact-puzzle accuracy of a checkpoint on held-out puzzles."""
     from .data.tasks import held_out
     from .model.checkpoint import load_checkpoint
     from .runtime.loop import Halting, check_max_steps
-    from .limits import CONFIG_LIMITS, check_count
     from .runtime.reference import EVAL_BATCH
     from .train.trainer import evaluate as run_eval, pick_device
 
@@ -271,16 +281,13 @@ def evaluate(
         Halting.parse(halting)
         if max_steps is not None:
             check_max_steps(max_steps)
-        ckpt = load_checkpoint(checkpoint, official_config)
+        _check_depth(h_cycles, l_cycles)
+        ckpt = load_checkpoint(checkpoint, official_config).at_depth(h_cycles, l_cycles)
         spec = _data_spec_of(ckpt, data_path)
         data = held_out(spec, puzzles, band, whole_file=data_path is not None)
         ckpt.check_fits(data.meta, f"the puzzles in {data_path}" if data_path else "the puzzles")
         dev = pick_device(device)
         model = ckpt.build_model(dev)
-        for name, value in (("H_cycles", h_cycles), ("L_cycles", l_cycles)):
-            if value is not None:   # the weights are shared by every cycle: any depth runs the same network
-                check_count(f"--{name.lower().replace('_', '-')}", value, 1, CONFIG_LIMITS[name])
-                setattr(model.config, name, value)
         steps = max_steps or model.config.halt_max_steps
         with step_bar(-(-len(data) // EVAL_BATCH) * steps, f"evaluate ({len(data)} puzzles)") as bar:
             metrics = run_eval(model, data, dev, halting, max_steps, on_step=on_step_ticks(bar))
@@ -384,6 +391,9 @@ def export(
     overwrite: bool = typer.Option(False, help="Replace an existing artifact folder (only one trm-edge wrote)."),
     allow_parity_failure: bool = typer.Option(False, help="Exit 0 even when the artifact misses its parity budget "
                                                           "(the artifact is kept either way; parity.json says failed)."),
+    h_cycles: Optional[int] = typer.Option(None, help=H_CYCLES_HELP + " Baked into the graphs and the metadata "
+                                                                      "(the net host schedule and the apps read it)."),
+    l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
     list_targets: bool = typer.Option(False, "--list-targets", help="Print what each target supports and exit."),
 ) -> None:
     """Export a checkpoint to a phone artifact folder: model file, metadata.json, init_state.f32 and parity.json.
@@ -410,6 +420,8 @@ def export(
     if parity_puzzles is not None:
         _at_least(parity_puzzles, 0, "--parity-puzzles")
     _at_least(batch, 1, "--batch")
+    with user_errors():
+        _check_depth(h_cycles, l_cycles)
     label = quantize if not (quantize == "int8" and calibration) else "int8-static"
     label += f"-{int8_scheme}" if int8_scheme else ""
     name = f"{target}-{delegate}" if delegate not in (None, "xnnpack") else target
@@ -426,7 +438,7 @@ def export(
                                    str(official_config) if official_config else None,
                                    options={"ort": ort, "delegate": delegate, "int8-scheme": int8_scheme, "soc": soc,
                                             "allow-cpu-fallback": allow_cpu_fallback},
-                                   log=note)
+                                   log=note, h_cycles=h_cycles, l_cycles=l_cycles)
     parity = json.loads((folder / "parity.json").read_text())
     copied = ""
     if android_assets:
@@ -674,6 +686,9 @@ def solve(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     trace: bool = typer.Option(False, "--trace", help="Show the answer after every supervision step."),
     max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
+    h_cycles: Optional[int] = typer.Option(None, help=H_CYCLES_HELP + " Checkpoints only: an artifact runs the "
+                                                                      "depth it was exported at."),
+    l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
 ) -> None:
     """Solve one puzzle (or a file of them) and check the answer by the rules.
 
@@ -696,7 +711,8 @@ def solve(
         rule = Halting.parse(halting)
         if file is not None:
             lines = puzzle_lines(file)
-        src = open_source(source, threads)
+        _check_depth(h_cycles, l_cycles)
+        src = open_source(source, threads, h_cycles, l_cycles)
         if max_steps is not None:
             check_max_steps(max_steps)
             src = dataclasses.replace(src, max_steps=max_steps)

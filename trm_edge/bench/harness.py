@@ -79,11 +79,26 @@ def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path:
     ckpt = load_checkpoint(ckpt_path) if ckpt_path is not None else None
     for a in artifacts if ckpt is not None else ():
         ckpt.check_artifact(read_meta(a), str(a))
+    if ckpt is not None and artifacts:
+        ckpt = _at_artifacts_depth(ckpt, artifacts, log)
     spec = spec_for((ckpt.info or {}).get("data_spec") if ckpt else None,
                     ckpt.data_meta.task if ckpt and ckpt.data_meta else None, data_path)
     if spec is None:
         raise ValueError("no puzzles to benchmark on: give --checkpoint (a trm-edge checkpoint with its data) or --data-path")
     return dataclasses.asdict(spec), ckpt_path, ckpt
+
+
+def _at_artifacts_depth(ckpt, artifacts: list[Path], log: Callable[[str], None]):
+    """The reference runs the depth (T, n) the artifacts were exported at, so rows compare like with like."""
+    depths = {(m.H_cycles, m.L_cycles) for m in map(read_meta, artifacts)}
+    if len(depths) > 1:
+        raise ValueError("these artifacts were exported at different depths (T, n): "
+                         f"{', '.join(map(str, sorted(depths)))}; compare them in separate runs")
+    (h, l), = depths
+    if (h, l) != (ckpt.config.H_cycles, ckpt.config.L_cycles):
+        log(f"PyTorch runs at T={h}, n={l} like the artifacts (trained at T={ckpt.config.H_cycles}, "
+            f"n={ckpt.config.L_cycles})")
+    return ckpt.at_depth(h, l)
 
 
 @dataclass
@@ -104,11 +119,13 @@ class BenchRequest:
     budget_s: float = 20.0
     max_steps: int | None = None             # supervision steps allowed (default: the trained N_sup)
     throughput: bool = False                 # all puzzles in one streamed call, beside the official evaluation
+    depth: dict[str, int] | None = None      # the PyTorch rows' T and n (set from the artifacts by run_bench)
 
     def worker_args(self, spec: dict, yardstick: bool = False) -> list[str]:
-        """The options every row's worker gets (the yardstick runs the trained N_sup whatever --max-steps says)."""
+        """The options every row's worker gets (the yardstick runs the trained N_sup and depth whatever the rest do)."""
         return (["--data-spec", json.dumps(spec), "--puzzles", str(self.puzzles), "--repeats", str(self.repeats),
                  "--budget-s", str(self.budget_s)] + (["--throughput"] if self.throughput else [])
+                + [f"--{k.lower().replace('_', '-')}={v}" for k, v in (self.depth or {}).items() if not yardstick]
                 + (["--max-steps", str(self.max_steps)] if self.max_steps and not yardstick else []))
 
     def halting_label(self, rule: str) -> str:
@@ -123,6 +140,7 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
     artifacts, threads, device, puzzles = req.artifacts, req.threads, req.device, req.puzzles
     halting, large_batch, budget_s, timeout = req.halting, req.large_batch, req.budget_s, req.timeout
     spec, ckpt_path, ckpt = resolve_data_spec(artifacts, req.checkpoint, req.data_path, log)
+    req = dataclasses.replace(req, depth=ckpt.config.depth() if ckpt is not None else None)
     common = req.worker_args(spec)
     model = ckpt.build_model() if ckpt is not None else None
     cost = step_cost(model) if model is not None else None

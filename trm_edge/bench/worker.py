@@ -161,7 +161,7 @@ def bench_pytorch(args) -> dict:
     data = _load_data(args)
     base_rss = _current_rss_mb()
     t0 = time.perf_counter()
-    model = load_checkpoint(args.checkpoint).build_model(args.device)
+    model = load_checkpoint(args.checkpoint).at_depth(args.h_cycles, args.l_cycles).build_model(args.device)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.precision]
     runner = TorchRunner(model, args.device, args.batch, dtype, forward=torch.compile(model) if args.compile else None)
     load_s = time.perf_counter() - t0
@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--halting", default="fixed")
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--h-cycles", type=int, default=None, help="PyTorch rows: T (default the trained one)")
+    ap.add_argument("--l-cycles", type=int, default=None, help="PyTorch rows: n (default the trained one)")
     ap.add_argument("--throughput", action="store_true", help="solve all puzzles in one streamed call")
     ap.add_argument("--repeats", type=int, default=64)
     ap.add_argument("--budget-s", type=float, default=20.0, help="seconds of warm-up and step timing per row")

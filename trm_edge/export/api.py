@@ -97,6 +97,8 @@ class ExportJob:
     official_config: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] = print
+    h_cycles: int | None = None                 # inference-time depth (None: the trained T / n)
+    l_cycles: int | None = None
 
     @property
     def inputs(self) -> tuple[Path, ...]:
@@ -137,7 +139,7 @@ def run_export(job: ExportJob) -> Path:
     if recursion_mode(job.recursion).batch_one and job.batch != 1:
         raise ExportError(f"--recursion {job.recursion} halts the whole batch at once, so it needs --batch 1")
     check_destination(Path(job.out), job.overwrite, job.inputs)
-    ckpt = load_checkpoint(job.checkpoint, job.official_config)
+    ckpt = load_checkpoint(job.checkpoint, job.official_config).at_depth(job.h_cycles, job.l_cycles)
     model = ckpt.build_model().float().eval()
     graphs = _mode_graphs(model, job.recursion, job.batch)
     req = ExportRequest(graphs.graph, graphs.example, graphs.in_names, graphs.out_names, job.recursion, internal,

@@ -1,6 +1,7 @@
 """Checkpoints: our self-describing file, and the official repository's bare state dicts."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import tempfile
@@ -48,10 +49,17 @@ class Checkpoint:
             raise CheckpointError(f"{what} are {grid}grids of {data.seq_len} cells and {data.vocab_size} tokens, but "
                                   f"this model was trained on {mine}grids of {c.seq_len} cells and {c.vocab_size} tokens")
 
+    def at_depth(self, h_cycles: int | None = None, l_cycles: int | None = None) -> "Checkpoint":
+        """These weights run at another depth (T cycles, n latent updates; None keeps the trained one): every cycle
+        shares the network, so any depth runs (results/depth measures what it does to accuracy)."""
+        changes = {k: v for k, v in (("H_cycles", h_cycles), ("L_cycles", l_cycles)) if v is not None}
+        return dataclasses.replace(self, config=self.config.replace(**changes)) if changes else self
+
     def check_artifact(self, meta: Any, name: str) -> None:
-        """Refuse an artifact exported from a model of another shape than this checkpoint's."""
+        """Refuse an artifact exported from a model of another shape than this checkpoint's (its depth may differ:
+        `at_depth` runs these weights at the artifact's)."""
         c = self.config
-        fields = ("seq_len", "vocab_size", "hidden_size", "H_cycles", "L_cycles")
+        fields = ("seq_len", "vocab_size", "hidden_size")
         differ = [f"{f} {getattr(meta, f)} vs {getattr(c, f)}" for f in fields if getattr(meta, f) != getattr(c, f)]
         if differ:
             raise CheckpointError(f"{name} was not exported from a model like {self.path} ({', '.join(differ)}): "

@@ -46,8 +46,10 @@ class Answer:
         return None if self.expected is None else bool(np.array_equal(self.answer, self.expected))
 
 
-def open_source(path: Path, threads: int | None = None) -> Source:
-    """A checkpoint file (PyTorch) or an artifact folder (its own runtime, verified before it runs)."""
+def open_source(path: Path, threads: int | None = None, h_cycles: int | None = None,
+                l_cycles: int | None = None) -> Source:
+    """A checkpoint file (PyTorch, at the trained depth or the T / n given) or an artifact folder (its own
+    runtime, verified before it runs, at the depth it was exported at)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint or artifact folder at {path}")
@@ -56,14 +58,17 @@ def open_source(path: Path, threads: int | None = None) -> Source:
 
         runner = load_runner(path, threads)
         meta = runner.meta
+        if (h_cycles or meta.H_cycles, l_cycles or meta.L_cycles) != (meta.H_cycles, meta.L_cycles):
+            raise ValueError(f"{path} runs the depth it was exported at (T={meta.H_cycles}, n={meta.L_cycles}): "
+                             "export it again with --h-cycles / --l-cycles for another")
         side = (meta.grid_shape or [int(np.sqrt(meta.seq_len))])[0]
         label = f"{meta.target} {meta.recursion} {meta.quantize}"
         return Source(label, _solvable(meta.task, path), side, meta.halt_max_steps, meta.batch,
                       lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step))
-    return _checkpoint_source(path, threads)
+    return _checkpoint_source(path, threads, h_cycles, l_cycles)
 
 
-def _checkpoint_source(path: Path, threads: int | None) -> Source:
+def _checkpoint_source(path: Path, threads: int | None, h_cycles: int | None, l_cycles: int | None) -> Source:
     import torch   # only the PyTorch path needs it
 
     from ..model.checkpoint import load_checkpoint
@@ -71,7 +76,7 @@ def _checkpoint_source(path: Path, threads: int | None) -> Source:
 
     if threads:
         torch.set_num_threads(threads)
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint(path).at_depth(h_cycles, l_cycles)
     model = ckpt.build_model()
     meta = ckpt.data_meta
     if meta is None or not meta.grid_shape:
