@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..data import PuzzleSet, load_split
-from ..recursion import mode as recursion_mode
+from ..recursion import GraphKind, mode as recursion_mode
 from ..tasks import get_task
 from .exporters import exporter_for
 from ..data.tasks import spec_for
@@ -19,9 +19,7 @@ from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
                         write_json, write_meta)
 from .calibration import step_trajectories, unrolled_samples
-from .graphs import (NET_METHODS, STATEFUL_INPUTS, STATEFUL_OUTPUTS, STATEFUL_STATES, STEP_INPUTS, STEP_OUTPUTS,
-                     UNROLLED_INPUTS, UNROLLED_OUTPUTS, StatefulStepGraph, StepGraph, UnrolledGraph, example_stateful_inputs,
-                     example_step_inputs, example_unrolled_inputs, net_call_graphs)
+from .graphs import NET_METHODS, STATEFUL_STATES, build_graph, net_call_graphs
 from .parity import parity_report
 from .spec import ExportRequest
 from .. import targets
@@ -162,26 +160,19 @@ def run_export(job: ExportJob) -> Path:
 def _mode_graphs(model, recursion: str, batch: int) -> ModeGraphs:
     """The graph each recursion mode exports (loop: the step, wrapped in a graph loop by the exporter; net: the
     step the host composes, plus its embed / net / heads methods)."""
-    methods = net_call_graphs(model, batch) if recursion == "net" else {}
-    if recursion in ("step", "loop", "net"):
-        graph, example = StepGraph(model).eval(), example_step_inputs(model, batch)
-        in_names, out_names = STEP_INPUTS, STEP_OUTPUTS
-    elif recursion == "stateful":
-        graph, example = StatefulStepGraph(model, batch).eval(), example_stateful_inputs(model, batch)
-        in_names, out_names = STATEFUL_INPUTS, STATEFUL_OUTPUTS
-    else:
-        graph = UnrolledGraph(model, model.config.halt_max_steps).eval()
-        example, in_names, out_names = example_unrolled_inputs(model, batch), UNROLLED_INPUTS, UNROLLED_OUTPUTS
+    mode = recursion_mode(recursion)
+    methods = net_call_graphs(model, batch) if mode.net_methods else {}
+    built = build_graph(mode.graph, model, batch)
     with torch.no_grad():
-        example_out = graph(*example)
-        if recursion == "stateful":   # the example call wrote the state buffers; start them at zero again
-            graph.y_state.zero_()
-            graph.z_state.zero_()
-    in_specs, out_specs = _specs(in_names, example), _specs(out_names, example_out)
-    if recursion_mode(recursion).graph_halts:   # its own interface: tokens in, final logits and every q_halt out
+        example_out = built.module(*built.example)
+        if mode.state_in_graph:   # the example call wrote the state buffers; start them at zero again
+            for name in STATEFUL_STATES:
+                getattr(built.module, name).zero_()
+    in_specs, out_specs = _specs(built.in_names, built.example), _specs(built.out_names, example_out)
+    if mode.graph_halts:   # its own interface: tokens in, final logits and every q_halt out
         in_specs = in_specs[:2]
         out_specs = [out_specs[2], TensorSpec("q_halt", [batch, -1], "float32")]
-    return ModeGraphs(graph, example, in_names, out_names, in_specs, out_specs, methods)
+    return ModeGraphs(built.module, built.example, built.in_names, built.out_names, in_specs, out_specs, methods)
 
 
 def _calibration_samples(job: ExportJob, ckpt: Checkpoint, model) -> list[dict[str, np.ndarray]]:
@@ -189,7 +180,7 @@ def _calibration_samples(job: ExportJob, ckpt: Checkpoint, model) -> list[dict[s
     if data is None:
         raise ExportError("static int8 needs calibration puzzles: the checkpoint names no dataset; pass --data-path")
     count = job.calibration or DEFAULT_CALIBRATION
-    if recursion_mode(job.recursion).fixed_depth and not recursion_mode(job.recursion).graph_halts:
+    if recursion_mode(job.recursion).graph is GraphKind.UNROLLED:
         return unrolled_samples(data, count, job.batch)   # unrolled: whole-recursion inputs
     return step_trajectories(model, data, count, job.batch)
 
@@ -217,7 +208,7 @@ def _artifact_meta(job: ExportJob, ckpt: Checkpoint, internal: str, graphs: Mode
 
 
 def _state_note(recursion: str, state_shape: list[int]) -> dict:
-    if recursion != "stateful":
+    if not recursion_mode(recursion).state_in_graph:
         return {}
     return {"states": [{"name": n, "shape": state_shape, "dtype": "float16"} for n in STATEFUL_STATES],
             "stateful_use": "make one state per puzzle batch; call with reset=1 on the first step and 0 after; "

@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from ..quiet import quiet_native
-from .coreml_settings import (MIN_COMPRESSED_WEIGHT, compute_precision, deployment_target, int8_weight_config,
-                              palette_config)
+from ..recursion import mode as recursion_mode
+from .coreml_settings import (MIN_COMPRESSED_WEIGHT, compute_precision, deployment_target, int4_weight_config,
+                              int8_weight_config, palette_config)
 from .graphs import STATEFUL_STATES
 from .spec import ExportRequest, ExportResult
 
@@ -32,23 +33,28 @@ def _export(req: ExportRequest, folder: Path) -> ExportResult:
               for n, t in zip(req.input_names, req.example_inputs)]
     outputs = [ct.TensorType(name=n) for n in req.output_names]
     precision = compute_precision(req.quantize)
-    options: dict = {"minimum_deployment_target": deployment_target()}
-    if req.recursion == "stateful":   # y/z as Core ML states: iOS 18+, and states are float16
+    options: dict = {"minimum_deployment_target": deployment_target(ios18=req.quantize == "int4")}
+    in_graph = recursion_mode(req.recursion).state_in_graph
+    if in_graph:   # y/z as Core ML states: iOS 18+, and states are float16
         states = [ct.StateType(wrapped_type=ct.TensorType(shape=tuple(getattr(req.graph, n).shape), dtype=np.float16),
                                name=n) for n in STATEFUL_STATES]
-        options = {"minimum_deployment_target": deployment_target(stateful=True), "states": states}
+        options = {"minimum_deployment_target": deployment_target(ios18=True), "states": states}
         notes.append("y and z live in the model as Core ML states (float16 storage, iOS 18+): the app sends only "
                      "tokens and a reset flag per step")
     mlmodel = ct.convert(exported, inputs=inputs, outputs=outputs, convert_to="mlprogram", compute_precision=precision,
                          **options)
     if req.quantize == "fp16":
         notes.append("fp16 ML Program (weights and compute in float16)")
-    if req.quantize == "int8":
+    if req.quantize in ("int8", "int4"):
         from coremltools.optimize.coreml import OpLinearQuantizerConfig, OptimizationConfig, linear_quantize_weights
 
-        config = OptimizationConfig(global_config=OpLinearQuantizerConfig(**int8_weight_config()))
+        settings = int8_weight_config() if req.quantize == "int8" else int4_weight_config()
+        config = OptimizationConfig(global_config=OpLinearQuantizerConfig(**settings))
         mlmodel = linear_quantize_weights(mlmodel, config=config)
-        notes.append("int8 per-channel linear weight quantization (coremltools.optimize); compute in fp32")
+        notes.append("int8 per-channel linear weight quantization (coremltools.optimize); compute in fp32"
+                     if req.quantize == "int8" else
+                     f"int4 weights in blocks of {settings['block_size']} input channels with one scale each "
+                     "(coremltools.optimize, iOS 18); compute in fp32")
     if req.quantize.startswith("palette"):
         from coremltools.optimize.coreml import OpPalettizerConfig, OptimizationConfig, palettize_weights
 
@@ -65,9 +71,9 @@ def _export(req: ExportRequest, folder: Path) -> ExportResult:
     if names != list(req.input_names):
         raise RuntimeError(f"Core ML model inputs {names} do not match {list(req.input_names)}")
     states = [st.name for st in spec.description.state]
-    if req.recursion == "stateful" and states != list(STATEFUL_STATES):
+    if in_graph and states != list(STATEFUL_STATES):
         raise RuntimeError(f"Core ML model states {states} are not {list(STATEFUL_STATES)}")
     notes.append("converted and re-read on this host; prediction needs macOS")
     return ExportResult("model.mlpackage", notes, {"coremltools": ct.__version__},
-                        {"coreml": {"deployment_target": "iOS18" if states else "iOS17",
+                        {"coreml": {"deployment_target": "iOS18" if states or req.quantize == "int4" else "iOS17",
                                     "spec_version": spec.specificationVersion, "states": states}})

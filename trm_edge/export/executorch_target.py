@@ -8,7 +8,7 @@ import torch
 
 from ..model.layers import plain_attention
 from .graphs import packed_copies_note
-from .spec import ExportRequest, ExportResult
+from .spec import INT4_BLOCK, ExportRequest, ExportResult
 from .xnnpack_rewrite import drop_unused_constants, keep_fp16_inside, rewrite_for_xnnpack, share_identical_constants
 
 
@@ -75,6 +75,8 @@ def _xnnpack_module(req: ExportRequest, graph: torch.nn.Module, example: tuple, 
         graph = _HalfWrapper(graph)
         notes.append("fp16 weights and compute inside the graph (XNNPACK fp16 kernels where the CPU has them); "
                      "inputs and outputs stay fp32")
+    if req.quantize == "int4":
+        graph = _int4_weights(graph, notes)
     with plain_attention(graph):   # SDPA's decomposition and the qkv split would cut the step into pieces
         module = torch.export.export(graph, example, strict=False).module()
     rewrites = rewrite_for_xnnpack(module)
@@ -111,6 +113,37 @@ def _coreml_partitioners(req: ExportRequest, graph: torch.nn.Module, example: tu
                  "runs only where the ExecuTorch runtime has the Core ML backend (iOS/macOS)")
     module = torch.export.export(graph, example, strict=False).module()
     return module, [CoreMLPartitioner(compile_specs=specs), XnnpackPartitioner()]
+
+
+def _int4_weights(graph: torch.nn.Module, notes: list[str]) -> torch.nn.Module:
+    """A copy of the graph whose linear layers hold 4-bit weights in blocks of INT4_BLOCK along K, one scale each,
+    with dynamic int8 activations (torchao's 8da4w, which XNNPACK runs as packed 4-bit GEMMs). XNNPACK takes
+    blocks of 32s only: a layer whose K is not a multiple (the token mixer's 82 inputs at 9x9) gets int8 weights
+    per output channel instead."""
+    from torchao.quantization import Int8DynamicActivationIntxWeightConfig, quantize_
+    from torchao.quantization.granularity import PerAxis, PerGroup
+
+    from ..model.layers import Linear
+
+    graph = copy.deepcopy(graph)   # the caller's model stays fp32 (parity compares against it)
+    for parent in list(graph.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, Linear):   # torchao quantizes torch's own Linear
+                plain = torch.nn.Linear(child.weight.shape[1], child.weight.shape[0], bias=child.bias is not None)
+                plain.weight, plain.bias = child.weight, child.bias
+                setattr(parent, name, plain)
+    blocks = lambda m, _: isinstance(m, torch.nn.Linear) and m.in_features % INT4_BLOCK == 0
+    rows = lambda m, _: isinstance(m, torch.nn.Linear) and m.in_features % INT4_BLOCK != 0
+    in4 = sum(blocks(m, "") for m in graph.modules())
+    in8 = sum(rows(m, "") for m in graph.modules())
+    quantize_(graph, Int8DynamicActivationIntxWeightConfig(weight_dtype=torch.int4,
+                                                           weight_granularity=PerGroup(INT4_BLOCK)), filter_fn=blocks)
+    quantize_(graph, Int8DynamicActivationIntxWeightConfig(weight_dtype=torch.int8, weight_granularity=PerAxis(0)),
+              filter_fn=rows)
+    notes.append(f"int4 weights (torchao 8da4w, XNNPACK): {in4} linear layers with symmetric 4-bit blocks of "
+                 f"{INT4_BLOCK} along K, one scale each; {in8} whose K is not a multiple of {INT4_BLOCK} with int8 "
+                 "per-channel weights; activations quantized to int8 per token at run time")
+    return graph
 
 
 class _HalfWrapper(torch.nn.Module):

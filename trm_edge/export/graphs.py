@@ -4,10 +4,14 @@ Token and identifier inputs are int32 (what phone runtimes take); everything els
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import torch
 from torch import nn
 
 from ..model.trm import TRM, Carry
+from ..recursion import GraphKind
 
 STEP_INPUTS = ("inputs", "puzzle_identifiers", "y", "z")
 STEP_OUTPUTS = ("y_out", "z_out", "logits", "q_halt")
@@ -156,3 +160,30 @@ def example_step_inputs(model: TRM, batch: int = 1) -> tuple[torch.Tensor, ...]:
 
 def example_unrolled_inputs(model: TRM, batch: int = 1) -> tuple[torch.Tensor, ...]:
     return example_step_inputs(model, batch)[:2]
+
+
+@dataclass(frozen=True)
+class BuiltGraph:
+    """The graph built for one GraphKind: the module, an example call, and its tensor names."""
+
+    module: nn.Module
+    example: tuple[torch.Tensor, ...]
+    in_names: tuple[str, ...]
+    out_names: tuple[str, ...]
+
+
+_BUILDERS: dict[GraphKind, Callable[[TRM, int], BuiltGraph]] = {
+    GraphKind.STEP: lambda model, batch: BuiltGraph(StepGraph(model).eval(), example_step_inputs(model, batch),
+                                                    STEP_INPUTS, STEP_OUTPUTS),
+    GraphKind.STATEFUL_STEP: lambda model, batch: BuiltGraph(StatefulStepGraph(model, batch).eval(),
+                                                             example_stateful_inputs(model, batch),
+                                                             STATEFUL_INPUTS, STATEFUL_OUTPUTS),
+    GraphKind.UNROLLED: lambda model, batch: BuiltGraph(UnrolledGraph(model, model.config.halt_max_steps).eval(),
+                                                        example_unrolled_inputs(model, batch),
+                                                        UNROLLED_INPUTS, UNROLLED_OUTPUTS),
+}
+
+
+def build_graph(kind: GraphKind, model: TRM, batch: int) -> BuiltGraph:
+    """The graph a recursion mode exports (its `graph` kind), at this batch."""
+    return _BUILDERS[kind](model, batch)

@@ -6,12 +6,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..recursion import mode as recursion_mode
 from .ort_mobile import convert_to_ort, mobile_usability, summary_line
-from .spec import ExportRequest, ExportResult
-
-
-
-INT4_BLOCK = 32   # weights per scale along K: smaller blocks follow the weights more closely, at 1 scale per 32
+from .spec import INT4_BLOCK, ExportRequest, ExportResult
 
 
 def _int4(fp32_path: Path, final: Path) -> str:
@@ -84,7 +81,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         onnx.save(model, str(final))
         fp32_path.unlink()
         notes.append("fp16 weights (float16 initializers, cast to float32 at load); activations stay fp32")
-    if req.recursion == "loop":
+    if recursion_mode(req.recursion).graph_halts:   # the step inside an ONNX Loop that exits on q_halt > 0
         from .onnx_loop import wrap_step_in_loop
 
         with torch.no_grad():

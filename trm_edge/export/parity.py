@@ -12,6 +12,7 @@ from ..model.trm import TRM
 from ..runtime.loop import SolveResult
 from ..runtime.reference import solve_with_model
 from .. import targets
+from ..recursion import mode as recursion_mode
 from ..artifact import read_meta
 
 MAX_DROP = 0.01            # a compressed artifact (fp16, int8, palettized) may lose at most 1 point of exact accuracy
@@ -30,7 +31,7 @@ def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> 
         meta = read_meta(folder)
         if targets.get(meta.target).weights_readback:
             check = coreml_weights_check(folder / meta.model_file, model, data, quantize,
-                                         fp16_state=meta.recursion == "stateful")
+                                         fp16_state=recursion_mode(meta.recursion).state_in_graph)
             report["weights_readback"] = check
             if not check["within_budget"]:   # compression alone already misses the budget
                 report["status"], report["reason"] = "failed", f"weights read back: {check['reason']}"

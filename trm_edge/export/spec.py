@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+INT4_BLOCK = 32   # int4 weights per scale along K (every target): smaller blocks follow the weights more closely
+
 
 @dataclass
 class ExportRequest:

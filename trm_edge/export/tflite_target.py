@@ -22,7 +22,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     job = folder / "_tflite_job.pt"
     model = req.graph.model
     torch.save({"config": model.config.to_dict(), "state_dict": model.state_dict(), "recursion": req.recursion,
-                "steps": int(getattr(req.graph, "steps", 0)), "example": list(req.example_inputs),
+                "example": list(req.example_inputs),
                 "quantize": req.quantize, "input_names": list(req.input_names),
                 "output_names": list(req.output_names)}, job)
     try:

@@ -14,7 +14,8 @@ from importlib.metadata import version
 def main(job_path: str, out_path: str) -> None:
     import torch
 
-    from trm_edge.export.graphs import NET_METHODS, StepGraph, UnrolledGraph, net_call_graphs
+    from trm_edge.export.graphs import NET_METHODS, build_graph, net_call_graphs
+    from trm_edge.recursion import mode
     from trm_edge.model import TRM, TRMConfig
     from trm_edge.subproc import emit_result
 
@@ -23,11 +24,11 @@ def main(job_path: str, out_path: str) -> None:
     model.load_state_dict(job["state_dict"])
     model.eval()
     example = tuple(job["example"])
-    if job["recursion"] == "net":   # one signature per method: the host runs the step's net calls
+    if mode(job["recursion"]).net_methods:   # one signature per method: the host runs the step's net calls
         graphs = {name: (graph, ex, NET_METHODS[name][0]) for name, (graph, ex)
                   in net_call_graphs(model, example[0].shape[0]).items()}
     else:
-        graph = (StepGraph(model) if job["recursion"] == "step" else UnrolledGraph(model, job["steps"])).eval()
+        graph = build_graph(mode(job["recursion"]).graph, model, example[0].shape[0]).module
         graphs = {None: (graph, example, job["input_names"])}
     notes = _convert(graphs, out_path, job["quantize"])
     from ai_edge_litert.interpreter import Interpreter

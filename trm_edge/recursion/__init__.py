@@ -3,7 +3,7 @@ Each module here declares one mode (`MODE`); adding one is a new module listed b
 from __future__ import annotations
 
 from . import loop, net, stateful, step, unrolled
-from .base import OnStep, Recursion, register_mode, _MODES
+from .base import GraphKind, OnStep, Recursion, register_mode, _MODES
 
 for _module in (step, unrolled, loop, stateful, net):
     register_mode(_module.MODE)
@@ -20,4 +20,4 @@ def mode_names() -> tuple[str, ...]:
     return tuple(_MODES)
 
 
-__all__ = ["OnStep", "Recursion", "mode", "mode_names", "register_mode"]
+__all__ = ["GraphKind", "OnStep", "Recursion", "mode", "mode_names", "register_mode"]

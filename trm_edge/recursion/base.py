@@ -6,6 +6,7 @@ itself, can the host change the number of steps, and how is one batch of puzzles
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from enum import Enum
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -18,11 +19,22 @@ if TYPE_CHECKING:   # the runner is the runtime's, a floor up; a mode only calls
 OnStep = Callable[[int, np.ndarray, np.ndarray], None]
 
 
+class GraphKind(Enum):
+    """The graph an exporter builds for a mode (the graphs themselves are torch modules, in export/graphs.py)."""
+
+    STEP = "step"                    # one supervision step: tokens, ids, y, z in; y, z, logits, q_halt out
+    STATEFUL_STEP = "stateful step"  # the step with y and z kept inside the model as states
+    UNROLLED = "unrolled"            # every supervision step in one graph
+
+
 class Recursion(ABC):
     """One recursion mode of an exported artifact."""
 
     name: str
     help: str
+    graph = GraphKind.STEP  # what the exporter builds
+    net_methods = False     # also exports embed / net / heads, and the host composes a step from their calls
+    state_in_graph = False  # y and z live in the model (fp16 states): the host never sees them
     host_stepped = False   # the host calls one supervision step at a time with (y, z) in and out
     graph_halts = False    # the graph stops by itself (q_halt > 0): only ACT halting applies
     fixed_depth = False    # the graph runs the steps baked into it: the host cannot ask for more or fewer

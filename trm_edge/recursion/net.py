@@ -9,6 +9,7 @@ from .step import StepMode
 
 class NetMode(StepMode):
     name = "net"
+    net_methods = True
     help = "the shared net, embedding and heads as separate methods; the host composes the recursion (smallest file)"
 
     def step(self, runner, inputs: np.ndarray, ids: np.ndarray, y: np.ndarray, z: np.ndarray):

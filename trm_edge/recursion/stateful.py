@@ -4,11 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime.loop import Halting, SolveResult, solve
-from .base import OnStep, Recursion
+from .base import GraphKind, OnStep, Recursion
 
 
 class StatefulMode(Recursion):
     name = "stateful"
+    graph = GraphKind.STATEFUL_STEP
+    state_in_graph = True
     help = "one step per call with y/z kept as model states (Core ML, iOS 18): the host loops and halts"
 
     def solve_batch(self, runner, x: np.ndarray, ids: np.ndarray, max_steps: int, halting: Halting,

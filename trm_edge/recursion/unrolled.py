@@ -4,11 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime.loop import Halting, SolveResult
-from .base import OnStep, Recursion
+from .base import GraphKind, OnStep, Recursion
 
 
 class UnrolledMode(Recursion):
     name = "unrolled"
+    graph = GraphKind.UNROLLED
     help = "all N_sup steps in one call (no host loop); returns the final answer and every step's q_halt"
     fixed_depth = True
 

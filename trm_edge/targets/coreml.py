@@ -32,9 +32,9 @@ def runtime(r):
 
 TARGET = Target(
     name="coreml", model_file="model.mlpackage", modes=("step", "unrolled", "stateful"),
-    precisions=("none", "fp16", "int8", "palette4", "palette6"),
+    precisions=("none", "fp16", "int8", "int4", "palette4", "palette6"),
     note="ML Program; int8 is weight-only (activation calibration needs macOS prediction); "
-         "palette4/6: k-means palettized weights; stateful: y/z kept as Core ML states (iOS 18)",
+         "int4: 4-bit weight blocks (iOS 18); palette4/6: k-means palettized weights; stateful: y/z kept as Core ML states (iOS 18)",
     runtime=runtime,
     runtime_module="coremltools", weights_readback=True,
 )

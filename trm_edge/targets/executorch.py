@@ -5,6 +5,7 @@ import numpy as np
 
 from ..artifact import inside
 from ..errors import UnsupportedOnHost
+from ..recursion import mode as recursion_mode
 from .base import Option, RequestError, Target
 
 _PROGRAM_LOADED = False   # ExecuTorch's threadpool may only be resized before the first program loads
@@ -54,9 +55,11 @@ def _size_threadpool(threads: int) -> None:
 
 
 def _check(recursion: str, precision: str, options: dict) -> None:
-    if recursion == "net" and (options.get("delegate") == "coreml" or precision == "int8-static"):
-        raise RequestError("executorch --recursion net is for the XNNPACK delegate at fp32, fp16 or dynamic int8 "
+    if recursion_mode(recursion).net_methods and (options.get("delegate") == "coreml" or precision == "int8-static"):
+        raise RequestError("executorch --recursion net is for the XNNPACK delegate at fp32, fp16, dynamic int8 or int4 "
                            "(its point is one packed copy of the weights; static int8 calibrates whole steps)")
+    if options.get("delegate") == "coreml" and precision == "int4":
+        raise RequestError("executorch int4 is XNNPACK's 4-bit weights: use --delegate xnnpack (the default)")
     if options.get("delegate") == "coreml" and precision == "int8-static":
         raise RequestError("executorch with --delegate coreml supports int8 as weight-only quantization "
                            "(Core ML's linear quantizer), not static activations (--calibration)")
@@ -64,9 +67,9 @@ def _check(recursion: str, precision: str, options: dict) -> None:
 
 TARGET = Target(
     name="executorch", model_file="model.pte", modes=("step", "unrolled", "net"),
-    precisions=("none", "fp16", "int8", "int8-static"),
+    precisions=("none", "fp16", "int8", "int8-static", "int4"),
     note="XNNPACK delegate, or --delegate coreml (Core ML first, XNNPACK for the rest); "
-         "int8 through PT2E (XNNPACK) or Core ML weight quantization; --recursion net: one net call per "
+         "int8 through PT2E (XNNPACK) or Core ML weight quantization; int4: 4-bit weight blocks (torchao 8da4w); --recursion net: one net call per "
          "execute, the host runs the step's T x (n+1) calls (XNNPACK packs the weights once: large models)",
     runtime=runtime,
     runtime_module="executorch.runtime",
