@@ -117,6 +117,8 @@ RESULTS = (
                 "python scripts/bench/depth.py", ("table.md",), ("results.json",)),
     ResultsPage("throughput", "Puzzles per second against the official evaluation", "results/throughput",
                 "taskset -c 0 python scripts/bench/throughput.py", ("table.md",), ("results.json",)),
+    ResultsPage("int4", "int4 against int8 per target: size and minimal-puzzle answers", "results/int4",
+                "taskset -c 0 python scripts/bench/int4_table.py", ("table.md",), ("results.json",)),
     ResultsPage("qnn", "Hexagon NPU (QNN): compilation and simulated answers", "results/qnn",
                 "python scripts/bench/qnn_table.py", ("table.md",), ("results.json",)),
     ResultsPage("web", "In the browser: ONNX Runtime Web next to native", "results/web",
