@@ -15,7 +15,7 @@ from ..artifact import ArtifactMeta, inside, verify
 from ..errors import UnsupportedOnHost
 from .. import recursion
 from ..recursion import Recursion
-from .loop import Halting, SolveResult, pad_batch, solve_stream
+from .loop import Halting, ManyPuzzles, SolveResult
 
 
 __all__ = ["ArtifactRunner", "UnsupportedOnHost", "load_runner"]   # UnsupportedOnHost: callers catch it here
@@ -61,32 +61,15 @@ class ArtifactRunner:
 
     def solve(self, inputs: np.ndarray, puzzle_identifiers: np.ndarray, halting: "str | Halting" = "fixed",
               max_steps: int | None = None, on_step=None) -> SolveResult:
-        """Solve any number of puzzles, `batch` at a time (a short last batch is padded and trimmed).
-        `on_step` (see loop.solve) sees each step of step-wise artifacts; unrolled graphs have no steps to show."""
+        """Solve any number of puzzles, `batch` at a time (a short last batch is padded and trimmed; rows that stop
+        early hand their slot to the next puzzle). `on_step` (see loop.solve) sees each step of step-wise
+        artifacts; unrolled graphs have no steps to show."""
         max_steps = max_steps or self.meta.halt_max_steps
         halting = Halting.parse(halting)
         self.mode.check(halting, max_steps, self.meta.halt_max_steps)
-        b = self.batch
-        if self.mode.host_stepped and on_step is None and halting.rule != "fixed" and len(inputs) > b:
-            # rows stop at different steps: keep the batch full instead of waiting for each batch's slowest row
-            return solve_stream(self.step, self.initial_state, inputs, puzzle_identifiers, max_steps, halting)
-        parts: list[SolveResult] = []
-        for start in range(0, len(inputs), b):
-            x = inputs[start:start + b]
-            ids = puzzle_identifiers[start:start + b]
-            n = len(x)
-            res = self.mode.solve_batch(self, pad_batch(x, b), pad_batch(ids, b), max_steps, halting,
-                                        _trim(on_step, n))
-            parts.append(SolveResult(res.predictions[:n], res.steps[:n], res.logits[:n], res.q_halt[:n],
-                                     None if res.q_trace is None else res.q_trace[:, :n]))
-        return SolveResult.concat(parts)
-
-
-def _trim(on_step, n: int):
-    """Hide the padding rows of a short last batch from an `on_step` callback."""
-    if on_step is None:
-        return None
-    return lambda k, predictions, q_halt: on_step(k, predictions[:n], q_halt[:n])
+        many = ManyPuzzles(self.batch, self.step if self.mode.host_stepped else None, self.initial_state,
+                           lambda x, ids, seen: self.mode.solve_batch(self, x, ids, max_steps, halting, seen))
+        return many.solve(inputs, puzzle_identifiers, max_steps, halting, on_step)
 
 
 def load_runner(folder: str | Path, threads: int | None = None) -> ArtifactRunner:

@@ -155,6 +155,43 @@ def solve_stream(step: StepFn, initial_state: Callable[[], tuple], inputs: np.nd
     return flight.result()
 
 
+@dataclass
+class ManyPuzzles:
+    """How a runner solves any number of puzzles: streamed when rows may stop early (continuous batching), else
+    batch by batch. `one_batch(x, ids, on_step)` solves up to `batch` rows; `pad`: a graph takes exactly `batch`
+    rows, so a short last batch is padded and trimmed (PyTorch runs it at its own size)."""
+
+    batch: int
+    step: StepFn | None                   # None: the runner has no host step (the graph runs the recursion)
+    initial_state: Callable[[], tuple]
+    one_batch: Callable[[np.ndarray, np.ndarray, Callable | None], SolveResult]
+    pad: bool = True
+    shrink: bool = False                  # see solve_stream
+
+    def solve(self, inputs: np.ndarray, ids: np.ndarray, max_steps: int, halting: "Halting",
+              on_step=None) -> SolveResult:
+        if self.step is not None and on_step is None and halting.rule != "fixed" and len(inputs) > self.batch:
+            return solve_stream(self.step, self.initial_state, inputs, ids, max_steps, halting, shrink=self.shrink)
+        parts = []
+        for start in range(0, len(inputs), self.batch):
+            x, i = inputs[start:start + self.batch], ids[start:start + self.batch]
+            n = len(x)
+            if not self.pad:
+                parts.append(self.one_batch(x, i, on_step))
+                continue
+            res = self.one_batch(pad_batch(x, self.batch), pad_batch(i, self.batch), _trim(on_step, n))
+            parts.append(SolveResult(res.predictions[:n], res.steps[:n], res.logits[:n], res.q_halt[:n],
+                                     None if res.q_trace is None else res.q_trace[:, :n]))
+        return SolveResult.concat(parts)
+
+
+def _trim(on_step, n: int):
+    """Hide the padding rows of a short last batch from an `on_step` callback."""
+    if on_step is None:
+        return None
+    return lambda k, predictions, q_halt: on_step(k, predictions[:n], q_halt[:n])
+
+
 class _Flight:
     """The rows in flight of `solve_stream`: which puzzle each slot holds, its step count and stable-K state."""
 

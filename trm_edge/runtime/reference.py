@@ -6,7 +6,7 @@ import torch
 
 from ..model.trm import TRM, Carry
 from ..recursion.step import MODE as step_mode
-from .loop import Halting, SolveResult, StepFn, solve, solve_stream
+from .loop import Halting, ManyPuzzles, SolveResult, StepFn, solve
 
 
 def torch_step(model: TRM, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
@@ -72,16 +72,13 @@ class TorchRunner:
         early halting and more puzzles than `batch`, a halted row takes the next puzzle (continuous batching)."""
         max_steps = max_steps or self.halt_max_steps
         halting = Halting.parse(halting)
-        if on_step is None and halting.rule != "fixed" and len(inputs) > self.batch:
-            return solve_stream(self._step, self.initial_state, inputs, puzzle_identifiers, max_steps, halting,
-                                shrink=True)
-        results = []
-        for start in range(0, len(inputs), self.batch):
-            x = inputs[start:start + self.batch]
-            ids = puzzle_identifiers[start:start + self.batch]
+
+        def one_batch(x, ids, seen):
             carry = self.model.initial_carry(len(x), self.device)
-            results.append(solve(self._step, carry.y, carry.z, x, ids, max_steps, halting, on_step))
-        return SolveResult.concat(results)
+            return solve(self._step, carry.y, carry.z, x, ids, max_steps, halting, seen)
+
+        many = ManyPuzzles(self.batch, self._step, self.initial_state, one_batch, pad=False, shrink=True)
+        return many.solve(inputs, puzzle_identifiers, max_steps, halting, on_step)
 
 
 def solve_with_model(model: TRM, inputs: np.ndarray, puzzle_identifiers: np.ndarray, max_steps: int | None = None,
