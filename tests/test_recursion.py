@@ -83,3 +83,23 @@ def test_a_mode_refuses_what_its_graph_cannot_do_in_one_line(step_artifact, puzz
     with pytest.raises(ValueError, match="stable-K halting cannot be applied"):
         recursion.mode("unrolled").check(Halting.parse("stable-2"), 16, 16)
     recursion.mode("step").check(Halting.parse("stable-2"), 64, 16)   # the host loop takes any rule and depth
+
+
+def test_a_net_programs_metadata_is_typed_and_reads_back_as_written(trained_checkpoint, tmp_path):
+    """The net mode owns its metadata (NetProgram): the exporter writes it, the runtime reads the methods from
+    it, and the JSON keeps the keys the Android and web readers parse (extra.methods, extra.net_use)."""
+    import json
+
+    from trm_edge.recursion.net import NetProgram
+
+    art = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "net", recursion="net", parity_puzzles=0,
+                            log=lambda m: None)
+    extra = json.loads((art / "metadata.json").read_text())["extra"]
+    program = NetProgram.from_extra(extra)
+    assert list(program.methods) == ["embed", "net", "heads"] and "H_cycles times" in extra["net_use"]
+    ins, outs = program.methods["net"]
+    assert [t.name for t in ins] == ["hidden", "injection"] and [t.name for t in outs] == ["hidden_out"]
+    assert program.to_extra() == {k: extra[k] for k in ("methods", "net_use")}
+    assert load_runner(art).mode.net_methods
+    with pytest.raises(ValueError, match="names no methods"):
+        NetProgram.from_extra({})

@@ -12,6 +12,8 @@ import torch
 
 from ..data import PuzzleSet, load_split
 from ..recursion import GraphKind, mode as recursion_mode
+from ..recursion.net import NetProgram
+from ..recursion.stateful import ModelStates
 from ..tasks import get_task
 from .exporters import exporter_for
 from ..data.tasks import spec_for
@@ -210,24 +212,19 @@ def _artifact_meta(job: ExportJob, ckpt: Checkpoint, internal: str, graphs: Mode
 def _state_note(recursion: str, state_shape: list[int]) -> dict:
     if not recursion_mode(recursion).state_in_graph:
         return {}
-    return {"states": [{"name": n, "shape": state_shape, "dtype": "float16"} for n in STATEFUL_STATES],
-            "stateful_use": "make one state per puzzle batch; call with reset=1 on the first step and 0 after; "
-                            "stop a row once q_halt > 0"}
+    return ModelStates([TensorSpec(n, state_shape, "float16") for n in STATEFUL_STATES]).to_extra()
 
 
 def _methods_note(methods: dict) -> dict:
-    """What an app needs to drive a `--recursion net` program: each method's tensors and the schedule."""
+    """What an app needs to drive a `--recursion net` program: each method's tensors (the schedule is NET_USE)."""
     if not methods:
         return {}
     described = {}
     with torch.no_grad():
         for name, (graph, example) in methods.items():
             ins, outs = NET_METHODS[name]
-            described[name] = {"inputs": [asdict(t) for t in _specs(ins, example)],
-                               "outputs": [asdict(t) for t in _specs(outs, graph(*example))]}
-    return {"methods": described,
-            "net_use": "each step: x = embed(inputs, puzzle_identifiers); H_cycles times: L_cycles times "
-                       "z = net(z, y + x), then y = net(y, z); logits, q_halt = heads(y)"}
+            described[name] = (_specs(ins, example), _specs(outs, graph(*example)))
+    return NetProgram(described).to_extra()
 
 
 def _specs(names, tensors) -> list[TensorSpec]:

@@ -1,10 +1,34 @@
 """`stateful`: y and z live inside the model as states (Core ML iOS 18); the host sends reset=1, then 0."""
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
 import numpy as np
 
+from ..artifact import TensorSpec
 from ..runtime.loop import Halting, SolveResult, solve
 from .base import GraphKind, OnStep, Recursion
+
+
+STATEFUL_USE = ("make one state per puzzle batch; call with reset=1 on the first step and 0 after; "
+                "stop a row once q_halt > 0")
+
+
+@dataclass
+class ModelStates:
+    """What a `stateful` artifact's metadata tells an app: the states y and z live in and how to drive them
+    (stored under `extra` as `states` and `stateful_use`)."""
+
+    states: list[TensorSpec]
+    use: str = field(default=STATEFUL_USE)
+
+    def to_extra(self) -> dict[str, Any]:
+        return {"states": [asdict(s) for s in self.states], "stateful_use": self.use}
+
+    @classmethod
+    def from_extra(cls, extra: dict[str, Any]) -> "ModelStates":
+        return cls([TensorSpec(**s) for s in extra.get("states", [])], extra.get("stateful_use", STATEFUL_USE))
 
 
 class StatefulMode(Recursion):

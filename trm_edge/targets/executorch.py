@@ -6,6 +6,7 @@ import numpy as np
 from ..artifact import inside
 from ..errors import UnsupportedOnHost
 from ..recursion import mode as recursion_mode
+from ..recursion.net import NetProgram
 from .base import Option, RequestError, Target
 
 _PROGRAM_LOADED = False   # ExecuTorch's threadpool may only be resized before the first program loads
@@ -31,7 +32,8 @@ def runtime(r):
             _size_threadpool(r.threads)
     with quiet_native():
         program = rt.load_program(str(inside(r.folder, r.meta.model_file)))
-        methods = {name: program.load_method(name) for name in r.meta.extra.get("methods", ["forward"])}
+        names = NetProgram.from_extra(r.meta.extra).methods if r.mode.net_methods else ["forward"]
+        methods = {name: program.load_method(name) for name in names}
     _PROGRAM_LOADED = True
 
     def call(arrays, state=None, method="forward"):
