@@ -48,13 +48,15 @@ def _export(req: ExportRequest, folder: Path) -> ExportResult:
     if req.quantize in ("int8", "int4"):
         from coremltools.optimize.coreml import OpLinearQuantizerConfig, OptimizationConfig, linear_quantize_weights
 
-        settings = int8_weight_config() if req.quantize == "int8" else int4_weight_config()
-        config = OptimizationConfig(global_config=OpLinearQuantizerConfig(**settings))
-        mlmodel = linear_quantize_weights(mlmodel, config=config)
+        passes = [int8_weight_config()] if req.quantize == "int8" else [int4_weight_config(), int8_weight_config()]
+        for settings in passes:   # int4 then int8: a weight whose width is not a multiple of the block (the token
+            config = OptimizationConfig(global_config=OpLinearQuantizerConfig(**settings))   # mixer's 82) gets int8
+            mlmodel = linear_quantize_weights(mlmodel, config=config)
         notes.append("int8 per-channel linear weight quantization (coremltools.optimize); compute in fp32"
                      if req.quantize == "int8" else
-                     f"int4 weights in blocks of {settings['block_size']} input channels with one scale each "
-                     "(coremltools.optimize, iOS 18); compute in fp32")
+                     f"int4 weights in blocks of {passes[0]['block_size']} input channels with one scale each "
+                     "(coremltools.optimize, iOS 18), int8 per channel where the width is not a multiple of the "
+                     "block; compute in fp32")
     if req.quantize.startswith("palette"):
         from coremltools.optimize.coreml import OpPalettizerConfig, OptimizationConfig, palettize_weights
 
