@@ -159,14 +159,15 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
     if req.throughput and ckpt_path is None:
         raise ValueError("--throughput compares every row with the official evaluation: give --checkpoint "
                          "(or artifacts exported from a checkpoint on this machine)")
-    n_rows = len(threads) * (len(halting) * (len(artifacts) + (len({1, big}) if ckpt_path else 0)) + req.throughput)
+    pytorch_batches = [big] if req.throughput else sorted({1, big})   # throughput: the batch that streams best
+    n_rows = len(threads) * (len(halting) * (len(artifacts) + (len(pytorch_batches) if ckpt_path else 0))
+                             + req.throughput)
     log(f"{n_rows} CPU rows, each about {budget_s:.0f} s of warm-up and step timing plus solving {puzzles} puzzles "
         f"(at least ~{n_rows * budget_s / 60:.0f} min; --budget-s and --puzzles set the pace)")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     with_cuda = ckpt_path and device == "cuda" and torch.cuda.is_available()
     log = _eta_log(n_rows + (len(halting) * 4 * len({1, big}) if with_cuda else 0), log)
-    pytorch_batches = [big] if req.throughput else sorted({1, big})
     for t in threads:
         for h in halting:
             if ckpt_path:
@@ -298,8 +299,8 @@ def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float]) -> None:
         achieved = cost["step_flops"] * m["mean_steps"] * m["puzzles_per_s"] / 1e9
     row.derived["achieved_gflops"] = achieved
     key = f"cpu-{row.threads}t" if row.device == "cpu" else f"cuda-{row.precision}"
-    if row.precision.startswith(("int8", "palette")):   # integer kernels have their own, higher peak
-        row.derived["peak_note"] = "int8 row: no % of the fp32 GEMM peak (it would overstate the efficiency)"
+    if row.precision.startswith(("int8", "int4", "palette")):   # integer kernels have their own, higher peak
+        row.derived["peak_note"] = "integer-weight row: no % of the fp32 GEMM peak (it would overstate the efficiency)"
         return
     if key in peaks:
         row.derived["peak_gflops"] = peaks[key]

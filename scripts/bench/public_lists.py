@@ -1,0 +1,75 @@
+"""The committed 9x9 models on public lists of hard Sudoku puzzles nobody on the team made.
+
+The lists are not shipped (they are other people's files): give their paths. The ones measured here are Peter
+Norvig's `top95.txt` (95 puzzles that defeat simple propagation) and `hardest.txt` (11), as published with his
+essay "Solving Every Sudoku Puzzle" (norvig.com/sudoku.html) and copied into many public repositories; one
+81-character puzzle per line ('.' or 0 for blanks, lines of other lengths skipped). An answer counts when it is a
+valid grid that keeps every given (these puzzles have one solution, so valid means right).
+
+    taskset -c 0 python scripts/bench/public_lists.py top95.txt hardest.txt [--out results/public_lists]
+
+Writes OUT/results.json and OUT/table.md (generated from it).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+from trm_edge.runtime.loop import Halting
+from trm_edge.runtime.solver import open_source, parse_puzzle, solve_batch
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = ("sudoku9", "sudoku9-hard", "sudoku9-deep")
+# (halting rule, most supervision steps or None for the trained N_sup)
+SETTINGS = (("fixed", None), ("stable-2", 32), ("stable-2", 64))
+
+
+def read_list(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text().splitlines() if len(line.strip()) == 81]
+
+
+def measure(model: str, puzzles: list[str], halting: str, max_steps: int | None) -> dict:
+    source = open_source(REPO / "models" / model / "checkpoint.pt", threads=1)
+    if max_steps:
+        source = dataclasses.replace(source, max_steps=max_steps)
+    answers = solve_batch(source, [parse_puzzle(source, p) for p in puzzles], Halting.parse(halting))
+    solved = sum(a.valid and a.keeps_givens for a in answers)
+    return {"model": model, "halting": halting, "max_steps": source.max_steps, "puzzles": len(puzzles),
+            "solved": solved, "mean_steps": sum(a.steps for a in answers) / len(answers)}
+
+
+def table(result: dict) -> str:
+    lines = [f"Public hard 9x9 lists, PyTorch, one thread ({result['created']}); solved = a valid grid keeping "
+             "every given.", "", "| list | model | halting | max steps | solved | mean steps |",
+             "|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['list']} ({r['puzzles']}) | {r['model']} | {r['halting']} | {r['max_steps']} | "
+                     f"{r['solved']} ({r['solved'] / r['puzzles']:.0%}) | {r['mean_steps']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("lists", type=Path, nargs="+", help="puzzle list files (81 characters a line)")
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--out", type=Path, default=REPO / "results" / "public_lists")
+    args = ap.parse_args()
+    rows = []
+    for path in args.lists:
+        puzzles = read_list(path)
+        for model in args.models.split(","):
+            for halting, max_steps in SETTINGS:
+                rows.append({"list": path.name, **measure(model, puzzles, halting, max_steps)})
+                print(rows[-1], flush=True)
+    result = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": rows}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / "table.md").write_text(table(result))
+    print(table(result))
+
+
+if __name__ == "__main__":
+    main()
