@@ -135,62 +135,25 @@ class BenchRequest:
 def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str, Any]:
     import torch
 
-    from .flops import cpu_gemm_peak, measure_peak_gflops, step_cost, step_gemm_shapes
+    from .flops import step_cost, step_gemm_shapes
 
-    artifacts, threads, device, puzzles = req.artifacts, req.threads, req.device, req.puzzles
-    halting, large_batch, budget_s, timeout = req.halting, req.large_batch, req.budget_s, req.timeout
-    spec, ckpt_path, ckpt = resolve_data_spec(artifacts, req.checkpoint, req.data_path, log)
-    req = dataclasses.replace(req, depth=ckpt.config.depth() if ckpt is not None else None)
-    common = req.worker_args(spec)
-    model = ckpt.build_model() if ckpt is not None else None
-    cost = step_cost(model) if model is not None else None
-    shapes = step_gemm_shapes(model, large_batch) if model is not None else None
-    rows: list[BenchRow] = []
-    peaks: dict[str, float] = {}
-    peak_sources: dict[str, str] = {}
-    for t in threads:
-        peaks[f"cpu-{t}t"], peak_sources[f"cpu-{t}t"] = cpu_gemm_peak(t, shapes)
-        log(f"measured CPU matmul peak with {t} thread(s): {peaks[f'cpu-{t}t']:.1f} GFLOP/s by "
-            f"{peak_sources[f'cpu-{t}t']} (fastest installed GEMM on the step's shapes {shapes or 'square 1024'})")
-    torch.set_num_threads(max(threads))
-    big = min(large_batch, puzzles)   # a batch larger than the puzzles would be timed at the puzzle count
-    if big < large_batch:
-        log(f"--large-batch {large_batch} is more than --puzzles {puzzles}: the large-batch rows use batch {big}")
+    spec, ckpt_path, ckpt = resolve_data_spec(req.artifacts, req.checkpoint, req.data_path, log)
     if req.throughput and ckpt_path is None:
         raise ValueError("--throughput compares every row with the official evaluation: give --checkpoint "
                          "(or artifacts exported from a checkpoint on this machine)")
-    pytorch_batches = [big] if req.throughput else sorted({1, big})   # throughput: the batch that streams best
-    n_rows = len(threads) * (len(halting) * (len(artifacts) + (len(pytorch_batches) if ckpt_path else 0))
-                             + req.throughput)
-    log(f"{n_rows} CPU rows, each about {budget_s:.0f} s of warm-up and step timing plus solving {puzzles} puzzles "
-        f"(at least ~{n_rows * budget_s / 60:.0f} min; --budget-s and --puzzles set the pace)")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    with_cuda = ckpt_path and device == "cuda" and torch.cuda.is_available()
-    log = _eta_log(n_rows + (len(halting) * 4 * len({1, big}) if with_cuda else 0), log)
-    for t in threads:
-        for h in halting:
-            if ckpt_path:
-                for b in pytorch_batches:
-                    rows.append(_pytorch_row(ckpt_path, t, "cpu", "fp32", False, b, h, common, timeout, log))
-            for a in artifacts:
-                rows.append(_artifact_row(a, t, h, common, timeout, log))
-    for r in rows:
-        r.halting = req.halting_label(r.halting)
-    if req.throughput:
-        rows = _yardsticks(req, ckpt_path, big, spec, log) + rows
+    req = dataclasses.replace(req, depth=ckpt.config.depth() if ckpt is not None else None)
+    model = ckpt.build_model() if ckpt is not None else None
+    cost = step_cost(model) if model is not None else None
+    peaks, peak_sources = _cpu_peaks(req.threads, step_gemm_shapes(model, req.large_batch) if model else None, log)
+    torch.set_num_threads(max(req.threads))
+    big = min(req.large_batch, req.puzzles)   # a batch larger than the puzzles would be timed at the puzzle count
+    if big < req.large_batch:
+        log(f"--large-batch {req.large_batch} is more than --puzzles {req.puzzles}: the large-batch rows use batch {big}")
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if req.device == "auto" else req.device
+    log = _announce_rows(req, ckpt_path, big, device, log)
+    rows = _cpu_rows(req, ckpt_path, spec, big, log)
     if device == "cuda":
-        if not torch.cuda.is_available():
-            log("no CUDA device: CUDA rows skipped")
-        elif ckpt_path:
-            peaks["cuda-fp32"] = measure_peak_gflops(0, "cuda", 8192)
-            peaks["cuda-bf16"] = measure_peak_gflops(0, "cuda", 8192, torch.bfloat16)
-            log(f"measured CUDA matmul peak: fp32 {peaks['cuda-fp32']:.0f}, bf16 {peaks['cuda-bf16']:.0f} GFLOP/s")
-            for h in halting:
-                for prec, comp in (("fp32", False), ("bf16", False), ("fp32", True), ("bf16", True)):
-                    for b in sorted({1, big}):
-                        rows.append(_pytorch_row(ckpt_path, "gpu", "cuda", prec, comp, b, h, common, timeout, log))
-                        rows[-1].halting = req.halting_label(h)
+        rows += _cuda_rows(req, ckpt_path, spec, big, peaks, log)
     for r in rows:
         _derive(r, cost, peaks)
     if req.throughput:
@@ -200,7 +163,7 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
         "host": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
                  "cpu_count": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
                  "cuda": torch.cuda.get_device_name(0) if device == "cuda" and torch.cuda.is_available() else None},
-        "data": spec, "puzzles": puzzles, "max_steps": req.max_steps,
+        "data": spec, "puzzles": req.puzzles, "max_steps": req.max_steps,
         "checkpoint": str(ckpt_path) if ckpt_path else None,
         "step_cost": cost, "measured_peak_gflops": peaks, "peak_set_by": peak_sources,
         "rows": [r.__dict__ for r in rows],
@@ -208,13 +171,83 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
     }
 
 
+def _cpu_peaks(threads: list[int], shapes, log) -> tuple[dict[str, float], dict[str, str]]:
+    """The fastest installed GEMM on the step's shapes, per thread count, and which library set it."""
+    from .flops import cpu_gemm_peak
+
+    peaks: dict[str, float] = {}
+    sources: dict[str, str] = {}
+    for t in threads:
+        peaks[f"cpu-{t}t"], sources[f"cpu-{t}t"] = cpu_gemm_peak(t, shapes)
+        log(f"measured CPU matmul peak with {t} thread(s): {peaks[f'cpu-{t}t']:.1f} GFLOP/s by "
+            f"{sources[f'cpu-{t}t']} (fastest installed GEMM on the step's shapes {shapes or 'square 1024'})")
+    return peaks, sources
+
+
+def _pytorch_batches(req: BenchRequest, big: int) -> list[int]:
+    return [big] if req.throughput else sorted({1, big})   # throughput: the batch that streams best
+
+
+def _announce_rows(req: BenchRequest, ckpt_path: Path | None, big: int, device: str, log) -> Callable[[str], None]:
+    """Say how many rows and how long, and number each row's line from then on (see _eta_log)."""
+    import torch
+
+    pytorch = len(_pytorch_batches(req, big)) if ckpt_path else 0
+    n_rows = len(req.threads) * (len(req.halting) * (len(req.artifacts) + pytorch) + req.throughput)
+    log(f"{n_rows} CPU rows, each about {req.budget_s:.0f} s of warm-up and step timing plus solving {req.puzzles} "
+        f"puzzles (at least ~{n_rows * req.budget_s / 60:.0f} min; --budget-s and --puzzles set the pace)")
+    with_cuda = ckpt_path and device == "cuda" and torch.cuda.is_available()
+    return _eta_log(n_rows + (len(req.halting) * 4 * len({1, big}) if with_cuda else 0), log)
+
+
+def _cpu_rows(req: BenchRequest, ckpt_path: Path | None, spec: dict, big: int, log) -> list[BenchRow]:
+    """PyTorch and artifact rows per thread count and halting rule (throughput mode: after the yardsticks)."""
+    common = req.worker_args(spec)
+    rows: list[BenchRow] = []
+    for t in req.threads:
+        for h in req.halting:
+            for b in _pytorch_batches(req, big) if ckpt_path else ():
+                rows.append(_pytorch_row(ckpt_path, PytorchRow(t, "cpu", "fp32", False, b, h), common, req.timeout,
+                                         log))
+            for a in req.artifacts:
+                rows.append(_artifact_row(a, t, h, common, req.timeout, log))
+    for r in rows:
+        r.halting = req.halting_label(r.halting)
+    return (_yardsticks(req, ckpt_path, big, spec, log) if req.throughput else []) + rows
+
+
+def _cuda_rows(req: BenchRequest, ckpt_path: Path | None, spec: dict, big: int, peaks: dict[str, float],
+               log) -> list[BenchRow]:
+    """PyTorch on the GPU: fp32 and bf16, eager and compiled, per halting rule and batch."""
+    import torch
+
+    from .flops import measure_peak_gflops
+
+    if not torch.cuda.is_available():
+        log("no CUDA device: CUDA rows skipped")
+        return []
+    if not ckpt_path:
+        return []
+    peaks["cuda-fp32"] = measure_peak_gflops(0, "cuda", 8192)
+    peaks["cuda-bf16"] = measure_peak_gflops(0, "cuda", 8192, torch.bfloat16)
+    log(f"measured CUDA matmul peak: fp32 {peaks['cuda-fp32']:.0f}, bf16 {peaks['cuda-bf16']:.0f} GFLOP/s")
+    rows = []
+    for h in req.halting:
+        for prec, comp in (("fp32", False), ("bf16", False), ("fp32", True), ("bf16", True)):
+            for b in sorted({1, big}):
+                rows.append(_pytorch_row(ckpt_path, PytorchRow("gpu", "cuda", prec, comp, b, h), req.worker_args(spec),
+                                         req.timeout, log))
+                rows[-1].halting = req.halting_label(h)
+    return rows
+
+
 def _yardsticks(req: BenchRequest, ckpt_path: Path, batch: int, spec: dict, log) -> list[BenchRow]:
     """The official evaluation, once per thread count: the PyTorch checkpoint in fp32 running all N_sup steps
     on every puzzle, batch by batch (what every throughput row is compared with)."""
     rows = []
     for t in req.threads:
-        row = _pytorch_row(ckpt_path, t, "cpu", "fp32", False, batch, "fixed", req.worker_args(spec, yardstick=True),
-                           req.timeout, log)
+        row = _pytorch_row(ckpt_path, PytorchRow(t, "cpu", "fp32", False, batch, "fixed"),
+                           req.worker_args(spec, yardstick=True), req.timeout, log)
         row.derived["yardstick"] = True
         row.halting = "fixed (official eval)"
         rows.append(row)
@@ -244,15 +277,26 @@ def _eta_log(total: int, log: Callable[[str], None]) -> Callable[[str], None]:
     return row_log
 
 
-def _pytorch_row(ckpt: Path, threads, device: str, precision: str, compile_: bool, batch: int, halting: str,
-                 common: list[str], timeout: float, log) -> BenchRow:
-    name = "pytorch" + ("+compile" if compile_ else "")
-    row = BenchRow(name, precision, "step", threads, batch, halting, device, str(ckpt))
-    args = ["--checkpoint", str(ckpt), "--device", device, "--precision", precision, "--batch", str(batch),
-            "--halting", halting, "--threads", str(threads if isinstance(threads, int) else 1), *common]
-    if compile_:
+@dataclass(frozen=True)
+class PytorchRow:
+    """Where and how one PyTorch row runs."""
+
+    threads: int | str       # "gpu" for CUDA rows
+    device: str
+    precision: str           # fp32 | bf16
+    compile: bool
+    batch: int
+    halting: str
+
+
+def _pytorch_row(ckpt: Path, how: PytorchRow, common: list[str], timeout: float, log) -> BenchRow:
+    name = "pytorch" + ("+compile" if how.compile else "")
+    row = BenchRow(name, how.precision, "step", how.threads, how.batch, how.halting, how.device, str(ckpt))
+    args = ["--checkpoint", str(ckpt), "--device", how.device, "--precision", how.precision, "--batch", str(how.batch),
+            "--halting", how.halting, "--threads", str(how.threads if isinstance(how.threads, int) else 1), *common]
+    if how.compile:
         args.append("--compile")
-    log(f"bench {name} {device} {precision} threads={threads} batch={batch} halting={halting}")
+    log(f"bench {name} {how.device} {how.precision} threads={how.threads} batch={how.batch} halting={how.halting}")
     return _fill(row, _worker(args, timeout))
 
 

@@ -39,61 +39,86 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     fp32_path = folder / ("model_fp32.onnx" if req.quantize != "none" else "model.onnx")
     notes = write_fp32(req, fp32_path)
     final = folder / "model.onnx"
+    if req.quantize != "none":
+        notes.append(_quantize(req, scheme, fp32_path, final))
+        fp32_path.unlink()
+    if recursion_mode(req.recursion).graph_halts:   # the step inside an ONNX Loop that exits on q_halt > 0
+        notes.append(_wrap_in_loop(req, final))
+    onnx.checker.check_model(str(final))
+    extra: dict = {"int8_scheme": scheme} if req.quantize == "int8" else {}
+    extra.update(_mobile_files(req, final, notes))
+    sess = onnxruntime.InferenceSession(str(final), providers=["CPUExecutionProvider"])
+    notes.append(f"ONNX Runtime {onnxruntime.__version__} loads it: inputs "
+                 + ", ".join(f"{i.name}{i.shape}" for i in sess.get_inputs()))
+    return ExportResult(model_file="model.onnx", notes=notes,
+                        tool_versions={"onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}, extra=extra)
+
+
+def _quantize(req: ExportRequest, scheme: str, fp32_path: Path, final: Path) -> str:
+    """Write `final` at the request's precision from the fp32 file; returns the note saying what was done."""
+    import onnx
+
     if req.quantize == "int8" and scheme == "weights":
         model = onnx.load(str(fp32_path))
         count = compress_weights(model, "int8")
         onnx.save(model, str(final))
-        fp32_path.unlink()
-        notes.append(f"int8 weight-only: {count} weight tensors stored as int8 with one scale per row, dequantized "
-                     "when ONNX Runtime loads the model; the math stays fp32")
-    elif req.quantize in ("int8", "int8-static"):
-        from onnxruntime.quantization import QuantType, quantize_dynamic, quantize_static
-        from onnxruntime.quantization.shape_inference import quant_pre_process
+        return (f"int8 weight-only: {count} weight tensors stored as int8 with one scale per row, dequantized "
+                "when ONNX Runtime loads the model; the math stays fp32")
+    if req.quantize in ("int8", "int8-static"):
+        return _ort_int8(req, scheme, fp32_path, final)
+    if req.quantize == "int4":
+        return _int4(fp32_path, final)
+    model = onnx.load(str(fp32_path))   # fp16
+    compress_weights(model, "fp16")
+    onnx.save(model, str(final))
+    return "fp16 weights (float16 initializers, cast to float32 at load); activations stay fp32"
 
-        pre = folder / "model_pre.onnx"
-        quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
-        if req.quantize == "int8":
-            keep = ([n for n, w in matmul_weights(fp32_path).items() if ".mlp_t." in w]
-                    if scheme == "dynamic-keep-mlp-t" else [])
-            quantize_dynamic(str(pre), str(final), per_channel=True, weight_type=QuantType.QInt8,
-                             op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=keep)
-            notes.append("dynamic int8: per-channel int8 weights, activations quantized (per tensor) at run time"
-                         + (f"; the {len(keep)} token-mixing (mlp_t) MatMuls kept fp32" if keep else ""))
-        else:
-            from onnxruntime.quantization import QuantFormat
 
-            from .calibration import sample_reader
+def _ort_int8(req: ExportRequest, scheme: str, fp32_path: Path, final: Path) -> str:
+    """ONNX Runtime's dynamic int8 (per-channel weights) or static QDQ int8 calibrated on step trajectories."""
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
 
-            samples = req.calibration()
-            quantize_static(str(pre), str(final), sample_reader(samples), quant_format=QuantFormat.QDQ, per_channel=True,
-                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                            op_types_to_quantize=["MatMul", "Gemm"])
-            notes.append(f"static int8 QDQ, per-channel weights, calibrated on {len(samples)} step inputs "
-                         "taken along real y/z trajectories")
+    pre = final.with_name("model_pre.onnx")
+    quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
+    if req.quantize == "int8":
+        keep = ([n for n, w in matmul_weights(fp32_path).items() if ".mlp_t." in w]
+                if scheme == "dynamic-keep-mlp-t" else [])
+        quantize_dynamic(str(pre), str(final), per_channel=True, weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=keep)
         pre.unlink()
-        fp32_path.unlink()
-    elif req.quantize == "int4":
-        notes.append(_int4(fp32_path, final))
-        fp32_path.unlink()
-    elif req.quantize == "fp16":
-        model = onnx.load(str(fp32_path))
-        compress_weights(model, "fp16")
-        onnx.save(model, str(final))
-        fp32_path.unlink()
-        notes.append("fp16 weights (float16 initializers, cast to float32 at load); activations stay fp32")
-    if recursion_mode(req.recursion).graph_halts:   # the step inside an ONNX Loop that exits on q_halt > 0
-        from .onnx_loop import wrap_step_in_loop
+        return ("dynamic int8: per-channel int8 weights, activations quantized (per tensor) at run time"
+                + (f"; the {len(keep)} token-mixing (mlp_t) MatMuls kept fp32" if keep else ""))
+    from .calibration import sample_reader
 
-        with torch.no_grad():
-            logits_shape = list(req.graph(*req.example_inputs)[2].shape)
-        steps = req.graph.model.config.halt_max_steps
-        # The example carry is the initial state (H_init / L_init broadcast), which the loop starts from.
-        looped = wrap_step_in_loop(onnx.load(str(final)), req.example_inputs[2].numpy(), req.example_inputs[3].numpy(),
-                                   steps, logits_shape)
-        onnx.save(looped, str(final), save_as_external_data=False)
-        notes.append(f"recursion inside an ONNX Loop: at most {steps} steps, exits once q_halt > 0")
-    onnx.checker.check_model(str(final))
-    extra: dict = {"int8_scheme": scheme} if req.quantize == "int8" else {}
+    samples = req.calibration()
+    quantize_static(str(pre), str(final), sample_reader(samples), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                    op_types_to_quantize=["MatMul", "Gemm"])
+    pre.unlink()
+    return (f"static int8 QDQ, per-channel weights, calibrated on {len(samples)} step inputs "
+            "taken along real y/z trajectories")
+
+
+def _wrap_in_loop(req: ExportRequest, final: Path) -> str:
+    """Put the step inside an ONNX Loop that runs up to N_sup steps and exits once q_halt > 0."""
+    import onnx
+
+    from .onnx_loop import wrap_step_in_loop
+
+    with torch.no_grad():
+        logits_shape = list(req.graph(*req.example_inputs)[2].shape)
+    steps = req.graph.model.config.halt_max_steps
+    # The example carry is the initial state (H_init / L_init broadcast), which the loop starts from.
+    looped = wrap_step_in_loop(onnx.load(str(final)), req.example_inputs[2].numpy(), req.example_inputs[3].numpy(),
+                               steps, logits_shape)
+    onnx.save(looped, str(final), save_as_external_data=False)
+    return f"recursion inside an ONNX Loop: at most {steps} steps, exits once q_halt > 0"
+
+
+def _mobile_files(req: ExportRequest, final: Path, notes: list[str]) -> dict:
+    """ONNX Runtime Mobile's usability report (advisory) and, with --ort, the .ort file beside the model."""
+    extra: dict = {}
     try:   # advisory: a report that cannot be made must not fail the export
         usability = mobile_usability(final)
         notes.append(summary_line(usability))
@@ -106,11 +131,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         extra["ort_file"] = ort_path.name
         notes.append(f"also converted to {ort_path.name} (ORT mobile format, CPU EP on ARM), "
                      f"{ort_path.stat().st_size / 1024:.0f} KB")
-    sess = onnxruntime.InferenceSession(str(final), providers=["CPUExecutionProvider"])
-    notes.append(f"ONNX Runtime {onnxruntime.__version__} loads it: inputs "
-                 + ", ".join(f"{i.name}{i.shape}" for i in sess.get_inputs()))
-    return ExportResult(model_file="model.onnx", notes=notes,
-                        tool_versions={"onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}, extra=extra)
+    return extra
 
 
 def write_fp32(req: ExportRequest, path: Path) -> list[str]:

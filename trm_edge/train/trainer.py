@@ -6,7 +6,7 @@ import math
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -95,26 +95,57 @@ def check_run_folder(out: Path, resume: str | Path | None, overwrite: bool) -> N
     check_writable_dir(out)
 
 
-def train(spec: DataSpec, cfg: TrainConfig, out_dir: str | Path, device: str = "auto", resume: str | Path | None = None,
-          progress: bool = True, log: Callable[[str], None] = print, overwrite: bool = False) -> TrainResult:
-    """Train a TRM on `spec`, writing `checkpoint.pt` (EMA weights + resume state) and `train_log.jsonl`."""
-    cfg.validate()
+@dataclass
+class TrainJob:
+    """One training run: the data, the config, where it writes, and how it reports."""
+
+    spec: DataSpec
+    cfg: TrainConfig
+    out_dir: str | Path
+    device: str = "auto"
+    resume: str | Path | None = None              # a checkpoint to continue (same network; T and n may differ)
+    progress: bool = True
+    log: Callable[[str], None] = print
+    overwrite: bool = False
+
+
+def train(*args, **kwargs) -> TrainResult:
+    """Train a TRM on `spec`, writing `checkpoint.pt` (EMA weights + resume state) and `train_log.jsonl` (the
+    arguments are TrainJob's)."""
+    return run_training(TrainJob(*args, **kwargs))
+
+
+def run_training(job: TrainJob) -> TrainResult:
+    job.cfg.validate()
     ranks = distributed.from_env()
-    if cfg.batch_size % ranks.world:
-        raise ValueError(f"batch size {cfg.batch_size} does not split over {ranks.world} processes")
-    dev = distributed.setup(ranks, pick_device(device))
-    log = log if ranks.is_main else (lambda message: None)
+    if job.cfg.batch_size % ranks.world:
+        raise ValueError(f"batch size {job.cfg.batch_size} does not split over {ranks.world} processes")
+    dev = distributed.setup(ranks, pick_device(job.device))
+    job = replace(job, out_dir=Path(job.out_dir), progress=job.progress and ranks.is_main,
+                  log=job.log if ranks.is_main else (lambda message: None))
     try:
-        return _train(spec, cfg, Path(out_dir), dev, ranks, resume, progress and ranks.is_main, log, overwrite)
+        return _train(job, dev, ranks)
     finally:
         distributed.teardown(ranks)
 
 
-def _train(spec: DataSpec, cfg: TrainConfig, out: Path, dev: torch.device, ranks: distributed.Ranks,
-           resume, progress: bool, log: Callable[[str], None], overwrite: bool) -> TrainResult:
+@dataclass
+class _Parts:
+    """What a run trains and checks against: the model, its optimizer and EMA, the held-out puzzles."""
+
+    model: TRM
+    opt: torch.optim.Optimizer
+    ema: EMA | None
+    meta: object
+    test_set: PuzzleSet
+    dev: torch.device
+
+
+def _train(job: TrainJob, dev: torch.device, ranks: distributed.Ranks) -> TrainResult:
+    spec, cfg, out, resume, log = job.spec, job.cfg, job.out_dir, job.resume, job.log
     torch.manual_seed(cfg.seed)
     if ranks.is_main:
-        check_run_folder(out, resume, overwrite)
+        check_run_folder(out, resume, job.overwrite)
     log(f"preparing data: {spec.path or f'{spec.train_puzzles} + {spec.test_puzzles} generated {spec.task} puzzles'} "
         "(generated sets are cached)")
     train_set, test_set = load_splits(spec)
@@ -137,11 +168,11 @@ def _train(spec: DataSpec, cfg: TrainConfig, out: Path, dev: torch.device, ranks
         + (f", {ranks.world} processes of {cfg.batch_size // ranks.world} rows" if ranks.active else ""))
     if split_note(spec):
         log(split_note(spec))
-    run = _Run(spec, cfg, out, meta, model, opt, ema, dev, test_set, log, ranks)
+    run = _Run(job, _Parts(model, opt, ema, meta, test_set, dev), ranks)
     sampler = BatchSampler(train_set, cfg.batch_size, dev, cfg.seed + start, rows=ranks.shard(cfg.batch_size))
     act = ACTModel(model, shard=(ranks.rank, ranks.world) if ranks.active else None).train()
     with _interrupt_note(run, had_checkpoint=(out / "checkpoint.pt").exists()):
-        metrics = run.loop(act, sampler, start, resume is not None, progress)
+        metrics = run.loop(act, sampler, start, resume is not None, job.progress)
     return TrainResult(run.ckpt_path, metrics.get("exact_accuracy", float("nan")), (time.time() - run.t0) / 60,
                        cfg.steps)
 
@@ -149,11 +180,11 @@ def _train(spec: DataSpec, cfg: TrainConfig, out: Path, dev: torch.device, ranks
 class _Run:
     """One training run's loop, periodic evaluation and checkpoint writes."""
 
-    def __init__(self, spec, cfg, out, meta, model, opt, ema, dev, test_set, log,
-                 ranks: distributed.Ranks = distributed.Ranks()) -> None:
-        self.spec, self.cfg, self.meta, self.model, self.opt, self.ema = spec, cfg, meta, model, opt, ema
-        self.dev, self.test_set, self.log, self.ranks = dev, test_set, log, ranks
-        self.ckpt_path, self.log_path = out / "checkpoint.pt", out / "train_log.jsonl"
+    def __init__(self, job: TrainJob, parts: _Parts, ranks: distributed.Ranks = distributed.Ranks()) -> None:
+        self.spec, self.cfg, self.log, self.ranks = job.spec, job.cfg, job.log, ranks
+        self.meta, self.model, self.opt, self.ema = parts.meta, parts.model, parts.opt, parts.ema
+        self.dev, self.test_set = parts.dev, parts.test_set
+        self.ckpt_path, self.log_path = Path(job.out_dir) / "checkpoint.pt", Path(job.out_dir) / "train_log.jsonl"
         self.saved_step: int | None = None
         self.t0 = time.time()
 
