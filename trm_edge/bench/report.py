@@ -66,7 +66,10 @@ def plot(result: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("exact-puzzle accuracy, %")
     ax.set_title("trm-edge bench: latency vs accuracy (measured on this host)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6, loc="lower left", ncol=1)
+    if ax.collections:   # a run whose rows all failed or were skipped has nothing to name
+        ax.legend(fontsize=6, loc="lower left", ncol=1)
+    else:
+        ax.text(0.5, 0.5, "no measured rows", transform=ax.transAxes, ha="center")
     fig.tight_layout()
     fig.savefig(path, dpi=120, format="png")
     plt.close(fig)
