@@ -122,6 +122,26 @@ def test_the_harder_committed_model_solves_its_held_out_puzzles():
     assert (res.predictions == puzzles.labels).all(-1).mean() >= 0.88
 
 
+def _minimal_at_t4_n1(count: int) -> float:
+    """sudoku9-hard at T=4, n=1, stable-2, at most 32 steps, on `count` held-out minimal puzzles."""
+    from trm_edge.data.tasks import held_out
+
+    hard = load_checkpoint(CHECKPOINT.parents[1] / "sudoku9-hard" / "checkpoint.pt").at_depth(4, 1)
+    puzzles = held_out(DataSpec.from_saved(hard.info["data_spec"]), count, "minimal")
+    res = solve_with_model(hard.build_model(), puzzles.inputs, puzzles.puzzle_identifiers, 32, "stable-2")
+    return float((res.predictions == puzzles.labels).all(-1).mean())
+
+
+def test_the_harder_model_at_depth_4_1_solves_minimal_puzzles():
+    """The README's figure: 0.952 on 1,000 minimal puzzles (stable-2, <= 32 steps, T=4, n=1); 100 of them here."""
+    assert _minimal_at_t4_n1(100) >= 0.9
+
+
+@pytest.mark.slow
+def test_the_harder_model_at_depth_4_1_solves_95_percent_of_minimal_puzzles_slow():
+    assert _minimal_at_t4_n1(1000) >= 0.94
+
+
 def test_evaluate_runs_the_depth_it_is_asked_for():
     """--h-cycles/--l-cycles change T and n at inference (same weights): evaluate's figures are those of the
     model run at that depth by hand, and a depth out of range is one line, exit 2."""
