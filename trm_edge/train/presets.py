@@ -83,8 +83,8 @@ PRESETS: dict[str, Preset] = {
         TrainConfig(arch=dict(_SUDOKU9_ARCH), batch_size=64, lr=1e-3, lr_warmup_steps=300, weight_decay=0.1,
                     ema_rate=0.999, steps=60_000, eval_every=2000, eval_puzzles=500)),
     "sudoku9-deep": Preset(
-        "the sudoku9-hard network and data at T=4, n=1 (it runs better there untrained: results/depth); "
-        "start it with --resume models/sudoku9-hard/checkpoint.pt",
+        "the sudoku9-hard network and data trained on at T=4, n=1 (tried: it lost on minimal puzzles, see "
+        "models/sudoku9-hard/README.md); start it with --resume models/sudoku9-hard/checkpoint.pt",
         DataSpec(task="sudoku", grid_size=9, train_puzzles=50_000, test_puzzles=1000, givens=(17, 34)),
         TrainConfig(arch=_SUDOKU9_ARCH | dict(H_cycles=4, L_cycles=1), batch_size=64, lr=1e-3, lr_warmup_steps=300,
                     weight_decay=0.1, ema_rate=0.999, steps=60_000, eval_every=2000, eval_puzzles=500)),
