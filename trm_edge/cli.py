@@ -621,7 +621,7 @@ phone. Exit 1 when an artifact misses its parity budget on ARM64.
       trm-edge setup arm64\n
       trm-edge check-arm artifacts/onnx-step-int8 artifacts/tflite-step-int8 --band minimal --puzzles 50
     """
-    from .bench.arm import ArmEnv, ArmEnvMissing, run_checks
+    from .bench.arm import ArmEnv, ArmEnvMissing, ArmRun, run_checks
     from .bench.harness import resolve_data_spec
     from .bench.report import arm_table
     from .data.tasks import DataSpec, held_out
@@ -640,7 +640,7 @@ phone. Exit 1 when an artifact misses its parity budget on ARM64.
         if ckpt is None:
             raise ValueError("check-arm compares with PyTorch: give --checkpoint (the artifacts' source is not here)")
         data = held_out(DataSpec(**spec), puzzles, band, whole_file=data_path is not None)
-        result = run_checks(list(artifacts), data, ckpt.build_model(), cpu, timeout, env, log)
+        result = run_checks(list(artifacts), ckpt.build_model(), ArmRun(env, data, cpu, timeout, log))
     if out is not None:
         with user_errors():
             replace_file(out, lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))

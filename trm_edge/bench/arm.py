@@ -96,8 +96,19 @@ class Reference:
     act: SolveResult
 
 
-def check_artifact(env: ArmEnv, folder: Path, data: PuzzleSet, ref: Reference, cpu: str, timeout: float,
-                   log: Callable[[str], None] = print) -> ArmCheck:
+@dataclass
+class ArmRun:
+    """One check-arm run: the arm64 environment, the puzzles, the emulated CPU and how long a job may take."""
+
+    env: ArmEnv
+    data: PuzzleSet
+    cpu: str = DEFAULT_CPU
+    timeout: float = 3600
+    log: Callable[[str], None] = print
+
+
+def check_artifact(run: ArmRun, folder: Path, ref: Reference) -> ArmCheck:
+    env, data, cpu, log = run.env, run.data, run.cpu, run.log
     meta = read_meta(folder)
     scheme = meta.extra.get("int8_scheme", "dynamic")
     variant = f"{meta.target} {meta.recursion} {meta.quantize}" + (f" ({scheme})" if scheme != "dynamic" else "")
@@ -115,7 +126,7 @@ def check_artifact(env: ArmEnv, folder: Path, data: PuzzleSet, ref: Reference, c
         log(f"  {check.variant}: {len(data)} puzzles x {meta.halt_max_steps} steps on emulated ARM64 "
             f"(qemu -cpu {cpu}; slow, no timings taken) ...")
         try:
-            env.run_job(folder, job, Path(tmp) / "arm.npz", cpu, timeout)
+            env.run_job(folder, job, Path(tmp) / "arm.npz", cpu, run.timeout)
         except RuntimeError as exc:
             check.status, check.reason = "error", str(exc)
             return check
@@ -159,17 +170,16 @@ def reference(model, data: PuzzleSet) -> Reference:
                      solve_with_model(model, data.inputs, data.puzzle_identifiers, halting="act"))
 
 
-def run_checks(artifacts: list[Path], data: PuzzleSet, model, cpu: str = DEFAULT_CPU, timeout: float = 3600,
-               env: ArmEnv | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
-    env = env or ArmEnv.locate()
+def run_checks(artifacts: list[Path], model, run: ArmRun) -> dict[str, Any]:
+    env, data, log = run.env, run.data, run.log
     ref = reference(model, data)
     log(f"PyTorch on x86: exact {_exact(ref.fixed, data):.3f} on {len(data)} held-out puzzles "
         f"(fixed {model.config.halt_max_steps} steps), mean ACT steps {ref.act.steps.mean():.2f}")
     checks = []
     for folder in artifacts:
-        checks.append(check_artifact(env, folder, data, ref, cpu, timeout, log))
+        checks.append(check_artifact(run, folder, ref))
         log(check_line(checks[-1]))
-    return {"cpu": cpu, "environment": env.info, "puzzles": len(data), "python": sys.version.split()[0],
+    return {"cpu": run.cpu, "environment": env.info, "puzzles": len(data), "python": sys.version.split()[0],
             "pytorch_exact_accuracy": _exact(ref.fixed, data),
             "timings": "none: emulated ARM64 runs are orders of magnitude slower than a phone and say nothing about it",
             "checks": [asdict(c) for c in checks]}
