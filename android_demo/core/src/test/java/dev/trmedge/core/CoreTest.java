@@ -193,4 +193,62 @@ public class CoreTest {
         assertArrayEquals(new int[] {1, 0}, HaltingLoop.argmax(logits, 2, 3));
         assertThrows(IllegalArgumentException.class, () -> HaltingLoop.argmax(logits, 3, 3));
     }
+
+    /** One row of the fake step graphs below: y[0] counts steps, q_halt > 0 once it passes the puzzle's first
+     *  token, and every cell's answer is the step count mod vocab (so a wrong step count shows in the answer). */
+    private static float fakeRow(ArtifactMetadata m, int[] inputs, int in, float[] y, int at, float[] logits, int out) {
+        y[at] += 1f;
+        int steps = Math.round(y[at] - FAKE_Y0);
+        for (int c = 0; c < m.seqLen; c++) logits[out + c * m.vocabSize + steps % m.vocabSize] = 1f;
+        return steps - inputs[in];
+    }
+
+    private static float FAKE_Y0;
+
+    @Test
+    public void continuousBatchingGivesEachPuzzleTheAnswerItGetsAlone() throws IOException {
+        String json = new String(resource("metadata.json"), StandardCharsets.UTF_8);
+        ArtifactMetadata one = ArtifactMetadata.parse(json);
+        ArtifactMetadata three = ArtifactMetadata.parse(json.replaceFirst("\"batch\":\\s*1", "\"batch\": 3")
+            .replaceFirst("\"state_shape\":\\s*\\[\\s*1", "\"state_shape\": [3"));
+        assertEquals(3, three.stateShape[0]);
+        InitState init = new InitState(resource("init_state.f32"), one.hiddenSize);
+        FAKE_Y0 = init.hInit[0];
+        int rowState = one.stateShape[1] * one.hiddenSize;
+        int[] calls = {0};
+        StreamingLoop.BatchStepModel batched = (inputs, ids, y, z) -> {
+            calls[0]++;
+            float[] y2 = y.clone(), logits = new float[3 * one.seqLen * one.vocabSize], q = new float[3];
+            for (int r = 0; r < 3; r++) {
+                q[r] = fakeRow(one, inputs, r * one.seqLen, y2, r * rowState, logits, r * one.seqLen * one.vocabSize);
+            }
+            return new StreamingLoop.BatchStepModel.Output(y2, z.clone(), logits, q);
+        };
+        StepModel alone = (inputs, ids, y, z) -> {
+            float[] y2 = y.clone(), logits = new float[one.seqLen * one.vocabSize];
+            float q = fakeRow(one, inputs, 0, y2, 0, logits, 0);
+            return new StepModel.Output(y2, z.clone(), logits, q);
+        };
+        String[] texts = {"4...............", "1...............", "3...............", "2...............",
+                          "4...............", "1...............", "2..............."};
+        int[][] puzzles = new int[texts.length][];
+        for (int i = 0; i < texts.length; i++) puzzles[i] = SudokuCodec.encode(texts[i]);
+        HaltingLoop.Result[] streamed = new StreamingLoop(batched, three, init)
+            .solve(puzzles, new int[texts.length], true, 16);
+        HaltingLoop loop = new HaltingLoop(alone, one, init);
+        int total = 0;
+        for (int i = 0; i < texts.length; i++) {
+            HaltingLoop.Result want = loop.solve(puzzles[i], 0, true, null);
+            assertEquals("steps of puzzle " + i, want.steps, streamed[i].steps);
+            assertArrayEquals("answer of puzzle " + i, want.prediction, streamed[i].prediction);
+            assertTrue(streamed[i].halted);
+            total += want.steps;
+        }
+        assertTrue("a halted row takes the next puzzle: fewer calls than batches of the slowest row",
+            calls[0] < (texts.length + 2) / 3 * 16 && calls[0] >= total / 3);
+        HaltingLoop.Result[] fixed = new StreamingLoop(batched, three, init).solve(puzzles, new int[texts.length], false, 5);
+        for (HaltingLoop.Result r : fixed) assertEquals(5, r.steps);
+        assertThrows(IllegalArgumentException.class, () -> new StreamingLoop(batched, three, init)
+            .solve(new int[][] {new int[3]}, new int[1], true, 16));
+    }
 }
