@@ -43,28 +43,7 @@ def _export(req: ExportRequest, folder: Path) -> ExportResult:
                      "tokens and a reset flag per step")
     mlmodel = ct.convert(exported, inputs=inputs, outputs=outputs, convert_to="mlprogram", compute_precision=precision,
                          **options)
-    if req.quantize == "fp16":
-        notes.append("fp16 ML Program (weights and compute in float16)")
-    if req.quantize in ("int8", "int4"):
-        from coremltools.optimize.coreml import OpLinearQuantizerConfig, OptimizationConfig, linear_quantize_weights
-
-        passes = [int8_weight_config()] if req.quantize == "int8" else [int4_weight_config(), int8_weight_config()]
-        for settings in passes:   # int4 then int8: a weight whose width is not a multiple of the block (the token
-            config = OptimizationConfig(global_config=OpLinearQuantizerConfig(**settings))   # mixer's 82) gets int8
-            mlmodel = linear_quantize_weights(mlmodel, config=config)
-        notes.append("int8 per-channel linear weight quantization (coremltools.optimize); compute in fp32"
-                     if req.quantize == "int8" else
-                     f"int4 weights in blocks of {passes[0]['block_size']} input channels with one scale each "
-                     "(coremltools.optimize, iOS 18), int8 per channel where the width is not a multiple of the "
-                     "block; compute in fp32")
-    if req.quantize.startswith("palette"):
-        from coremltools.optimize.coreml import OpPalettizerConfig, OptimizationConfig, palettize_weights
-
-        nbits = int(req.quantize.removeprefix("palette"))
-        config = OptimizationConfig(global_config=OpPalettizerConfig(**palette_config(nbits)))
-        mlmodel = palettize_weights(mlmodel, config=config)
-        notes.append(f"{nbits}-bit k-means palettized weights (a {2 ** nbits}-entry lookup table per weight of at "
-                     f"least {MIN_COMPRESSED_WEIGHT} elements; coremltools.optimize); compute in fp32")
+    mlmodel = _compress(mlmodel, req.quantize, notes)
     mlmodel.short_description = f"TRM {req.recursion} graph ({req.quantize})"
     path = folder / "model.mlpackage"
     mlmodel.save(str(path))
@@ -79,3 +58,30 @@ def _export(req: ExportRequest, folder: Path) -> ExportResult:
     return ExportResult("model.mlpackage", notes, {"coremltools": ct.__version__},
                         {"coreml": {"deployment_target": "iOS18" if states or req.quantize == "int4" else "iOS17",
                                     "spec_version": spec.specificationVersion, "states": states}})
+
+
+def _compress(mlmodel, quantize: str, notes: list[str]):
+    """The ML Program with its weights compressed as the precision asks (fp16 is the converter's own)."""
+    if quantize == "fp16":
+        notes.append("fp16 ML Program (weights and compute in float16)")
+    if quantize in ("int8", "int4"):
+        from coremltools.optimize.coreml import OpLinearQuantizerConfig, OptimizationConfig, linear_quantize_weights
+
+        passes = [int8_weight_config()] if quantize == "int8" else [int4_weight_config(), int8_weight_config()]
+        for settings in passes:   # int4 then int8: a weight whose width is not a multiple of the block (the token
+            config = OptimizationConfig(global_config=OpLinearQuantizerConfig(**settings))   # mixer's 82) gets int8
+            mlmodel = linear_quantize_weights(mlmodel, config=config)
+        notes.append("int8 per-channel linear weight quantization (coremltools.optimize); compute in fp32"
+                     if quantize == "int8" else
+                     f"int4 weights in blocks of {passes[0]['block_size']} input channels with one scale each "
+                     "(coremltools.optimize, iOS 18), int8 per channel where the width is not a multiple of the "
+                     "block; compute in fp32")
+    if quantize.startswith("palette"):
+        from coremltools.optimize.coreml import OpPalettizerConfig, OptimizationConfig, palettize_weights
+
+        nbits = int(quantize.removeprefix("palette"))
+        config = OptimizationConfig(global_config=OpPalettizerConfig(**palette_config(nbits)))
+        mlmodel = palettize_weights(mlmodel, config=config)
+        notes.append(f"{nbits}-bit k-means palettized weights (a {2 ** nbits}-entry lookup table per weight of at "
+                     f"least {MIN_COMPRESSED_WEIGHT} elements; coremltools.optimize); compute in fp32")
+    return mlmodel

@@ -7,6 +7,8 @@ else from the tensor shapes and the paper's per-task defaults (each guess is rep
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import re
 from pathlib import Path
 from typing import Any
@@ -100,9 +102,10 @@ def infer_config(state: dict[str, torch.Tensor], yaml_arch: dict[str, Any] | Non
     pe = state.get("puzzle_emb.weights")
     puzzle_emb_ndim = int(pe.shape[1]) if pe is not None else 0
     known = KNOWN_VOCABS.get(int(vocab))
-    puzzle_emb_len = int(_puzzle_emb_len(state, arch, known, puzzle_emb_ndim, int(hidden), mlp_t, pick))
+    evidence = _Evidence(state, arch, known, mlp_t)
+    puzzle_emb_len = int(_puzzle_emb_len(evidence, puzzle_emb_ndim, int(hidden), pick))
     prefix = _prefix(puzzle_emb_len, puzzle_emb_ndim, int(hidden))
-    seq_len = _seq_len(state, arch, known, prefix, mlp_t, vocab, notes)
+    seq_len = _seq_len(evidence, prefix, vocab, notes)
     paper_n = known[2] if known else 6
     pos = arch.get("pos_encodings") or ("learned" if "embed_pos.embedding_weight" in state else
                                         ("none" if mlp_t else "rope"))
@@ -130,8 +133,20 @@ def _prefix(puzzle_emb_len: int, ndim: int, hidden: int) -> int:
     return puzzle_emb_len if puzzle_emb_len else -(ndim // -hidden)
 
 
-def _puzzle_emb_len(state, arch, known, ndim: int, hidden: int, mlp_t: bool, pick) -> int:
+@dataclass(frozen=True)
+class _Evidence:
+    """What a sequence length is inferred from: the tensors, the official arch config, the task its vocabulary
+    names (name, seq_len, paper n) if known, and whether the model mixes tokens with an MLP."""
+
+    state: dict
+    arch: dict
+    known: tuple | None
+    mlp_t: bool
+
+
+def _puzzle_emb_len(ev: _Evidence, ndim: int, hidden: int, pick) -> int:
     """The prefix length: from the config, or from the token-mixing width when the task's grid is known."""
+    state, arch, known, mlp_t = ev.state, ev.arch, ev.known, ev.mlp_t
     width = None
     if mlp_t:
         width = state["L_level.layers.0.mlp_t.gate_up_proj.weight"].shape[1]
@@ -152,7 +167,8 @@ def _puzzle_emb_len(state, arch, known, ndim: int, hidden: int, mlp_t: bool, pic
     return pick("puzzle_emb_len", OFFICIAL_DEFAULTS["puzzle_emb_len"])
 
 
-def _seq_len(state, arch, known, prefix: int, mlp_t: bool, vocab: int, notes: list[str]) -> int:
+def _seq_len(ev: _Evidence, prefix: int, vocab: int, notes: list[str]) -> int:
+    state, arch, known, mlp_t = ev.state, ev.arch, ev.known, ev.mlp_t
     if mlp_t:
         width = state["L_level.layers.0.mlp_t.gate_up_proj.weight"].shape[1]
         if "seq_len" in arch and int(arch["seq_len"]) + prefix != width:
