@@ -103,3 +103,15 @@ def test_a_net_programs_metadata_is_typed_and_reads_back_as_written(trained_chec
     assert load_runner(art).mode.net_methods
     with pytest.raises(ValueError, match="names no methods"):
         NetProgram.from_extra({})
+
+
+def test_a_stateful_models_states_are_typed_and_read_back_as_written():
+    """The stateful mode's metadata (ModelStates) keeps the keys the apps read: extra.states and stateful_use."""
+    from trm_edge.artifact import TensorSpec
+    from trm_edge.recursion.stateful import ModelStates
+
+    states = ModelStates([TensorSpec("y_state", [1, 17, 64], "float16"), TensorSpec("z_state", [1, 17, 64], "float16")])
+    extra = states.to_extra()
+    assert [s["name"] for s in extra["states"]] == ["y_state", "z_state"] and "reset=1" in extra["stateful_use"]
+    assert ModelStates.from_extra(extra) == states
+    assert recursion.mode("stateful").state_in_graph and not recursion.mode("step").state_in_graph

@@ -7,9 +7,8 @@ else from the tensor shapes and the paper's per-task defaults (each guess is rep
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

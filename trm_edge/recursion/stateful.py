@@ -10,7 +10,6 @@ from ..artifact import TensorSpec
 from ..runtime.loop import Halting, SolveResult, solve
 from .base import GraphKind, OnStep, Recursion
 
-
 STATEFUL_USE = ("make one state per puzzle batch; call with reset=1 on the first step and 0 after; "
                 "stop a row once q_halt > 0")
 
