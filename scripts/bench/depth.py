@@ -9,11 +9,11 @@ Writes OUT/results.json and OUT/table.md (generated from it).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
+from trm_edge.bench.report import write_results
 from trm_edge.data import exact_accuracy
 from trm_edge.data.tasks import DataSpec, held_out
 from trm_edge.model.checkpoint import load_checkpoint
@@ -66,9 +66,7 @@ def main() -> None:
     depths = [(T, n) for T in (1, 2, 3, 4) for n in (1, 2, 3, 4)]
     result = measure(args.checkpoint.resolve(), args.puzzles, args.halting, args.max_steps, depths)
     result["command"] = " ".join(["python", "scripts/bench/depth.py", *sys.argv[1:]])
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / "table.md").write_text(table(result))
+    write_results(args.out, result, table(result))
     print(table(result))
 
 

@@ -12,11 +12,11 @@ Writes OUT/results.json and OUT/table.md (generated from it; OUT defaults to res
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
+from trm_edge.bench.report import write_results
 from trm_edge import targets
 from trm_edge.artifact import folder_size, read_meta
 from trm_edge.data.tasks import DataSpec, held_out
@@ -82,9 +82,7 @@ def main() -> None:
     result = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "puzzles": args.puzzles,
               "checkpoint": str(args.checkpoint.resolve().relative_to(REPO)) if args.checkpoint.resolve().is_relative_to(REPO)
               else str(args.checkpoint), "rows": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
-    (args.out / "table.md").write_text(table(result))
+    write_results(args.out, result, table(result))
     print(table(result))
 
 

@@ -10,13 +10,13 @@ max of every rule is checked against a real run of the loop. Writes OUT/results.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from trm_edge.bench.report import write_results
 from trm_edge.data import exact_accuracy
 from trm_edge.data.tasks import DataSpec, held_out
 from trm_edge.model.checkpoint import load_checkpoint
@@ -102,9 +102,7 @@ def main() -> None:
         print(f"{band}: done ({time.time() - t0:.0f} s)", flush=True)
     result = {"command": " ".join(["python", "scripts/bench/max_steps_curves.py", *sys.argv[1:]]),
               "checkpoint": str(args.checkpoint), "trained_n_sup": model.config.halt_max_steps, "rows": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / "table.md").write_text(table(result))
+    write_results(args.out, result, table(result))
     print(table(result))
 
 

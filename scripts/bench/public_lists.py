@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import time
 from pathlib import Path
 
+from trm_edge.bench.report import write_results
 from trm_edge.runtime.loop import Halting
 from trm_edge.runtime.solver import open_source, parse_puzzle, solve_batch
 
@@ -66,9 +66,7 @@ def main() -> None:
                 rows.append({"list": path.name, **measure(model, puzzles, halting, max_steps)})
                 print(rows[-1], flush=True)
     result = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / "table.md").write_text(table(result))
+    write_results(args.out, result, table(result))
     print(table(result))
 
 

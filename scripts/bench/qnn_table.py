@@ -21,6 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 
+from trm_edge.bench.report import write_results
 from trm_edge.data import exact_accuracy
 from trm_edge.data.tasks import DataSpec, held_out
 from trm_edge.export import export_checkpoint
@@ -179,8 +180,7 @@ def main() -> None:
 
 
 def write(result: dict, out: Path) -> None:
-    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "table.md").write_text(table(result))
+    write_results(out, result, table(result))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ it; OUT defaults to results/throughput).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from trm_edge.bench import BenchRequest, run_bench, write_outputs  # noqa: E402
+from trm_edge.bench.report import write_results  # noqa: E402
 from trm_edge.data.formats import write_csv  # noqa: E402
 from trm_edge.data.tasks import DataSpec, held_out  # noqa: E402
 from trm_edge.export import export_checkpoint  # noqa: E402
@@ -61,10 +61,8 @@ def main() -> None:
     result = {"checkpoint": str(args.checkpoint.relative_to(REPO)) if args.checkpoint.is_relative_to(REPO)
               else str(args.checkpoint), "band": "minimal", "puzzles": len(data), "threads": 1,
               "created": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": [_row(r) for run in runs for r in run["rows"]]}
-    args.out.mkdir(parents=True, exist_ok=True)
     write_outputs(runs[0], args.out)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / "table.md").write_text(table(result))
+    write_results(args.out, result, table(result))
     print(table(result))
 
 

@@ -9,7 +9,6 @@ Writes OUT/results.json and OUT/table.md (generated from it).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trm_edge.bench.report import write_results
 from trm_edge.artifact import read_meta
 from trm_edge.data import sudoku
 from trm_edge.data.tasks import DataSpec, held_out
@@ -88,13 +88,12 @@ def main() -> None:
     rows += [native_row(args.artifact, data, t) for t in threads]
     result = {"command": " ".join(["python", "scripts/bench/web_bench.py", *sys.argv[1:]]), "artifact": str(args.artifact),
               "halting": "fixed", "steps_per_puzzle": meta.halt_max_steps, "rows": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["| runtime | threads | step ms (median over puzzles) |", "|---|---|---|"]
     lines += [f"| {r['runtime']} | {r['threads']} | {r['step_ms_median']:.2f} |" for r in rows]
     env = next((r["environment"] for r in rows if "environment" in r), "")
-    (args.out / "table.md").write_text("\n".join(lines) + f"\n\nBrowser: {env}\n")
-    print((args.out / "table.md").read_text())
+    text = "\n".join(lines) + f"\n\nBrowser: {env}\n"
+    write_results(args.out, result, text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,15 @@ def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     return paths
 
 
+def write_results(out_dir: Path, result: dict[str, Any], table: str) -> None:
+    """What a measuring script (scripts/bench/) measured: every figure in results.json and the page generated from
+    it in table.md, each replaced whole (a run that fails half way leaves the last complete pair)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    replace_file(out_dir / "results.json",
+                 lambda tmp: tmp.write_text(json.dumps(result, indent=2, default=float) + "\n"))
+    replace_file(out_dir / "table.md", lambda tmp: tmp.write_text(table))
+
+
 def plot(result: dict[str, Any], path: Path) -> None:
     import matplotlib
 
