@@ -325,16 +325,29 @@ def test_an_artifact_is_hashed_once_per_process_until_a_file_changes(world, tmp_
         verify(folder)
 
 
-def test_overwrite_replaces_only_an_artifact_and_cleans_killed_exports(world, tmp_path):
+def test_overwrite_cleans_killed_exports_but_not_a_users_look_alike(world, tmp_path):
+    """Leftovers of a killed export carry trm-edge's marker and are removed; a user's folder that only has the
+    same name pattern is left alone, even for a new destination without --overwrite."""
+    from trm_edge.ownership import FolderKind, Marker, write_marker
+
     out = tmp_path / "art"
     export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=0, log=lambda m: None)
     stale = tmp_path / ".art.partial-killed"
     stale.mkdir()
+    write_marker(stale, Marker(FolderKind.STAGING))
     (stale / "model.onnx").write_bytes(b"half")
+    mine = tmp_path / ".art.partial-mine"
+    mine.mkdir()
+    (mine / "draft.txt").write_text("x\n")
+    new_mine = tmp_path / ".newart.old-mine"
+    new_mine.mkdir()
+    (new_mine / "draft.txt").write_text("y\n")
     export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=0, overwrite=True, log=lambda m: None)
+    export_checkpoint(world["ckpt"], "onnx", tmp_path / "newart", parity_puzzles=0, log=lambda m: None)
     verify(out)
     assert not stale.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["art"]
+    assert (mine / "draft.txt").read_text() == "x\n" and (new_mine / "draft.txt").read_text() == "y\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".art.partial-mine", ".newart.old-mine", "art", "newart"]
 
 
 def test_train_overwrite_and_interrupt_say_what_was_kept(world, tmp_path, monkeypatch):
@@ -368,7 +381,7 @@ def test_single_csv_is_split_not_reused(tmp_path):
 def test_kill_between_renames_keeps_the_old_artifact(world, tmp_path, monkeypatch):
     """A kill after the old artifact was renamed aside and before the new one was renamed in: the next export
     to that name puts the old one back instead of deleting it."""
-    from trm_edge import artifact as artifact_module
+    from trm_edge import ownership as artifact_module
 
     out = tmp_path / "art"
     export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=2, log=lambda m: None)

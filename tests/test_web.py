@@ -122,7 +122,7 @@ def test_web_refuses_other_artifacts_and_foreign_folders(site, tmp_path):
     assert res.exit_code == 2 and "runs --target onnx --recursion step" in res.output
     (tmp_path / "mine").mkdir()
     res = CliRunner().invoke(app, ["web", str(artifact), "--out", str(tmp_path / "mine")])
-    assert res.exit_code == 2 and "not a site trm-edge web wrote" in res.output
+    assert res.exit_code == 2 and "not a trm-edge site folder" in res.output
     res = CliRunner().invoke(app, ["web", str(artifact), "--out", str(built)])
     assert res.exit_code == 2 and "--overwrite" in res.output
     assert not (tmp_path / "s").exists() and not any((tmp_path / "mine").iterdir())

@@ -8,15 +8,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .files import check_writable_file, sha256_of, swap_in_folder
+from .files import sha256_of
+from .ownership import MARKER, Destination, FolderKind, marked_files, staged
+from .ownership import check_destination as check_ownership
+from .ownership import foreign_files as ownership_foreign
+from .ownership import recover_interrupted as ownership_recover
 from .limits import CONFIG_LIMITS, MAX_SUPERVISION_STEPS, check_count
 
 METADATA_FILE = "metadata.json"
@@ -139,9 +140,10 @@ def is_artifact(folder: str | Path) -> bool:
 
 
 def hash_files(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under `folder` except the metadata and the parity report (written after)."""
+    """SHA-256 of every file under `folder` except the metadata, the parity report (written after) and the
+    ownership marker (sealed last)."""
     return {p.relative_to(folder).as_posix(): sha256_of(p) for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.relative_to(folder).as_posix() not in (METADATA_FILE, PARITY_FILE)}
+            if p.is_file() and p.relative_to(folder).as_posix() not in (METADATA_FILE, PARITY_FILE, MARKER)}
 
 
 def metadata_digest(meta: ArtifactMeta) -> str:
@@ -210,42 +212,34 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def foreign_files(folder: Path) -> list[str]:
-    """Files under an artifact folder that its metadata does not list (a user's notes, a checkpoint, app
-    samples): what replacing the folder would delete."""
+def verified_source(meta: ArtifactMeta) -> Path | None:
+    """The checkpoint an artifact was exported from, only when the file at that path is byte for byte the one
+    exported (its SHA-256 is in the metadata): a swapped file must not feed PyTorch rows or sample puzzles."""
+    src = Path(meta.source_checkpoint)
+    if not src.is_file() or not meta.source_sha256 or sha256_of(src) != meta.source_sha256:
+        return None
+    return src
+
+
+def owned_files(folder: Path) -> set[str] | None:
+    """The files trm-edge wrote into an artifact folder (None: not an artifact folder trm-edge wrote). Folders
+    exported before the ownership marker are recognised by their sealed metadata."""
+    marked = marked_files(folder, FolderKind.ARTIFACT)
+    if marked is not None:
+        return marked
+    if not is_artifact(folder):
+        return None
     try:
         listed = json.loads((folder / METADATA_FILE).read_text()).get("files")
     except (OSError, ValueError, AttributeError):
         listed = None
-    owned = set(listed) if isinstance(listed, dict) else set()
-    owned |= {METADATA_FILE, PARITY_FILE}
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if (p.is_file() or p.is_symlink()) and p.relative_to(folder).as_posix() not in owned)
+    return (set(listed) if isinstance(listed, dict) else set()) | {METADATA_FILE, PARITY_FILE}
 
 
-def check_destination(final: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> None:
-    """Refuse, before any work, a destination we must not or cannot write: only a trm-edge artifact
-    folder that holds nothing but its own files and none of this export's `inputs` is ever replaced, and
-    the parent must be a writable folder."""
-    final = Path(final).absolute()
-    if Path.cwd().is_relative_to(final.resolve()):
-        raise FileExistsError(f"{final} is the working directory or holds it: export into a folder of its own")
-    if final.exists() or final.is_symlink():
-        if not overwrite:
-            raise FileExistsError(f"{final} already exists (pass --overwrite to replace it)")
-        if final.is_symlink() or not final.is_dir() or not is_artifact(final):
-            raise FileExistsError(f"{final} exists and is not a trm-edge artifact folder: --overwrite only replaces "
-                                  "folders that trm-edge export wrote; choose another --out")
-        for source in inputs:
-            if Path(source).resolve().is_relative_to(final.resolve()):
-                raise FileExistsError(f"{source} is inside {final}: replacing the folder would delete this export's "
-                                      "own input; move it or choose another --out")
-        extra = foreign_files(final)
-        if extra:
-            shown = ", ".join(extra[:4]) + (f" and {len(extra) - 4} more" if len(extra) > 4 else "")
-            raise FileExistsError(f"{final} holds files that are not part of the artifact ({shown}): --overwrite "
-                                  "would delete them; move them or choose another --out")
-    check_writable_file(final.parent / f".{final.name}.partial")
+def foreign_files(folder: Path) -> list[str]:
+    """Files under an artifact folder that trm-edge did not write (a user's notes, a checkpoint, app samples):
+    what replacing the folder would delete."""
+    return ownership_foreign(folder, owned_files(folder) or set())
 
 
 def _complete(folder: Path) -> bool:
@@ -257,57 +251,30 @@ def _complete(folder: Path) -> bool:
     return (folder / PARITY_FILE).is_file()
 
 
+def destination(final: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Destination:
+    """An export's destination under the ownership rule: only an artifact folder trm-edge wrote, holding nothing
+    but its own files and none of this export's `inputs`, is ever replaced."""
+    return Destination(Path(final), FolderKind.ARTIFACT, overwrite, tuple(inputs), owned=owned_files,
+                       complete=_complete, name="artifact")
+
+
+def check_destination(final: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse, before any work, a destination an export must not or cannot write."""
+    check_ownership(destination(final, overwrite, inputs))
+
+
 def recover_interrupted(final: Path) -> Path | None:
-    """When a kill came between an export's two renames, `final` is missing and the old artifact (or the
-    finished new one) waits beside it: put the newest complete one back as `final`; returns where it was."""
-    if final.exists() or final.is_symlink():
-        return None
-    candidates = [d / final.name for d in final.parent.glob(f".{final.name}.old-*")]
-    candidates += list(final.parent.glob(f".{final.name}.partial-*"))
-    complete = [c for c in candidates if c.is_dir() and not c.is_symlink() and _complete(c)]
-    if not complete:
-        return None
-    newest = max(complete, key=lambda c: (c / METADATA_FILE).stat().st_mtime)
-    os.replace(newest, final)
-    if newest.parent != final.parent:
-        newest.parent.rmdir()   # the emptied .old- folder
-    return newest
-
-
-def _clean_leftovers(final: Path) -> None:
-    """Staging and replaced folders of earlier exports to `final` that a kill left behind (once `final`
-    holds a complete artifact, nothing in them is newer)."""
-    for pattern in (f".{final.name}.partial-*", f".{final.name}.old-*"):
-        for stale in final.parent.glob(pattern):
-            if stale.is_dir() and not stale.is_symlink():
-                shutil.rmtree(stale, ignore_errors=True)
+    """Put back the artifact a kill left beside `final` between an export's two renames; where it was."""
+    return ownership_recover(destination(final))
 
 
 @contextmanager
 def staged_folder(final: Path, overwrite: bool = False, inputs: tuple[Path, ...] = (),
                   log: Callable[[str], None] = print) -> Iterator[Path]:
-    """Yield a temporary folder beside `final`; it becomes `final` only if the block succeeds, so a failed
-    export leaves nothing half-written. An old artifact is renamed aside, the new one renamed in, and only
-    then is the old one removed. `inputs` (the checkpoint, data) may not live inside `final`."""
-    final = Path(final).absolute()   # "." has no parent to stage beside
-    recovered = recover_interrupted(final) if final.parent.is_dir() else None
-    if recovered:
-        log(f"restored {final} from {recovered.parent if recovered.parent != final.parent else recovered}, "
-            "left by an export that was killed while replacing it")
-    check_destination(final, overwrite, inputs)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _clean_leftovers(final)   # what is left is older than `final`, or incomplete
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)   # a normal folder once renamed in, not mkdtemp's private 0700
-    try:
+    """Yield a temporary folder beside `final`; it becomes `final` only if the block succeeds (the ownership
+    rule's staged swap). `inputs` (the checkpoint, data) may not live inside `final`."""
+    with staged(destination(final, overwrite, inputs), log) as tmp:
         yield tmp
-        check_destination(final, overwrite, inputs)   # the destination may have changed during the export
-        swap_in_folder(tmp, final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def folder_size(folder: str | Path, model_file: str) -> int:

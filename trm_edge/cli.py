@@ -144,6 +144,11 @@ def _at_least(value: int, minimum: int, flag: str) -> None:
         fail(f"{flag} must be at least {minimum} (got {value})")
 
 
+def _check_port(port: int) -> None:
+    if not 0 <= port <= 65535:
+        fail(f"--port must be between 0 and 65535 (got {port})")
+
+
 def physical_cores() -> int:
     import psutil
 
@@ -569,18 +574,22 @@ def web(
     The page checks the model's SHA-256 before running it, shows the answer after every supervision step,
     why it stopped and the time per step. Open it from a web server (--serve), not as a file.
     """
-    from .web.samples import band_samples
+    from .web.samples import NoSamples, band_samples
     from .web.site import SiteRequest, build_site, check_request
 
+    no_samples = ""
     with user_errors():
+        _check_port(port)
         req = SiteRequest(artifact, out, overwrite)
         meta = check_request(req)   # before the samples, which take seconds to generate
         try:
-            req.samples = band_samples(Path(meta.source_checkpoint))
-        except (ImportError, ValueError, OSError):   # samples are a convenience: a lean install has no generator
-            req.samples = {}
-        site = build_site(req)
-    typer.echo(f"site: {site}" + ("" if req.samples else " (no sample puzzles: the source checkpoint is not here)"))
+            req.samples = band_samples(meta)
+        except NoSamples as exc:
+            no_samples = str(exc)
+        except ImportError:   # samples are a convenience: a lean install has no generator
+            no_samples = "this install has no puzzle generator (the [train] extra)"
+        site = build_site(req, log=note)
+    typer.echo(f"site: {site}" + (f" (no sample puzzles: {no_samples})" if no_samples else ""))
     if serve:
         import time
 

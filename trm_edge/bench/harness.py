@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..data.tasks import spec_for
-from ..artifact import folder_size, read_meta, verify
+from ..artifact import folder_size, read_meta, verified_source, verify
 from .. import recursion, targets
 from ..subproc import HelperFailed, HelperJob, run_helper
 
@@ -51,14 +51,12 @@ def _worker(args: list[str], timeout: float) -> dict[str, Any]:
 def source_checkpoint(artifacts: list[Path], log: Callable[[str], None] = print) -> Path | None:
     """The checkpoint an artifact was exported from, used only when the file there is byte for byte the one
     exported (its SHA-256 is in the metadata); it is then read with the weights-only loader like any other."""
-    from ..files import sha256_of
-
     for a in artifacts:
         meta = read_meta(a)
         src = Path(meta.source_checkpoint)
         if not src.is_file():
             continue
-        if not meta.source_sha256 or sha256_of(src) != meta.source_sha256:
+        if verified_source(meta) is None:
             log(f"not using {src} (named by {a}/metadata.json): it is not the file that artifact was exported from")
             continue
         log(f"PyTorch rows use {src}, the checkpoint {a} was exported from (pass --checkpoint to choose another)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import cache_dir
+from ..files import cache_dir, remove_dead_temps
 from ..limits import MAX_PUZZLES, check_count
 from ..tasks import Task, get_task
 from . import formats
@@ -170,6 +170,7 @@ def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
     ps = task.generate(spec, count, seed)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_dead_temps(path.parent, f"{path.stem}.", ".tmp.npz")
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(tmp, inputs=ps.inputs, labels=ps.labels, puzzle_identifiers=ps.puzzle_identifiers)
         os.replace(tmp, path)

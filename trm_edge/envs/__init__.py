@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from enum import Enum
 from pathlib import Path
 
 from ..files import cache_dir
+from ..ownership import Destination, FolderKind, check_destination, files_under, marked_files, staged
 
 LITERT_TORCH = "litert-torch==0.10.0"
 # qemu's CPU model for ARM64 runs: every NEON extension (fp16 arithmetic, dot product, i8mm) without SVE/SME, which
@@ -42,42 +44,77 @@ def litert_python() -> Path:
 
 
 def build(env: HelperEnv, rebuild: bool = False, log=print) -> Path:
-    """Build `env` (a no-op when it is there, unless `rebuild`); its folder."""
+    """Build `env` (a no-op when a working one is there, unless `rebuild`); its folder. The new one is built
+    beside the old and swapped in only when it is complete, so a rebuild that cannot finish (no network) keeps
+    the working one; a folder there that trm-edge did not build is refused by name, never replaced."""
     folder = env.folder()
-    {HelperEnv.litert: _litert, HelperEnv.arm64: _arm64, HelperEnv.web: _web}[env](folder, rebuild, log)
+    if not rebuild and _working(env, folder):
+        log(f"{env.value} environment already built: {folder} (--rebuild to build it again)")
+        return folder
+    dest = Destination(folder, FolderKind.ENV, overwrite=True, owned=lambda f: _owned(env, f),
+                       name=f"{env.value} environment", list_files=False)
+    try:
+        check_destination(dest)
+    except FileExistsError:
+        raise FileExistsError(f"{folder} exists and was not built by `trm-edge setup {env.value}`: it is left as it "
+                              "is; move it, or point TRM_EDGE_CACHE at another folder") from None
+    with staged(dest, log) as work:
+        {HelperEnv.litert: _litert, HelperEnv.arm64: _arm64, HelperEnv.web: _web}[env](work, log)
+    log(f"built {folder}")
     return folder
 
 
-def _litert(folder: Path, rebuild: bool, log) -> None:
-    python = folder / "bin" / "python"
+def _working(env: HelperEnv, folder: Path) -> bool:
+    """Whether `folder` holds a usable build of `env`."""
+    if env is HelperEnv.litert:
+        python = folder / "bin" / "python"
+        return python.exists() and _run([str(python), "-I", "-c", "import litert_torch"], check=False) == 0
+    if env is HelperEnv.arm64:
+        return (folder / "env.json").is_file()
+    installed = folder / "node_modules" / "onnxruntime-web" / "package.json"
+    try:
+        wanted = json.loads((HERE.parent / "web" / "package.json").read_text())["dependencies"]["onnxruntime-web"]
+        return json.loads(installed.read_text()).get("version") == wanted
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def _owned(env: HelperEnv, folder: Path) -> set[str] | None:
+    """What `trm-edge setup` may replace: a folder carrying its marker, or one an older trm-edge built (no marker
+    then: recognised by what only that build leaves there). None for anything else."""
+    if marked_files(folder, FolderKind.ENV) is not None:   # a cache: what runs there adds files (__pycache__)
+        return set(files_under(folder))
+    legacy = {HelperEnv.litert: ("pyvenv.cfg",), HelperEnv.arm64: ("env.json", "root/usr/bin/python3"),
+              HelperEnv.web: ("package-lock.json", "node_modules/onnxruntime-web/package.json")}[env]
+    if not all((folder / f).exists() for f in legacy):
+        return None
+    if env is HelperEnv.web and (folder / "package-lock.json").read_bytes() != \
+            (HERE.parent / "web" / "package-lock.json").read_bytes():
+        return None
+    return set(files_under(folder))
+
+
+def _litert(folder: Path, log) -> None:
     # -I everywhere: the user's working directory may hold a venv.py, pip/ or litert_torch.py that must not run
-    if python.exists() and not rebuild and _run([str(python), "-I", "-c", "import litert_torch"], check=False) == 0:
-        log(f"litert environment already built: {folder}")
-        return
-    if rebuild:
-        shutil.rmtree(folder, ignore_errors=True)
-    log(f"creating the litert-torch environment in {folder} (pip, a few minutes) ...")
+    log("creating the litert-torch environment (pip, a few minutes) ...")
     _run([sys.executable, "-I", "-m", "venv", "--system-site-packages", str(folder)])
-    _run([str(python), "-I", "-m", "pip", "install", "-q", "--disable-pip-version-check", LITERT_TORCH])
-    log(f"built {folder}")
+    _run([str(folder / "bin" / "python"), "-I", "-m", "pip", "install", "-q", "--disable-pip-version-check",
+          LITERT_TORCH])
 
 
-def _arm64(folder: Path, rebuild: bool, log) -> None:
+def _arm64(folder: Path, log) -> None:
     env = {**os.environ, "DEST": str(folder), "PY": sys.executable, "QEMU_CPU": ARM_CPU}
-    _run(["bash", str(HERE / "arm64.sh")] + (["--rebuild"] if rebuild else []), show=True, env=env)
+    _run(["bash", str(HERE / "arm64.sh")], show=True, env=env)
 
 
-def _web(folder: Path, rebuild: bool, log) -> None:
+def _web(folder: Path, log) -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("the web demo needs ONNX Runtime Web from npm, and npm is not installed "
                            "(apt-get install npm)")
-    if rebuild:
-        shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
         shutil.copyfile(HERE.parent / "web" / name, folder / name)
-    log(f"installing ONNX Runtime Web into {folder} (npm ci) ...")
+    log("installing ONNX Runtime Web (npm ci) ...")
     _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)
 
 

@@ -6,14 +6,13 @@
 # Programs run under qemu-user (`qemu-aarch64-static -L ROOT`). Everything comes from Debian's and PyPI's
 # registries; nothing is downloaded when the check runs.
 #
-# Run by `trm-edge setup arm64 [--rebuild]`, which passes the destination (the cache folder's arm64/) and the
-# Python whose package versions the wheels must match.
-#   DEST=... PY=... bash arm64.sh [--rebuild]
+# Run by `trm-edge setup arm64 [--rebuild]`, which passes the folder to fill (an empty staging folder beside the
+# cache folder's arm64/, swapped in when this script succeeds) and the Python whose package versions the wheels
+# must match.
+#   DEST=... PY=... bash arm64.sh
 set -euo pipefail
 : "${DEST:?}" "${PY:?}"
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-[ "${1:-}" = "--rebuild" ] && rm -rf "$DEST"
-if [ -f "$DEST/env.json" ]; then echo "ARM64 environment already built: $DEST (--rebuild to redo it)"; exit 0; fi
 
 if ! command -v qemu-aarch64-static >/dev/null || ! command -v debootstrap >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -25,12 +24,10 @@ if ! command -v qemu-aarch64-static >/dev/null || ! command -v debootstrap >/dev
   fi
 fi
 
-WORK="$DEST.partial"
-rm -rf "$WORK"
-mkdir -p "$WORK"
+WORK="$DEST"
 echo "[1/4] arm64 Debian bookworm with python3 from $MIRROR (first stage only) ..."
 debootstrap --foreign --arch=arm64 --variant=minbase --include=python3 bookworm "$WORK/root" "$MIRROR" \
-  > "$WORK/debootstrap.log" 2>&1 || { echo "error: debootstrap failed, see $WORK/debootstrap.log" >&2; exit 1; }
+  > "$WORK/debootstrap.log" 2>&1 || { echo "error: debootstrap failed:" >&2; tail -3 "$WORK/debootstrap.log" >&2; exit 1; }
 echo "[2/4] unpacking every downloaded package (no second stage: nothing needs configuring to run Python) ..."
 for deb in "$WORK"/root/var/cache/apt/archives/*.deb; do dpkg-deb -x "$deb" "$WORK/root"; done
 rm -f "$WORK"/root/var/cache/apt/archives/*.deb
@@ -74,5 +71,4 @@ print(json.dumps({
                 "coreml": "Core ML runs on Apple devices only"},
 }, indent=2))
 EOF
-mv "$WORK" "$DEST"
-echo "built $DEST ($(du -sh "$DEST" | cut -f1)); run: trm-edge check-arm ARTIFACT ..."
+echo "ARM64 environment complete ($(du -sh "$WORK" | cut -f1)); run: trm-edge check-arm ARTIFACT ..."

@@ -8,6 +8,7 @@ from typing import Iterable
 from ..artifact import METADATA_FILE, PARITY_FILE, is_artifact, read_meta
 from ..data.tasks import DataSpec, puzzle_texts
 from ..files import check_writable_dir, replace_file
+from ..ownership import MARKER
 from ..recursion import mode as recursion_mode
 
 SAMPLES_FILE = "samples.txt"
@@ -43,7 +44,7 @@ def copy_to_android_assets(artifact: Path, dest: Path, samples: int = 20) -> lis
     reason = unsupported(meta.target, meta.recursion, meta.batch, meta.extra.get("delegate", "xnnpack"))
     if reason:
         raise ValueError(reason)
-    files = [f for f in artifact.iterdir() if f.is_file()]
+    files = [f for f in artifact.iterdir() if f.is_file() and f.name != MARKER]   # the marker is the folder's
     lines = _sample_puzzles(Path(meta.source_checkpoint), samples)
     check_assets_folder(dest, [f.name for f in files] + ([SAMPLES_FILE] if lines else []))
     dest.mkdir(parents=True, exist_ok=True)

@@ -3,20 +3,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..artifact import ArtifactMeta, verified_source
+
 BANDS = {"easy (30-50 givens)": "30-50", "harder (20-29 givens)": "20-29", "minimal": "minimal"}
 
 
-def band_samples(checkpoint: Path, per_band: int = 6) -> dict[str, list[str]]:
-    """{button label: puzzles}; empty where the checkpoint is not here or names no generated data."""
+class NoSamples(Exception):
+    """Why the page gets no sample puzzles (said in one line; the page still runs typed puzzles)."""
+
+
+def band_samples(meta: ArtifactMeta, per_band: int = 6) -> dict[str, list[str]]:
+    """{button label: puzzles} from the checkpoint the artifact was exported from, read only when it is the file
+    that was exported (its SHA-256); bands where the grid has them, else one button of held-out puzzles."""
     from ..data.tasks import DataSpec, puzzle_texts
     from ..model.checkpoint import load_checkpoint
 
-    if not checkpoint.is_file():
-        return {}
-    spec = (load_checkpoint(checkpoint).info or {}).get("data_spec")
+    src = verified_source(meta)
+    if src is None:
+        reason = "is not here" if not Path(meta.source_checkpoint).is_file() else \
+            "is not the file the artifact was exported from (its SHA-256 differs)"
+        raise NoSamples(f"the source checkpoint {meta.source_checkpoint} {reason}")
+    spec = (load_checkpoint(src).info or {}).get("data_spec")
     if not spec or spec.get("path"):
-        return {}
+        raise NoSamples("the source checkpoint was trained on a data folder, not on generated puzzles")
     data_spec = DataSpec.from_saved(spec)
-    if not data_spec.task_obj.has_bands:   # one button of held-out puzzles (a maze has no difficulty bands)
-        return {f"held-out {data_spec.task}": puzzle_texts(data_spec, 3 * per_band)}
-    return {label: puzzle_texts(data_spec, per_band, band) for label, band in BANDS.items()}
+    held_out = {f"held-out {data_spec.task}": puzzle_texts(data_spec, 3 * per_band)}
+    if not data_spec.task_obj.has_bands:   # a maze has no difficulty bands
+        return held_out
+    try:
+        return {label: puzzle_texts(data_spec, per_band, band) for label, band in BANDS.items()}
+    except ValueError:   # the bands are 9x9 givens counts: a smaller grid gets held-out puzzles
+        return held_out

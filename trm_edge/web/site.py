@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..artifact import INIT_STATE_FILE, METADATA_FILE, ArtifactMeta, verify
-from ..files import cache_dir, check_writable_dir, swap_in_folder
+from ..files import cache_dir
+from ..ownership import Destination, FolderKind, staged
+from ..ownership import check_destination as check_ownership
 
 STATIC = Path(__file__).resolve().parent / "static"
 SITE_FILE = "site.json"
@@ -52,36 +53,23 @@ def check_request(req: SiteRequest) -> ArtifactMeta:
     if missing:
         raise FileNotFoundError(f"ONNX Runtime Web is not installed in {ort_web_dir().parent.parent.parent}: run "
                                 "`trm-edge setup web` (it needs npm), or set TRM_EDGE_CACHE to where it is")
-    out = req.out
-    if out.exists() or out.is_symlink():
-        if not _is_site(out):
-            raise FileExistsError(f"{out} exists and is not a site trm-edge web wrote: choose another --out")
-        if not req.overwrite:
-            raise FileExistsError(f"{out} already holds a site (pass --overwrite to replace it)")
-    check_writable_dir(out.absolute().parent)
+    check_ownership(destination(req))
     return meta
 
 
-def _is_site(folder: Path) -> bool:
-    try:
-        return json.loads((folder / SITE_FILE).read_text()).get("schema") == SITE_SCHEMA
-    except (OSError, ValueError, AttributeError):
-        return False
+def destination(req: SiteRequest) -> Destination:
+    """The site folder under the ownership rule: only a site trm-edge web wrote, holding nothing but the files
+    it wrote and not this command's own artifact, is ever replaced."""
+    return Destination(req.out, FolderKind.SITE, req.overwrite, (req.artifact,), name="site")
 
 
-def build_site(req: SiteRequest) -> Path:
+def build_site(req: SiteRequest, log=print) -> Path:
     """Write the site beside `out`, then rename it into place (an old site is replaced only when the new one
-    is complete)."""
+    is complete; a site left aside by a killed swap is put back first)."""
     meta = check_request(req)
-    out = req.out.absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
-    try:
+    with staged(destination(req), log) as tmp:
         _fill(tmp, req, meta)
-        swap_in_folder(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return req.out.absolute()
 
 
 def _fill(folder: Path, req: SiteRequest, meta: ArtifactMeta) -> None:
