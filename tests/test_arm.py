@@ -8,11 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from trm_edge.bench.arm import ArmEnv, ArmEnvMissing
-from trm_edge.runtime.loop import act_halt_steps
+from trm_edge.host_loop import act_halt_steps
 from trm_edge.cli import app
 from trm_edge.export import export_checkpoint
 from trm_edge.model.checkpoint import load_checkpoint
-from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.runtime.solve_job import run_job
 
 

@@ -47,8 +47,9 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
     assert all(r["measured"]["mean_steps"] == 8 for r in fixed)
     assert all(r["measured"]["mean_steps"] <= 8 for r in act)
     # The PyTorch rows run their own device-side copy of the halting loop (no host copies inside the
-    # timing): it must halt where the reference loop (runtime/loop.py) does, with the same answers.
-    from trm_edge.data import DataSpec, exact_accuracy, load_split
+    # timing): it must halt where the reference loop (host_loop.py) does, with the same answers.
+    from trm_edge.data import exact_accuracy
+    from trm_edge.datasets import DataSpec, load_split
     from trm_edge.runtime.reference import solve_with_model
 
     ckpt = load_checkpoint(read_meta(onnx_artifact).source_checkpoint)

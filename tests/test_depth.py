@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from trm_edge.bench import BenchRequest, run_bench
 from trm_edge.cli import app
 from trm_edge.artifact import read_meta
-from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
 from trm_edge.runtime.reference import solve_with_model

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from trm_edge.cli import app
-from trm_edge.data import DataSpec, load_split
+from trm_edge.datasets import DataSpec, load_split
 from trm_edge.export import ExportError, export_checkpoint
 from trm_edge.artifact import read_meta
 from trm_edge.model.checkpoint import load_checkpoint
@@ -288,7 +288,7 @@ def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
         export_checkpoint(trained_checkpoint, "coreml", out, quantize="int8", calibration=8, **QUIET)
     assert not out.exists()
     (tmp_path / "exists").mkdir()
-    with pytest.raises(FileExistsError, match="--overwrite"):
+    with pytest.raises(FileExistsError, match="not a trm-edge artifact"):
         export_checkpoint(trained_checkpoint, "onnx", tmp_path / "exists", **QUIET)
 
 

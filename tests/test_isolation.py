@@ -17,7 +17,7 @@ import torch
 
 from tests.conftest import tiny_config
 from trm_edge.data import sudoku
-from trm_edge.data.tasks import DataSpec
+from trm_edge.datasets.splits import DataSpec
 from trm_edge.export import export_checkpoint
 from trm_edge.model import TRM
 from trm_edge.model.checkpoint import save_checkpoint

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tests.conftest import tiny_config
 from trm_edge.cli import app
 from trm_edge.data import sudoku
-from trm_edge.data.tasks import DataSpec
+from trm_edge.datasets.splits import DataSpec
 from trm_edge.export import export_checkpoint
 from trm_edge.model import TRM
 from trm_edge.model.checkpoint import save_checkpoint
@@ -125,7 +125,7 @@ def test_bench_reports_answers_but_no_time_for_the_simulator(mlp_checkpoint, tmp
 def test_sudoku9_on_the_htp_simulator(precision, tmp_path):
     """The committed 9x9 model on 20 minimal puzzles with ACT halting: the NPU's exact accuracy within
     2 puzzles of PyTorch's (scripts/bench/qnn_table.py measures 50 with the paired interval)."""
-    from trm_edge.data.tasks import held_out
+    from trm_edge.datasets.splits import held_out
     from trm_edge.model.checkpoint import load_checkpoint
     from trm_edge.runtime.reference import solve_with_model
 

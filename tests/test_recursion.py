@@ -9,8 +9,8 @@ import pytest
 
 from trm_edge import recursion, targets
 from trm_edge.artifact import read_meta, write_meta
-from trm_edge.data import load_split
-from trm_edge.data.tasks import spec_for
+from trm_edge.datasets import load_split
+from trm_edge.datasets.splits import spec_for
 from trm_edge.export import export_checkpoint
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.recursion.step import StepMode
@@ -75,7 +75,7 @@ def test_a_mode_refuses_what_its_graph_cannot_do_in_one_line(step_artifact, puzz
     with pytest.raises(ValueError, match="unknown recursion mode 'spiral'; choose one of: step, unrolled"):
         load_runner(unknown)
     loop = recursion.mode("loop")
-    from trm_edge.runtime.loop import Halting
+    from trm_edge.host_loop import Halting
     with pytest.raises(ValueError, match="halts inside its graph"):
         loop.check(Halting.parse("fixed"), 16, 16)
     with pytest.raises(ValueError, match="runs the 16 steps baked into its graph"):

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from tests.conftest import tiny_config
 from trm_edge.cli import app
 from trm_edge.data import sudoku
-from trm_edge.data.tasks import DataSpec
+from trm_edge.datasets.splits import DataSpec
 from trm_edge.export import export_checkpoint
 from trm_edge.artifact import ArtifactIntegrityError, verify
 from trm_edge.model import TRM
@@ -368,8 +368,8 @@ def test_train_overwrite_and_interrupt_say_what_was_kept(world, tmp_path, monkey
 
 
 def test_single_csv_is_split_not_reused(tmp_path):
-    from trm_edge.data.formats import write_csv
-    from trm_edge.data.tasks import load_splits
+    from trm_edge.datasets.formats import write_csv
+    from trm_edge.datasets.splits import load_splits
 
     pairs = sudoku.generate(30, 4, seed=3)
     write_csv(sudoku.to_puzzle_set(pairs), tmp_path / "all.csv")
@@ -453,7 +453,7 @@ def test_interrupt_during_first_evaluation_keeps_the_old_log(world, tmp_path, mo
 
 def test_non_finite_outputs_fail_parity(world):
     from trm_edge.export.parity import compare
-    from trm_edge.runtime.loop import SolveResult
+    from trm_edge.host_loop import SolveResult
 
     data = sudoku.to_puzzle_set(sudoku.generate(4, 4, seed=0))
     logits = np.full((4, 16, 6), np.nan, dtype=np.float32)

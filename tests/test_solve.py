@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from trm_edge.cli import app
-from trm_edge.data import DataSpec, load_split, sudoku
-from trm_edge.data.formats import write_csv
+from trm_edge.data import sudoku
+from trm_edge.datasets import DataSpec, load_split
+from trm_edge.datasets.formats import write_csv
 from trm_edge.export import export_checkpoint
 
 BLOCK_TORCH = """

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trm_edge.data.tasks import DataSpec, band_split
+from trm_edge.datasets.splits import DataSpec, band_split
 from trm_edge.model.checkpoint import load_checkpoint
-from trm_edge.runtime.loop import solve, solve_stream
+from trm_edge.host_loop import solve, solve_stream
 from trm_edge.runtime.reference import initial_state, torch_step
 
 CHECKPOINT = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from trm_edge.artifact import folder_size, read_meta
-from trm_edge.data.tasks import DataSpec, band_split
+from trm_edge.datasets.splits import DataSpec, band_split
 from trm_edge.export import export_checkpoint
 from trm_edge.export.parity import MAX_DROP, compare
 from trm_edge.model.checkpoint import load_checkpoint
@@ -115,7 +115,7 @@ def test_the_harder_committed_model_solves_its_held_out_puzzles():
     """models/sudoku9-hard (17-34 givens, most minimal): train_log.jsonl's last evaluation says 0.928 exact on 500
     held-out puzzles with all 16 steps; 100 of them here."""
     hard = load_checkpoint(CHECKPOINT.parents[1] / "sudoku9-hard" / "checkpoint.pt")
-    from trm_edge.data.tasks import held_out
+    from trm_edge.datasets.splits import held_out
 
     puzzles = held_out(DataSpec.from_saved(hard.info["data_spec"]), 100)
     res = solve_with_model(hard.build_model(), puzzles.inputs, puzzles.puzzle_identifiers)
@@ -124,7 +124,7 @@ def test_the_harder_committed_model_solves_its_held_out_puzzles():
 
 def _minimal_at_t4_n1(count: int) -> float:
     """sudoku9-hard at T=4, n=1, stable-2, at most 32 steps, on `count` held-out minimal puzzles."""
-    from trm_edge.data.tasks import held_out
+    from trm_edge.datasets.splits import held_out
 
     hard = load_checkpoint(CHECKPOINT.parents[1] / "sudoku9-hard" / "checkpoint.pt").at_depth(4, 1)
     puzzles = held_out(DataSpec.from_saved(hard.info["data_spec"]), count, "minimal")
@@ -150,7 +150,7 @@ def test_evaluate_runs_the_depth_it_is_asked_for():
     from typer.testing import CliRunner
 
     from trm_edge.cli import app
-    from trm_edge.data.tasks import held_out
+    from trm_edge.datasets.splits import held_out
 
     path = CHECKPOINT.parents[1] / "sudoku9-hard" / "checkpoint.pt"
     res = CliRunner().invoke(app, ["evaluate", str(path), "--band", "minimal", "--puzzles", "40", "--halting",

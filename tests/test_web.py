@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from trm_edge.cli import app
 from trm_edge.data import sudoku
-from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.export import export_checkpoint
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner

@@ -275,9 +275,9 @@ def evaluate(
     l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
 ) -> None:
     """Exact-puzzle accuracy of a checkpoint on held-out puzzles."""
-    from .data.tasks import held_out
+    from .datasets.splits import held_out
     from .model.checkpoint import load_checkpoint
-    from .runtime.loop import Halting, check_max_steps
+    from .host_loop import Halting, check_max_steps
     from .runtime.reference import EVAL_BATCH
     from .train.trainer import evaluate as run_eval, pick_device
 
@@ -301,7 +301,7 @@ def evaluate(
 
 
 def _data_spec_of(ckpt, data_path: Optional[Path]):
-    from .data.tasks import spec_for
+    from .datasets.splits import spec_for
 
     spec = spec_for((ckpt.info or {}).get("data_spec"), ckpt.data_meta.task if ckpt.data_meta else None, data_path)
     if spec is None:
@@ -531,7 +531,7 @@ def bench(
     _check_threads(max(thread_list))
     for value, flag in ((puzzles, "--puzzles"), (large_batch, "--large-batch"), (repeats, "--repeats")):
         _at_least(value, 1, flag)
-    from .runtime.loop import Halting, check_max_steps
+    from .host_loop import Halting, check_max_steps
 
     modes = [h.strip() for h in halting.split(",") if h.strip()]
     if not modes:
@@ -633,7 +633,7 @@ phone. Exit 1 when an artifact misses its parity budget on ARM64.
     from .bench.arm import ArmEnv, ArmEnvMissing, ArmRun, run_checks
     from .bench.harness import resolve_data_spec
     from .bench.report import arm_table
-    from .data.tasks import DataSpec, held_out
+    from .datasets.splits import DataSpec, held_out
     from .files import check_writable_file, replace_file
 
     _at_least(puzzles, 1, "--puzzles")
@@ -706,8 +706,8 @@ def solve(
       trm-edge solve artifacts/onnx-step-none - --trace < puzzle.txt\n
       trm-edge solve artifacts/onnx-step-int8 --file hard.csv --halting fixed
     """
-    from .runtime.loop import Halting
-    from .runtime.loop import check_max_steps
+    from .host_loop import Halting
+    from .host_loop import check_max_steps
     from .runtime.solver import open_source
     from .solve_view import puzzle_lines, solve_file, solve_one
 

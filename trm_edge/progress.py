@@ -26,7 +26,7 @@ def step_bar(total: int, desc: str) -> tqdm:
 
 
 def on_step_ticks(bar: tqdm):
-    """An `on_step` callback (see runtime.loop.solve) that advances `bar` by one per step."""
+    """An `on_step` callback (see host_loop.solve) that advances `bar` by one per step."""
     def tick(step, predictions, q_halt) -> None:
         bar.update(1)
     return tick

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from trm_edge.bench.report import write_results
 from trm_edge.data import exact_accuracy
-from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.reference import solve_with_model
 

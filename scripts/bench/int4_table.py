@@ -19,7 +19,7 @@ from pathlib import Path
 from trm_edge.bench.report import write_results
 from trm_edge import targets
 from trm_edge.artifact import folder_size, read_meta
-from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.export import export_checkpoint
 from trm_edge.export.parity import parity_report
 from trm_edge.model.checkpoint import load_checkpoint

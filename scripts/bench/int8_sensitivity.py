@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from trm_edge.data.tasks import DataSpec, band_split
+from trm_edge.datasets.splits import DataSpec, band_split
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
-from trm_edge.runtime.loop import solve
+from trm_edge.host_loop import solve
 from trm_edge.runtime.reference import solve_with_model
 
 REPO = Path(__file__).resolve().parents[2]

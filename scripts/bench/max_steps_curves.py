@@ -18,9 +18,9 @@ import numpy as np
 
 from trm_edge.bench.report import write_results
 from trm_edge.data import exact_accuracy
-from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.model.checkpoint import load_checkpoint
-from trm_edge.runtime.loop import Halting, solve, to_host
+from trm_edge.host_loop import Halting, solve, to_host
 from trm_edge.runtime.reference import initial_state, solve_with_model, torch_step
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from trm_edge.bench.report import write_results
-from trm_edge.runtime.loop import Halting
+from trm_edge.host_loop import Halting
 from trm_edge.runtime.solver import open_source, parse_puzzle, solve_batch
 
 REPO = Path(__file__).resolve().parents[2]

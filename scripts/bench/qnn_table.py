@@ -23,7 +23,7 @@ from pathlib import Path
 
 from trm_edge.bench.report import write_results
 from trm_edge.data import exact_accuracy
-from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.export import export_checkpoint
 from trm_edge.export.parity import paired_difference
 from trm_edge.export.qnn_target import SOURCE_FILE, PartialOffload, compile_for

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 
-from trm_edge.data.tasks import DataSpec, band_split
+from trm_edge.datasets.splits import DataSpec, band_split
 from trm_edge.export.parity import compare, coreml_weights_check
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import UnsupportedOnHost, load_runner

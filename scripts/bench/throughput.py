@@ -22,8 +22,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from trm_edge.bench import BenchRequest, run_bench, write_outputs  # noqa: E402
 from trm_edge.bench.report import write_results  # noqa: E402
-from trm_edge.data.formats import write_csv  # noqa: E402
-from trm_edge.data.tasks import DataSpec, held_out  # noqa: E402
+from trm_edge.datasets.formats import write_csv  # noqa: E402
+from trm_edge.datasets.splits import DataSpec, held_out  # noqa: E402
 from trm_edge.export import export_checkpoint  # noqa: E402
 from trm_edge.model.checkpoint import load_checkpoint  # noqa: E402
 

@@ -20,7 +20,7 @@ import numpy as np
 from trm_edge.bench.report import write_results
 from trm_edge.artifact import read_meta
 from trm_edge.data import sudoku
-from trm_edge.data.tasks import DataSpec, held_out
+from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
 from trm_edge.web.serve import start

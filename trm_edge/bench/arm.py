@@ -20,7 +20,7 @@ from ..artifact import ArtifactMeta, read_meta
 from ..data import PuzzleSet, exact_accuracy
 from ..export.parity import compare
 from ..envs import ARM_CPU, HelperEnv
-from ..runtime.loop import SolveResult, act_halt_steps
+from ..host_loop import SolveResult, act_halt_steps
 from ..runtime.solve_job import FIELDS, run_job
 from ..subproc import HelperFailed, HelperJob, run_helper
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..data.tasks import spec_for
+from ..datasets.splits import spec_for
 from ..artifact import folder_size, read_meta, verified_source, verify
 from .. import recursion, targets
 from ..subproc import HelperFailed, HelperJob, run_helper

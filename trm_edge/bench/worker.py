@@ -45,7 +45,7 @@ def _percentiles(xs: list[float]) -> dict[str, float]:
 
 
 def _load_data(args):
-    from trm_edge.data import DataSpec, load_split
+    from trm_edge.datasets import DataSpec, load_split
 
     spec = json.loads(args.data_spec)
     data = load_split(DataSpec(**spec), "test")
@@ -67,7 +67,7 @@ def _preimport(folder: str) -> None:
 def measure(runner, data, args) -> dict:
     """The one timed path for every row, PyTorch or artifact: step latency (host-stepped runners), then each
     batch solved with the row's halting rule (or, in throughput mode, all puzzles streamed), accuracy, mean steps."""
-    from trm_edge.runtime.loop import pad_batch, solve
+    from trm_edge.host_loop import pad_batch, solve
 
     b, n_sup = runner.batch, runner.halt_max_steps   # step timing runs the trained N_sup; solving may run past it
     x, ids = pad_batch(data.inputs[:b], b), pad_batch(data.puzzle_identifiers[:b], b)
@@ -103,7 +103,7 @@ def _throughput(runner, data, args) -> dict:
 
 def _batch_by_batch(runner, data, args) -> dict:
     """Each batch timed alone (latency percentiles); the last one padded to the batch."""
-    from trm_edge.runtime.loop import pad_batch
+    from trm_edge.host_loop import pad_batch
 
     b = runner.batch
     puzzle_times, preds, steps = [], [], []

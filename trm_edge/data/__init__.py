@@ -1,5 +1,6 @@
-"""Puzzle data: generators, official file formats, augmentations, accuracy."""
-from .puzzles import DatasetMeta, PuzzleSet
-from .tasks import DataSpec, load_split, load_splits, augment, exact_accuracy
+"""Puzzle data: generators and rules per puzzle, puzzle sets, data specs, accuracy (task-aware loading is in
+`trm_edge.datasets`)."""
+from .puzzles import DatasetMeta, PuzzleSet, exact_accuracy
+from .spec import DataSpec
 
-__all__ = ["DatasetMeta", "PuzzleSet", "DataSpec", "load_split", "load_splits", "augment", "exact_accuracy"]
+__all__ = ["DatasetMeta", "PuzzleSet", "DataSpec", "exact_accuracy"]

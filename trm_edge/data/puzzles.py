@@ -62,3 +62,9 @@ class PuzzleSet:
 
     def subset(self, index: np.ndarray | slice) -> "PuzzleSet":
         return PuzzleSet(self.inputs[index], self.labels[index], self.puzzle_identifiers[index], self.meta)
+
+
+def exact_accuracy(predictions: np.ndarray, labels: np.ndarray, ignore_label_id: int | None = 0) -> np.ndarray:
+    """Per-puzzle bool: every labelled cell predicted correctly."""
+    mask = np.ones_like(labels, dtype=bool) if ignore_label_id is None else labels != ignore_label_id
+    return np.all((predictions == labels) | ~mask, axis=-1)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..artifact import METADATA_FILE, PARITY_FILE, is_artifact, read_meta
-from ..data.tasks import DataSpec, puzzle_texts
+from ..datasets.splits import DataSpec, puzzle_texts
 from ..files import check_writable_dir, replace_file
 from ..ownership import MARKER
 from ..recursion import mode as recursion_mode
@@ -65,4 +65,4 @@ def _sample_puzzles(checkpoint: Path, count: int) -> list[str]:
     if not spec:
         return []
     data_spec = DataSpec.from_saved(spec)
-    return puzzle_texts(data_spec, count) if data_spec.task_obj.solvable else []
+    return puzzle_texts(data_spec, count) if get_task(data_spec.task).solvable else []

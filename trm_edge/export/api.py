@@ -10,13 +10,14 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..data import PuzzleSet, load_split
+from ..data import PuzzleSet
+from ..datasets import load_split
 from ..recursion import GraphKind, mode as recursion_mode
 from ..recursion.net import NetProgram
 from ..recursion.stateful import ModelStates
 from ..tasks import get_task
 from .exporters import exporter_for
-from ..data.tasks import spec_for
+from ..datasets.splits import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
                         write_json, write_meta)

@@ -9,7 +9,7 @@ import numpy as np
 from ..data import PuzzleSet, exact_accuracy
 from ..progress import on_step_ticks, step_bar
 from ..model.trm import TRM
-from ..runtime.loop import SolveResult
+from ..host_loop import SolveResult
 from ..runtime.reference import solve_with_model
 from .. import targets
 from ..recursion import mode as recursion_mode

@@ -7,16 +7,32 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from enum import Enum
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from ..runtime.loop import Halting, SolveResult
-
-if TYPE_CHECKING:   # the runner is the runtime's, a floor up; a mode only calls what it is handed
-    from ..runtime.artifacts import ArtifactRunner
+from ..host_loop import Halting, SolveResult
 
 OnStep = Callable[[int, np.ndarray, np.ndarray], None]
+
+
+class Runner(Protocol):
+    """What a mode asks of the runner it is handed (the runtime's artifact runner, a floor up, fits it)."""
+
+    meta: Any    # the artifact's metadata: the net mode reads its depth (H_cycles, L_cycles)
+    batch: int
+
+    def call(self, inputs: list[np.ndarray], method: str | None = None, state: Any = None) -> list[np.ndarray]:
+        """Run the artifact (or one of its methods) once."""
+
+    def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """y0, z0 for the runner's batch."""
+
+    def step(self, inputs: np.ndarray, ids: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple:
+        """One supervision step through the runner's mode."""
+
+    def new_state(self) -> Any:
+        """Fresh model states (stateful artifacts)."""
 
 
 class GraphKind(Enum):
@@ -53,12 +69,12 @@ class Recursion(ABC):
         """The halting rule that reproduces a reference run: all steps, unless the graph halts by itself."""
         return "act" if self.graph_halts else "fixed"
 
-    def step(self, runner: "ArtifactRunner", inputs: np.ndarray, ids: np.ndarray, y: np.ndarray, z: np.ndarray):
+    def step(self, runner: Runner, inputs: np.ndarray, ids: np.ndarray, y: np.ndarray, z: np.ndarray):
         """One supervision step: (y, z, logits, q_halt). Only host-stepped modes have one."""
         raise ValueError(f"a {self.name} artifact has no single step to call: export --recursion step")
 
     @abstractmethod
-    def solve_batch(self, runner: "ArtifactRunner", x: np.ndarray, ids: np.ndarray, max_steps: int,
+    def solve_batch(self, runner: Runner, x: np.ndarray, ids: np.ndarray, max_steps: int,
                     halting: Halting, on_step: OnStep | None) -> SolveResult:
         """Answers for one full batch of the runner's size."""
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..artifact import TensorSpec
-from ..runtime.loop import Halting, SolveResult, solve
+from ..host_loop import Halting, SolveResult, solve
 from .base import GraphKind, OnStep, Recursion
 
 STATEFUL_USE = ("make one state per puzzle batch; call with reset=1 on the first step and 0 after; "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime.loop import Halting, SolveResult, solve
+from ..host_loop import Halting, SolveResult, solve
 from .base import OnStep, Recursion
 
 

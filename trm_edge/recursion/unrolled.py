@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime.loop import Halting, SolveResult
+from ..host_loop import Halting, SolveResult
 from .base import GraphKind, OnStep, Recursion
 
 

@@ -1,4 +1,4 @@
 """Inference: the host loop with ACT halting, and runners for the PyTorch model and exported artifacts."""
-from .loop import Halting, SolveResult, solve, HALTING_MODES
+from ..host_loop import Halting, SolveResult, solve, HALTING_MODES
 
 __all__ = ["Halting", "SolveResult", "solve", "HALTING_MODES"]

@@ -15,7 +15,7 @@ from ..artifact import ArtifactMeta, inside, verify
 from ..errors import UnsupportedOnHost
 from .. import recursion
 from ..recursion import Recursion
-from .loop import Halting, ManyPuzzles, SolveResult
+from ..host_loop import Halting, ManyPuzzles, SolveResult
 
 
 __all__ = ["ArtifactRunner", "UnsupportedOnHost", "load_runner"]   # UnsupportedOnHost: callers catch it here

@@ -6,7 +6,7 @@ import torch
 
 from ..model.trm import TRM, Carry
 from ..recursion.step import MODE as step_mode
-from .loop import Halting, ManyPuzzles, SolveResult, StepFn, solve
+from ..host_loop import Halting, ManyPuzzles, SolveResult, StepFn, solve
 
 
 def torch_step(model: TRM, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,

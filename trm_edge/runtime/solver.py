@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from ..tasks import Task, get_task
-from .loop import Halting, SolveResult, to_host
+from ..host_loop import Halting, SolveResult, to_host
 
 
 @dataclass

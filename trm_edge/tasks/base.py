@@ -14,7 +14,7 @@ import numpy as np
 
 if TYPE_CHECKING:   # types only: the data package asks the tasks, so importing it here would make a cycle
     from ..data.puzzles import DatasetMeta, PuzzleSet
-    from ..data.tasks import DataSpec
+    from ..data.spec import DataSpec
 
 
 class Task(ABC):

@@ -10,7 +10,7 @@ from ..data.puzzles import DatasetMeta, PuzzleSet
 from .base import Task, register_task
 
 if TYPE_CHECKING:
-    from ..data.tasks import DataSpec
+    from ..data.spec import DataSpec
 
 
 class Maze(Task):

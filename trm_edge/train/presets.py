@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..data.tasks import DataSpec
+from ..datasets.splits import DataSpec
 
 
 @dataclass

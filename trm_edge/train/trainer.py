@@ -14,8 +14,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..data import DataSpec, PuzzleSet, augment, exact_accuracy, load_splits
-from ..data.tasks import split_note
+from ..data import DataSpec, PuzzleSet, exact_accuracy
+from ..datasets import augment, load_splits
+from ..datasets.splits import split_note
 from ..errors import Interrupted
 from ..files import check_writable_dir, replace_file
 from ..model import ACTModel, TRM, TRMConfig

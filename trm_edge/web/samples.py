@@ -15,7 +15,7 @@ class NoSamples(Exception):
 def band_samples(meta: ArtifactMeta, per_band: int = 6) -> dict[str, list[str]]:
     """{button label: puzzles} from the checkpoint the artifact was exported from, read only when it is the file
     that was exported (its SHA-256); bands where the grid has them, else one button of held-out puzzles."""
-    from ..data.tasks import DataSpec, puzzle_texts
+    from ..datasets.splits import DataSpec, puzzle_texts
     from ..model.checkpoint import load_checkpoint
 
     src = verified_source(meta)
@@ -28,7 +28,7 @@ def band_samples(meta: ArtifactMeta, per_band: int = 6) -> dict[str, list[str]]:
         raise NoSamples("the source checkpoint was trained on a data folder, not on generated puzzles")
     data_spec = DataSpec.from_saved(spec)
     held_out = {f"held-out {data_spec.task}": puzzle_texts(data_spec, 3 * per_band)}
-    if not data_spec.task_obj.has_bands:   # a maze has no difficulty bands
+    if not get_task(data_spec.task).has_bands:   # a maze has no difficulty bands
         return held_out
     try:
         return {label: puzzle_texts(data_spec, per_band, band) for label, band in BANDS.items()}

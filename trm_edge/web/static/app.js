@@ -1,5 +1,5 @@
 // trm-edge web demo: the artifact's ONNX step graph in ONNX Runtime Web (WASM), driven by the same halting loop
-// as trm_edge/runtime/loop.py (fixed / act / stable-K, batch 1). What a puzzle is (its text, tokens, rules check
+// as trm_edge/host_loop.py (fixed / act / stable-K, batch 1). What a puzzle is (its text, tokens, rules check
 // and drawing) comes from the artifact task's module in tasks/ (one file per task, like trm_edge/tasks/).
 import * as ort from "./ort/ort.wasm.min.mjs";
 
@@ -25,7 +25,7 @@ async function fetchChecked(name) {
   return bytes;
 }
 
-// ---- The halting loop (trm_edge/runtime/loop.py, batch 1) ----
+// ---- The halting loop (trm_edge/host_loop.py, batch 1) ----
 function argmax(logits, cells, vocab) {
   const out = new Int32Array(cells);
   for (let c = 0; c < cells; c++) {

@@ -1,7 +1,7 @@
 package dev.trmedge.core;
 
 /**
- * The host loop (port of trm_edge.runtime.loop.solve, batch 1): call the step graph, keep y and z,
+ * The host loop (port of trm_edge.host_loop.solve, batch 1): call the step graph, keep y and z,
  * stop when the halting head says so (q_halt > 0) or after haltMaxSteps steps.
  */
 public final class HaltingLoop {

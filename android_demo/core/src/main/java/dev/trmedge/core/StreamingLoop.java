@@ -1,7 +1,7 @@
 package dev.trmedge.core;
 
 /**
- * Continuous batching (port of trm_edge.runtime.loop.solve_stream) for a step graph exported with
+ * Continuous batching (port of trm_edge.host_loop.solve_stream) for a step graph exported with
  * --batch B: B rows stay in flight, and a row that halts (q_halt > 0, or after maxSteps) hands its slot to the
  * next puzzle, its y and z reset to the initial state. Rows do not interact, so every puzzle gets the answer
  * it gets alone (HaltingLoop), while no batch waits for its slowest row.

@@ -11,7 +11,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from ..limits import MAX_SUPERVISION_STEPS, check_count
+from .limits import MAX_SUPERVISION_STEPS, check_count
 
 HALTING_MODES = ("fixed", "act", "stable-K")
 

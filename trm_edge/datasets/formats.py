@@ -12,7 +12,7 @@ import numpy as np
 
 from ..limits import CONFIG_LIMITS, check_count
 from ..tasks import get_task
-from .puzzles import DatasetMeta, PuzzleSet
+from ..data.puzzles import DatasetMeta, PuzzleSet
 
 CSV_COLUMNS = ["source", "question", "answer", "rating"]
 BUILT_ARRAYS = ("inputs", "labels", "puzzle_identifiers", "puzzle_indices", "group_indices")

@@ -1,4 +1,4 @@
-"""Turn a task description (built-in generator or a file on disk) into train/test PuzzleSets."""
+"""Turn a data spec (built-in generator or a file on disk) into train/test PuzzleSets, by its task."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,51 +10,15 @@ import numpy as np
 
 from ..files import cache_dir, remove_dead_temps
 from ..limits import MAX_PUZZLES, check_count
+from ..data.puzzles import PuzzleSet
+from ..data.spec import DataSpec
 from ..tasks import Task, get_task
 from . import formats
-from .puzzles import PuzzleSet
 
 
-@dataclass
-class DataSpec:
-    """Where a task's puzzles come from. With `path` unset, the built-in generator makes them."""
-
-    task: str = "sudoku"
-    grid_size: int = 4
-    difficulty: float = 1.0
-    train_puzzles: int = 1000
-    test_puzzles: int = 200
-    path: str | None = None
-    seed: int = 0
-    givens: tuple[int, int] | None = None   # sudoku: dig each puzzle to a clue count drawn from [lo, hi]
-    grids: str = "varied"                   # sudoku solutions: "varied", or "pattern" (one grid up to symmetry)
-
-    def __post_init__(self) -> None:
-        """Refuse what a file or an option may not ask for (a spec of 10^12 puzzles would run for ever)."""
-        get_task(self.task)   # one-line error naming the known tasks
-        for name, top in (("train_puzzles", MAX_PUZZLES), ("test_puzzles", MAX_PUZZLES), ("grid_size", 100)):
-            check_count(name.replace("_", " "), getattr(self, name), 0, top)
-        if self.givens is not None:
-            try:
-                self.givens = (int(self.givens[0]), int(self.givens[1]))
-            except (TypeError, ValueError, IndexError):
-                raise ValueError(f"givens must be a pair of numbers (got {self.givens!r})") from None
-
-    @property
-    def task_obj(self) -> Task:
-        """The task these puzzles belong to."""
-        return get_task(self.task)
-
-    @classmethod
-    def from_saved(cls, saved: dict) -> "DataSpec":
-        """A spec stored in a checkpoint; ones saved before `grids` existed were made from one pattern."""
-        if not isinstance(saved, dict):
-            raise ValueError(f"the checkpoint's data_spec is a {type(saved).__name__}, not a mapping")
-        known = {k: v for k, v in saved.items() if k in cls.__dataclass_fields__}
-        try:
-            return cls(**{"grids": "pattern", **known})
-        except TypeError as exc:
-            raise ValueError(f"the checkpoint's data_spec does not fit ({exc})") from None
+def task_of(spec: DataSpec) -> Task:
+    """The task a spec's puzzles belong to (one-line error naming the known tasks)."""
+    return get_task(spec.task)
 
 
 def spec_for(saved: dict | None, task_hint: str | None = None, data_path: str | Path | None = None) -> DataSpec | None:
@@ -119,7 +83,7 @@ def parse_band(text: str) -> tuple[int, int] | None:
 def band_split(spec: DataSpec, band: tuple[int, int] | None, count: int) -> PuzzleSet:
     """Held-out generated Sudoku puzzles in one difficulty band (a givens range, or None for minimal puzzles),
     none of which is in the training split: accuracy per band tells what a givens mix hides."""
-    if not spec.task_obj.has_bands or spec.path:
+    if not task_of(spec).has_bands or spec.path:
         raise ValueError("difficulty bands apply to checkpoints trained on generated sudoku")
     band_spec = dataclasses.replace(spec, givens=band, difficulty=1.0)
     _check_generated(band_spec)
@@ -140,13 +104,13 @@ def puzzle_texts(spec: DataSpec, count: int, band: str | None = None) -> list[st
     """Held-out puzzles as the text a person types (app sample buttons): the first `count` of the test split,
     or of one difficulty band."""
     data = held_out(spec, count, band)
-    task, side = spec.task_obj, data.meta.grid_shape[0]
+    task, side = task_of(spec), data.meta.grid_shape[0]
     return [task.to_text(task.decode(x, side)) for x in data.inputs]
 
 
 def _check_generated(spec: DataSpec) -> None:
     """Refuse, before any work, what the generators cannot make."""
-    spec.task_obj.check_spec(spec)
+    task_of(spec).check_spec(spec)
 
 
 GENERATOR_VERSION = 1   # bump when a generator's output changes, so cached sets are rebuilt
@@ -158,7 +122,7 @@ def generated_dir() -> Path:
 
 def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
     """Generated puzzles, cached on disk (a 9x9 set of 20k puzzles takes about a minute to make)."""
-    task = spec.task_obj
+    task = task_of(spec)
     key = f"{spec.task}-{spec.grid_size}-{spec.difficulty}{task.cache_key(spec)}-{count}-{seed}-v{GENERATOR_VERSION}"
     path = generated_dir() / f"{key}.npz"
     if path.is_file():
@@ -180,7 +144,7 @@ def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
 
 
 def _load_path(spec: DataSpec, path: Path, split: str) -> PuzzleSet:
-    own = spec.task_obj.read_folder(path, split)
+    own = task_of(spec).read_folder(path, split)
     if own is not None:
         return own
     if path.is_dir() and (path / split / "dataset.json").is_file():
@@ -206,9 +170,3 @@ def _load_path(spec: DataSpec, path: Path, split: str) -> PuzzleSet:
 def augment(ps: PuzzleSet, rng: np.random.Generator) -> PuzzleSet:
     """One fresh random augmentation of every row, by task."""
     return get_task(ps.meta.task).augment(ps, rng)
-
-
-def exact_accuracy(predictions: np.ndarray, labels: np.ndarray, ignore_label_id: int | None = 0) -> np.ndarray:
-    """Per-puzzle bool: every labelled cell predicted correctly."""
-    mask = np.ones_like(labels, dtype=bool) if ignore_label_id is None else labels != ignore_label_id
-    return np.all((predictions == labels) | ~mask, axis=-1)
