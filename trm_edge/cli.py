@@ -121,7 +121,11 @@ def user_errors(tool_failure: str | None = None) -> Iterator[None]:
 
 
 HALTING_HELP = ("act: stop when q_halt > 0 (official ACT; the default everywhere); fixed: all N_sup steps (the "
-                "official evaluation's numbers); stable-K: stop once the answer is unchanged for K steps.")
+                "official evaluation's numbers); stable-K: stop once the answer is unchanged for K steps; valid: "
+                "stop when the task's rules accept the answer (valid-K: or once it is unchanged for K steps).")
+TRIES_HELP = ("Try each puzzle as up to K views of itself (digits relabelled, rows and columns shuffled; a maze "
+              "turned) until the rules accept an answer mapped back to the puzzle: more tries never make an answer "
+              "wrong. Without a rules check, the most frequent answer wins.")
 MAX_STEPS_HELP = ("Supervision steps at most (default: the N_sup the model was trained with). More than N_sup "
                   "often solves more; with act or stable-K halting they cost only on puzzles that need them.")
 
@@ -273,13 +277,19 @@ def evaluate(
     max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
     h_cycles: Optional[int] = typer.Option(None, help=H_CYCLES_HELP),
     l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
+    tries: int = typer.Option(1, help=TRIES_HELP),
 ) -> None:
-    """Exact-puzzle accuracy of a checkpoint on held-out puzzles."""
+    """Exact-puzzle accuracy of a checkpoint on held-out puzzles.
+
+    Examples:\n
+      trm-edge evaluate models/sudoku9/checkpoint.pt --band minimal --halting stable-2\n
+      trm-edge evaluate models/sudoku9-hard/checkpoint.pt --band minimal --h-cycles 4 --l-cycles 1 --tries 8 --halting valid-4
+    """
     from .datasets.splits import held_out
     from .model.checkpoint import load_checkpoint
-    from .host_loop import Halting, check_max_steps
+    from .host_loop import Halting, HaltRule, check_max_steps
     from .runtime.reference import EVAL_BATCH
-    from .train.trainer import evaluate as run_eval, pick_device
+    from .train.trainer import evaluate as run_eval, evaluate_with_tries, pick_device
 
     _at_least(puzzles, 1, "--puzzles")
     with user_errors():
@@ -294,9 +304,13 @@ def evaluate(
         dev = pick_device(device)
         model = ckpt.build_model(dev)
         steps = max_steps or model.config.halt_max_steps
-        with step_bar(-(-len(data) // EVAL_BATCH) * steps, f"evaluate ({len(data)} puzzles)") as bar:
-            metrics = run_eval(model, data, dev, halting, max_steps, on_step=on_step_ticks(bar))
-        metrics.update(H_cycles=model.config.H_cycles, L_cycles=model.config.L_cycles)
+        if tries == 1 and Halting.parse(halting).rule is not HaltRule.VALID:
+            with step_bar(-(-len(data) // EVAL_BATCH) * steps, f"evaluate ({len(data)} puzzles)") as bar:
+                metrics = run_eval(model, data, dev, halting, max_steps, on_step=on_step_ticks(bar))
+        else:
+            metrics = evaluate_with_tries(model, data, dev, Halting.parse(halting), steps, tries)
+        metrics.update(H_cycles=model.config.H_cycles, L_cycles=model.config.L_cycles, halting=halting,
+                       max_steps=steps, tries=tries)
     typer.echo(json.dumps(metrics, indent=2))
 
 
@@ -698,17 +712,20 @@ def solve(
     h_cycles: Optional[int] = typer.Option(None, help=H_CYCLES_HELP + " Checkpoints only: an artifact runs the "
                                                                       "depth it was exported at."),
     l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
+    tries: int = typer.Option(1, help=TRIES_HELP),
 ) -> None:
     """Solve one puzzle (or a file of them) and check the answer by the rules.
 
     Examples:\n
       trm-edge solve models/sudoku9/checkpoint.pt 53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n
       trm-edge solve artifacts/onnx-step-none - --trace < puzzle.txt\n
-      trm-edge solve artifacts/onnx-step-int8 --file hard.csv --halting fixed
+      trm-edge solve artifacts/onnx-step-int8 --file hard.csv --halting fixed\n
+      trm-edge solve models/sudoku9-hard/checkpoint.pt --file top95.txt --tries 8 --halting valid-4
     """
     from .host_loop import Halting
     from .host_loop import check_max_steps
     from .runtime.solver import open_source
+    from .runtime.tries import check_tries
     from .solve_view import puzzle_lines, solve_file, solve_one
 
     if (puzzle is None) == (file is None):
@@ -725,11 +742,12 @@ def solve(
         if max_steps is not None:
             check_max_steps(max_steps)
             src = dataclasses.replace(src, max_steps=max_steps)
+        check_tries(tries, src.task, src.side)
         if file is None:
             text = typer.get_text_stream("stdin").read() if puzzle == "-" else puzzle
-            solve_one(src, text, rule, trace, as_json)
+            solve_one(src, text, rule, trace, as_json, tries)
         else:
-            solve_file(src, file, lines, rule, as_json)
+            solve_file(src, file, lines, rule, as_json, tries)
 
 
 # The extra that brings each optional package (pyproject.toml's optional-dependencies).

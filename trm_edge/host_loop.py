@@ -6,44 +6,115 @@ logic `android_demo` ports to Java. torch is never imported here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Callable, Protocol
 
 import numpy as np
 
 from .limits import MAX_SUPERVISION_STEPS, check_count
 
-HALTING_MODES = ("fixed", "act", "stable-K")
+HALTING_MODES = ("fixed", "act", "stable-K", "valid", "valid-K")
+
+# (inputs [B, L], answers [B, L]) tokens -> [B] bool: the task's rules accept the answer (bound by the solver)
+Verifier = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+class HaltRule(str, Enum):
+    FIXED = "fixed"    # every step (the official evaluation)
+    ACT = "act"        # q_halt > 0 (official ACT)
+    STABLE = "stable"  # the answer unchanged for K steps (no halting head needed)
+    VALID = "valid"    # the task's rules accept the answer (or, with K, it is unchanged for K steps)
 
 
 @dataclass(frozen=True)
 class Halting:
-    """When a row stops: 'fixed' runs every step (official eval), 'act' stops once q_halt > 0 (official ACT),
-    'stable-K' stops once the answer's argmax has not changed for K consecutive steps (no halting head needed)."""
+    """When a row stops: the one place every loop (batch, stream, PyTorch, artifacts; the web page's and the
+    Android core's ports) asks. 'fixed' runs every step, 'act' stops once q_halt > 0, 'stable-K' once the
+    answer's argmax has not changed for K consecutive steps, 'valid' at the first step whose answer the task's
+    rules check accepts ('valid-K': or once it is unchanged for K steps, so a wrong fixed point gives up early)."""
 
-    rule: str
+    rule: HaltRule
     patience: int = 0
+    verifier: Verifier | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def parse(cls, text: "str | Halting") -> "Halting":
         if isinstance(text, Halting):
             return text
-        if text in ("fixed", "act"):
-            return cls(text)
-        if text.startswith("stable-") and text[7:].isdigit() and int(text[7:]) >= 1:
-            return cls("stable", int(text[7:]))
-        raise ValueError(f"halting must be fixed, act or stable-K with K >= 1 (got {text!r})")
+        if text in ("fixed", "act", "valid"):
+            return cls(HaltRule(text))
+        for rule in (HaltRule.STABLE, HaltRule.VALID):
+            prefix = f"{rule.value}-"
+            if isinstance(text, str) and text.startswith(prefix) and text[len(prefix):].isdigit() \
+                    and text[len(prefix):].isascii() and int(text[len(prefix):]) >= 1:
+                return cls(rule, int(text[len(prefix):]))
+        raise ValueError(f"halting must be fixed, act, stable-K, valid or valid-K with K >= 1 (got {text!r})")
 
     def __str__(self) -> str:
-        return f"stable-{self.patience}" if self.rule == "stable" else self.rule
+        return f"{self.rule.value}-{self.patience}" if self.patience else self.rule.value
 
-    def reason(self, steps: int, max_steps: int, q_halt: float) -> str:
-        """Why a row that ran `steps` stopped: "q_halt", "stable answer" or "step limit" (what solve prints)."""
-        if self.rule == "act" and q_halt > 0:
+    @property
+    def stops_early(self) -> bool:
+        return self.rule is not HaltRule.FIXED
+
+    def with_verifier(self, verifier: Verifier | None) -> "Halting":
+        """This rule with the task's rules check bound (what 'valid' stops on); refused where the task has none."""
+        if self.rule is HaltRule.VALID and verifier is None:
+            raise ValueError("halting 'valid' needs a task whose rules check can tell a right answer (this one "
+                             "has none): use act or stable-K")
+        return replace(self, verifier=verifier)
+
+    def rows(self) -> "HaltRows":
+        return HaltRows(self)
+
+    def reason(self, steps: int, max_steps: int, q_halt: float, accepted: bool = False) -> str:
+        """Why a row that ran `steps` stopped: "valid answer", "q_halt", "stable answer" or "step limit"."""
+        if self.rule is HaltRule.VALID and accepted:
+            return "valid answer"
+        if self.rule is HaltRule.ACT and q_halt > 0:
             return "q_halt"
-        if self.rule == "stable" and steps < max_steps:
+        if self.patience and steps < max_steps:
             return "stable answer"
         return "step limit"
+
+
+class HaltRows:
+    """The state a halting rule keeps per row between steps (the unchanged-answer count, the last answer), in
+    the step's own kind of array (numpy, or torch on its device)."""
+
+    def __init__(self, halting: Halting) -> None:
+        if halting.rule is HaltRule.VALID and halting.verifier is None:
+            raise ValueError("halting 'valid' was not given the task's rules check")
+        self.halting = halting
+        self.unchanged = None
+        self.previous = None
+
+    def stops(self, answer, q_halt, inputs, fresh=None):
+        """The rows this rule stops after the step that gave `answer` and `q_halt` for `inputs`; `fresh` marks
+        rows at their first step (a slot that just took a new puzzle has no previous answer)."""
+        h = self.halting
+        stop = q_halt > float("inf")   # all False, of the step's own kind
+        if self.unchanged is None:
+            self.unchanged = stop * 0
+        if h.rule is HaltRule.ACT:
+            stop = q_halt > 0
+        if h.rule is HaltRule.VALID:
+            accepted = np.asarray(h.verifier(to_host(inputs), to_host(answer)), dtype=bool)
+            stop = stop | (_like(stop, accepted) if _is_torch(stop) else accepted)
+        if h.patience:
+            same = (answer == self.previous).all(-1) if self.previous is not None else q_halt > float("inf")
+            if fresh is not None:
+                same = same & ~fresh
+            self.unchanged = (self.unchanged + 1) * same
+            stop = stop | (self.unchanged >= h.patience)
+        self.previous = answer
+        return stop
+
+    def keep(self, rows) -> None:
+        """Only these rows stay (a stream dropping its idle slots)."""
+        self.unchanged = None if self.unchanged is None else self.unchanged[rows]
+        self.previous = None if self.previous is None else self.previous[rows]
 
 
 class StepFn(Protocol):
@@ -96,9 +167,10 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
     evaluation does. `on_step(k, predictions, q_halt)` sees each step's answer."""
     rule = Halting.parse(halting)
     check_max_steps(max_steps)
+    halt = rule.rows()
     b = inputs.shape[0]
     y, z = y0, z0
-    final_logits = final_q = previous = done = steps = unchanged = None
+    final_logits = final_q = done = steps = None
     for k in range(1, max_steps + 1):
         y, z, logits, q_halt = step(inputs, puzzle_identifiers, y, z)
         if not _is_torch(logits):
@@ -107,21 +179,15 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
         if final_logits is None:   # state arrays of the step's own kind (numpy, or torch on its device)
             final_logits, final_q = _copy(logits), _copy(q_halt)
             done = q_halt > float("inf")
-            steps, unchanged = done * 0, done * 0
+            steps = done * 0
         live = ~done
         final_logits[live], final_q[live] = logits[live], q_halt[live]
         steps[live] = k
         answer = final_logits.argmax(-1)
         if on_step is not None:
             on_step(k, answer, final_q)
-        if rule.rule == "act":
-            done |= q_halt > 0
-        elif rule.rule == "stable":
-            if previous is not None:
-                unchanged = (unchanged + 1) * (answer == previous).all(-1)
-            done |= unchanged >= rule.patience
-        previous = answer
-        if rule.rule != "fixed" and bool(done.all()):
+        done |= halt.stops(answer, q_halt, inputs)
+        if rule.stops_early and bool(done.all()):
             break
     return SolveResult(to_host(answer), to_host(steps), to_host(final_logits), to_host(final_q))
 
@@ -136,14 +202,14 @@ def solve_stream(step: StepFn, initial_state: Callable[[], tuple], inputs: np.nd
     rule = Halting.parse(halting)
     check_max_steps(max_steps)
     y0, z0 = initial_state()
-    flight = _Flight(inputs, puzzle_identifiers, len(y0))
+    flight = _Flight(inputs, puzzle_identifiers, len(y0), rule)
     y, z = _copy(y0), _copy(z0)
     for slot in range(flight.batch):
         flight.load(slot, y, z, y0, z0)
     while flight.busy():
         y, z, logits, q_halt = step(flight.x, flight.ids, y, z)
         logits, q_halt = to_host(logits), to_host(q_halt).reshape(flight.batch)
-        stopped = flight.advance(logits.argmax(-1), q_halt, rule, max_steps)
+        stopped = flight.advance(logits.argmax(-1), q_halt, max_steps)
         if len(stopped):
             y, z = _copy(y), _copy(z)   # runtimes may own their output buffers: reset rows in our own copy
         for slot in stopped:
@@ -170,7 +236,7 @@ class ManyPuzzles:
 
     def solve(self, inputs: np.ndarray, ids: np.ndarray, max_steps: int, halting: "Halting",
               on_step=None) -> SolveResult:
-        if self.step is not None and on_step is None and halting.rule != "fixed" and len(inputs) > self.batch:
+        if self.step is not None and on_step is None and halting.stops_early and len(inputs) > self.batch:
             return solve_stream(self.step, self.initial_state, inputs, ids, max_steps, halting, shrink=self.shrink)
         parts = []
         for start in range(0, len(inputs), self.batch):
@@ -195,14 +261,13 @@ def _trim(on_step, n: int):
 class _Flight:
     """The rows in flight of `solve_stream`: which puzzle each slot holds, its step count and stable-K state."""
 
-    def __init__(self, inputs: np.ndarray, ids: np.ndarray, batch: int) -> None:
+    def __init__(self, inputs: np.ndarray, ids: np.ndarray, batch: int, halting: Halting) -> None:
         self.inputs, self.all_ids, self.batch = inputs, ids, batch
+        self.halt = halting.rows()
         self.x = np.repeat(inputs[:1], batch, 0)
         self.ids = np.repeat(ids[:1], batch, 0)
         self.puzzle = np.full(batch, -1)
         self.k = np.zeros(batch, dtype=np.int64)
-        self.unchanged = np.zeros(batch, dtype=np.int64)
-        self.previous: np.ndarray | None = None
         self.next = 0
         self.out: dict[str, list] = {"predictions": [None] * len(inputs), "steps": [0] * len(inputs),
                                      "logits": [None] * len(inputs), "q_halt": [0.0] * len(inputs)}
@@ -214,8 +279,8 @@ class _Flight:
         """Drop the idle slots (nothing is left to load): the indices of the slots kept, in order."""
         keep = np.flatnonzero(self.puzzle >= 0)
         self.x, self.ids, self.puzzle = self.x[keep], self.ids[keep], self.puzzle[keep]
-        self.k, self.unchanged, self.batch = self.k[keep], self.unchanged[keep], len(keep)
-        self.previous = None if self.previous is None else self.previous[keep]
+        self.k, self.batch = self.k[keep], len(keep)
+        self.halt.keep(keep)
         return keep
 
     def load(self, slot: int, y, z, y0, z0) -> None:
@@ -223,23 +288,16 @@ class _Flight:
         if self.next >= len(self.inputs):
             self.puzzle[slot] = -1
             return
-        self.puzzle[slot], self.k[slot], self.unchanged[slot] = self.next, 0, 0
+        self.puzzle[slot], self.k[slot] = self.next, 0
         self.x[slot], self.ids[slot] = self.inputs[self.next], self.all_ids[self.next]
         y[slot], z[slot] = _like(y, y0[slot]), _like(z, z0[slot])
         self.next += 1
 
-    def advance(self, answer: np.ndarray, q_halt: np.ndarray, rule: Halting, max_steps: int) -> np.ndarray:
-        """Count this step for live rows; the slots whose puzzle stops now (the same rules as `solve`)."""
+    def advance(self, answer: np.ndarray, q_halt: np.ndarray, max_steps: int) -> np.ndarray:
+        """Count this step for live rows; the slots whose puzzle stops now (the halting rule's and the step limit)."""
         live = self.puzzle >= 0
         self.k[live] += 1
-        stop = live & (self.k >= max_steps)
-        if rule.rule == "act":
-            stop |= live & (q_halt > 0)
-        elif rule.rule == "stable":
-            same = (answer == self.previous).all(-1) if self.previous is not None else np.zeros(self.batch, bool)
-            self.unchanged = np.where(same & (self.k > 1), self.unchanged + 1, 0)
-            stop |= live & (self.unchanged >= rule.patience)
-        self.previous = answer
+        stop = live & ((self.k >= max_steps) | self.halt.stops(answer, q_halt, self.x, fresh=self.k <= 1))
         self.answer = answer
         return np.flatnonzero(stop)
 

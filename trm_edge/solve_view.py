@@ -39,8 +39,8 @@ def puzzle_lines(path: Path) -> list[tuple[int, str, str | None]]:
     return rows
 
 
-def solve_one(src, text: str, rule, trace: bool, as_json: bool) -> None:
-    ans = solve_batch(src, [parse_puzzle(src, text)], rule, trace=trace)[0]
+def solve_one(src, text: str, rule, trace: bool, as_json: bool, tries: int = 1) -> None:
+    ans = solve_batch(src, [parse_puzzle(src, text)], rule, trace=trace, tries=tries)[0]
     if as_json:
         typer.echo(json.dumps(_answer_json(src, ans), indent=2))
     else:
@@ -57,14 +57,16 @@ def _print_answer(src, ans, trace: bool) -> None:
     typer.echo(_render(src, ans.puzzle, ans.answer))
     verdict = ("a valid solution that keeps every given" if ans.valid and ans.keeps_givens else
                "NOT a valid solution" + ("" if ans.keeps_givens else " (it changes a given)"))
-    typer.echo(f"{src.label}: {ans.steps} supervision step{'s' if ans.steps != 1 else ''} (halted by {ans.halted_by}), "
-               f"{1000 * ans.seconds / max(ans.steps, 1):.1f} ms/step, {1000 * ans.seconds:.0f} ms in all")
+    tried = (f", answer from copy {ans.copy} of {ans.copies} tried" if ans.copies > 1 else "")
+    typer.echo(f"{src.label}: {ans.steps} supervision step{'s' if ans.steps != 1 else ''} (halted by {ans.halted_by}"
+               f"{tried}), {1000 * ans.seconds / max(ans.steps, 1):.1f} ms/step, {1000 * ans.seconds:.0f} ms in all")
     typer.secho(f"answer: {verdict}", fg=typer.colors.GREEN if ans.valid and ans.keeps_givens else typer.colors.RED)
 
 
 def _answer_json(src, ans) -> dict:
     out = {"puzzle": grid_text(src, ans.puzzle), "answer": grid_text(src, ans.answer), "steps": ans.steps,
-           "halted_by": ans.halted_by, "seconds": ans.seconds, "valid": ans.valid, "keeps_givens": ans.keeps_givens}
+           "halted_by": ans.halted_by, "seconds": ans.seconds, "valid": ans.valid, "keeps_givens": ans.keeps_givens,
+           "copy": ans.copy, "copies": ans.copies}
     if ans.correct is not None:
         out["correct"] = ans.correct
     if ans.trace:
@@ -109,7 +111,7 @@ def parse_answer(src, puzzle: np.ndarray, text: str) -> np.ndarray:
 STREAM_CHUNK = 8   # batches of puzzles handed to the runner at once (rows stream through its batch)
 
 
-def solve_file(src, path: Path, lines, rule, as_json: bool) -> None:
+def solve_file(src, path: Path, lines, rule, as_json: bool, tries: int = 1) -> None:
     grids, expected = [], []
     for lineno, question, answer in lines:
         try:
@@ -124,14 +126,14 @@ def solve_file(src, path: Path, lines, rule, as_json: bool) -> None:
     with tqdm(total=len(grids), disable=not live, desc="solve", unit="puzzle") as bar:
         for start in range(0, len(grids), chunk_size):
             chunk = slice(start, start + chunk_size)
-            answers += solve_batch(src, grids[chunk], rule, expected=expected[chunk])
+            answers += solve_batch(src, grids[chunk], rule, expected=expected[chunk], tries=tries)
             bar.update(len(answers) - bar.n)
             if not live and not as_json and shown() and len(grids) >= 10 and (len(answers) * 10 // len(grids)) > (
                     (len(answers) - len(grids[chunk])) * 10 // len(grids)):
                 typer.echo(f"solve: {len(answers)}/{len(grids)} puzzles", err=True)
     seconds = time.perf_counter() - t0
     scored = [a for a in answers if a.correct is not None]
-    summary = {"source": src.label, "puzzles": len(answers), "halting": str(rule),
+    summary = {"source": src.label, "puzzles": len(answers), "halting": str(rule), "tries": tries,
                "valid_solutions": sum(a.valid and a.keeps_givens for a in answers) / len(answers),
                "exact_accuracy": sum(a.correct for a in scored) / len(scored) if scored else None,
                "scored": len(scored), "mean_steps": float(np.mean([a.steps for a in answers])),

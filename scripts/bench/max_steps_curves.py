@@ -36,20 +36,14 @@ def record(model, data, max_steps: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stop_steps(rule: Halting, answers: np.ndarray, qs: np.ndarray, max_steps: int) -> np.ndarray:
-    """The step at which `rule` stops each puzzle within `max_steps` (the loop's rules, read off the record)."""
+    """The step at which `rule` stops each puzzle within `max_steps`: the loop's own Halting replayed over the
+    record (every step's answer and q_halt)."""
     n = answers.shape[1]
-    if rule.rule == "fixed":
-        return np.full(n, max_steps)
-    if rule.rule == "act":
-        done = qs[:max_steps] > 0
-    else:
-        same = np.concatenate([np.zeros((1, n), bool), (answers[1:max_steps] == answers[:max_steps - 1]).all(-1)])
-        run = np.zeros(n, int)
-        done = np.zeros((max_steps, n), bool)
-        for k in range(max_steps):
-            run = (run + 1) * same[k]
-            done[k] = run >= rule.patience
-    return np.where(done.any(0), done.argmax(0) + 1, max_steps)
+    rows, stopped = rule.rows(), np.full(n, max_steps)
+    for k in range(max_steps):
+        stop = rows.stops(answers[k], qs[k], None)
+        stopped = np.where(stop & (stopped == max_steps) & (k + 1 < max_steps), k + 1, stopped)
+    return stopped
 
 
 def band_rows(model, data, band: str, steps: list[int], rules: list[str]) -> list[dict]:

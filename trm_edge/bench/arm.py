@@ -20,7 +20,7 @@ from ..artifact import ArtifactMeta, read_meta
 from ..data import PuzzleSet, exact_accuracy
 from ..export.parity import compare
 from ..envs import ARM_CPU, HelperEnv
-from ..host_loop import SolveResult, act_halt_steps
+from ..host_loop import Halting, HaltRule, SolveResult, act_halt_steps
 from ..runtime.solve_job import FIELDS, run_job
 from ..subproc import HelperFailed, HelperJob, run_helper
 
@@ -132,7 +132,7 @@ def check_artifact(run: ArmRun, folder: Path, ref: Reference) -> ArmCheck:
             return check
         x86, arm = _outputs(Path(tmp) / "x86.npz", rules, meta), _outputs(Path(tmp) / "arm.npz", rules, meta)
     check.arm_host = arm["host"]
-    want = ref.act if check.halting == "act" else ref.fixed
+    want = ref.act if Halting.parse(check.halting).rule is HaltRule.ACT else ref.fixed
     for name, out in (("x86", x86), ("arm64", arm)):
         verdict = compare(out["answer"], want, data, meta.quantize)
         verdict["halting_agreement"] = float((out["act_steps"] == ref.act.steps).mean())

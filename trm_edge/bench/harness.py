@@ -18,6 +18,7 @@ from typing import Any, Callable
 from ..datasets.splits import spec_for
 from ..artifact import folder_size, read_meta, verified_source, verify
 from .. import recursion, targets
+from ..host_loop import Halting, HaltRule
 from ..subproc import HelperFailed, HelperJob, run_helper
 
 DEVICES_FILE = Path(__file__).with_name("devices.json")
@@ -305,7 +306,7 @@ def _artifact_row(folder: Path, threads: int, halting: str, common: list[str], t
                        size_kb=folder_size(folder, meta.model_file) / 1024)
     except (FileNotFoundError, ValueError) as exc:
         return BenchRow("?", "?", "?", threads, 0, halting, "cpu", str(folder), status="failed", error=str(exc))
-    if recursion.mode(meta.recursion).graph_halts and halting != "act":
+    if recursion.mode(meta.recursion).graph_halts and Halting.parse(halting).rule is not HaltRule.ACT:
         row.status, row.error = "skipped", "this artifact halts inside its graph (q_halt > 0): only halting=act applies"
         return row
     log(f"bench {meta.target} {meta.quantize} {meta.recursion} threads={threads} halting={halting}")

@@ -6,6 +6,7 @@ from collections import deque
 import numpy as np
 
 from .puzzles import DatasetMeta, PuzzleSet
+from .views import GridView
 
 CHARSET = "# SGo"           # wall, open, start, goal, path -> tokens 1..5 (pad 0)
 WALL, OPEN, START, GOAL, PATH = (CHARSET.index(ch) + 1 for ch in CHARSET)
@@ -120,6 +121,14 @@ def dihedral(grid: np.ndarray, k: int) -> np.ndarray:
     """The k-th of the 8 dihedral transforms (rotations, then the transposed rotations)."""
     g = np.rot90(grid, k % 4)
     return np.ascontiguousarray(g.T if k >= 4 else g)
+
+
+def view(side: int, copy: int) -> GridView:
+    """Copy `copy` of a maze for tries: the dihedral transform d = copy mod 8 (no draws): rows reversed when
+    d & 1, columns reversed when d & 2, then transposed when d & 4; copy 0 is the maze as given."""
+    d = copy % 8
+    order = np.arange(side)
+    return GridView(order[::-1] if d & 1 else order, order[::-1] if d & 2 else order, bool(d & 4))
 
 
 def to_text(grid: np.ndarray) -> str:

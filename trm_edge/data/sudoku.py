@@ -7,6 +7,7 @@ from enum import IntEnum
 import numpy as np
 
 from .puzzles import DatasetMeta, PuzzleSet
+from .views import GridView, mulberry32, permutation
 
 BOX_SHAPES = {4: (2, 2), 6: (2, 3), 9: (3, 3)}
 BLANK_TOKEN = 1   # tokens: pad 0, blank 1, digit d -> d + 1
@@ -187,6 +188,22 @@ def augment_sudoku(grid: np.ndarray, rng: np.random.Generator, *others: np.ndarr
 
     out = [apply(grid)] + [apply(o) for o in others]
     return out[0] if not others else tuple(out)
+
+
+def view(side: int, copy: int) -> GridView:
+    """Copy `copy` of a side x side Sudoku for tries (the deterministic rule of data/views.py; copy 0 is the puzzle).
+    Draws, in order: the digit permutation (digit d becomes perm[d-1] + 1); one draw whose lowest bit transposes
+    (applied only when boxes are square); the band order; for each band in that order, the order of its rows; the
+    stack order; for each stack in that order, the order of its columns."""
+    if copy == 0:
+        return GridView.identity(side)
+    br, bc = box_shape(side)
+    rng = mulberry32(copy)
+    digits = permutation(rng, side)
+    transpose = bool(next(rng) & 1) and br == bc
+    rows = np.concatenate([b * br + permutation(rng, br) for b in permutation(rng, side // br)])
+    cols = np.concatenate([s * bc + permutation(rng, bc) for s in permutation(rng, side // bc)])
+    return GridView(rows, cols, transpose, np.concatenate([[0], digits + 1]))
 
 
 def make_puzzle(solution: np.ndarray, rng: np.random.Generator, difficulty: float = 1.0,

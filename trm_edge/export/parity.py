@@ -9,7 +9,7 @@ import numpy as np
 from ..data import PuzzleSet, exact_accuracy
 from ..progress import on_step_ticks, step_bar
 from ..model.trm import TRM
-from ..host_loop import SolveResult
+from ..host_loop import Halting, SolveResult
 from ..runtime.reference import solve_with_model
 from .. import targets
 from ..recursion import mode as recursion_mode
@@ -45,7 +45,7 @@ def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> 
     ref = solve_with_model(model, data.inputs, data.puzzle_identifiers, halting=halting)
     verdict = compare(art, ref, data, quantize)
     return {"status": "ok" if verdict["within_budget"] else "failed", "puzzles": len(data), "halting": halting,
-            "steps": int(runner.meta.halt_max_steps) if halting == "fixed" else float(art.steps.mean()),
+            "steps": float(art.steps.mean()) if Halting.parse(halting).stops_early else int(runner.meta.halt_max_steps),
             **verdict, "seconds": seconds}
 
 

@@ -11,7 +11,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from ..host_loop import Halting, SolveResult
+from ..host_loop import Halting, HaltRule, SolveResult
 
 OnStep = Callable[[int, np.ndarray, np.ndarray], None]
 
@@ -61,7 +61,7 @@ class Recursion(ABC):
         if self.fixed_depth and max_steps != baked_steps:
             raise ValueError(f"this {self.name} artifact runs the {baked_steps} steps baked into its graph; other "
                              "step counts need a step artifact (export --recursion step)")
-        if self.graph_halts and halting.rule != "act":
+        if self.graph_halts and halting.rule is not HaltRule.ACT:
             raise ValueError("this artifact halts inside its graph (q_halt > 0): run it with halting='act'")
 
     @property

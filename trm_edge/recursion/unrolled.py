@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..host_loop import Halting, SolveResult
+from ..host_loop import Halting, HaltRule, SolveResult
 from .base import GraphKind, OnStep, Recursion
 
 
@@ -15,8 +15,8 @@ class UnrolledMode(Recursion):
 
     def check(self, halting: Halting, max_steps: int, baked_steps: int) -> None:
         super().check(halting, max_steps, baked_steps)
-        if halting.rule == "stable":
-            raise ValueError("an unrolled artifact returns only the final answer, so stable-K halting cannot be "
+        if halting.patience or halting.rule is HaltRule.VALID:
+            raise ValueError(f"an unrolled artifact returns only the final answer, so {halting} halting cannot be "
                              "applied to it: export --recursion step")
 
     def solve_batch(self, runner, x: np.ndarray, ids: np.ndarray, max_steps: int, halting: Halting,

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import targets
+from ..host_loop import Halting
 from .artifacts import load_runner
 
 FIELDS = ("predictions", "steps", "logits", "q_halt")
@@ -34,7 +35,7 @@ def run_job(folder: Path, job: Path, out: Path) -> None:
         res = runner.solve(inputs, ids, halting=rule,
                            on_step=lambda k, answer, q: by_step.setdefault(k, []).append(np.array(q)))
         results.update({f"{rule}/{f}": getattr(res, f) for f in FIELDS})
-        if rule == "fixed":   # every batch ran every step, so each step has every row
+        if not Halting.parse(rule).stops_early:   # every batch ran every step, so each step has every row
             results["fixed/q_trace"] = (res.q_trace if res.q_trace is not None else
                                         np.stack([np.concatenate(by_step[k]) for k in sorted(by_step)]))
     module = targets.get(runner.meta.target).runtime_module.split(".")[0]

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..tasks import Task, get_task
 from ..host_loop import Halting, SolveResult, to_host
+from .tries import solve_with_tries
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Answer:
     keeps_givens: bool
     expected: np.ndarray | None = None
     trace: list[np.ndarray] = field(default_factory=list)
+    copy: int = 0                    # the copy (view) whose answer this is (tries)
+    copies: int = 1                  # copies run; `steps` counts the steps of all of them
 
     @property
     def correct(self) -> bool | None:
@@ -122,25 +125,27 @@ def check(source: Source, puzzle: np.ndarray, answer: np.ndarray) -> tuple[bool,
 
 
 def solve_batch(source: Source, grids: list[np.ndarray], halting: Halting, trace: bool = False,
-                expected: list[np.ndarray | None] | None = None) -> list[Answer]:
-    """Solve puzzles together (one batch of the source's size at a time is the runner's business)."""
-    inputs = np.stack([encode(source, g) for g in grids])
-    ids = np.zeros(len(grids), dtype=np.int64)
+                expected: list[np.ndarray | None] | None = None, tries: int = 1) -> list[Answer]:
+    """Solve puzzles together (one batch of the source's size at a time is the runner's business), each with up to
+    `tries` copies checked by the rules (runtime/tries.py)."""
+    if trace and tries > 1:
+        raise ValueError("--trace shows one copy's steps: use it without --tries")
     snapshots: list[np.ndarray] = []   # with trace: the answer after every step (one puzzle per call)
 
     def on_step(k, predictions, q_halt):
-        if trace:
-            snapshots.append(np.array(to_host(predictions)))
+        snapshots.append(np.array(to_host(predictions)))
+
+    def run(x, ids, rule, max_steps):
+        return source.run(x, ids, rule, on_step if trace else None, max_steps)
 
     t0 = time.perf_counter()
-    res = source.run(inputs, ids, halting, on_step if trace else None, source.max_steps)
+    outcomes = solve_with_tries(run, source.task, source.side, grids, halting, source.max_steps, tries)
     seconds = time.perf_counter() - t0
     answers = []
-    for i, grid in enumerate(grids):
-        answer = decode(source, res.predictions[i])
-        valid, keeps = check(source, grid, answer)
-        halted = halting.reason(int(res.steps[i]), source.max_steps, float(res.q_halt[i]))
-        answers.append(Answer(grid, answer, int(res.steps[i]), halted, seconds / len(grids), valid, keeps,
+    for i, (grid, out) in enumerate(zip(grids, outcomes)):
+        valid, keeps = check(source, grid, out.answer)
+        halted = halting.reason(out.copy_steps, source.max_steps, out.q_halt, valid and keeps)
+        answers.append(Answer(grid, out.answer, out.steps, halted, seconds / len(grids), valid, keeps,
                               (expected or [None] * len(grids))[i],
-                              [decode(source, s[i]) for s in snapshots[: int(res.steps[i])]]))
+                              [decode(source, s[i]) for s in snapshots[: out.steps]], out.copy, out.copies))
     return answers

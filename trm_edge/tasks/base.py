@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:   # types only: the data package asks the tasks, so importing it here would make a cycle
+from ..data.views import GridView
+
+if TYPE_CHECKING:   # types only
     from ..data.puzzles import DatasetMeta, PuzzleSet
     from ..data.spec import DataSpec
 
@@ -59,6 +61,22 @@ class Task(ABC):
     @abstractmethod
     def cell(self, puzzle: np.ndarray, answer: np.ndarray, r: int, c: int) -> tuple[str, bool]:
         """(the printed character of answer cell r, c; whether the puzzle gave it)."""
+
+    # --- test-time tries ------------------------------------------------------------------------------------------
+    verifies: bool = False         # its rules check can tell a right answer from a wrong one (else tries vote)
+
+    def verify(self, puzzle: np.ndarray, answer: np.ndarray) -> bool:
+        """The rules accept `answer` as a solution of `puzzle` as given (valid, and keeps every given)."""
+        valid, keeps = self.check(puzzle, answer)
+        return valid and keeps
+
+    def view_count(self, side: int) -> int:
+        """How many distinct views (copies) of a puzzle tries can use; 1: none but the puzzle itself."""
+        return 1
+
+    def view(self, side: int, copy: int) -> GridView:
+        """Copy `copy` of a puzzle of this side (copy 0: the puzzle as given), by the rule in data/views.py."""
+        return GridView.identity(side)
 
     def boxes(self, side: int) -> tuple[int, int] | None:
         """Box shape to draw separators for when printing, or None."""

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..data import maze as rules
 from ..data.puzzles import DatasetMeta, PuzzleSet
+from ..data.views import GridView
 from .base import Task, register_task
 
 if TYPE_CHECKING:
@@ -45,6 +46,14 @@ class Maze(Task):
         value = int(answer[r, c])
         text = rules.CHARSET[value - 1] if 1 <= value <= len(rules.CHARSET) else "?"
         return text, bool(puzzle[r, c] == answer[r, c])
+
+    verifies = True
+
+    def view_count(self, side: int) -> int:
+        return 8   # the dihedral group the model was trained with (data.maze.augment_set)
+
+    def view(self, side: int, copy: int) -> GridView:
+        return rules.view(side, copy)
 
     def check_spec(self, spec: "DataSpec") -> None:
         if spec.grid_size < 5:

@@ -7,7 +7,10 @@ import numpy as np
 
 from ..data import sudoku as rules
 from ..data.puzzles import DatasetMeta, PuzzleSet
+from ..data.views import GridView
 from .base import Task, register_task
+
+VIEWS = 1 << 31   # copies are drawn from a 32-bit seed: more than any number of tries
 
 if TYPE_CHECKING:
     from ..data.spec import DataSpec
@@ -42,6 +45,14 @@ class Sudoku(Task):
 
     def cell(self, puzzle: np.ndarray, answer: np.ndarray, r: int, c: int) -> tuple[str, bool]:
         return (str(int(answer[r, c])) if answer[r, c] else "."), bool(puzzle[r, c] != 0)
+
+    verifies = True
+
+    def view_count(self, side: int) -> int:
+        return VIEWS
+
+    def view(self, side: int, copy: int) -> GridView:
+        return rules.view(side, copy)
 
     def boxes(self, side: int) -> tuple[int, int]:
         return rules.box_shape(side)

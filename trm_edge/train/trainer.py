@@ -21,7 +21,10 @@ from ..errors import Interrupted
 from ..files import check_writable_dir, replace_file
 from ..model import ACTModel, TRM, TRMConfig
 from ..model.checkpoint import load_checkpoint, read_file, save_checkpoint
+from ..progress import step_bar
 from ..runtime.reference import solve_with_model
+from ..runtime.tries import score, solve_with_tries
+from ..tasks import get_task
 from . import distributed
 from .ema import EMA
 from .loss import IGNORE_LABEL_ID, act_loss
@@ -82,6 +85,27 @@ def evaluate(model: TRM, data: PuzzleSet, device: torch.device, halting: str = "
     cell = float(((res.predictions == data.labels) & mask).sum() / mask.sum())
     return {"exact_accuracy": float(exact.mean()), "cell_accuracy": cell, "mean_steps": float(res.steps.mean()),
             "puzzles": len(data)}
+
+
+def evaluate_with_tries(model: TRM, data: PuzzleSet, device: torch.device, halting, max_steps: int,
+                        tries: int) -> dict[str, float]:
+    """Accuracy when each puzzle may be tried as up to `tries` views of itself, answers checked by the task's rules
+    (runtime/tries.py), with the fraction verified and the verified answers that are wrong."""
+    task, side = get_task(data.meta.task), data.meta.grid_shape[0]
+    grids = [task.decode(x, side) for x in data.inputs]
+
+    def run(x, ids, rule, steps):
+        return solve_with_model(model, x, ids, steps, halting=rule, device=device)
+
+    with step_bar(len(grids), f"evaluate ({len(grids)} puzzles, up to {tries} tries)") as bar:
+        outcomes = []
+        for start in range(0, len(grids), TRIES_CHUNK):
+            outcomes += solve_with_tries(run, task, side, grids[start:start + TRIES_CHUNK], halting, max_steps, tries)
+            bar.update(len(grids[start:start + TRIES_CHUNK]))
+    return score(outcomes, [task.decode(y, side) for y in data.labels])
+
+
+TRIES_CHUNK = 256   # puzzles per round of copies: progress between chunks, the stream full inside one
 
 
 def check_run_folder(out: Path, resume: str | Path | None, overwrite: bool) -> None:
