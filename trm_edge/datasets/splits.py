@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..files import cache_dir, remove_dead_temps
-from ..limits import MAX_PUZZLES, check_count
 from ..data.puzzles import PuzzleSet
 from ..data.spec import DataSpec
 from ..tasks import Task, get_task

@@ -7,6 +7,7 @@ from typing import Iterable
 
 from ..artifact import METADATA_FILE, PARITY_FILE, is_artifact, read_meta
 from ..datasets.splits import DataSpec, puzzle_texts
+from ..tasks import get_task
 from ..files import check_writable_dir, replace_file
 from ..ownership import MARKER
 from ..recursion import mode as recursion_mode

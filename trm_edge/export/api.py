@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import inspect
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 

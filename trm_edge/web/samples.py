@@ -16,6 +16,7 @@ def band_samples(meta: ArtifactMeta, per_band: int = 6) -> dict[str, list[str]]:
     """{button label: puzzles} from the checkpoint the artifact was exported from, read only when it is the file
     that was exported (its SHA-256); bands where the grid has them, else one button of held-out puzzles."""
     from ..datasets.splits import DataSpec, puzzle_texts
+    from ..tasks import get_task
     from ..model.checkpoint import load_checkpoint
 
     src = verified_source(meta)
