@@ -122,3 +122,28 @@ def test_model_size_from_the_command_line_and_a_config_file(tmp_path):
     config.write_text("arch:\n  hidden_sise: 48\n")
     res = CliRunner().invoke(app, ["train", "--config", str(config), "--out", str(tmp_path / "s")])
     assert res.exit_code == 2 and "unknown model field(s) hidden_sise" in res.output and not (tmp_path / "s").exists()
+
+
+def test_resume_with_nothing_left_to_train_says_so_and_writes_nothing(tmp_path):
+    spec, cfg, result = _small_run(tmp_path / "a", steps=3)
+    res = CliRunner().invoke(app, ["train", "--resume", str(result.checkpoint), "--steps", "3",
+                                   "--out", str(tmp_path / "other")])
+    assert res.exit_code == 2 and "already at step 3" in res.output, res.output
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_resume_makes_the_log_agree_with_its_checkpoint(tmp_path):
+    """A kill between the checkpoint's rename and its log line leaves a newer checkpoint beside an older log (or
+    another run's log): the resumed run's log has each step once, in order, and only its own run's records."""
+    spec, cfg, result = _small_run(tmp_path, steps=6)
+    log = tmp_path / "train_log.jsonl"
+    lines = log.read_text().splitlines()
+    stranger = json.dumps({"step": 3, "test": {}, "run": "another-run"})
+    log.write_text(stranger + "\n" + lines[0] + "\n" + '{"step": 6, "trunc')   # step 6's line lost to a kill
+    again = train(spec, dataclasses.replace(cfg, steps=9), tmp_path, device="cpu", resume=result.checkpoint,
+                  progress=False, log=lambda s: None)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["step"] for r in records] == [3, 6, 9]
+    assert len({r["run"] for r in records}) == 1 and records[0]["run"] != "another-run"
+    assert records[1]["test"] == load_checkpoint(result.checkpoint).info["test_metrics"] and "note" in records[1]
+    assert load_checkpoint(again.checkpoint).info["run_id"] == records[0]["run"]

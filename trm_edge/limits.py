@@ -6,6 +6,8 @@ from __future__ import annotations
 
 MAX_SUPERVISION_STEPS = 1024
 MAX_PUZZLES = 10_000_000
+MAX_BATCH = 1 << 16            # the paper trains with 768 a step; more only exhausts memory
+MAX_TRAIN_STEPS = 100_000_000
 
 CONFIG_LIMITS: dict[str, int] = {
     "vocab_size": 1 << 16, "seq_len": 1 << 16, "num_puzzle_identifiers": 1 << 24, "hidden_size": 1 << 14,

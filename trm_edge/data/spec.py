@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..limits import MAX_PUZZLES, check_count
+from ..schema import check_types
 
 
 @dataclass
@@ -23,15 +24,11 @@ class DataSpec:
 
     def __post_init__(self) -> None:
         """Refuse what a file or an option may not ask for (a spec of 10^12 puzzles would run for ever)."""
-        if not isinstance(self.task, str) or not self.task:
-            raise ValueError(f"task must be a task's name (got {self.task!r})")
+        check_types(self, "data spec")
         for name, top in (("train_puzzles", MAX_PUZZLES), ("test_puzzles", MAX_PUZZLES), ("grid_size", 100)):
             check_count(name.replace("_", " "), getattr(self, name), 0, top)
         if self.givens is not None:
-            try:
-                self.givens = (int(self.givens[0]), int(self.givens[1]))
-            except (TypeError, ValueError, IndexError):
-                raise ValueError(f"givens must be a pair of numbers (got {self.givens!r})") from None
+            self.givens = (self.givens[0], self.givens[1])
 
     @classmethod
     def from_saved(cls, saved: dict) -> "DataSpec":

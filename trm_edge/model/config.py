@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..limits import CONFIG_LIMITS
+from ..schema import check_types
 
 
 @dataclass
@@ -57,7 +58,13 @@ class TRMConfig:
     def validate(self) -> None:
         """Refuse a config that cannot build, or that asks for more than any TRM needs (a crafted file with
         10^6 cycles would otherwise run for ever)."""
+        check_types(self, "TRM config")
         errors: list[str] = []
+        for name, low, high in (("rms_norm_eps", 0.0, 1.0), ("rope_theta", 0.0, 1e12),
+                                ("halt_exploration_prob", 0.0, 1.0), ("expansion", 0.0, 64.0)):
+            value = getattr(self, name)
+            if not (low < value <= high or (name == "halt_exploration_prob" and value == 0)):
+                errors.append(f"{name} must be in ({low:g}, {high:g}] (got {value})")
         for name, top in CONFIG_LIMITS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):

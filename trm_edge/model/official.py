@@ -16,6 +16,7 @@ import torch
 
 from ..data.puzzles import DatasetMeta
 from ..errors import CheckpointError
+from ..schema import SchemaError, check_values, load_yaml
 from ..tasks import get_task
 from .config import TRMConfig
 from .layers import find_multiple
@@ -53,20 +54,28 @@ def to_official_state_dict(state: dict[str, torch.Tensor], prefix: str = "_orig_
 
 
 def _read_yaml(path: str | Path) -> dict[str, Any]:
-    import yaml
-
+    """The architecture an official all_config.yaml states, each value of the type TRMConfig declares (a
+    regular file of bounded size, aliases bounded; nothing coerced: `halt_max_steps: 2.5` is refused)."""
     try:
-        data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise CheckpointError(f"cannot read config {path}: {exc}") from None
+        data = load_yaml(path)
+    except SchemaError as exc:
+        raise CheckpointError(str(exc)) from None
     if not isinstance(data, dict):
         raise CheckpointError(f"{path}: expected a mapping at the top level")
-    arch = dict(data.get("arch", data))
+    arch = data.get("arch", data)
+    if not isinstance(arch, dict):
+        raise CheckpointError(f"{path}: arch must be a mapping (got {type(arch).__name__})")
+    arch = dict(arch)
     for key in ("seq_len", "vocab_size", "num_puzzle_identifiers"):
         if key in data and key not in arch:
             arch[key] = data[key]
     # Interpolations such as ${.hidden_size} are resolved from the tensors instead.
-    return {k: v for k, v in arch.items() if not (isinstance(v, str) and v.startswith("${"))}
+    arch = {k: v for k, v in arch.items() if not (isinstance(v, str) and v.startswith("${"))}
+    try:
+        check_values(TRMConfig, arch, str(path))
+    except SchemaError as exc:
+        raise CheckpointError(str(exc)) from None
+    return arch
 
 
 OFFICIAL_DEFAULTS = dict(num_heads=8, H_cycles=3, halt_max_steps=16, halt_exploration_prob=0.1, puzzle_emb_len=16,

@@ -33,7 +33,12 @@ class Maze(Task):
         cells = "".join(text.split("\n"))
         if len(cells) != side ** 2:
             raise ValueError(f"a maze for this model has {side ** 2} cells; this one has {len(cells)}")
-        return rules.from_text(cells, side)
+        grid = rules.from_text(cells, side)
+        for value, name in ((rules.START, "start S"), (rules.GOAL, "goal G")):
+            count = int((grid == value).sum())
+            if count != 1:
+                raise ValueError(f"a maze has exactly one {name} (this one has {count})")
+        return grid
 
     def to_text(self, grid: np.ndarray) -> str:
         return rules.to_text(grid)

@@ -5,7 +5,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..datasets.splits import DataSpec
+from ..data.spec import DataSpec
+from ..limits import MAX_BATCH, MAX_PUZZLES, MAX_TRAIN_STEPS, check_count
+from ..schema import check_values, load_yaml
 
 
 @dataclass
@@ -36,6 +38,10 @@ class TrainConfig:
         for name in ("steps", "batch_size", "eval_every", "eval_puzzles"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
+        for name, low, high in (("batch_size", 1, MAX_BATCH), ("steps", 1, MAX_TRAIN_STEPS),
+                                ("eval_puzzles", 1, MAX_PUZZLES), ("lr_warmup_steps", 0, MAX_TRAIN_STEPS),
+                                ("seed", 0, (1 << 32) - 1)):
+            check_count(f"--{name.replace('_', '-')}", getattr(self, name), low, high)
         if not 0 < self.lr < float("inf"):
             raise ValueError(f"lr must be a positive finite number (got {self.lr})")
         if self.lr_warmup_steps < 0:
@@ -123,12 +129,7 @@ def with_config_file(preset: Preset, path: Path) -> Preset:
     """The preset with a YAML or JSON file's changes on top: `data:` (DataSpec fields), `train:` (TrainConfig
     fields) and `arch:` (model fields, e.g. hidden_size, H_cycles, L_cycles, halt_max_steps). Unknown keys are
     refused, so a typo does not silently train the preset's model."""
-    import yaml   # reads JSON too
-
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"{path}: not a readable YAML or JSON config ({str(exc).splitlines()[0]})") from None
+    raw = load_yaml(path) or {}   # YAML reads JSON too; a regular file of bounded size, aliases bounded
     unknown = set(raw) - {"data", "train", "arch"} if isinstance(raw, dict) else {"(not a mapping)"}
     if unknown:
         raise ValueError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; use data, train and arch")
@@ -144,6 +145,7 @@ def with_arch(cfg: TrainConfig, changes: dict[str, Any], source: str | Path = "t
     unknown = set(changes) - set(TRMConfig.__dataclass_fields__)
     if unknown:
         raise ValueError(f"{source}: unknown model field(s) {', '.join(sorted(unknown))}")
+    check_values(TRMConfig, changes, f"{source}: arch")
     return replace(cfg, arch={**cfg.arch, **changes})
 
 
@@ -153,4 +155,5 @@ def _replace(obj, changes: dict[str, Any], path: Path, section: str):
     unknown = set(changes) - (set(type(obj).__dataclass_fields__) - {"arch"})   # model fields go under arch:
     if unknown:
         raise ValueError(f"{path}: unknown {section} field(s) {', '.join(sorted(unknown))}")
+    check_values(type(obj), changes, f"{path}: {section}")
     return replace(obj, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in changes.items()})

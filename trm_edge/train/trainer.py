@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 import sys
 import time
 from contextlib import contextmanager
@@ -184,6 +185,9 @@ def _train(job: TrainJob, dev: torch.device, ranks: distributed.Ranks) -> TrainR
     opt = _adamw(model, cfg)
     ema = EMA(model, cfg.ema_rate) if cfg.ema else None
     start = _restore(resume, model, opt, ema, config) if resume else 0
+    if resume and cfg.steps <= start:
+        raise ValueError(f"{resume} is already at step {start}: --steps is the total to reach, so pass more than "
+                         f"{start} (nothing was written)")
     if resume:
         log(f"resumed from {resume} at step {start}{_depth_note(resume, config)}")
     if ranks.is_main:
@@ -194,6 +198,8 @@ def _train(job: TrainJob, dev: torch.device, ranks: distributed.Ranks) -> TrainR
     if split_note(spec):
         log(split_note(spec))
     run = _Run(job, _Parts(model, opt, ema, meta, test_set, dev), ranks)
+    if resume and ranks.is_main:
+        run.run_id = RunLog.resume(run.log_path, Path(resume), start)
     sampler = BatchSampler(train_set, cfg.batch_size, dev, cfg.seed + start, rows=ranks.shard(cfg.batch_size))
     act = ACTModel(model, shard=(ranks.rank, ranks.world) if ranks.active else None).train()
     with _interrupt_note(run, had_checkpoint=(out / "checkpoint.pt").exists()):
@@ -211,6 +217,7 @@ class _Run:
         self.dev, self.test_set = parts.dev, parts.test_set
         self.ckpt_path, self.log_path = Path(job.out_dir) / "checkpoint.pt", Path(job.out_dir) / "train_log.jsonl"
         self.saved_step: int | None = None
+        self.run_id = secrets.token_hex(8)   # in the checkpoint and every log record: a resume keeps only its own
         self.t0 = time.time()
 
     def loop(self, act: ACTModel, sampler: BatchSampler, start: int, append_log: bool, progress: bool) -> dict:
@@ -272,12 +279,12 @@ class _Run:
         ema = self.ema
         save_checkpoint(self.ckpt_path, self.model, self.meta, info={
             "step": step, "train_config": self.cfg.to_dict(), "data_spec": self.spec.__dict__,
-            "test_metrics": metrics, "device": str(self.dev), "minutes": minutes,
+            "test_metrics": metrics, "device": str(self.dev), "minutes": minutes, "run_id": self.run_id,
         }, training_state={"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
                            "ema": ema.state_dict() if ema else None, "step": step},
             state_dict=ema.state_dict() if ema else None)
         self.saved_step = step
-        run_log.write({"step": step, "minutes": minutes, "train": running, "test": metrics})
+        run_log.write({"step": step, "minutes": minutes, "train": running, "test": metrics, "run": self.run_id})
         self.model.train()
         return metrics
 
@@ -302,6 +309,44 @@ class RunLog:
 
     def __init__(self, path: Path, append: bool) -> None:
         self.path, self.append = path, append
+
+    @staticmethod
+    def resume(path: Path, checkpoint: Path, step: int) -> str:
+        """Make the log agree with the checkpoint a run resumes from, before it appends: records of other runs
+        (a log left by a run killed between its checkpoint and its first log line) and records past the
+        checkpoint's step (a checkpoint whose rename a kill undid) go; a lost record of the checkpoint's own step
+        is restored from the checkpoint. The run id it continues."""
+        info = load_checkpoint(checkpoint).info or {}
+        run_id = info.get("run_id") or secrets.token_hex(8)
+        kept, have_step = [], False
+        for record in RunLog._records(path):
+            same_run = record.get("run", info.get("run_id")) == info.get("run_id")
+            if same_run and isinstance(record.get("step"), int) and record["step"] <= step and not (
+                    have_step and record["step"] == step):
+                kept.append(record)
+                have_step |= record["step"] == step
+        for record in kept:   # a log written before run ids: its records are this run's from now on
+            record["run"] = run_id
+        if not have_step:
+            kept.append({"step": step, "minutes": info.get("minutes"), "test": info.get("test_metrics"),
+                         "run": run_id, "note": "the checkpoint this run resumed from (no log line of its own here)"})
+        replace_file(path, lambda tmp: tmp.write_text("".join(json.dumps(r) + "\n" for r in kept)))
+        return run_id
+
+    @staticmethod
+    def _records(path: Path) -> list[dict]:
+        """The whole records of a log (a line cut short by a kill is not one)."""
+        if not path.is_file():
+            return []
+        records = []
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records
 
     def write(self, record: dict) -> None:
         line = json.dumps(record) + "\n"
