@@ -136,6 +136,7 @@ def test_a_resume_makes_the_log_agree_with_its_checkpoint(tmp_path):
     """A kill between the checkpoint's rename and its log line leaves a newer checkpoint beside an older log (or
     another run's log): the resumed run's log has each step once, in order, and only its own run's records."""
     spec, cfg, result = _small_run(tmp_path, steps=6)
+    at_six = load_checkpoint(result.checkpoint).info["test_metrics"]
     log = tmp_path / "train_log.jsonl"
     lines = log.read_text().splitlines()
     stranger = json.dumps({"step": 3, "test": {}, "run": "another-run"})
@@ -145,5 +146,5 @@ def test_a_resume_makes_the_log_agree_with_its_checkpoint(tmp_path):
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["step"] for r in records] == [3, 6, 9]
     assert len({r["run"] for r in records}) == 1 and records[0]["run"] != "another-run"
-    assert records[1]["test"] == load_checkpoint(result.checkpoint).info["test_metrics"] and "note" in records[1]
+    assert records[1]["test"] == at_six and "note" in records[1]
     assert load_checkpoint(again.checkpoint).info["run_id"] == records[0]["run"]
