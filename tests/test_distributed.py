@@ -41,3 +41,29 @@ def test_nproc_bad_input_is_one_line(tmp_path):
                                    "--nproc", "2"])
     assert res.exit_code == 2 and "does not split over 2 processes" in res.output, res.output
     assert not (tmp_path / "x").exists()
+
+
+def test_workers_die_with_a_launcher_killed_by_sigkill(tmp_path):
+    """kill -9 of `train --nproc 2` takes torchrun and both workers with it: no orphan trains on."""
+    import signal
+    import time
+
+    import psutil
+
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "trm_edge", "train", "--steps", "1000000", "--batch-size", "8",
+                             "--device", "cpu", "--quiet", "--nproc", "2", "--out", str(tmp_path / "run")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = psutil.Process(proc.pid)
+    deadline = time.time() + 120
+    family: list[psutil.Process] = []
+    while time.time() < deadline and len(family) < 3:   # torchrun and its two workers
+        time.sleep(0.5)
+        family = parent.children(recursive=True)
+    assert len(family) >= 3, "torchrun did not start two workers"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    gone, alive = psutil.wait_procs(family, timeout=30)
+    for p in alive:
+        p.kill()
+    assert not alive, f"{len(alive)} process(es) outlived the launcher"

@@ -222,45 +222,16 @@ def train(
                                       halt_max_steps=halt_max_steps).items() if v is not None}
         cfg = with_arch(cfg, arch)
         if nproc != 1:
-            raise typer.Exit(_launch_data_parallel(nproc, cfg.batch_size, device))
+            import sys
+
+            from .train.launch import launch_data_parallel
+
+            raise typer.Exit(launch_data_parallel(nproc, cfg.batch_size, device, sys.argv[1:]))
         result = run_training(spec, cfg, out or Path("runs") / preset, device=device, resume=resume,
                               progress=not quiet and not _QUIET["on"], overwrite=overwrite,
                               log=note if _QUIET["on"] else print)
     typer.echo(f"done: {result.steps} steps in {result.minutes:.1f} min, test exact accuracy "
                f"{result.test_accuracy:.3f}; checkpoint {result.checkpoint}")
-
-
-def _launch_data_parallel(nproc: int, batch_size: int, device: str) -> int:
-    """Re-run this very command under torchrun with `nproc` processes; returns their exit code."""
-    import os
-    import subprocess
-    import sys
-
-    import torch
-
-    from .subproc import python_command
-
-    if os.environ.get("WORLD_SIZE"):
-        raise ValueError("--nproc is for launching; under torchrun already, leave it out")
-    if nproc < 1:
-        raise ValueError(f"--nproc must be at least 1 (got {nproc})")
-    cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-    have = torch.cuda.device_count() if cuda else (os.cpu_count() or 1)
-    if nproc > have:
-        raise ValueError(f"--nproc {nproc} is more than the {have} {'GPUs' if cuda else 'CPU cores'} here")
-    if batch_size % nproc:
-        raise ValueError(f"batch size {batch_size} does not split over {nproc} processes (--batch-size)")
-    argv, skip = [], False
-    for arg in sys.argv[1:]:
-        if skip:
-            skip = False
-        elif arg == "--nproc":
-            skip = True
-        elif not arg.startswith("--nproc="):
-            argv.append(arg)
-    worker = python_command("trm_edge", argv)   # --no-python: torchrun starts this argv as it is
-    cmd = python_command("torch.distributed.run", ["--standalone", f"--nproc-per-node={nproc}", "--no-python", *worker])
-    return subprocess.run(cmd).returncode
 
 
 @app.command()

@@ -82,3 +82,22 @@ def run_helper(job: HelperJob) -> dict | None:
         tail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
         raise HelperFailed(f"{job.what} failed: {tail[-400:]}")
     return json.loads(answers[-1][len(RESULT_TAG):]) if answers else None
+
+
+def die_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies (even by SIGKILL), so that nothing trm-edge
+    started keeps running as an orphan; a no-op elsewhere. Used as a child's preexec_fn and by torchrun's workers."""
+    import os
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:   # the parent died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)

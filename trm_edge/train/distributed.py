@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ..subproc import die_with_parent
+
 
 @dataclass(frozen=True)
 class Ranks:
@@ -40,6 +42,7 @@ def setup(ranks: Ranks, device: torch.device) -> torch.device:
     """Join the process group (NCCL on CUDA, gloo on CPU); each CUDA rank takes its own device."""
     if not ranks.active:
         return device
+    die_with_parent()   # a worker of a launcher killed with SIGKILL must not train on as an orphan
     if device.type == "cuda":
         device = torch.device("cuda", ranks.local_rank)
         torch.cuda.set_device(device)
