@@ -140,7 +140,9 @@ def _hostile_files(root: Path, model: TRM, ckpt: Path, artifact: Path, spec: Dat
     arc = root / "arc"
     arc.mkdir()
     (arc / "task.json").write_text(json.dumps({"train": [{"input": 3, "output": [[1]]}], "test": []}))
+    configs = _config_files(root, ckpt)
     return dict(
+        **configs,
         nan_ckpt=nan_ckpt, official_ok=root / "official_ok", official_nan=root / "official_nan", other=other,
         other_run=other_run, noted=noted, holds_ckpt=holds_ckpt, assets=assets, nine=nine, huge=root / "huge.csv",
         latin1=root / "latin1.csv", wrong_answer=root / "wrong_answer.csv", big_npy=big_npy, arc=arc,
@@ -152,6 +154,29 @@ def _hostile_files(root: Path, model: TRM, ckpt: Path, artifact: Path, spec: Dat
         init_list=_resealed(root / "init_list", artifact, lambda m: m.update(init_state=["x"])),
         files_list=_resealed(root / "files_list", artifact, lambda m: m.update(files=["model.onnx"])),
     )
+
+
+BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+
+
+def _config_files(root: Path, ckpt: Path) -> dict[str, Path]:
+    """Config files with one wrong-typed or hostile value each (reliability, third round)."""
+    bodies = {"bomb": "train:\n  " + BOMB.replace("\n", "\n  "), "ema_no": "train: {ema: 'no'}",
+              "mlp_t_no": "arch: {mlp_t: 'no'}", "steps_float": "train: {steps: 1.5}",
+              "seed_date": "data: {seed: 2026-01-01}", "hidden_float": "arch: {hidden_size: 64.0}",
+              "lr_list": "train: {lr: [0.1]}", "path_int": "data: {path: 5}",
+              "big_batch": "train: {batch_size: 100000000}",
+              "off_halt": "arch: {halt_max_steps: 2.5}", "off_eps_nan": "arch: {rms_norm_eps: .nan}",
+              "off_seq_list": "arch: {seq_len: [16]}", "off_arch_list": "arch: [1, 2]"}
+    out = {}
+    for name, body in bodies.items():
+        out[name] = root / f"{name}.yaml"
+        out[name].write_text(body + "\n")
+    out["complex_ckpt"] = _crafted(root / "complex.pt", ckpt, lambda r: r["state_dict"].update(
+        {k: v.to(torch.complex64) for k, v in list(r["state_dict"].items())[:1]}))
+    out["maze7"] = Path(__file__).resolve().parents[1] / "models" / "maze7" / "checkpoint.pt"
+    return out
 
 
 def _snapshot(paths: list[Path]) -> dict[str, str]:
@@ -244,6 +269,45 @@ CASES = [
     ("solve-superscript-digit", "solve {ckpt} 1\u00b234............", 2, "are not cells of a 4x4 sudoku", []),
     ("solve-fullwidth-digits", "solve {ckpt} \uff11\uff12\uff13\uff14............", 2, "are not cells", []),
     ("solve-file-wrong-answer", "solve {ckpt} --file {wrong_answer}", 2, "not a solution of the puzzle", []),
+    # reliability, third round: files read with a schema and bounds
+    ("train-config-anchor-bomb", "train --config {bomb} --out {root}/new", 2, "YAML aliases", ["{root}/new"]),
+    ("train-config-dev-zero", "train --config /dev/zero --out {root}/new", 2, "not a regular file", ["{root}/new"]),
+    ("train-config-ema-string", "train --config {ema_no} --out {root}/new", 2, "ema must be true or false",
+     ["{root}/new"]),
+    ("train-config-mlp-t-string", "train --config {mlp_t_no} --out {root}/new", 2, "mlp_t must be true or false",
+     ["{root}/new"]),
+    ("train-config-steps-float", "train --config {steps_float} --out {root}/new", 2, "steps must be a whole number",
+     ["{root}/new"]),
+    ("train-config-seed-date", "train --config {seed_date} --out {root}/new", 2, "data: seed must be a whole number",
+     ["{root}/new"]),
+    ("train-config-hidden-float", "train --config {hidden_float} --out {root}/new", 2,
+     "hidden_size must be a whole number", ["{root}/new"]),
+    ("train-config-lr-list", "train --config {lr_list} --out {root}/new", 2, "lr must be a finite number",
+     ["{root}/new"]),
+    ("train-config-path-int", "train --config {path_int} --out {root}/new", 2, "path must be text or null",
+     ["{root}/new"]),
+    ("train-config-huge-batch", "train --config {big_batch} --out {root}/new", 2, "--batch-size must be a whole",
+     ["{root}/new"]),
+    ("train-seed-negative", "train --seed -1 --out {root}/new", 2, "--seed must be a whole number", ["{root}/new"]),
+    ("import-official-halt-float", "import-official {official_ok} --official-config {off_halt} --out {root}/o.pt", 2,
+     "halt_max_steps must be a whole number", ["{root}/o.pt"]),
+    ("import-official-eps-nan", "import-official {official_ok} --official-config {off_eps_nan} --out {root}/o.pt", 2,
+     "rms_norm_eps must be a finite number", ["{root}/o.pt"]),
+    ("import-official-seq-list", "import-official {official_ok} --official-config {off_seq_list} --out {root}/o.pt",
+     2, "seq_len must be a whole number", ["{root}/o.pt"]),
+    ("import-official-arch-list", "import-official {official_ok} --official-config {off_arch_list} --out "
+     "{root}/o.pt", 2, "arch must be a mapping", ["{root}/o.pt"]),
+    ("evaluate-official-config-dev-zero", "evaluate {official_ok} --official-config /dev/zero", 2,
+     "not a regular file", []),
+    ("evaluate-complex-weights", "evaluate {complex_ckpt}", 2, "complex numbers", []),
+    ("solve-maze-without-start", "solve {maze7} " + "#" * 49, 2, "exactly one start S", []),
+    ("solve-halting-superscript", "solve {ckpt} 1234............ --halting stable-\u00b2", 2, "halting must be", []),
+    ("web-port-out-of-range", "web {artifact} --out {root}/site --serve --port 70000", 2, "--port must be between",
+     ["{root}/site"]),
+    ("bench-data-path-missing", "bench {artifact} --threads 1 --data-path {root}/missing.csv --out {root}/b", 2,
+     "no such file", ["{root}/b"]),
+    ("bench-data-path-other-size", "bench {artifact} --threads 1 --data-path {nine} --out {root}/b", 2,
+     "trained on 4x4 grids", ["{root}/b"]),
 ]
 
 

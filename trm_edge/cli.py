@@ -544,6 +544,9 @@ def bench(
     if est:
         typer.echo("\n" + est)
     typer.echo(f"\nwrote {paths['json']}, {paths['table']}, {paths['plot']}")
+    if result["rows"] and all(r["status"] == "failed" for r in result["rows"]):
+        typer.secho(f"error: every row failed (first: {result['rows'][0].get('error')})", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

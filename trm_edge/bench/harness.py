@@ -84,7 +84,24 @@ def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path:
                     ckpt.data_meta.task if ckpt and ckpt.data_meta else None, data_path)
     if spec is None:
         raise ValueError("no puzzles to benchmark on: give --checkpoint (a trm-edge checkpoint with its data) or --data-path")
+    if data_path is not None:   # refused here, before any row, as evaluate and export refuse it
+        _check_data_path(data_path, spec, ckpt, artifacts)
     return dataclasses.asdict(spec), ckpt_path, ckpt
+
+
+def _check_data_path(data_path: Path, spec, ckpt, artifacts: list[Path]) -> None:
+    """--data-path must exist and hold puzzles of the model's size."""
+    from ..datasets import held_out
+
+    if not Path(data_path).exists():
+        raise FileNotFoundError(f"--data-path {data_path}: no such file or folder")
+    data = held_out(spec, 1, whole_file=True)
+    if ckpt is not None:
+        ckpt.check_fits(data.meta, f"the puzzles in {data_path}")
+    for a in artifacts:
+        meta = read_meta(a)
+        if data.meta.seq_len != meta.seq_len:
+            raise ValueError(f"the puzzles in {data_path} have {data.meta.seq_len} cells, but {a} takes {meta.seq_len}")
 
 
 def _at_artifacts_depth(ckpt, artifacts: list[Path], log: Callable[[str], None]):
@@ -162,12 +179,17 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
         "host": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
                  "cpu_count": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
                  "cuda": torch.cuda.get_device_name(0) if device == "cuda" and torch.cuda.is_available() else None},
-        "data": spec, "puzzles": req.puzzles, "max_steps": req.max_steps,
+        "data": spec, "puzzles": _puzzles_solved(rows), "puzzles_asked": req.puzzles, "max_steps": req.max_steps,
         "checkpoint": str(ckpt_path) if ckpt_path else None,
         "step_cost": cost, "measured_peak_gflops": peaks, "peak_set_by": peak_sources,
         "rows": [r.__dict__ for r in rows],
         "phone_estimates": phone_estimates(cost, ckpt.config.halt_max_steps) if cost else [],
     }
+
+
+def _puzzles_solved(rows: list[BenchRow]) -> int:
+    """The puzzles the rows really solved (fewer than asked when the data holds fewer)."""
+    return max((int(r.measured.get("puzzles", 0)) for r in rows if r.status == "ok"), default=0)
 
 
 def _cpu_peaks(threads: list[int], shapes, log) -> tuple[dict[str, float], dict[str, str]]:

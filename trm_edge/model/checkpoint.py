@@ -201,6 +201,9 @@ def load_checkpoint(path: str | Path, official_config: str | Path | None = None,
                               + "; expected a trm-edge checkpoint or an official TinyRecursiveModels state dict "
                                 "(keys like model.inner.embed_tokens.embedding_weight)")
     ckpt.sha256 = sha256_of(path)
+    complex_ = [k for k, v in ckpt.state_dict.items() if isinstance(v, torch.Tensor) and v.is_complex()]
+    if complex_:   # casting would drop the imaginary part, NaN and all
+        raise CheckpointError(f"{path}: {', '.join(complex_[:3])} hold complex numbers; TRM weights are real")
     load_weights(TRM(ckpt.config), ckpt.state_dict)
     bad = [k for k, v in ckpt.state_dict.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if bad:

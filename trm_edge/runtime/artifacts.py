@@ -69,7 +69,11 @@ class ArtifactRunner:
         self.mode.check(halting, max_steps, self.meta.halt_max_steps)
         many = ManyPuzzles(self.batch, self.step if self.mode.host_stepped else None, self.initial_state,
                            lambda x, ids, seen: self.mode.solve_batch(self, x, ids, max_steps, halting, seen))
-        return many.solve(inputs, puzzle_identifiers, max_steps, halting, on_step)
+        res = many.solve(inputs, puzzle_identifiers, max_steps, halting, on_step)
+        if not (np.isfinite(res.logits).all() and np.isfinite(res.q_halt).all()):
+            raise RuntimeError(f"{self.folder}: the model's outputs hold NaN or infinity (its model file is damaged or "
+                               "was exported wrong): export it again")
+        return res
 
 
 def load_runner(folder: str | Path, threads: int | None = None) -> ArtifactRunner:
