@@ -176,6 +176,7 @@ def _config_files(root: Path, ckpt: Path) -> dict[str, Path]:
     out["complex_ckpt"] = _crafted(root / "complex.pt", ckpt, lambda r: r["state_dict"].update(
         {k: v.to(torch.complex64) for k, v in list(r["state_dict"].items())[:1]}))
     out["maze7"] = Path(__file__).resolve().parents[1] / "models" / "maze7" / "checkpoint.pt"
+    out["spec_1e7"] = _crafted(root / "spec_1e7.pt", ckpt, lambda r: r["info"]["data_spec"].update(test_puzzles=10 ** 7))
     return out
 
 
@@ -304,6 +305,13 @@ CASES = [
     ("solve-halting-superscript", "solve {ckpt} 1234............ --halting stable-\u00b2", 2, "halting must be", []),
     ("web-port-out-of-range", "web {artifact} --out {root}/site --serve --port 70000", 2, "--port must be between",
      ["{root}/site"]),
+    # the work budget
+    ("solve-over-the-work-budget", "solve {ckpt} 1234............ --h-cycles 64 --l-cycles 64 --max-steps 1024", 2,
+     "more than the work budget", []),
+    ("export-graph-over-the-work-budget", "export {ckpt} --target onnx --h-cycles 64 --l-cycles 64 --out {root}/e12",
+     2, "unrolls 4,160 net calls", ["{root}/e12"]),
+    ("evaluate-generates-ten-million", "evaluate {spec_1e7} --puzzles 5", 2, "asks to generate 10,000,000", []),
+    ("work-budget-not-positive", "--work-budget 0 solve {ckpt} 1234............", 2, "--work-budget must be", []),
     ("bench-data-path-missing", "bench {artifact} --threads 1 --data-path {root}/missing.csv --out {root}/b", 2,
      "no such file", ["{root}/b"]),
     ("bench-data-path-other-size", "bench {artifact} --threads 1 --data-path {nine} --out {root}/b", 2,
@@ -325,6 +333,15 @@ def test_bad_input_gets_one_line_and_changes_nothing(world, case):
     assert len([line for line in out.strip().splitlines() if line.startswith("error:")]) == 1, out
     assert _snapshot(keep_paths) == before
     assert not world["marker"].exists(), "a checkpoint ran code"
+
+
+def test_the_work_budget_can_be_raised_for_one_command(world):
+    argv = ["solve", str(world["ckpt"]), "1234............", "--h-cycles", "16", "--l-cycles", "7", "--max-steps",
+            "1024", "--halting", "stable-1", "--json"]   # 1,024 x 16 x 8 = 131,072 net calls at most
+    res = CliRunner().invoke(app, argv)
+    assert res.exit_code == 2 and "--work-budget 2" in res.output, res.output
+    res = CliRunner().invoke(app, ["--work-budget", "2", *argv])
+    assert res.exit_code in (0, 1) and json.loads(res.stdout)["steps"] <= 1024, res.output
 
 
 def test_trojan_artifact_folder_is_refused(world, tmp_path):

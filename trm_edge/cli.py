@@ -66,8 +66,15 @@ def main_options(
     quiet: bool = typer.Option(False, "--quiet", help="Only results and errors: no progress or information lines."),
     version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                  help="Print trm-edge's version and exit."),
+    work_budget: float = typer.Option(1.0, "--work-budget", help="Multiply the work budget (net calls, generated "
+                                      "puzzles) a command may ask for; a request above it is refused before work."),
 ) -> None:
     # Options of every command; the app's help text is the Typer(help=...) above.
+    from .budget import BUDGET
+
+    if not work_budget > 0:
+        fail(f"--work-budget must be a positive number (got {work_budget})")
+    BUDGET.factor = work_budget
     _QUIET["on"] = quiet
     if quiet:
         from .progress import hide_progress
@@ -256,6 +263,7 @@ def evaluate(
       trm-edge evaluate models/sudoku9/checkpoint.pt --band minimal --halting stable-2\n
       trm-edge evaluate models/sudoku9-hard/checkpoint.pt --band minimal --h-cycles 4 --l-cycles 1 --tries 8 --halting valid-4
     """
+    from .budget import BUDGET
     from .datasets.splits import held_out
     from .model.checkpoint import load_checkpoint
     from .host_loop import Halting, HaltRule, check_max_steps
@@ -269,6 +277,8 @@ def evaluate(
             check_max_steps(max_steps)
         _check_depth(h_cycles, l_cycles)
         ckpt = load_checkpoint(checkpoint, official_config).at_depth(h_cycles, l_cycles)
+        c = ckpt.config
+        BUDGET.check_net_calls(puzzles, max_steps or c.halt_max_steps, c.H_cycles, c.L_cycles, tries)
         spec = _data_spec_of(ckpt, data_path)
         data = held_out(spec, puzzles, band, whole_file=data_path is not None)
         ckpt.check_fits(data.meta, f"the puzzles in {data_path}" if data_path else "the puzzles")
@@ -699,6 +709,7 @@ def solve(
     from .host_loop import Halting
     from .host_loop import check_max_steps
     from .runtime.solver import open_source
+    from .budget import BUDGET
     from .runtime.tries import check_tries
     from .solve_view import puzzle_lines, solve_file, solve_one
 
@@ -717,6 +728,7 @@ def solve(
             check_max_steps(max_steps)
             src = dataclasses.replace(src, max_steps=max_steps)
         check_tries(tries, src.task, src.side)
+        BUDGET.check_net_calls(len(lines) if file is not None else 1, src.max_steps, *src.depth, tries=tries)
         if file is None:
             text = typer.get_text_stream("stdin").read() if puzzle == "-" else puzzle
             solve_one(src, text, rule, trace, as_json, tries)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..budget import BUDGET
 from ..files import cache_dir, remove_dead_temps
 from ..data.puzzles import PuzzleSet
 from ..data.spec import DataSpec
@@ -129,6 +130,7 @@ def _generate(spec: DataSpec, count: int, seed: int) -> PuzzleSet:
                 return PuzzleSet(f["inputs"], f["labels"], f["puzzle_identifiers"], task.meta(spec.grid_size, count))
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)
+    BUDGET.check_generated(count, f"the data spec ({spec.task} {spec.grid_size}x{spec.grid_size})")
     ps = task.generate(spec, count, seed)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

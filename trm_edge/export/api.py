@@ -19,6 +19,7 @@ from ..tasks import get_task
 from .exporters import exporter_for
 from ..datasets.splits import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
+from ..budget import BUDGET
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
                         write_json, write_meta)
 from .calibration import step_trajectories, unrolled_samples
@@ -141,6 +142,9 @@ def run_export(job: ExportJob) -> Path:
         raise ExportError(f"--recursion {job.recursion} halts the whole batch at once, so it needs --batch 1")
     check_destination(Path(job.out), job.overwrite, job.inputs)
     ckpt = load_checkpoint(job.checkpoint, job.official_config).at_depth(job.h_cycles, job.l_cycles)
+    c = ckpt.config
+    BUDGET.check_graph(c.H_cycles, c.L_cycles)
+    BUDGET.check_net_calls(parity_puzzles, c.halt_max_steps, c.H_cycles, c.L_cycles, what="this export's parity check")
     model = ckpt.build_model().float().eval()
     graphs = _mode_graphs(model, job.recursion, job.batch)
     req = ExportRequest(graphs.graph, graphs.example, graphs.in_names, graphs.out_names, job.recursion, internal,

@@ -26,6 +26,7 @@ class Source:
     max_steps: int
     batch: int
     run: Callable[..., SolveResult]  # (inputs, ids, halting, on_step, max_steps) -> SolveResult
+    depth: tuple[int, int] = (1, 1)  # (T, n) it runs at: what a supervision step costs in net calls
 
 
 @dataclass
@@ -67,7 +68,8 @@ def open_source(path: Path, threads: int | None = None, h_cycles: int | None = N
         side = (meta.grid_shape or [int(np.sqrt(meta.seq_len))])[0]
         label = f"{meta.target} {meta.recursion} {meta.quantize}"
         return Source(label, _solvable(meta.task, path), side, meta.halt_max_steps, meta.batch,
-                      lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step))
+                      lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step),
+                      (meta.H_cycles, meta.L_cycles))
     return _checkpoint_source(path, threads, h_cycles, l_cycles)
 
 
@@ -88,7 +90,8 @@ def _checkpoint_source(path: Path, threads: int | None, h_cycles: int | None, l_
 
     runner = TorchRunner(model, batch=PYTORCH_BATCH)
     return Source(f"pytorch ({path.name})", task, meta.grid_shape[0], model.config.halt_max_steps, PYTORCH_BATCH,
-                  lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step))
+                  lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step),
+                  (model.config.H_cycles, model.config.L_cycles))
 
 
 PYTORCH_BATCH = 64   # rows in flight when PyTorch solves many puzzles
