@@ -80,8 +80,10 @@ def test_a_mode_refuses_what_its_graph_cannot_do_in_one_line(step_artifact, puzz
         loop.check(Halting.parse("fixed"), 16, 16)
     with pytest.raises(ValueError, match="runs the 16 steps baked into its graph"):
         recursion.mode("unrolled").check(Halting.parse("act"), 32, 16)
-    with pytest.raises(ValueError, match="stable-K halting cannot be applied"):
+    with pytest.raises(ValueError, match="stable-2 halting cannot be applied"):
         recursion.mode("unrolled").check(Halting.parse("stable-2"), 16, 16)
+    with pytest.raises(ValueError, match="valid halting cannot be applied"):
+        recursion.mode("unrolled").check(Halting.parse("valid"), 16, 16)
     recursion.mode("step").check(Halting.parse("stable-2"), 64, 16)   # the host loop takes any rule and depth
 
 

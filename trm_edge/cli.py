@@ -245,7 +245,7 @@ def train(
 def evaluate(
     checkpoint: Path = typer.Argument(..., help="trm-edge checkpoint or official step_<N> file."),
     puzzles: int = typer.Option(500, help="How many test puzzles."),
-    halting: str = typer.Option("act", help=HALTING_HELP),
+    halting: Optional[str] = typer.Option(None, help=HALTING_HELP),
     data_path: Optional[Path] = typer.Option(None, help="Evaluate on this dataset (a single CSV is read whole) instead "
                                                         "of the checkpoint's own test split."),
     band: Optional[str] = typer.Option(None, help="Generated Sudoku only: held-out puzzles of one difficulty, "
@@ -255,9 +255,10 @@ def evaluate(
     max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
     h_cycles: Optional[int] = typer.Option(None, help=H_CYCLES_HELP),
     l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
-    tries: int = typer.Option(1, help=TRIES_HELP),
+    tries: Optional[int] = typer.Option(None, help=TRIES_HELP),
 ) -> None:
-    """Exact-puzzle accuracy of a checkpoint on held-out puzzles.
+    """Exact-puzzle accuracy of a checkpoint on held-out puzzles, at the model's recorded settings (depth,
+    halting, step limit, tries) where an option does not say otherwise.
 
     Examples:\n
       trm-edge evaluate models/sudoku9/checkpoint.pt --band minimal --halting stable-2\n
@@ -267,16 +268,23 @@ def evaluate(
     from .datasets.splits import held_out
     from .model.checkpoint import load_checkpoint
     from .host_loop import Halting, HaltRule, check_max_steps
+    from .settings import choose
     from .runtime.reference import EVAL_BATCH
     from .train.trainer import evaluate as run_eval, evaluate_with_tries, pick_device
 
     _at_least(puzzles, 1, "--puzzles")
     with user_errors():
-        Halting.parse(halting)
+        if halting is not None:
+            Halting.parse(halting)
         if max_steps is not None:
             check_max_steps(max_steps)
         _check_depth(h_cycles, l_cycles)
-        ckpt = load_checkpoint(checkpoint, official_config).at_depth(h_cycles, l_cycles)
+        ckpt = load_checkpoint(checkpoint, official_config)
+        chosen = choose(ckpt.settings, h_cycles, l_cycles, halting, max_steps, tries)
+        halting, max_steps, tries = chosen.halting, chosen.max_steps, chosen.tries
+        ckpt = ckpt.at_depth(chosen.h_cycles, chosen.l_cycles)
+        if chosen.note():
+            note(chosen.note())
         c = ckpt.config
         BUDGET.check_net_calls(puzzles, max_steps or c.halt_max_steps, c.H_cycles, c.L_cycles, tries)
         spec = _data_spec_of(ckpt, data_path)
@@ -688,7 +696,7 @@ def solve(
                                                       "16/36 for 4x4/6x6, a maze's text; '-' reads stdin."),
     file: Optional[Path] = typer.Option(None, "--file", help="Many puzzles: one per line, or an official CSV "
                                                              "(source,question,answer,rating); answers are scored."),
-    halting: str = typer.Option("act", help=HALTING_HELP),
+    halting: Optional[str] = typer.Option(None, help=HALTING_HELP),
     threads: Optional[int] = typer.Option(None, help="CPU threads for the runtime."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     trace: bool = typer.Option(False, "--trace", help="Show the answer after every supervision step."),
@@ -696,9 +704,10 @@ def solve(
     h_cycles: Optional[int] = typer.Option(None, help=H_CYCLES_HELP + " Checkpoints only: an artifact runs the "
                                                                       "depth it was exported at."),
     l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
-    tries: int = typer.Option(1, help=TRIES_HELP),
+    tries: Optional[int] = typer.Option(None, help=TRIES_HELP),
 ) -> None:
-    """Solve one puzzle (or a file of them) and check the answer by the rules.
+    """Solve one puzzle (or a file of them) and check the answer by the rules. Settings not given run at the
+    model's recorded ones (depth, halting, step limit, tries), else the defaults.
 
     Examples:\n
       trm-edge solve models/sudoku9/checkpoint.pt 53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n
@@ -706,11 +715,11 @@ def solve(
       trm-edge solve artifacts/onnx-step-int8 --file hard.csv --halting fixed\n
       trm-edge solve models/sudoku9-hard/checkpoint.pt --file top95.txt --tries 8 --halting valid-4
     """
-    from .host_loop import Halting
-    from .host_loop import check_max_steps
-    from .runtime.solver import open_source
     from .budget import BUDGET
+    from .host_loop import Halting
+    from .runtime.solver import open_chosen, recorded_settings
     from .runtime.tries import check_tries
+    from .settings import choose
     from .solve_view import puzzle_lines, solve_file, solve_one
 
     if (puzzle is None) == (file is None):
@@ -719,16 +728,18 @@ def solve(
         _at_least(threads, 1, "--threads")
         _check_threads(threads)
     with user_errors():
-        rule = Halting.parse(halting)
+        if halting is not None:
+            Halting.parse(halting)
         if file is not None:
             lines = puzzle_lines(file)
         _check_depth(h_cycles, l_cycles)
-        src = open_source(source, threads, h_cycles, l_cycles)
-        if max_steps is not None:
-            check_max_steps(max_steps)
-            src = dataclasses.replace(src, max_steps=max_steps)
+        chosen = choose(recorded_settings(source), h_cycles, l_cycles, halting, max_steps, tries)
+        rule, tries = Halting.parse(chosen.halting), chosen.tries
+        src = open_chosen(source, threads, chosen)
         check_tries(tries, src.task, src.side)
         BUDGET.check_net_calls(len(lines) if file is not None else 1, src.max_steps, *src.depth, tries=tries)
+        if chosen.note():
+            note(chosen.note())
         if file is None:
             text = typer.get_text_stream("stdin").read() if puzzle == "-" else puzzle
             solve_one(src, text, rule, trace, as_json, tries)

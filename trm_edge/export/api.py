@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import inspect
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,6 +20,7 @@ from .exporters import exporter_for
 from ..datasets.splits import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..budget import BUDGET
+from ..settings import INFO_KEY, choose
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
                         write_json, write_meta)
 from .calibration import step_trajectories, unrolled_samples
@@ -141,7 +142,7 @@ def run_export(job: ExportJob) -> Path:
     if recursion_mode(job.recursion).batch_one and job.batch != 1:
         raise ExportError(f"--recursion {job.recursion} halts the whole batch at once, so it needs --batch 1")
     check_destination(Path(job.out), job.overwrite, job.inputs)
-    ckpt = load_checkpoint(job.checkpoint, job.official_config).at_depth(job.h_cycles, job.l_cycles)
+    ckpt = _at_chosen_depth(load_checkpoint(job.checkpoint, job.official_config), job)
     c = ckpt.config
     BUDGET.check_graph(c.H_cycles, c.L_cycles)
     BUDGET.check_net_calls(parity_puzzles, c.halt_max_steps, c.H_cycles, c.L_cycles, what="this export's parity check")
@@ -192,6 +193,22 @@ def _calibration_samples(job: ExportJob, ckpt: Checkpoint, model) -> list[dict[s
     return step_trajectories(model, data, count, job.batch)
 
 
+def _at_chosen_depth(ckpt: Checkpoint, job: ExportJob) -> Checkpoint:
+    """The depth the graphs bake in: the options, else the depth the checkpoint's recorded settings name."""
+    chosen = choose(ckpt.settings, job.h_cycles, job.l_cycles)
+    if {"h_cycles", "l_cycles"} & set(chosen.from_model):
+        job.log(f"exporting at the model's recorded depth T={chosen.h_cycles}, n={chosen.l_cycles} "
+                "(--h-cycles / --l-cycles override it)")
+    return ckpt.at_depth(chosen.h_cycles, chosen.l_cycles)
+
+
+def _recorded_settings(ckpt: Checkpoint) -> dict:
+    """The checkpoint's recorded settings an app runs the artifact with (the depth is baked into the graphs)."""
+    if ckpt.settings is None:
+        return {}
+    return {INFO_KEY: replace(ckpt.settings, h_cycles=None, l_cycles=None).to_dict()}
+
+
 def _artifact_meta(job: ExportJob, ckpt: Checkpoint, internal: str, graphs: ModeGraphs, result) -> ArtifactMeta:
     cfg = ckpt.config
     state_shape = [job.batch, cfg.total_len, cfg.hidden_size]
@@ -210,7 +227,7 @@ def _artifact_meta(job: ExportJob, ckpt: Checkpoint, internal: str, graphs: Mode
         tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
         token_codec=_codec(ckpt),
         extra={"notes": result.notes, **result.extra, **_state_note(job.recursion, state_shape),
-               **_methods_note(graphs.methods)},
+               **_methods_note(graphs.methods), **_recorded_settings(ckpt)},
     )
 
 

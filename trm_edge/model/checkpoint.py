@@ -16,6 +16,7 @@ from ..errors import CheckpointError
 from ..files import sha256_of
 from .official import is_official_state_dict, load_official
 from .config import TRMConfig
+from ..settings import INFO_KEY, InferenceSettings
 from .trm import TRM
 
 FORMAT = "trm-edge-checkpoint"
@@ -33,6 +34,11 @@ class Checkpoint:
     info: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
     sha256: str | None = None
+
+    @property
+    def settings(self) -> InferenceSettings | None:
+        """The inference settings recorded with these weights (None: none recorded)."""
+        return InferenceSettings.from_dict((self.info or {}).get(INFO_KEY))
 
     def build_model(self, device: str | torch.device = "cpu") -> TRM:
         """The model in eval mode with these weights (strictly checked)."""
@@ -98,7 +104,20 @@ def save_checkpoint(path: str | Path, model: TRM, data_meta: DatasetMeta | None 
         "info": info or {},
         "training_state": training_state,
     }
-    path = Path(path)
+    _write_payload(Path(path), payload)
+
+
+def record_settings(path: str | Path, settings: InferenceSettings) -> None:
+    """Record the inference settings a measurement chose in the checkpoint at `path` (rewritten whole)."""
+    raw = read_file(path)
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a trm-edge checkpoint (import it first)")
+    raw["info"] = {**(raw.get("info") or {}), INFO_KEY: settings.to_dict()}
+    _write_payload(Path(path), raw)
+
+
+def _write_payload(path: Path, payload: dict[str, Any]) -> None:
+    """Write a checkpoint's dict atomically: a temp file beside it, fsynced, renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

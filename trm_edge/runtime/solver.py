@@ -5,14 +5,15 @@ Imports no torch for artifact folders (ONNX, LiteRT): the torch-free runtime ins
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from ..tasks import Task, get_task
-from ..host_loop import Halting, SolveResult, to_host
+from ..host_loop import Halting, SolveResult, check_max_steps, to_host
+from ..settings import INFO_KEY, Chosen, InferenceSettings
 from .tries import solve_with_tries
 
 
@@ -71,6 +72,29 @@ def open_source(path: Path, threads: int | None = None, h_cycles: int | None = N
                       lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step),
                       (meta.H_cycles, meta.L_cycles))
     return _checkpoint_source(path, threads, h_cycles, l_cycles)
+
+
+def recorded_settings(path: Path) -> InferenceSettings | None:
+    """The inference settings a checkpoint or an artifact's metadata records (None: none)."""
+    path = Path(path)
+    if path.is_dir():
+        from ..artifact import read_meta
+
+        return InferenceSettings.from_dict(read_meta(path).extra.get(INFO_KEY))
+    if not path.is_file():
+        return None
+    from ..model.checkpoint import load_checkpoint
+
+    return load_checkpoint(path).settings
+
+
+def open_chosen(path: Path, threads: int | None, chosen: Chosen) -> Source:
+    """`open_source` at the chosen depth, with the chosen step limit (see settings.choose)."""
+    src = open_source(path, threads, chosen.h_cycles, chosen.l_cycles)
+    if chosen.max_steps is not None:
+        check_max_steps(chosen.max_steps)
+        src = replace(src, max_steps=chosen.max_steps)
+    return src
 
 
 def _checkpoint_source(path: Path, threads: int | None, h_cycles: int | None, l_cycles: int | None) -> Source:
