@@ -586,7 +586,8 @@ def test_csv_with_a_byte_order_mark_reads(world, tmp_path):
     rows = "".join(f"x,{sudoku.to_text(q)},{sudoku.to_text(a)},0\n" for q, a in sudoku.generate(5, 4, seed=2))
     path = tmp_path / "bom.csv"
     path.write_text("source,question,answer,rating\n" + rows, encoding="utf-8-sig")
-    result = CliRunner().invoke(app, ["evaluate", str(world["ckpt"]), "--data-path", str(path), "--device", "cpu"])
+    result = CliRunner().invoke(app, ["evaluate", str(world["ckpt"]), "--data-path", str(path), "--device", "cpu",
+                                       "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["puzzles"] == 5
 

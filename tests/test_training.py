@@ -92,7 +92,7 @@ def test_cli_train_and_evaluate_small_run(tmp_path):
                               "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "test exact accuracy" in res.output
-    res = runner.invoke(app, ["evaluate", str(tmp_path / "checkpoint.pt"), "--puzzles", "10", "--halting", "act"])
+    res = runner.invoke(app, ["evaluate", str(tmp_path / "checkpoint.pt"), "--puzzles", "10", "--halting", "act", "--json"])
     assert res.exit_code == 0, res.output
     metrics = json.loads(res.output[res.output.index("{"):])
     assert metrics["puzzles"] == 10 and 1 <= metrics["mean_steps"] <= 8

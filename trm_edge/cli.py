@@ -13,7 +13,6 @@ import typer
 
 from . import targets
 from .envs import ARM_CPU, HelperEnv
-from .progress import on_step_ticks, step_bar
 from .tasks import task_names
 
 def choices(name: str, values) -> type[Enum]:
@@ -44,10 +43,13 @@ app = typer.Typer(
 
 
 def _print_version(asked: bool) -> None:
-    if asked:
-        from . import __version__
+    if asked:   # the installed distribution's version (importing the package root would pull in its public API)
+        from importlib.metadata import PackageNotFoundError, version
 
-        typer.echo(f"trm-edge {__version__}")
+        try:
+            typer.echo(f"trm-edge {version('trm-edge')}")
+        except PackageNotFoundError:
+            typer.echo("trm-edge (not installed: run from a source tree)")
         raise typer.Exit()
 
 
@@ -256,6 +258,7 @@ def evaluate(
     h_cycles: Optional[int] = typer.Option(None, help=H_CYCLES_HELP),
     l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
     tries: Optional[int] = typer.Option(None, help=TRIES_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print every figure as JSON instead of the summary."),
 ) -> None:
     """Exact-puzzle accuracy of a checkpoint on held-out puzzles, at the model's recorded settings (depth,
     halting, step limit, tries) where an option does not say otherwise.
@@ -264,52 +267,27 @@ def evaluate(
       trm-edge evaluate models/sudoku9/checkpoint.pt --band minimal --halting stable-2\n
       trm-edge evaluate models/sudoku9-hard/checkpoint.pt --band minimal --h-cycles 4 --l-cycles 1 --tries 8 --halting valid-4
     """
-    from .budget import BUDGET
-    from .datasets.splits import held_out
-    from .model.checkpoint import load_checkpoint
-    from .host_loop import Halting, HaltRule, check_max_steps
-    from .settings import choose
-    from .runtime.reference import EVAL_BATCH
-    from .train.trainer import evaluate as run_eval, evaluate_with_tries, pick_device
+    from .train.evaluate_job import EvaluateJob, run_evaluate
 
     _at_least(puzzles, 1, "--puzzles")
     with user_errors():
-        if halting is not None:
-            Halting.parse(halting)
-        if max_steps is not None:
-            check_max_steps(max_steps)
         _check_depth(h_cycles, l_cycles)
-        ckpt = load_checkpoint(checkpoint, official_config)
-        chosen = choose(ckpt.settings, h_cycles, l_cycles, halting, max_steps, tries)
-        halting, max_steps, tries = chosen.halting, chosen.max_steps, chosen.tries
-        ckpt = ckpt.at_depth(chosen.h_cycles, chosen.l_cycles)
-        if chosen.note():
-            note(chosen.note())
-        c = ckpt.config
-        BUDGET.check_net_calls(puzzles, max_steps or c.halt_max_steps, c.H_cycles, c.L_cycles, tries)
-        spec = _data_spec_of(ckpt, data_path)
-        data = held_out(spec, puzzles, band, whole_file=data_path is not None)
-        ckpt.check_fits(data.meta, f"the puzzles in {data_path}" if data_path else "the puzzles")
-        dev = pick_device(device)
-        model = ckpt.build_model(dev)
-        steps = max_steps or model.config.halt_max_steps
-        if tries == 1 and Halting.parse(halting).rule is not HaltRule.VALID:
-            with step_bar(-(-len(data) // EVAL_BATCH) * steps, f"evaluate ({len(data)} puzzles)") as bar:
-                metrics = run_eval(model, data, dev, halting, max_steps, on_step=on_step_ticks(bar))
-        else:
-            metrics = evaluate_with_tries(model, data, dev, Halting.parse(halting), steps, tries)
-        metrics.update(H_cycles=model.config.H_cycles, L_cycles=model.config.L_cycles, halting=halting,
-                       max_steps=steps, tries=tries)
-    typer.echo(json.dumps(metrics, indent=2))
+        metrics = run_evaluate(EvaluateJob(checkpoint, puzzles, halting, data_path, band, official_config, device,
+                                           max_steps, h_cycles, l_cycles, tries, log=note))
+    typer.echo(json.dumps(metrics, indent=2) if as_json else _evaluate_summary(checkpoint, metrics))
 
 
-def _data_spec_of(ckpt, data_path: Optional[Path]):
-    from .datasets.splits import spec_for
-
-    spec = spec_for((ckpt.info or {}).get("data_spec"), ckpt.data_meta.task if ckpt.data_meta else None, data_path)
-    if spec is None:
-        raise ValueError("this checkpoint does not say what data it was trained on: pass --data-path")
-    return spec
+def _evaluate_summary(checkpoint: Path, m: dict) -> str:
+    """Two lines a person reads: what ran, and what it scored."""
+    band = f", band {m['band']}" if m.get("band") else ""
+    ran = (f"{checkpoint}: {m['puzzles']} puzzles of {m['data']}{band}; T={m['H_cycles']}, n={m['L_cycles']}, "
+           f"{m['halting']} halting, at most {m['max_steps']} steps, {m['tries']} tr{'y' if m['tries'] == 1 else 'ies'}")
+    scored = f"exact accuracy {m['exact_accuracy']:.3f}"
+    if "cell_accuracy" in m:
+        scored += f", cells {m['cell_accuracy']:.3f}"
+    if "verified" in m:
+        scored += f", verified by the rules {m['verified']:.3f} (verified but wrong: {m['verified_wrong']})"
+    return f"{ran}\n{scored}, mean steps {m['mean_steps']:.2f} (--json for every figure)"
 
 
 @app.command("import-official")
