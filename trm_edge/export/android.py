@@ -10,6 +10,7 @@ from ..datasets.splits import DataSpec, puzzle_texts
 from ..tasks import get_task
 from ..files import check_writable_dir, replace_file
 from ..ownership import MARKER
+from .. import targets
 from ..recursion import mode as recursion_mode
 
 SAMPLES_FILE = "samples.txt"
@@ -18,7 +19,7 @@ SAMPLES_FILE = "samples.txt"
 def unsupported(target: str, recursion: str, batch: int, delegate: str) -> str | None:
     """Why android_demo cannot run such an artifact, or None when it can (checked before an export, and on
     the artifact itself before copying)."""
-    if target != "executorch" or not recursion_mode(recursion).host_stepped or batch != 1:
+    if not targets.get(target).android_app or not recursion_mode(recursion).host_stepped or batch != 1:
         return ("android_demo runs `--target executorch --recursion step|net --batch 1` artifacts "
                 f"(this one is {target}/{recursion}/batch {batch})")
     if delegate != "xnnpack":

@@ -45,6 +45,8 @@ class Target:
     weights_readback: bool = False           # where it cannot run, parity reads its weights back into PyTorch
     simulated: bool = False                  # runs here in a simulator: answers are real, timings are not
     parity_puzzles: int = 200                # default parity size (a simulator is slow)
+    android_app: bool = False                # android_demo can run its (host-stepped, batch 1) artifacts
+    browser: bool = False                    # the web page can run its step artifacts (ONNX Runtime Web)
     check: Callable[[str, str, dict[str, Any]], None] | None = field(default=None, compare=False)
 
     @property

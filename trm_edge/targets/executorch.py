@@ -75,6 +75,7 @@ TARGET = Target(
          "execute, the host runs the step's T x (n+1) calls (XNNPACK packs the weights once: large models)",
     runtime=runtime,
     runtime_module="executorch.runtime",
+    android_app=True,
     options=(Option("delegate", "ExecuTorch backend: xnnpack (CPU, Android and iOS) or coreml (Core ML, iOS/macOS; "
                                 "XNNPACK takes what Core ML cannot)", "xnnpack", ("xnnpack", "coreml")),),
     check=_check,

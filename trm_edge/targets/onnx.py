@@ -61,6 +61,7 @@ TARGET = Target(
     note="loop: the step graph inside an ONNX Loop with in-graph halting (batch 1)",
     runtime=runtime,
     runtime_module="onnxruntime",
+    browser=True,
     options=(Option("ort", "also write the .ort mobile format (ONNX Runtime's CPU EP on ARM)"),
              Option("int8-scheme", "with --quantize int8: weights (the default: int8 weights dequantized at load, "
                                    "fp32 math), dynamic (MatMulInteger, activations quantized per tensor at run time) "

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..artifact import INIT_STATE_FILE, METADATA_FILE, ArtifactMeta, verify
+from .. import targets
 from ..files import cache_dir
+from ..recursion import GraphKind
+from ..recursion import mode as recursion_mode
 from ..ownership import Destination, FolderKind, staged
 from ..ownership import check_destination as check_ownership
 
@@ -26,6 +29,13 @@ ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-th
 def ort_web_dir() -> Path:
     """Where `trm-edge setup web` installs ONNX Runtime Web (npm ci of this folder's package.json)."""
     return cache_dir() / "web" / "node_modules" / "onnxruntime-web" / "dist"
+
+
+def page_runs(meta: ArtifactMeta) -> bool:
+    """The page's loop calls one step graph (tokens, ids, y, z in) at batch 1, in ONNX Runtime Web."""
+    mode = recursion_mode(meta.recursion)
+    return (targets.get(meta.target).browser and mode.graph is GraphKind.STEP and mode.host_stepped
+            and not mode.net_methods and meta.batch == 1)
 
 
 def page_tasks() -> tuple[str, ...]:
@@ -45,7 +55,7 @@ def check_request(req: SiteRequest) -> ArtifactMeta:
     """Refuse, before writing anything, what the page cannot run or a folder we must not replace; the
     artifact's verified metadata."""
     meta = verify(req.artifact)
-    if (meta.target, meta.recursion, meta.batch) != ("onnx", "step", 1) or meta.task not in page_tasks():
+    if not page_runs(meta) or meta.task not in page_tasks():
         raise ValueError(f"the web page runs --target onnx --recursion step --batch 1 artifacts of "
                          f"{' or '.join(page_tasks())} (this one is {meta.target}/{meta.recursion}/batch "
                          f"{meta.batch}, {meta.task})")
