@@ -153,7 +153,20 @@ def _hostile_files(root: Path, model: TRM, ckpt: Path, artifact: Path, spec: Dat
         steps_1e9=_resealed(root / "steps_1e9", artifact, lambda m: m.update(halt_max_steps=10 ** 9)),
         init_list=_resealed(root / "init_list", artifact, lambda m: m.update(init_state=["x"])),
         files_list=_resealed(root / "files_list", artifact, lambda m: m.update(files=["model.onnx"])),
+        garbage_model=_garbage_model(root / "garbage_model", artifact),
+        net_onnx=_resealed(root / "net_onnx", artifact, lambda m: m.update(recursion="net")),
     )
+
+
+def _garbage_model(folder: Path, source: Path) -> Path:
+    """An artifact whose model file is garbage with its hash sealed again: only the runtime can tell."""
+    from trm_edge.files import sha256_of
+
+    shutil.copytree(source, folder)
+    (folder / "model.onnx").write_bytes(b"\x08\x07this is not a protobuf model" * 10)
+    digest = sha256_of(folder / "model.onnx")
+    return _resealed(folder.with_name(folder.name + "_sealed"), folder,
+                     lambda m: m["files"].update({"model.onnx": digest}))
 
 
 BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
@@ -257,6 +270,8 @@ CASES = [
     ("solve-steps-1e9", "solve {steps_1e9} 1234............", 2, "halt_max_steps must be a whole number", []),
     ("solve-init-state-list", "solve {init_list} 1234............", 2, "init_state must be a mapping", []),
     ("solve-files-list", "solve {files_list} 1234............", 2, "files must be a mapping", []),
+    ("solve-garbage-model-file", "solve {garbage_model} 1234............", 2, "cannot be loaded by onnx's runtime", []),
+    ("solve-metadata-mode-the-target-lacks", "solve {net_onnx} 1234............", 2, "onnx artifacts never have", []),
     ("solve-threads-1000", "solve {ckpt} 1234............ --threads 1000", 2, "more than the", []),
     ("bench-threads-1000", "bench {artifact} --threads 1 --threads 1000 --out {root}/b", 2, "more than the", ["{root}/b"]),
     ("bench-other-checkpoint", "bench {artifact} --checkpoint {other} --threads 1 --out {root}/b", 2,

@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from .. import targets
-from ..artifact import ArtifactMeta, inside, verify
+from ..artifact import ArtifactIntegrityError, ArtifactMeta, inside, verify
 from ..errors import UnsupportedOnHost
 from .. import recursion
 from ..recursion import Recursion
@@ -37,7 +37,18 @@ class ArtifactRunner:
         self.H_init, self.L_init = raw[:d], raw[d:]
         # set by backends that run stateful models: a fresh state object for one solve
         self.new_state: Callable[[], object] | None = None
-        self.call: Callable[..., list[np.ndarray]] = targets.get(self.meta.target).open_runtime(self)
+        target = targets.get(self.meta.target)
+        if self.meta.recursion not in target.modes:
+            raise ArtifactIntegrityError(f"{self.folder}: metadata says --recursion {self.meta.recursion}, which "
+                                         f"{target.name} artifacts never have ({'/'.join(target.modes)})")
+        try:
+            self.call: Callable[..., list[np.ndarray]] = target.open_runtime(self)
+        except (ValueError, OSError, ImportError, UnsupportedOnHost):
+            raise
+        except Exception as exc:   # noqa: BLE001 - each runtime raises its own types for a file it cannot parse
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise ArtifactIntegrityError(f"{self.folder}: {self.meta.model_file} cannot be loaded by {target.name}'s "
+                                         f"runtime ({type(exc).__name__}: {first}); export it again") from None
 
     @property
     def batch(self) -> int:
