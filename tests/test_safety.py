@@ -646,3 +646,15 @@ def test_torch_free_install_lists_targets_and_presets(argv):
                           timeout=120)
     assert proc.returncode == 0 and "onnx" in proc.stdout + ("onnx" if "presets" in argv else ""), proc.stderr
     assert not proc.stderr
+
+
+def test_an_interrupted_first_run_leaves_no_empty_folder(tmp_path, monkeypatch):
+    from trm_edge.train import trainer
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer.BatchSampler, "next", interrupted)
+    result = CliRunner().invoke(app, ["train", "--steps", "3", "--out", str(tmp_path / "fresh")])
+    assert result.exit_code == 130, result.output
+    assert not (tmp_path / "fresh").exists()

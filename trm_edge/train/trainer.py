@@ -190,6 +190,7 @@ def _train(job: TrainJob, dev: torch.device, ranks: distributed.Ranks) -> TrainR
                          f"{start} (nothing was written)")
     if resume:
         log(f"resumed from {resume} at step {start}{_depth_note(resume, config)}")
+    created = not out.exists()
     if ranks.is_main:
         out.mkdir(parents=True, exist_ok=True)   # only now: every check above runs before anything is written
     log(f"training {config.mlp_t and 'MLP' or 'attention'} TRM, {model.num_parameters():,} params, on {dev} "
@@ -202,7 +203,7 @@ def _train(job: TrainJob, dev: torch.device, ranks: distributed.Ranks) -> TrainR
         run.run_id = RunLog.resume(run.log_path, Path(resume), start)
     sampler = BatchSampler(train_set, cfg.batch_size, dev, cfg.seed + start, rows=ranks.shard(cfg.batch_size))
     act = ACTModel(model, shard=(ranks.rank, ranks.world) if ranks.active else None).train()
-    with _interrupt_note(run, had_checkpoint=(out / "checkpoint.pt").exists()):
+    with _interrupt_note(run, had_checkpoint=(out / "checkpoint.pt").exists(), created=out if created else None):
         metrics = run.loop(act, sampler, start, resume is not None, job.progress)
     return TrainResult(run.ckpt_path, metrics.get("exact_accuracy", float("nan")), (time.time() - run.t0) / 60,
                        cfg.steps)
@@ -402,10 +403,16 @@ class TrainingInterrupted(Interrupted):
 
 
 @contextmanager
-def _interrupt_note(run: "_Run", had_checkpoint: bool) -> Iterator[None]:
+def _interrupt_note(run: "_Run", had_checkpoint: bool, created: Path | None = None) -> Iterator[None]:
+    """Ctrl-C says what was kept; a run folder this run made and left empty (no checkpoint yet) is removed."""
     try:
         yield
     except KeyboardInterrupt:
+        if created is not None and run.saved_step is None:
+            try:
+                created.rmdir()   # only when empty: nothing of anyone's is deleted
+            except OSError:
+                pass
         raise TrainingInterrupted(run.saved_step, run.ckpt_path, had_checkpoint) from None
 
 
