@@ -74,6 +74,28 @@ public class CoreTest {
         assertThrows(IllegalArgumentException.class, () -> MazeCodec.encode("#X#"));
     }
 
+    /** Copy k of a puzzle is the same view in Java as in Python (views.json, from make_fixtures.py), and maps back. */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void puzzleViewsMatchPython() throws IOException {
+        List<Object> cases = (List<Object>) MiniJson.parse(new String(resource("views.json"), StandardCharsets.UTF_8));
+        assertTrue(cases.size() >= 30);
+        for (Object o : cases) {
+            Map<String, Object> c = (Map<String, Object>) o;
+            boolean sudoku = "sudoku".equals(c.get("kind"));
+            int side = ((Double) c.get("side")).intValue();
+            int copy = ((Double) c.get("copy")).intValue();
+            String puzzle = (String) c.get("puzzle");
+            int[] cells = sudoku ? SudokuCodec.encode(puzzle) : MazeCodec.encode(puzzle);
+            if (sudoku) for (int j = 0; j < cells.length; j++) cells[j] -= 1;   // tokens -> digits, blank 0
+            PuzzleViews.View view = sudoku ? PuzzleViews.sudoku(side, copy) : PuzzleViews.maze(side, copy);
+            int[] seen = view.apply(cells);
+            assertArrayEquals(puzzle + " copy " + copy, cells, view.undo(seen));
+            if (sudoku) for (int j = 0; j < seen.length; j++) seen[j] += 1;
+            assertEquals(puzzle + " copy " + copy, c.get("view"), sudoku ? SudokuCodec.decode(seen) : MazeCodec.decode(seen));
+        }
+    }
+
     /** A fake step graph: the answer drifts towards token 3 and the halting logit rises by one per step. */
     private static StepModel fake(ArtifactMetadata m, int[] calls) {
         return (inputs, ids, y, z) -> {
