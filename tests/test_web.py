@@ -2,6 +2,7 @@
 own UI, with the same answers and step counts as `trm-edge solve` on the same artifact."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -156,6 +157,45 @@ def test_page_solves_held_out_mazes_like_trm_edge_solve(browser, tmp_path):
         page.screenshot(path=str(tmp_path / "maze.png"), full_page=True)
         _, _, status = _solve_in_page(page, "#" * (side * side))
         assert "a maze needs exactly one S (this one has 0)" in status
+        page.close()
+    finally:
+        server.shutdown()
+
+
+HARD = Path(__file__).resolve().parents[1] / "models" / "sudoku9-hard" / "checkpoint.pt"
+MISSED_ALONE = "....2....513.4....4....7.1...8..2.......3..65.3....2...9.5..6.1...49.5.7........."   # see test_tries.py
+
+
+def test_page_tries_the_same_copies_as_python_and_accepts_only_by_the_rules(browser, tmp_path):
+    """Tries in the page: copy k is the same view in JavaScript as in Python, and a puzzle the model misses
+    alone is solved by a later copy with the same copy, steps and answer as trm-edge's own runtime."""
+    from trm_edge.host_loop import Halting
+    from trm_edge.runtime.solver import open_source, parse_puzzle, solve_batch
+    from trm_edge.web.serve import start
+
+    artifact = export_checkpoint(HARD, "onnx", tmp_path / "onnx", h_cycles=4, l_cycles=1, parity_puzzles=0,
+                                 log=lambda m: None)
+    res = CliRunner().invoke(app, ["web", str(artifact), "--out", str(tmp_path / "site")])
+    assert res.exit_code == 0, res.output
+    server = start(tmp_path / "site")
+    try:
+        page = _open_page(browser, f"http://127.0.0.1:{server.server_address[1]}/")
+        grid = sudoku.generate(1, 9, seed=11)[0][0]
+        js = page.evaluate("""async (cells) => {
+            const t = await import('./tasks/sudoku.js');
+            return Array.from({length: 10}, (_, k) => t.view(9, k).apply(cells));
+        }""", [int(v) for v in grid.ravel()])
+        assert js == [sudoku.view(9, k).apply(grid).ravel().tolist() for k in range(10)]
+        page.select_option("#halting", "valid-2")
+        page.fill("#max-steps", "32")
+        page.fill("#tries", "4")
+        answer, steps, status = _solve_in_page(page, MISSED_ALONE)
+        src = dataclasses.replace(open_source(artifact), max_steps=32)
+        want = solve_batch(src, [parse_puzzle(src, MISSED_ALONE)], Halting.parse("valid-2"), tries=4)[0]
+        assert want.valid and want.copy >= 1
+        assert answer == sudoku.to_text(want.answer) and steps == want.steps, status
+        assert int(page.inner_text("#copy")) == want.copy and "accepted by the rules" in status
+        assert page.inner_text("#verdict").startswith("a valid solution")
         page.close()
     finally:
         server.shutdown()

@@ -86,7 +86,7 @@ def _fill(folder: Path, req: SiteRequest, meta: ArtifactMeta) -> None:
     os.chmod(folder, 0o755)
     for name in (meta.model_file, INIT_STATE_FILE, METADATA_FILE):
         shutil.copy2(req.artifact / name, folder / name)
-    for name in ("index.html", "app.js", "style.css"):
+    for name in ("index.html", "app.js", "views.js", "style.css"):
         shutil.copy2(STATIC / name, folder / name)
     shutil.copytree(STATIC / "tasks", folder / "tasks", ignore=shutil.ignore_patterns("*~"))
     (folder / "ort").mkdir()

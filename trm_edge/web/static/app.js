@@ -1,6 +1,7 @@
 // trm-edge web demo: the artifact's ONNX step graph in ONNX Runtime Web (WASM), driven by the same halting loop
-// as trm_edge/host_loop.py (fixed / act / stable-K, batch 1). What a puzzle is (its text, tokens, rules check
-// and drawing) comes from the artifact task's module in tasks/ (one file per task, like trm_edge/tasks/).
+// as trm_edge/host_loop.py (fixed / act / stable-K / valid[-K], batch 1) and the same tries as
+// trm_edge/runtime/tries.py (copy by copy, answers mapped back and accepted only by the rules). What a puzzle is
+// (its text, tokens, rules check, views and drawing) comes from the artifact task's module in tasks/.
 import * as ort from "./ort/ort.wasm.min.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -37,20 +38,21 @@ function argmax(logits, cells, vocab) {
 }
 
 function parseHalting(text) {
-  if (text === "fixed" || text === "act") return { rule: text, patience: 0 };
-  const m = /^stable-(\d+)$/.exec(text);
-  if (m && Number(m[1]) >= 1) return { rule: "stable", patience: Number(m[1]) };
-  throw new Error(`halting must be fixed, act or stable-K (got ${text})`);
+  if (text === "fixed" || text === "act" || text === "valid") return { rule: text, patience: 0 };
+  const m = /^(stable|valid)-(\d+)$/.exec(text);
+  if (m && Number(m[2]) >= 1) return { rule: m[1], patience: Number(m[2]) };
+  throw new Error(`halting must be fixed, act, stable-K, valid or valid-K (got ${text})`);
 }
 
-async function solve(tokens, halting, maxSteps, onStep) {
+// `accepts(answer tokens)`: the rules check 'valid' halting stops on.
+async function solve(tokens, halting, maxSteps, onStep, accepts) {
   const meta = state.meta, shape = meta.state_shape;
   const names = meta.inputs.map((t) => t.name), outs = meta.outputs.map((t) => t.name);
   const size = shape.reduce((a, b) => a * b, 1), hidden = meta.hidden_size;
   let y = new Float32Array(size), z = new Float32Array(size);
   for (let i = 0; i < size; i++) { y[i] = state.init[i % hidden]; z[i] = state.init[hidden + (i % hidden)]; }
   const x = new ort.Tensor("int32", tokens, [1, tokens.length]), ids = new ort.Tensor("int32", Int32Array.of(0), [1]);
-  let previous = null, unchanged = 0, answer = null, reason = "step limit", k = 0, seconds = 0;
+  let previous = null, unchanged = 0, answer = null, reason = "step limit", k = 0, seconds = 0, last = 0;
   for (k = 1; k <= maxSteps; k++) {
     const t0 = performance.now();
     const r = await state.session.run({ [names[0]]: x, [names[1]]: ids, [names[2]]: new ort.Tensor("float32", y, shape),
@@ -60,14 +62,46 @@ async function solve(tokens, halting, maxSteps, onStep) {
     const q = r[outs[3]].data[0];
     answer = argmax(r[outs[2]].data, meta.seq_len, meta.vocab_size);
     onStep(k, answer, previous, q);
+    last = q;
     if (halting.rule === "act" && q > 0) { reason = "q_halt"; break; }
-    if (halting.rule === "stable") {
+    if (halting.rule === "valid" && accepts(answer)) { reason = "valid answer"; break; }
+    if (halting.patience) {
       unchanged = previous && answer.every((v, i) => v === previous[i]) ? unchanged + 1 : 0;
       if (unchanged >= halting.patience) { reason = "stable answer"; break; }
     }
     previous = answer;
   }
-  return { answer, steps: Math.min(k, maxSteps), reason, seconds };
+  return { answer, steps: Math.min(k, maxSteps), reason, seconds, q: last };
+}
+
+// ---- Tries (trm_edge/runtime/tries.py): copy by copy until the rules accept an answer mapped back ----
+async function solveWithTries(puzzle, halting, maxSteps, tries) {
+  const { encode, decode, check, view } = state.task, n = state.side, candidates = [];
+  for (let copy = 0; copy < tries; copy++) {
+    const v = view(n, copy), seen = v.apply(puzzle);
+    const accepts = (tokens) => check(seen, decode(tokens), n);
+    const r = await solve(encode(seen), halting, maxSteps, (k, tokens, previous, q) => {
+      drawGrid(puzzle, v.undo(decode(tokens)), previous ? v.undo(decode(previous)) : null);
+      $("log").textContent += `${tries > 1 ? `copy ${copy} ` : ""}step ${k}: q_halt ${q.toFixed(2)}\n`;
+    }, accepts);
+    const answer = v.undo(decode(r.answer));
+    candidates.push({ ...r, answer, copy, verified: check(puzzle, answer, n) });
+    if (candidates.at(-1).verified) break;
+  }
+  const last = candidates.at(-1);
+  const chosen = last.verified ? last : vote(candidates);
+  return { ...chosen, steps: candidates.reduce((a, c) => a + c.steps, 0),
+           seconds: candidates.reduce((a, c) => a + c.seconds, 0), copies: candidates.length };
+}
+
+function vote(candidates) {
+  // The most frequent answer; among equally frequent ones, the copy the halting head was surest of.
+  const key = (c) => c.answer.join(","), counts = new Map();
+  for (const c of candidates) counts.set(key(c), (counts.get(key(c)) || 0) + 1);
+  return candidates.reduce((best, c) => {
+    const a = [counts.get(key(c)), c.q, -c.copy], b = [counts.get(key(best)), best.q, -best.copy];
+    return a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2]))) ? c : best;
+  });
 }
 
 // ---- The page ----
@@ -84,19 +118,22 @@ async function onSolve() {
     if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > 1024) throw new Error("max steps must be 1 to 1024");
     drawGrid(puzzle, null, null);
     setStatus("solving ...");
-    const { encode, decode } = state.task;
-    const result = await solve(encode(puzzle), halting, maxSteps, (k, tokens, previous, q) => {
-      drawGrid(puzzle, decode(tokens), previous ? decode(previous) : null);
-      $("log").textContent += `step ${k}: q_halt ${q.toFixed(2)}\n`;
-    });
-    const answer = decode(result.answer);
-    const ok = state.task.check(puzzle, answer, state.side);
-    $("answer").textContent = state.task.toText(answer);
+    const tries = Number($("tries").value);
+    if (!Number.isInteger(tries) || tries < 1 || tries > state.task.viewCount(state.side)) {
+      throw new Error(`tries must be 1 to ${Math.min(state.task.viewCount(state.side), 64)}`);
+    }
+    const result = await solveWithTries(puzzle, halting, maxSteps, tries);
+    const ok = result.verified;
+    $("answer").textContent = state.task.toText(result.answer);
     $("steps").textContent = String(result.steps);
+    $("copy").textContent = String(result.copy);
     $("reason").textContent = result.reason;
     $("ms").textContent = (1000 * result.seconds / result.steps).toFixed(1);
     $("verdict").textContent = ok ? "a valid solution of the puzzle as given" : "NOT a valid solution";
-    setStatus(`${result.steps} step${result.steps === 1 ? "" : "s"}, stopped by ${result.reason}`, ok ? "good" : "bad");
+    drawGrid(puzzle, result.answer, null);
+    const tried = result.copies > 1 ? `; copy ${result.copy} of ${result.copies} tried` : "";
+    setStatus(`${result.steps} step${result.steps === 1 ? "" : "s"}, stopped by ${result.reason}${tried}` +
+              (ok ? ", accepted by the rules" : ""), ok ? "good" : "bad");
   } catch (err) {
     setStatus(err.message, "bad");
   }
@@ -128,6 +165,17 @@ async function webgpu() {
   catch { return "no adapter (no usable GPU)"; }
 }
 
+function useRecordedSettings(settings) {
+  // The model's recorded settings (export metadata) are the page's defaults; the controls still change them.
+  $("max-steps").value = (settings && settings.max_steps) || state.meta.halt_max_steps;
+  $("tries").value = (settings && settings.tries) || 1;
+  const halting = (settings && settings.halting) || "act";
+  if (![...$("halting").options].some((o) => o.value === halting)) {
+    $("halting").add(new Option(`${halting} (the model's recorded setting)`, halting));
+  }
+  $("halting").value = halting;
+}
+
 async function main() {
   try {
     state.meta = await (await fetch("metadata.json")).json();
@@ -138,7 +186,7 @@ async function main() {
     $("title").textContent = state.task.title(state.side);
     $("hint").innerHTML = state.task.hint;
     $("puzzle").rows = state.meta.task === "sudoku" ? 3 : state.side;
-    $("max-steps").value = state.meta.halt_max_steps;
+    useRecordedSettings((state.meta.extra || {}).inference);
     const threads = Number(new URLSearchParams(location.search).get("threads") || 1);
     ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;   // threads need COOP/COEP headers
     ort.env.wasm.wasmPaths = new URL("./ort/", import.meta.url).href;

@@ -1,6 +1,16 @@
 // Mazes on the page: the official Maze-Hard characters of trm_edge/tasks/maze.py ("# SGo": wall, open, start,
 // goal, path -> tokens 1..5), the shortest-path rules check, and how a maze is drawn.
+import { GridView } from "../views.js";
+
 const CHARSET = "# SGo";
+
+// Copy `copy` of a maze (data/maze.view): d = copy mod 8; rows reversed when d & 1, columns when d & 2, then
+// transposed when d & 4 (the symmetries the model was trained with).
+export const viewCount = () => 8;
+export function view(n, copy) {
+  const d = copy % 8, order = Array.from({ length: n }, (_, i) => i);
+  return new GridView(d & 1 ? order.slice().reverse() : order, d & 2 ? order.slice().reverse() : order.slice(), !!(d & 4));
+}
 const [WALL, OPEN, START, GOAL, PATH] = [1, 2, 3, 4, 5];
 
 export const hint = "one row per line: <code>#</code> wall, space open, <code>S</code> start, <code>G</code> goal";

@@ -1,5 +1,20 @@
-// Sudoku on the page: the codec, text and rules of trm_edge/tasks/sudoku.py, and how a grid is drawn.
+// Sudoku on the page: the codec, text, rules and views (tries) of trm_edge/tasks/sudoku.py, and how a grid is drawn.
+import { GridView, mulberry32, permutation } from "../views.js";
+
 const BOX = { 4: [2, 2], 6: [2, 3], 9: [3, 3] };
+
+// Copy `copy` of a puzzle (data/sudoku.view): the digit permutation; one draw whose lowest bit transposes (only
+// with square boxes); the band order; each band's row order; the stack order; each stack's column order.
+export const viewCount = () => 2 ** 31;
+export function view(n, copy) {
+  if (copy === 0) return GridView.identity(n);
+  const [br, bc] = BOX[n], next = mulberry32(copy);
+  const digits = permutation(next, n);
+  const transpose = (next() & 1) === 1 && br === bc;
+  const rows = permutation(next, n / br).flatMap((b) => permutation(next, br).map((r) => b * br + r));
+  const cols = permutation(next, n / bc).flatMap((s) => permutation(next, bc).map((c) => s * bc + c));
+  return new GridView(rows, cols, transpose, [0, ...digits.map((d) => d + 1)]);
+}
 
 export const hint = "row by row; <code>.</code> or <code>0</code> blank";
 export const title = (side) => `TRM ${side}x${side} Sudoku`;
