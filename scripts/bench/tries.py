@@ -8,6 +8,7 @@ rater, data/sudoku_search.singles_level == 3: the hardest band the generator mak
 
     taskset -c 0 python scripts/bench/tries.py --checkpoint models/sudoku9-hard/checkpoint.pt \\
         [--artifacts ART ...] [--list top95.txt ...] [--record] [--out results/tries]
+    python scripts/bench/tries.py --table-only [--out results/tries]     # the page again, from results.json
 
 `--record` writes the best PyTorch setting (highest accuracy over the minimal and 30-36 sources together, then
 fewest mean steps) into the checkpoint as its recommended inference settings, naming this results file.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -87,8 +89,7 @@ def measure(source, src: Source, halting: str, max_steps: int, tries: int) -> di
             "puzzles": len(answers), "accuracy": float(np.mean(right)), "verified": float(np.mean(verified)),
             "verified_wrong": int(sum(v and not r for v, r in zip(verified, right))),
             "mean_steps": float(steps.mean()), "p95_steps": float(np.percentile(steps, 95)),
-            "median_ms": float(np.median(steps)) * 1000 * seconds / max(int(steps.sum()), 1),
-            "puzzles_per_s": len(answers) / seconds}
+            "ms_per_step": 1000 * seconds / max(int(steps.sum()), 1), "puzzles_per_s": len(answers) / seconds}
 
 
 def table(result: dict) -> str:
@@ -102,8 +103,11 @@ def table(result: dict) -> str:
         lines.append(f"| {r['source']} ({r['puzzles']}) | {r['runtime']} | {r['max_steps']} | {r['tries']} | "
                      f"{r['accuracy']:.3f} | {r['verified_wrong']} | {r['mean_steps']:.1f} | {r['p95_steps']:.0f} | "
                      f"{r['puzzles_per_s']:.1f} |")
-    if result.get("recorded"):
-        lines += ["", f"Recorded in the checkpoint as its settings: `{result['recorded']}`."]
+    rec = result.get("recorded")
+    if rec:
+        lines += ["", f"Recorded in the checkpoint as its settings (the best PyTorch row over minimal and 30-36-given "
+                      f"puzzles): T={rec['h_cycles']}, n={rec['l_cycles']}, {rec['halting']} halting, at most "
+                      f"{rec['max_steps']} steps, {rec['tries']} tries."]
     return "\n".join(lines) + "\n"
 
 
@@ -131,7 +135,12 @@ def main() -> None:
     ap.add_argument("--list", type=Path, nargs="*", default=[], dest="lists")
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--out", type=Path, default=REPO / "results" / "tries")
+    ap.add_argument("--table-only", action="store_true", help="rewrite OUT/table.md from OUT/results.json")
     args = ap.parse_args()
+    if args.table_only:
+        result = json.loads((args.out / "results.json").read_text())
+        write_results(args.out, result, table(result))
+        return
     torch.set_num_threads(1)
     srcs = sources(args.checkpoint, args.puzzles, args.lists)
     torch_source = open_source(args.checkpoint, threads=1, h_cycles=args.h_cycles, l_cycles=args.l_cycles)
