@@ -10,8 +10,8 @@ rater, data/sudoku_search.singles_level == 3: the hardest band the generator mak
         [--artifacts ART ...] [--list top95.txt ...] [--record] [--out results/tries]
     python scripts/bench/tries.py --table-only [--out results/tries]     # the page again, from results.json
 
-`--record` writes the best PyTorch setting (highest accuracy over the minimal and 30-36 sources together, then
-fewest mean steps) into the checkpoint as its recommended inference settings, naming this results file.
+`--record` writes the best PyTorch setting (highest accuracy over the minimal and 30-36 sources together, or the
+held-out mazes, then fewest mean steps) into the checkpoint as its recommended inference settings, naming this results file.
 Writes OUT/results.json and OUT/table.md (generated from it).
 """
 from __future__ import annotations
@@ -105,17 +105,20 @@ def table(result: dict) -> str:
                      f"{r['puzzles_per_s']:.1f} |")
     rec = result.get("recorded")
     if rec:
-        lines += ["", f"Recorded in the checkpoint as its settings (the best PyTorch row over minimal and 30-36-given "
-                      f"puzzles): T={rec['h_cycles']}, n={rec['l_cycles']}, {rec['halting']} halting, at most "
+        lines += ["", f"Recorded in the checkpoint as its settings (the best PyTorch row over "
+                      f"{', '.join(s for s in CHOOSING if any(r['source'] == s for r in result['rows']))}): T={result['depth'][0]}, n={result['depth'][1]}{'' if rec['h_cycles'] else ' (as trained)'}, {rec['halting']} halting, at most "
                       f"{rec['max_steps']} steps, {rec['tries']} tries."]
     return "\n".join(lines) + "\n"
 
 
+CHOOSING = ("minimal", "30-36 givens", "held-out maze")   # the sources the recorded settings are chosen on
+
+
 def best(rows: list[dict], runtime: str) -> dict:
-    """Highest accuracy over the minimal and 30-36 sources together, then fewest mean steps."""
+    """Highest accuracy over the choosing sources together, then fewest mean steps."""
     score: dict[tuple, list] = {}
     for r in rows:
-        if r["runtime"] == runtime and r["source"] in ("minimal", "30-36 givens"):
+        if r["runtime"] == runtime and r["source"] in CHOOSING:
             score.setdefault((r["max_steps"], r["tries"]), []).append(r)
     return min(score.items(), key=lambda kv: (-sum(r["accuracy"] * r["puzzles"] for r in kv[1]),
                                               sum(r["mean_steps"] for r in kv[1])))[1][0]
