@@ -121,6 +121,12 @@ RESULTS = (
     ResultsPage("tries", "Tries: verified test-time compute on hard puzzles", "results/tries",
                 "taskset -c 0 python scripts/bench/tries.py --record --artifacts ARTIFACTS", ("table.md",),
                 ("results.json",)),
+    ResultsPage("tries-sudoku9", "Tries: the sudoku9 model", "results/tries/sudoku9",
+                "taskset -c 0 python scripts/bench/tries.py --checkpoint models/sudoku9/checkpoint.pt --tries 1,4,16 "
+                "--max-steps 16,32 --record --out results/tries/sudoku9", ("table.md",), ("results.json",)),
+    ResultsPage("tries-maze7", "Tries: the maze7 model", "results/tries/maze7",
+                "taskset -c 0 python scripts/bench/tries.py --checkpoint models/maze7/checkpoint.pt --tries 1,2,4,8 "
+                "--max-steps 8,16 --record --out results/tries/maze7", ("table.md",), ("results.json",)),
     ResultsPage("throughput", "Puzzles per second against the official evaluation", "results/throughput",
                 "taskset -c 0 python scripts/bench/throughput.py", ("table.md",), ("results.json",)),
     ResultsPage("int4", "int4 against int8 per target: size and minimal-puzzle answers", "results/int4",

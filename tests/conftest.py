@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,23 @@ def trained_checkpoint(tmp_path_factory) -> Path:
     result = train(p.data, dataclasses.replace(p.train, steps=1000, eval_every=1000, eval_puzzles=200), out,
                    device="cpu", progress=False, log=lambda s: None)
     return result.checkpoint
+
+
+@contextmanager
+def killed_between_renames(monkeypatch):
+    """Inside the block, a swap of the ownership rule is killed (KeyboardInterrupt) after the old folder was
+    renamed aside and before the new one is renamed in: the state a kill -9 at that moment leaves."""
+    from trm_edge import ownership
+
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if ".partial-" in str(src):
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(ownership.os, "replace", replace)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(ownership.os, "replace", real_replace)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import killed_between_renames
 from tests.test_safety import _snapshot, world  # noqa: F401 - the safety suite's files, built once here
 from trm_edge.cli import app
 from trm_edge.ownership import MARKER
@@ -78,21 +79,11 @@ def test_web_overwrite_refuses_what_it_did_not_write(site, world, tmp_path, monk
 
 @NEEDS_ORT_WEB
 def test_a_web_swap_killed_between_its_renames_is_put_back(site, world, tmp_path, monkeypatch):
-    from trm_edge import ownership
-
     out = tmp_path / "site"
     shutil.copytree(site, out)
     before = _snapshot([out])
-    real_replace = os.replace
-
-    def killed_before_second_rename(src, dst):
-        if ".partial-" in str(src):
-            raise KeyboardInterrupt
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(ownership.os, "replace", killed_before_second_rename)
-    res = _invoke("web", world["artifact"], "--out", out, "--overwrite")
-    monkeypatch.setattr(ownership.os, "replace", real_replace)
+    with killed_between_renames(monkeypatch):
+        res = _invoke("web", world["artifact"], "--out", out, "--overwrite")
     assert res.exit_code == 130 and not out.exists(), res.output   # the old site waits only in .site.old-*
     res = _invoke("web", world["artifact"], "--out", out)
     _refused(res, "already exists")

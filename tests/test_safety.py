@@ -477,22 +477,13 @@ def test_single_csv_is_split_not_reused(tmp_path):
 def test_kill_between_renames_keeps_the_old_artifact(world, tmp_path, monkeypatch):
     """A kill after the old artifact was renamed aside and before the new one was renamed in: the next export
     to that name puts the old one back instead of deleting it."""
-    from trm_edge import ownership as artifact_module
+    from tests.conftest import killed_between_renames
 
     out = tmp_path / "art"
     export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=2, log=lambda m: None)
     before = _snapshot([out])
-    real_replace = os.replace
-
-    def killed_before_second_rename(src, dst):
-        if ".partial-" in str(src):
-            raise KeyboardInterrupt
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(artifact_module.os, "replace", killed_before_second_rename)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_between_renames(monkeypatch), pytest.raises(KeyboardInterrupt):
         export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=2, overwrite=True, log=lambda m: None)
-    monkeypatch.setattr(artifact_module.os, "replace", real_replace)
     assert not out.exists()   # the state a kill leaves: the old artifact only under .art.old-*
     result = CliRunner().invoke(app, ["export", str(world["ckpt"]), "--target", "onnx", "--out", str(out)])
     assert result.exit_code == 2 and "restored" in result.output and "already exists" in result.output, result.output
