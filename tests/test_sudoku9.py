@@ -154,7 +154,7 @@ def test_evaluate_runs_the_depth_it_is_asked_for():
 
     path = CHECKPOINT.parents[1] / "sudoku9-hard" / "checkpoint.pt"
     res = CliRunner().invoke(app, ["evaluate", str(path), "--band", "minimal", "--puzzles", "40", "--halting",
-                                   "stable-2", "--max-steps", "32", "--h-cycles", "4", "--l-cycles", "1",
+                                   "stable-2", "--max-steps", "32", "--h-cycles", "4", "--l-cycles", "1", "--tries", "1",
                                    "--device", "cpu", "--json"])
     assert res.exit_code == 0, res.output
     got = json.loads(res.output[res.output.index("{"):])

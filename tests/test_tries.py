@@ -76,7 +76,7 @@ def test_the_sudoku_verifier_rejects_every_wrong_answer_it_is_shown():
 
 def test_a_puzzle_missed_alone_is_solved_by_a_later_copy():
     args = ["solve", str(HARD), MISSED_ALONE, "--h-cycles", "4", "--l-cycles", "1", "--max-steps", "32", "--json"]
-    alone = CliRunner().invoke(app, args + ["--halting", "valid-2"])
+    alone = CliRunner().invoke(app, args + ["--halting", "valid-2", "--tries", "1"])
     assert alone.exit_code == 1 and not json.loads(alone.stdout)["valid"], alone.output
     tried = CliRunner().invoke(app, args + ["--halting", "valid-2", "--tries", "4"])
     out = json.loads(tried.stdout)

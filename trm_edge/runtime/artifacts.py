@@ -37,8 +37,8 @@ class ArtifactRunner:
         self.H_init, self.L_init = raw[:d], raw[d:]
         # set by backends that run stateful models: a fresh state object for one solve
         self.new_state: Callable[[], object] | None = None
-        target = targets.get(self.meta.target)
-        if self.meta.recursion not in target.modes:
+        target = targets.get(self.meta.target)   # a built-in mode its target never exports: crafted metadata
+        if self.meta.recursion in targets.RECURSION_MODES and self.meta.recursion not in target.modes:
             raise ArtifactIntegrityError(f"{self.folder}: metadata says --recursion {self.meta.recursion}, which "
                                          f"{target.name} artifacts never have ({'/'.join(target.modes)})")
         try:
