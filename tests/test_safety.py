@@ -649,3 +649,17 @@ def test_an_interrupted_first_run_leaves_no_empty_folder(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["train", "--steps", "3", "--out", str(tmp_path / "fresh")])
     assert result.exit_code == 130, result.output
     assert not (tmp_path / "fresh").exists()
+
+
+def test_a_full_disk_while_writing_a_checkpoint_says_so(world, tmp_path, monkeypatch):
+    """torch reports a full disk as "[enforce fail at inline_container.cc:672] unexpected pos": one line in words,
+    nothing half-written."""
+    from trm_edge.model import checkpoint
+
+    def full(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 1216 vs 1104")
+
+    monkeypatch.setattr(checkpoint.torch, "save", full)
+    result = CliRunner().invoke(app, ["import-official", str(world["official_ok"]), "--out", str(tmp_path / "o.pt")])
+    assert result.exit_code == 2 and "no space left on the device" in result.output, result.output
+    assert list(tmp_path.iterdir()) == []

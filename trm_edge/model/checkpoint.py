@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import pickle
 import tempfile
@@ -123,14 +124,30 @@ def _write_payload(path: Path, payload: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
+            try:
+                torch.save(payload, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            except (RuntimeError, OSError) as exc:
+                raise _write_failure(path, exc) from None
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _write_failure(path: Path, exc: Exception) -> Exception:
+    """A failed checkpoint write in words: torch reports a full disk as "[enforce fail at inline_container.cc]
+    unexpected pos"; nothing was replaced either way."""
+    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "unexpected pos" in str(exc) or \
+        "file write failed" in str(exc)
+    if full:
+        return OSError(f"no space left on the device holding {path.parent}: {path.name} was not written "
+                       "(nothing was replaced)")
+    if isinstance(exc, OSError):
+        return exc
+    return OSError(f"could not write {path}: {str(exc).splitlines()[0][:200]} (nothing was replaced)")
 
 
 def remove_stale_temps(path: Path) -> None:
