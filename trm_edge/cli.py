@@ -409,9 +409,9 @@ def export(
     with user_errors():
         _check_depth(h_cycles, l_cycles)
     label = quantize if not (quantize == "int8" and calibration) else "int8-static"
-    label += f"-{int8_scheme}" if int8_scheme else ""
+    label = ("fp32" if label == "none" else label) + (f"-{int8_scheme}" if int8_scheme else "")
     name = f"{target}-{delegate}" if delegate not in (None, "xnnpack") else target
-    out = out or Path("artifacts") / f"{name}-{recursion}-{label}"
+    out = out or _default_out(checkpoint, f"{name}-{recursion}-{label}", h_cycles, l_cycles)
     if android_assets:
         with user_errors():
             _check_android_assets(android_assets, target, recursion, batch, delegate or "xnnpack")
@@ -450,13 +450,39 @@ def _export_summary(folder: Path, parity: dict, seconds: float, copied: str) -> 
         detail = (f"{parity['puzzles']} puzzles, exact {parity['exact_accuracy_artifact']:.3f} vs PyTorch "
                   f"{parity['exact_accuracy_pytorch']:.3f}, cell agreement {parity['cell_agreement']:.4f}")
         if verdict == "failed":
-            detail += f"; {parity['reason']} (artifact kept)"
+            detail += f"; {parity['reason']} (artifact kept; --allow-parity-failure accepts such an export)"
     colour = {"ok": typer.colors.GREEN, "failed": typer.colors.RED}.get(verdict)
     typer.echo(f"artifact: {folder}{copied}")
     typer.echo(f"size:     {size / 1e6:.2f} MB")
     typer.echo("parity:   " + typer.style(verdict, fg=colour, bold=True) + f" ({detail})")
     typer.echo(f"time:     {seconds:.1f} s")
-    typer.echo(f"next:     trm-edge solve {folder} PUZZLE   |   trm-edge bench {folder}")
+    typer.echo(f"next:     {_next_step(folder, copied)}")
+
+
+def _next_step(folder: Path, copied: str) -> str:
+    """What to run next for this artifact: the app's build, the iOS guide where this host cannot run it, else
+    solve and bench."""
+    from .artifact import read_meta
+
+    if copied:
+        return "cd android_demo && ./gradlew installDebug   (docs/guides/android.md)"
+    if targets.get(read_meta(folder).target).weights_readback:   # runs on Apple devices only
+        return "add it to an Xcode project: docs/guides/ios.md"
+    return f"trm-edge solve {folder} PUZZLE   |   trm-edge bench {folder}"
+
+
+def _default_out(checkpoint: Path, variant: str, h_cycles: Optional[int], l_cycles: Optional[int]) -> Path:
+    """artifacts/<model>-<target>-<recursion>-<precision>[-T<h>n<l>]: the model is the checkpoint's folder (runs/
+    and models/ hold one checkpoint.pt each) or its file name; the depth when an option or the model's recorded
+    settings give one."""
+    from .runtime.solver import recorded_settings
+
+    model = checkpoint.parent.name if checkpoint.name == "checkpoint.pt" and checkpoint.parent.name else checkpoint.stem
+    rec = recorded_settings(checkpoint) if checkpoint.is_file() else None
+    h = h_cycles or (rec.h_cycles if rec else None)
+    n = l_cycles or (rec.l_cycles if rec else None)
+    depth = f"-T{h or 'x'}n{n or 'x'}" if h or n else ""
+    return Path("artifacts") / f"{model}-{variant}{depth}"
 
 
 def _check_android_assets(dest: Path, target: str, recursion: str, batch: int, delegate: str) -> None:
@@ -612,7 +638,7 @@ phone. Exit 1 when an artifact misses its parity budget on ARM64.
 
     Example:\n
       trm-edge setup arm64\n
-      trm-edge check-arm artifacts/onnx-step-int8 artifacts/tflite-step-int8 --band minimal --puzzles 50
+      trm-edge check-arm artifacts/sudoku9-onnx-step-int8 artifacts/sudoku9-tflite-step-int8 --band minimal --puzzles 50
     """
     from .bench.arm import ArmEnv, ArmEnvMissing, ArmRun, run_checks
     from .bench.harness import resolve_data_spec
@@ -689,8 +715,8 @@ def solve(
 
     Examples:\n
       trm-edge solve models/sudoku9/checkpoint.pt 53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n
-      trm-edge solve artifacts/onnx-step-none - --trace < puzzle.txt\n
-      trm-edge solve artifacts/onnx-step-int8 --file hard.csv --halting fixed\n
+      trm-edge solve artifacts/sudoku9-onnx-step-fp32 - --trace < puzzle.txt\n
+      trm-edge solve artifacts/sudoku9-onnx-step-int8 --file hard.csv --halting fixed\n
       trm-edge solve models/sudoku9-hard/checkpoint.pt --file top95.txt --tries 8 --halting valid-4
     """
     from .budget import BUDGET
