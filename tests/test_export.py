@@ -278,13 +278,13 @@ def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
                           **QUIET)
     with pytest.raises(ExportError, match="stateful is offered by coreml"):
         export_checkpoint(trained_checkpoint, "onnx", out, recursion="stateful", **QUIET)
-    with pytest.raises(ExportError, match="onnx does not support palette4"):
+    with pytest.raises(ExportError, match="onnx does not support --quantize palette4; it offers fp32, fp16"):
         export_checkpoint(trained_checkpoint, "onnx", out, quantize="palette4", **QUIET)
     with pytest.raises(ExportError, match="--ort"):
         export_checkpoint(trained_checkpoint, "tflite", out, options={"ort": True}, **QUIET)
     with pytest.raises(ExportError, match="--calibration only applies"):
         export_checkpoint(trained_checkpoint, "onnx", out, quantize="fp16", calibration=8, **QUIET)
-    with pytest.raises(ExportError, match="coreml does not support int8-static"):
+    with pytest.raises(ExportError, match="coreml does not support --quantize int8-static"):
         export_checkpoint(trained_checkpoint, "coreml", out, quantize="int8", calibration=8, **QUIET)
     assert not out.exists()
     (tmp_path / "exists").mkdir()

@@ -102,7 +102,7 @@ def test_cli_names_unknown_socs_and_precisions_and_partial_offloads(mlp_checkpoi
     assert res.exit_code == 2 and "unknown --soc 'snapdragon-9000'" in res.output and "snapdragon-8-elite" in res.output
     res = runner.invoke(app, ["export", str(mlp_checkpoint), "--target", "qnn", "--quantize", "int8",
                               "--out", str(tmp_path / "b")])
-    assert res.exit_code == 2 and "qnn does not support int8" in res.output
+    assert res.exit_code == 2 and "qnn does not support --quantize int8;" in res.output
     res = runner.invoke(app, ["export", str(mlp_checkpoint), "--target", "qnn", "--soc", "snapdragon-778g",
                               "--out", str(tmp_path / "c")])   # HTP v68: no fp16 arithmetic
     assert res.exit_code == 1 and "snapdragon-778g (HTP v68) cannot run" in res.output, res.output

@@ -327,6 +327,10 @@ CASES = [
      2, "unrolls 4,160 net calls", ["{root}/e12"]),
     ("evaluate-generates-ten-million", "evaluate {spec_1e7} --puzzles 5", 2, "asks to generate 10,000,000", []),
     ("work-budget-not-positive", "--work-budget 0 solve {ckpt} 1234............", 2, "--work-budget must be", []),
+    ("bench-cuda-without-a-gpu", "bench {artifact} --threads 1 --device cuda --out {root}/b", 2,
+     "this machine has no CUDA device", ["{root}/b"]),
+    ("export-precision-the-target-lacks", "export {ckpt} --target tflite --quantize fp16 --out {root}/e13", 2,
+     "it offers fp32, int8", ["{root}/e13"]),
     ("bench-data-path-missing", "bench {artifact} --threads 1 --data-path {root}/missing.csv --out {root}/b", 2,
      "no such file", ["{root}/b"]),
     ("bench-data-path-other-size", "bench {artifact} --threads 1 --data-path {nine} --out {root}/b", 2,
@@ -337,6 +341,8 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_gets_one_line_and_changes_nothing(world, case):
     _, argv, code, phrase, keep = case
+    if "--device cuda" in argv and torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
     fill = {k: str(v) for k, v in world.items()}
     keep_paths = [Path(k.format(**fill)) for k in keep]
     before = _snapshot(keep_paths)

@@ -549,6 +549,11 @@ def bench(
         fail(f"--halting: {exc}")
     if device not in ("auto", "cpu", "cuda"):
         fail(f"--device must be auto, cpu or cuda (got {device!r})")
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            fail("--device cuda: this machine has no CUDA device (use --device auto or cpu)")
     if not artifacts and checkpoint is None:
         fail("give artifact folders and/or --checkpoint")
     with user_errors():

@@ -59,7 +59,9 @@ class Target:
         if recursion not in self.modes:
             raise RequestError(f"{self.name} supports --recursion {'/'.join(self.modes)}, not {recursion} ({self.note})")
         if precision not in self.precisions:
-            raise RequestError(f"{self.name} does not support {precision} ({self.note})")
+            offered = ", ".join("fp32" if p == "none" else p for p in self.precisions)
+            raise RequestError(f"{self.name} does not support --quantize {'fp32' if precision == 'none' else precision}"
+                               f"; it offers {offered}")
         for opt in self.options:
             value = options.get(opt.name)
             value = opt.default if value is None else value   # None: the user did not choose
