@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -201,3 +202,22 @@ def test_throughput_mode_streams_every_puzzle_and_compares_with_the_official_eva
     assert "x official eval" not in measured_table({"rows": [{**r, "derived": {}} for r in rows]})
     paths = write_outputs(result, tmp_path)
     assert json.loads(paths["json"].read_text())["rows"][1]["values"]["x_official_eval"] > 0
+
+
+def test_throughput_rows_with_tries_report_what_the_rules_accepted(tmp_path):
+    """bench --throughput --tries K: each row tries views of a puzzle until the rules accept one, and says how many
+    answers were verified and that none of them is wrong."""
+    hard = Path(__file__).resolve().parents[1] / "models" / "sudoku9-hard" / "checkpoint.pt"
+    art = export_checkpoint(hard, "onnx", tmp_path / "art", parity_puzzles=0, log=lambda m: None)
+    res = CliRunner().invoke(app, ["bench", str(art), "--checkpoint", str(hard), "--throughput", "--tries", "4",
+                                   "--halting", "valid-2", "--puzzles", "12", "--threads", "1", "--budget-s", "1",
+                                   "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "b" / "bench.json").read_text())["rows"]
+    tried = [r for r in rows if "4 tries" in r["halting"]]
+    assert len(tried) == 2 and all(r["status"] == "ok" for r in tried)   # PyTorch and the artifact
+    for r in tried:
+        assert r["measured"]["tries"] == 4 and r["measured"]["verified_wrong"] == 0
+        assert r["measured"]["verified"] >= 0.5 and r["measured"]["exact_accuracy"] >= r["measured"]["verified"]
+    res = CliRunner().invoke(app, ["bench", str(art), "--tries", "4", "--threads", "1", "--out", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "--tries is measured in --throughput mode" in res.output

@@ -517,6 +517,7 @@ def bench(
                                               "then times fewer calls instead of taking minutes."),
     out: Path = typer.Option(Path("bench_results"), help="Folder for bench.json, bench.txt and bench.png."),
     max_steps: Optional[int] = typer.Option(None, help=MAX_STEPS_HELP),
+    tries: int = typer.Option(1, help="Throughput rows only: " + TRIES_HELP),
     throughput: bool = typer.Option(False, help="Throughput mode: each row solves all --puzzles in one call, a "
                                                 "halted row taking the next puzzle (continuous batching), and is "
                                                 "compared with the official evaluation run here too (PyTorch fp32, "
@@ -562,8 +563,12 @@ def bench(
             raise ValueError(f"--budget-s must be positive (got {budget_s})")
         if max_steps is not None:
             check_max_steps(max_steps)
+        if tries != 1 and not throughput:
+            raise ValueError("--tries is measured in --throughput mode (puzzles per second of a whole file)")
+        _at_least(tries, 1, "--tries")
         req = BenchRequest(list(artifacts or []), thread_list, device, puzzles, modes, checkpoint, data_path,
-                           large_batch, repeats, budget_s=budget_s, max_steps=max_steps, throughput=throughput)
+                           large_batch, repeats, budget_s=budget_s, max_steps=max_steps, throughput=throughput,
+                           tries=tries)
         result = run_bench(req, log=note)
         paths = write_outputs(result, out)
     typer.echo(measured_table(result))

@@ -135,17 +135,20 @@ class BenchRequest:
     budget_s: float = 20.0
     max_steps: int | None = None             # supervision steps allowed (default: the trained N_sup)
     throughput: bool = False                 # all puzzles in one streamed call, beside the official evaluation
+    tries: int = 1                           # throughput rows: views of each puzzle until the rules accept one
     depth: dict[str, int] | None = None      # the PyTorch rows' T and n (set from the artifacts by run_bench)
 
     def worker_args(self, spec: dict, yardstick: bool = False) -> list[str]:
         """The options every row's worker gets (the yardstick runs the trained N_sup and depth whatever the rest do)."""
         return (["--data-spec", json.dumps(spec), "--puzzles", str(self.puzzles), "--repeats", str(self.repeats),
                  "--budget-s", str(self.budget_s)] + (["--throughput"] if self.throughput else [])
+                + (["--tries", str(self.tries)] if self.tries > 1 and not yardstick else [])
                 + [f"--{k.lower().replace('_', '-')}={v}" for k, v in (self.depth or {}).items() if not yardstick]
                 + (["--max-steps", str(self.max_steps)] if self.max_steps and not yardstick else []))
 
     def halting_label(self, rule: str) -> str:
-        return rule if self.max_steps is None else f"{rule} (max {self.max_steps})"
+        label = rule if self.max_steps is None else f"{rule} (max {self.max_steps})"
+        return label + (f", {self.tries} tries" if self.tries > 1 else "")
 
 
 def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str, Any]:

@@ -70,6 +70,7 @@ def measure(runner, data, args) -> dict:
     from trm_edge.host_loop import pad_batch, solve
 
     b, n_sup = runner.batch, runner.halt_max_steps   # step timing runs the trained N_sup; solving may run past it
+    args.halting = _bound_halting(args.halting, data)   # 'valid' halting stops on the task's rules check
     x, ids = pad_batch(data.inputs[:b], b), pad_batch(data.puzzle_identifiers[:b], b)
     row: dict = {"batch": b}
     _paced(lambda: runner.solve(x, ids, halting=args.halting, max_steps=args.max_steps), args.warmup,
@@ -90,9 +91,38 @@ def measure(runner, data, args) -> dict:
     return row | (_throughput(runner, data, args) if args.throughput else _batch_by_batch(runner, data, args))
 
 
+def _bound_halting(text, data):
+    from trm_edge.host_loop import Halting
+    from trm_edge.runtime.tries import bind_halting
+    from trm_edge.tasks import get_task
+
+    return bind_halting(Halting.parse(text), get_task(data.meta.task), data.meta.grid_shape[0])
+
+
+def _throughput_with_tries(runner, data, args) -> dict:
+    """All puzzles, each tried as up to --tries views until the rules accept an answer (runtime/tries.py): the
+    puzzles per second of the whole file, with the fraction verified and any verified answer that is wrong."""
+    from trm_edge.runtime.tries import score, solve_with_tries
+    from trm_edge.tasks import get_task
+
+    task, side = get_task(data.meta.task), data.meta.grid_shape[0]
+    grids = [task.decode(x, side) for x in data.inputs]
+    cpu0, start = time.process_time(), time.perf_counter()
+    outcomes = solve_with_tries(lambda x, ids, rule, steps: runner.solve(x, ids, halting=rule, max_steps=steps),
+                                task, side, grids, args.halting, args.max_steps or runner.halt_max_steps, args.tries)
+    runner.synchronize()
+    wall = time.perf_counter() - start
+    scored = score(outcomes, [task.decode(y, side) for y in data.labels])
+    return dict(cpu_per_wall=(time.process_time() - cpu0) / wall, puzzles_per_s=len(data) / wall, throughput=True,
+                tries=args.tries, exact_accuracy=scored["exact_accuracy"], mean_steps=scored["mean_steps"],
+                verified=scored["verified"], verified_wrong=scored["verified_wrong"], puzzles=len(data))
+
+
 def _throughput(runner, data, args) -> dict:
     """All puzzles in one call: the runner keeps its batch full (a halted row takes the next puzzle), so the
     figure is puzzles per second of a whole file, not of one batch."""
+    if args.tries > 1:
+        return _throughput_with_tries(runner, data, args)
     cpu0, start = time.process_time(), time.perf_counter()
     res = runner.solve(data.inputs, data.puzzle_identifiers, halting=args.halting, max_steps=args.max_steps)
     runner.synchronize()
@@ -188,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--h-cycles", type=int, default=None, help="PyTorch rows: T (default the trained one)")
     ap.add_argument("--l-cycles", type=int, default=None, help="PyTorch rows: n (default the trained one)")
     ap.add_argument("--throughput", action="store_true", help="solve all puzzles in one streamed call")
+    ap.add_argument("--tries", type=int, default=1, help="throughput rows: views of a puzzle until one is accepted")
     ap.add_argument("--repeats", type=int, default=64)
     ap.add_argument("--budget-s", type=float, default=20.0, help="seconds of warm-up and step timing per row")
     args = ap.parse_args(argv)
