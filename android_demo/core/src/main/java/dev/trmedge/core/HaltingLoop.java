@@ -5,6 +5,11 @@ package dev.trmedge.core;
  * stop when the halting head says so (q_halt > 0) or after haltMaxSteps steps.
  */
 public final class HaltingLoop {
+    /** A halting rule (port of trm_edge.host_loop.Halting): whether to stop after this step. */
+    public interface Stop {
+        boolean stops(int step, int[] prediction, float qHalt);
+    }
+
     /** Sees every step's answer, e.g. to redraw the grid as the model refines it. */
     public interface Listener {
         void onStep(int step, int[] prediction, float qHalt);
@@ -45,6 +50,11 @@ public final class HaltingLoop {
 
     /** @param maxSteps the most supervision steps (1..1024): more than the trained haltMaxSteps often solves more. */
     public Result solve(int[] tokens, int puzzleId, boolean useHalting, Listener listener, int maxSteps) {
+        return solve(tokens, puzzleId, useHalting ? (k, p, q) -> q > 0 : (k, p, q) -> false, listener, maxSteps);
+    }
+
+    /** The loop with any halting rule (`stop`), e.g. Tries' 'valid' rule. */
+    public Result solve(int[] tokens, int puzzleId, Stop stop, Listener listener, int maxSteps) {
         if (maxSteps < 1 || maxSteps > 1024) throw new IllegalArgumentException("maxSteps must be 1 to 1024, got " + maxSteps);
         if (tokens.length != meta.seqLen) {
             throw new IllegalArgumentException("puzzle has " + tokens.length + " cells, the model expects " + meta.seqLen);
@@ -61,7 +71,7 @@ public final class HaltingLoop {
             q = out.qHalt;
             prediction = argmax(out.logits, meta.seqLen, meta.vocabSize);
             if (listener != null) listener.onStep(k, prediction, q);
-            if (useHalting && q > 0) return new Result(prediction, k, true, q);
+            if (stop.stops(k, prediction, q)) return new Result(prediction, k, true, q);
         }
         return new Result(prediction, maxSteps, false, q);
     }

@@ -96,6 +96,46 @@ public class CoreTest {
         }
     }
 
+    /** A fake step graph that solves only the copy-2 view of `puzzle`: on other copies it repeats its input. */
+    private static StepModel solvesCopyTwo(ArtifactMetadata m, int[] puzzle, int[] solution) {
+        int[] copyTwo = PuzzleViews.sudoku(4, 2).apply(puzzle);
+        int[] solvedTwo = PuzzleViews.sudoku(4, 2).apply(solution);
+        return (inputs, ids, y, z) -> {
+            boolean two = true;
+            for (int i = 0; i < inputs.length; i++) two &= inputs[i] == copyTwo[i] + 1;
+            float[] logits = new float[m.seqLen * m.vocabSize];
+            for (int c = 0; c < m.seqLen; c++) logits[c * m.vocabSize + (two ? solvedTwo[c] + 1 : inputs[c])] = 1f;
+            return new StepModel.Output(y, z, logits, -1f);
+        };
+    }
+
+    /** Tries: a puzzle the model misses on copies 0 and 1 is solved on copy 2, mapped back and accepted by the
+     *  rules; 'valid-2' halting gives up on an unchanged wrong answer after 2 more steps; with 2 tries, the vote. */
+    @Test
+    public void triesAcceptOnlyWhatTheRulesAccept() throws IOException {
+        ArtifactMetadata m = meta();
+        InitState init = new InitState(resource("init_state.f32"), m.hiddenSize);
+        int[] solution = {1, 2, 3, 4, 3, 4, 1, 2, 2, 1, 4, 3, 4, 3, 2, 1};
+        int[] puzzle = solution.clone();
+        for (int i : new int[] {0, 5, 6, 9, 10, 15}) puzzle[i] = 0;
+        assertTrue(SudokuRules.accepts(puzzle, solution, 4));
+        int[] wrong = solution.clone();
+        wrong[0] = 2;
+        wrong[1] = 1;
+        assertFalse(SudokuRules.accepts(puzzle, wrong, 4));
+        HaltingLoop loop = new HaltingLoop(solvesCopyTwo(m, puzzle, solution), m, init);
+        Tries.Result r = Tries.solve(loop, puzzle, 4, 8, 16, 2);
+        assertTrue(r.verified);
+        assertEquals(2, r.copy);
+        assertEquals(3, r.copies);
+        assertArrayEquals(solution, r.answer);
+        assertEquals(3 + 3 + 1, r.steps);
+        Tries.Result two = Tries.solve(loop, puzzle, 4, 2, 16, 2);
+        assertFalse(two.verified);
+        assertEquals(2, two.copies);
+        assertArrayEquals(puzzle, two.answer);   // both copies repeated the puzzle: that answer wins the vote
+    }
+
     /** A fake step graph: the answer drifts towards token 3 and the halting logit rises by one per step. */
     private static StepModel fake(ArtifactMetadata m, int[] calls) {
         return (inputs, ids, y, z) -> {
