@@ -130,6 +130,9 @@ def _hostile_files(root: Path, model: TRM, ckpt: Path, artifact: Path, spec: Dat
     (root / "latin1.csv").write_bytes(b"source,question,answer,rating\nx,\xff\xfe,1,0\n")
     q, a = sudoku.generate(1, 4, seed=5)[0]   # the answer column repeats the question, blanks and all
     (root / "wrong_answer.csv").write_text(f"source,question,answer,rating\nx,{sudoku.to_text(q)},{sudoku.to_text(q)},0\n")
+    clash = a.copy()
+    clash[0, 1] = clash[0, 0]   # the answer column repeats a digit in its first row
+    (root / "clash_answer.csv").write_text(f"source,question,answer,rating\nx,{sudoku.to_text(q)},{sudoku.to_text(clash)},0\n")
     big_npy = root / "big_npy"
     (big_npy / "test").mkdir(parents=True)
     (big_npy / "test" / "dataset.json").write_text(json.dumps({"vocab_size": 6, "seq_len": 16}))
@@ -145,7 +148,7 @@ def _hostile_files(root: Path, model: TRM, ckpt: Path, artifact: Path, spec: Dat
         **configs,
         nan_ckpt=nan_ckpt, official_ok=root / "official_ok", official_nan=root / "official_nan", other=other,
         other_run=other_run, noted=noted, holds_ckpt=holds_ckpt, assets=assets, nine=nine, huge=root / "huge.csv",
-        latin1=root / "latin1.csv", wrong_answer=root / "wrong_answer.csv", big_npy=big_npy, arc=arc,
+        latin1=root / "latin1.csv", wrong_answer=root / "wrong_answer.csv", clash_answer=root / "clash_answer.csv", big_npy=big_npy, arc=arc,
         list_state=_crafted(root / "list_state.pt", ckpt, lambda r: r.update(state_dict=[1, 2])),
         hidden0=_crafted(root / "hidden0.pt", ckpt, lambda r: r["model_config"].update(hidden_size=0)),
         cycles=_crafted(root / "cycles.pt", ckpt, lambda r: r["model_config"].update(H_cycles=10 ** 6)),
@@ -285,6 +288,8 @@ CASES = [
     ("solve-superscript-digit", "solve {ckpt} 1\u00b234............", 2, "are not cells of a 4x4 sudoku", []),
     ("solve-fullwidth-digits", "solve {ckpt} \uff11\uff12\uff13\uff14............", 2, "are not cells", []),
     ("solve-file-wrong-answer", "solve {ckpt} --file {wrong_answer}", 2, "not a solution of the puzzle", []),
+    ("solve-file-answer-with-a-clash", "solve {ckpt} --file {clash_answer}", 2,
+     "the answer column is not a solution of the puzzle (row 1 has two", []),
     # reliability, third round: files read with a schema and bounds
     ("train-config-anchor-bomb", "train --config {bomb} --out {root}/new", 2, "YAML aliases", ["{root}/new"]),
     ("train-config-dev-zero", "train --config /dev/zero --out {root}/new", 2, "not a regular file", ["{root}/new"]),

@@ -100,7 +100,11 @@ def _render(src, puzzle, answer, previous=None) -> str:
 
 def parse_answer(src, puzzle: np.ndarray, text: str) -> np.ndarray:
     """An answer column, scored against only when it is a solution of its puzzle by the rules."""
-    answer = parse_puzzle(src, text)
+    try:
+        answer = parse_puzzle(src, text)
+    except ValueError as exc:   # the puzzle reader's words are about givens; these are the answer's cells
+        reason = str(exc).replace("contradictory givens: ", "")
+        raise ValueError(f"the answer column is not a solution of the puzzle ({reason})") from None
     valid, keeps = check(src, puzzle, answer)
     if not (valid and keeps):
         raise ValueError("the answer column is not a solution of the puzzle"
