@@ -88,7 +88,8 @@ def _solve_in_page(page, puzzle: str) -> tuple[str, int, str]:
     page.fill("#puzzle", puzzle)
     page.click("#solve")
     page.wait_for_selector("body[data-state=done]", timeout=120_000)
-    return page.text_content("#answer"), int(page.inner_text("#steps")), page.inner_text("#status")
+    steps = page.inner_text("#steps")   # "-" when the puzzle was refused: no answer of an earlier one stays
+    return page.text_content("#answer"), int(steps) if steps.isdigit() else None, page.inner_text("#status")
 
 
 def _runtime_answers(artifact: Path, grids: list, halting=None, max_steps=None, tries=None) -> list:
@@ -224,3 +225,22 @@ def test_page_tries_the_same_copies_as_python_and_accepts_only_by_the_rules(brow
         page.close()
     finally:
         server.shutdown()
+
+
+def test_a_link_opens_with_its_puzzle_and_a_new_puzzle_clears_the_old_answer(site, browser):
+    """?puzzle= fills the page; after a solve, typing another (bad) puzzle leaves no verdict of the old one."""
+    from urllib.parse import quote
+
+    ckpt = load_checkpoint(SUDOKU9)
+    text = sudoku.to_text(sudoku.decode(held_out(DataSpec.from_saved(ckpt.info["data_spec"]), 1, "30-50").inputs[0], 9))
+    page = _open_page(browser, site[2] + "?puzzle=" + quote(text))
+    assert page.input_value("#puzzle") == text and page.locator("#grid td").count() == 81
+    page.select_option("#halting", "act")
+    page.fill("#tries", "1")
+    page.click("#solve")
+    page.wait_for_selector("body[data-state=done]", timeout=120_000)
+    assert page.inner_text("#verdict") != "-"
+    page.fill("#puzzle", "55" + "." * 79)
+    assert page.inner_text("#verdict") == "-" and page.inner_text("#steps") == "-"
+    assert "contradictory givens" in page.inner_text("#status") and page.locator("#grid td").count() == 0
+    page.close()

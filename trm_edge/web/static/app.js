@@ -110,7 +110,7 @@ const parsePuzzle = (text) => state.task.parse(text, state.side);
 
 async function onSolve() {
   document.body.dataset.state = "running";
-  $("log").textContent = "";
+  clearResult();
   try {
     const puzzle = parsePuzzle($("puzzle").value);
     const halting = parseHalting($("halting").value);
@@ -153,9 +153,17 @@ function showSamples() {
   }
 }
 
+function clearResult() {
+  // A new puzzle: nothing of the previous answer may stay on screen (its grid, steps or verdict).
+  for (const id of ["steps", "reason", "copy", "ms", "verdict"]) $(id).textContent = "-";
+  $("answer").textContent = "";
+  $("log").textContent = "";
+}
+
 function onInput() {
+  clearResult();
   try { drawGrid(parsePuzzle($("puzzle").value), null, null); setStatus(""); }
-  catch (err) { setStatus(err.message, "bad"); }
+  catch (err) { $("grid").innerHTML = ""; setStatus(err.message, "bad"); }
 }
 
 async function webgpu() {
@@ -197,6 +205,8 @@ async function main() {
       `WebGPU: ${await webgpu()}`;
     document.body.dataset.threads = String(ort.env.wasm.numThreads);
     showSamples();
+    const shared = new URLSearchParams(location.search).get("puzzle");   // a link that opens with its puzzle
+    if (shared) { $("puzzle").value = state.task.display(shared, state.side); onInput(); }
     $("puzzle").addEventListener("input", onInput);
     $("solve").addEventListener("click", onSolve);
     setStatus("model verified and loaded");
