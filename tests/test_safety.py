@@ -330,6 +330,8 @@ CASES = [
      "more than the work budget", []),
     ("export-graph-over-the-work-budget", "export {ckpt} --target onnx --h-cycles 64 --l-cycles 64 --out {root}/e12",
      2, "unrolls 4,160 net calls", ["{root}/e12"]),
+    ("train-model-over-the-work-budget", "train --task maze --grid-size 100 --out {root}/m100", 2,
+     "800,757,826 parameters", ["{root}/m100"]),
     ("evaluate-generates-ten-million", "evaluate {spec_1e7} --puzzles 5", 2, "asks to generate 10,000,000", []),
     ("work-budget-not-positive", "--work-budget 0 solve {ckpt} 1234............", 2, "--work-budget must be", []),
     ("bench-cuda-without-a-gpu", "bench {artifact} --threads 1 --device cuda --out {root}/b", 2,

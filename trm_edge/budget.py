@@ -13,6 +13,7 @@ NET_CALLS_PER_PUZZLE = 100_000       # official depth: 16 steps x 3 cycles x 7 =
 NET_CALLS = 20_000_000               # all puzzles of one request together
 GENERATED_PUZZLES = 1_000_000        # puzzles one request may generate
 GRAPH_NET_CALLS = 256                # net calls an exported step graph unrolls (official 3 x 7 = 21)
+PARAMETERS = 50_000_000              # a model to train (the paper's: 5-7 million)
 
 
 @dataclass
@@ -43,6 +44,12 @@ class WorkBudget:
                              f"than the work budget of {int(GRAPH_NET_CALLS * self.factor):,}: lower --h-cycles / "
                              f"--l-cycles, or allow it with "
                              f"`trm-edge --work-budget {_factor_for(calls, GRAPH_NET_CALLS)} ...`")
+
+    def check_parameters(self, params: int, what: str) -> None:
+        if params > PARAMETERS * self.factor:
+            raise ValueError(f"this model would have {params:,} parameters ({what}), more than the work budget of "
+                             f"{int(PARAMETERS * self.factor):,}: choose a smaller grid or model, or allow it with "
+                             f"`trm-edge --work-budget {_factor_for(params, PARAMETERS)} ...`")
 
     def check_generated(self, count: int, what: str = "the data spec") -> None:
         if count > GENERATED_PUZZLES * self.factor:

@@ -26,6 +26,7 @@ from ..progress import step_bar
 from ..runtime.reference import solve_with_model
 from ..runtime.tries import score, solve_with_tries
 from ..tasks import get_task
+from ..budget import BUDGET
 from . import distributed
 from .ema import EMA
 from .loss import IGNORE_LABEL_ID, act_loss
@@ -172,6 +173,9 @@ def _train(job: TrainJob, dev: torch.device, ranks: distributed.Ranks) -> TrainR
     torch.manual_seed(cfg.seed)
     if ranks.is_main:
         check_run_folder(out, resume, job.overwrite)
+    if not spec.path:   # the model a generated task asks for, counted before any puzzle is made
+        planned = get_task(spec.task).meta(spec.grid_size, 1)
+        _check_model_size(dict(cfg.arch, vocab_size=planned.vocab_size, seq_len=planned.seq_len))
     log(f"preparing data: {spec.path or f'{spec.train_puzzles} + {spec.test_puzzles} generated {spec.task} puzzles'} "
         "(generated sets are cached)")
     train_set, test_set = load_splits(spec)
@@ -181,6 +185,7 @@ def _train(job: TrainJob, dev: torch.device, ranks: distributed.Ranks) -> TrainR
     arch.update(vocab_size=meta.vocab_size, seq_len=meta.seq_len,
                 num_puzzle_identifiers=max(meta.num_puzzle_identifiers, test_set.meta.num_puzzle_identifiers))
     config = TRMConfig.from_dict(arch)
+    _check_model_size(arch)
     model = TRM(config).to(dev)
     opt = _adamw(model, cfg)
     ema = EMA(model, cfg.ema_rate) if cfg.ema else None
@@ -414,6 +419,15 @@ def _interrupt_note(run: "_Run", had_checkpoint: bool, created: Path | None = No
             except OSError:
                 pass
         raise TrainingInterrupted(run.saved_step, run.ckpt_path, had_checkpoint) from None
+
+
+def _check_model_size(arch: dict) -> None:
+    """Count the parameters a config builds (on the meta device: nothing allocated) against the work budget: a
+    100x100 maze for a token-mixing MLP is a 10,000 x 20,000 matrix per layer."""
+    with torch.device("meta"):   # the puzzle embedding (876k ARC identifiers in the paper) is sparse: not counted
+        params = sum(p.numel() for name, p in TRM(TRMConfig.from_dict(arch)).named_parameters()
+                     if "puzzle_emb" not in name)
+    BUDGET.check_parameters(params, f"{arch['seq_len']:,} cells of {arch.get('hidden_size', 512)} features")
 
 
 def _adamw(model: TRM, cfg: TrainConfig) -> torch.optim.Optimizer:
