@@ -96,11 +96,9 @@ def _runtime_answers(artifact: Path, grids: list, halting=None, max_steps=None, 
     """What trm-edge's own runtime answers on the artifact, at its recorded settings (the page's defaults) where
     not given."""
     from trm_edge.host_loop import Halting
-    from trm_edge.runtime.solver import open_chosen, recorded_settings, solve_batch
-    from trm_edge.settings import choose
+    from trm_edge.runtime.solver import open_chosen, solve_batch
 
-    chosen = choose(recorded_settings(artifact), halting=halting, max_steps=max_steps, tries=tries)
-    src = open_chosen(artifact, None, chosen)
+    src, chosen = open_chosen(artifact, halting=halting, max_steps=max_steps, tries=tries)
     return solve_batch(src, grids, Halting.parse(chosen.halting), tries=chosen.tries)
 
 

@@ -731,9 +731,8 @@ def solve(
     """
     from .budget import BUDGET
     from .host_loop import Halting
-    from .runtime.solver import open_chosen, recorded_settings
+    from .runtime.solver import open_chosen
     from .runtime.tries import check_tries
-    from .settings import choose
     from .solve_view import puzzle_lines, solve_file, solve_one
 
     if (puzzle is None) == (file is None):
@@ -747,9 +746,8 @@ def solve(
         if file is not None:
             lines = puzzle_lines(file)
         _check_depth(h_cycles, l_cycles)
-        chosen = choose(recorded_settings(source), h_cycles, l_cycles, halting, max_steps, tries)
+        src, chosen = open_chosen(source, threads, h_cycles, l_cycles, halting, max_steps, tries)
         rule, tries = Halting.parse(chosen.halting), chosen.tries
-        src = open_chosen(source, threads, chosen)
         check_tries(tries, src.task, src.side)
         BUDGET.check_net_calls(len(lines) if file is not None else 1, src.max_steps, *src.depth, tries=tries)
         if chosen.note():

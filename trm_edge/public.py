@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .host_loop import Halting
-from .runtime.solver import Answer, Source, grid_text, open_chosen, parse_puzzle, recorded_settings, solve_batch
+from .runtime.solver import Answer, Source, grid_text, open_chosen, parse_puzzle, solve_batch, with_max_steps
 from .runtime.tries import check_tries
 from .settings import choose
 
@@ -34,17 +34,15 @@ class Model:
 
     def __init__(self, path: str | Path, threads: Optional[int] = None) -> None:
         self.path, self.threads = Path(path), threads
-        self.settings = recorded_settings(self.path)
-        self._sources: dict[tuple, Source] = {}
+        self._source: Source | None = None   # opened on the first solve, at the recorded depth and step limit
 
     def solve(self, puzzles: str | list[str], *, tries: Optional[int] = None, halting: Optional[str] = None,
               max_steps: Optional[int] = None) -> Solved | list[Solved]:
         """Solve one puzzle (text) or a list of them; settings not given are the model's recorded ones."""
-        chosen = choose(self.settings, None, None, halting, max_steps, tries)
-        key = (chosen.h_cycles, chosen.l_cycles, chosen.max_steps)
-        if key not in self._sources:
-            self._sources[key] = open_chosen(self.path, self.threads, chosen)
-        src = self._sources[key]
+        if self._source is None:
+            self._source, _ = open_chosen(self.path, self.threads)
+        chosen = choose(self._source.settings, None, None, halting, max_steps, tries)
+        src = with_max_steps(self._source, chosen.max_steps)
         check_tries(chosen.tries, src.task, src.side)
         texts = [puzzles] if isinstance(puzzles, str) else list(puzzles)
         answers = solve_batch(src, [parse_puzzle(src, t) for t in texts], Halting.parse(chosen.halting),

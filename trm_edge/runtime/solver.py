@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tasks import Task, get_task
 from ..host_loop import Halting, SolveResult, check_max_steps, to_host
-from ..settings import INFO_KEY, Chosen, InferenceSettings
+from ..settings import INFO_KEY, Chosen, InferenceSettings, choose
 from .tries import solve_with_tries
 
 
@@ -28,6 +28,7 @@ class Source:
     batch: int
     run: Callable[..., SolveResult]  # (inputs, ids, halting, on_step, max_steps) -> SolveResult
     depth: tuple[int, int] = (1, 1)  # (T, n) it runs at: what a supervision step costs in net calls
+    settings: InferenceSettings | None = None   # what the model records it runs best at (settings.choose)
 
 
 @dataclass
@@ -70,8 +71,10 @@ def open_source(path: Path, threads: int | None = None, h_cycles: int | None = N
         label = f"{meta.target} {meta.recursion} {meta.quantize}"
         return Source(label, _solvable(meta.task, path), side, meta.halt_max_steps, meta.batch,
                       lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step),
-                      (meta.H_cycles, meta.L_cycles))
-    return _checkpoint_source(path, threads, h_cycles, l_cycles)
+                      (meta.H_cycles, meta.L_cycles), InferenceSettings.from_dict(meta.extra.get(INFO_KEY)))
+    from ..model.checkpoint import load_checkpoint
+
+    return _checkpoint_source(load_checkpoint(path), path, threads, h_cycles, l_cycles)
 
 
 def recorded_settings(path: Path) -> InferenceSettings | None:
@@ -88,24 +91,41 @@ def recorded_settings(path: Path) -> InferenceSettings | None:
     return load_checkpoint(path).settings
 
 
-def open_chosen(path: Path, threads: int | None, chosen: Chosen) -> Source:
-    """`open_source` at the chosen depth, with the chosen step limit (see settings.choose)."""
-    src = open_source(path, threads, chosen.h_cycles, chosen.l_cycles)
-    if chosen.max_steps is not None:
-        check_max_steps(chosen.max_steps)
-        src = replace(src, max_steps=chosen.max_steps)
-    return src
+def open_chosen(path: Path, threads: int | None = None, h_cycles: int | None = None, l_cycles: int | None = None,
+                halting: str | None = None, max_steps: int | None = None,
+                tries: int | None = None) -> tuple[Source, Chosen]:
+    """`open_source` at the model's recorded settings where an option does not say otherwise (settings.choose);
+    a checkpoint is read once, its settings and weights together."""
+    path = Path(path)
+    if path.is_file():
+        from ..model.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(path)
+        chosen = choose(ckpt.settings, h_cycles, l_cycles, halting, max_steps, tries)
+        src = _checkpoint_source(ckpt, path, threads, chosen.h_cycles, chosen.l_cycles)
+    else:   # an artifact folder (its metadata is read before the runtime opens it), or nothing: open_source says
+        chosen = choose(recorded_settings(path), h_cycles, l_cycles, halting, max_steps, tries)
+        src = open_source(path, threads, chosen.h_cycles, chosen.l_cycles)
+    return with_max_steps(src, chosen.max_steps), chosen
 
 
-def _checkpoint_source(path: Path, threads: int | None, h_cycles: int | None, l_cycles: int | None) -> Source:
+def with_max_steps(src: Source, max_steps: int | None) -> Source:
+    """The source with another step limit (None keeps its own)."""
+    if max_steps is None:
+        return src
+    check_max_steps(max_steps)
+    return replace(src, max_steps=max_steps)
+
+
+def _checkpoint_source(ckpt, path: Path, threads: int | None, h_cycles: int | None, l_cycles: int | None) -> Source:
     import torch   # only the PyTorch path needs it
 
-    from ..model.checkpoint import load_checkpoint
     from .reference import TorchRunner
 
     if threads:
         torch.set_num_threads(threads)
-    ckpt = load_checkpoint(path).at_depth(h_cycles, l_cycles)
+    settings = ckpt.settings
+    ckpt = ckpt.at_depth(h_cycles, l_cycles)
     model = ckpt.build_model()
     meta = ckpt.data_meta
     if meta is None or not meta.grid_shape:
@@ -115,7 +135,7 @@ def _checkpoint_source(path: Path, threads: int | None, h_cycles: int | None, l_
     runner = TorchRunner(model, batch=PYTORCH_BATCH)
     return Source(f"pytorch ({path.name})", task, meta.grid_shape[0], model.config.halt_max_steps, PYTORCH_BATCH,
                   lambda x, ids, halting, on_step, max_steps: runner.solve(x, ids, halting, max_steps, on_step),
-                  (model.config.H_cycles, model.config.L_cycles))
+                  (model.config.H_cycles, model.config.L_cycles), settings)
 
 
 PYTORCH_BATCH = 64   # rows in flight when PyTorch solves many puzzles
