@@ -90,9 +90,10 @@ class HaltRows:
         self.unchanged = None
         self.previous = None
 
-    def stops(self, answer, q_halt, inputs, fresh=None):
+    def stops(self, answer, q_halt, inputs, fresh=None, live=None):
         """The rows this rule stops after the step that gave `answer` and `q_halt` for `inputs`; `fresh` marks
-        rows at their first step (a slot that just took a new puzzle has no previous answer)."""
+        rows at their first step (a slot that just took a new puzzle has no previous answer); the rules check
+        runs on the `live` rows only (a stopped or idle row needs none)."""
         h = self.halting
         stop = q_halt > float("inf")   # all False, of the step's own kind
         if self.unchanged is None:
@@ -100,7 +101,7 @@ class HaltRows:
         if h.rule is HaltRule.ACT:
             stop = q_halt > 0
         if h.rule is HaltRule.VALID:
-            accepted = np.asarray(h.verifier(to_host(inputs), to_host(answer)), dtype=bool)
+            accepted = self._accepted(to_host(inputs), to_host(answer), live)
             stop = stop | (_like(stop, accepted) if _is_torch(stop) else accepted)
         if h.patience:
             same = (answer == self.previous).all(-1) if self.previous is not None else q_halt > float("inf")
@@ -110,6 +111,13 @@ class HaltRows:
             stop = stop | (self.unchanged >= h.patience)
         self.previous = answer
         return stop
+
+    def _accepted(self, inputs: np.ndarray, answer: np.ndarray, live) -> np.ndarray:
+        rows = np.arange(len(answer)) if live is None else np.flatnonzero(to_host(live))
+        accepted = np.zeros(len(answer), dtype=bool)
+        if len(rows):
+            accepted[rows] = np.asarray(self.halting.verifier(inputs[rows], answer[rows]), dtype=bool)
+        return accepted
 
     def keep(self, rows) -> None:
         """Only these rows stay (a stream dropping its idle slots)."""
@@ -186,7 +194,7 @@ def solve(step: StepFn, y0: np.ndarray, z0: np.ndarray, inputs: np.ndarray, puzz
         answer = final_logits.argmax(-1)
         if on_step is not None:
             on_step(k, answer, final_q)
-        done |= halt.stops(answer, q_halt, inputs)
+        done |= halt.stops(answer, q_halt, inputs, live=~done)
         if rule.stops_early and bool(done.all()):
             break
     return SolveResult(to_host(answer), to_host(steps), to_host(final_logits), to_host(final_q))
@@ -297,7 +305,7 @@ class _Flight:
         """Count this step for live rows; the slots whose puzzle stops now (the halting rule's and the step limit)."""
         live = self.puzzle >= 0
         self.k[live] += 1
-        stop = live & ((self.k >= max_steps) | self.halt.stops(answer, q_halt, self.x, fresh=self.k <= 1))
+        stop = live & ((self.k >= max_steps) | self.halt.stops(answer, q_halt, self.x, fresh=self.k <= 1, live=live))
         self.answer = answer
         return np.flatnonzero(stop)
 
