@@ -102,17 +102,14 @@ def _bound_halting(text, data):
 def _throughput_with_tries(runner, data, args) -> dict:
     """All puzzles, each tried as up to --tries views until the rules accept an answer (runtime/tries.py): the
     puzzles per second of the whole file, with the fraction verified and any verified answer that is wrong."""
-    from trm_edge.runtime.tries import score, solve_with_tries
-    from trm_edge.tasks import get_task
+    from trm_edge.runtime.tries import score_puzzle_set, solve_puzzle_set
 
-    task, side = get_task(data.meta.task), data.meta.grid_shape[0]
-    grids = [task.decode(x, side) for x in data.inputs]
     cpu0, start = time.process_time(), time.perf_counter()
-    outcomes = solve_with_tries(lambda x, ids, rule, steps: runner.solve(x, ids, halting=rule, max_steps=steps),
-                                task, side, grids, args.halting, args.max_steps or runner.halt_max_steps, args.tries)
+    outcomes = solve_puzzle_set(lambda x, ids, rule, steps: runner.solve(x, ids, halting=rule, max_steps=steps),
+                                data, args.halting, args.max_steps or runner.halt_max_steps, args.tries)
     runner.synchronize()
     wall = time.perf_counter() - start
-    scored = score(outcomes, [task.decode(y, side) for y in data.labels])
+    scored = score_puzzle_set(outcomes, data)
     return dict(cpu_per_wall=(time.process_time() - cpu0) / wall, puzzles_per_s=len(data) / wall, throughput=True,
                 tries=args.tries, exact_accuracy=scored["exact_accuracy"], mean_steps=scored["mean_steps"],
                 verified=scored["verified"], verified_wrong=scored["verified_wrong"], puzzles=len(data))

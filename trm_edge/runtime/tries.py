@@ -12,7 +12,8 @@ from typing import Callable
 import numpy as np
 
 from ..host_loop import Halting, HaltRule, SolveResult, Verifier
-from ..tasks import Task
+from ..data.puzzles import PuzzleSet
+from ..tasks import Task, get_task
 
 # (inputs, ids, halting, max_steps) -> answers of every row
 RunFn = Callable[[np.ndarray, np.ndarray, Halting, int], SolveResult]
@@ -118,3 +119,24 @@ def score(outcomes: list[Tried], expected: list[np.ndarray]) -> dict[str, float]
             "p95_steps": float(np.percentile([o.steps for o in outcomes], 95)),
             "mean_copies": float(np.mean([o.copies for o in outcomes])),
             "puzzles": len(outcomes)}
+
+
+def solve_puzzle_set(run: RunFn, data: PuzzleSet, halting: Halting, max_steps: int, tries: int,
+                     chunk: int | None = None, on_progress: Callable[[int], None] | None = None) -> list[Tried]:
+    """A puzzle set's token rows solved with tries (`chunk` puzzles at a time, `on_progress(done)` after each):
+    what evaluate and the bench run."""
+    task, side = get_task(data.meta.task), data.meta.grid_shape[0]
+    grids = [task.decode(x, side) for x in data.inputs]
+    size = chunk or len(grids)
+    outcomes: list[Tried] = []
+    for start in range(0, len(grids), size):
+        outcomes += solve_with_tries(run, task, side, grids[start:start + size], halting, max_steps, tries)
+        if on_progress is not None:
+            on_progress(len(outcomes))
+    return outcomes
+
+
+def score_puzzle_set(outcomes: list[Tried], data: PuzzleSet) -> dict[str, float]:
+    """`score` against the set's labels."""
+    task, side = get_task(data.meta.task), data.meta.grid_shape[0]
+    return score(outcomes, [task.decode(y, side) for y in data.labels])

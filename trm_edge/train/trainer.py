@@ -24,7 +24,7 @@ from ..model import ACTModel, TRM, TRMConfig
 from ..model.checkpoint import load_checkpoint, read_file, save_checkpoint
 from ..progress import step_bar
 from ..runtime.reference import solve_with_model
-from ..runtime.tries import score, solve_with_tries
+from ..runtime.tries import score_puzzle_set, solve_puzzle_set
 from ..tasks import get_task
 from ..budget import BUDGET
 from . import distributed
@@ -93,18 +93,13 @@ def evaluate_with_tries(model: TRM, data: PuzzleSet, device: torch.device, halti
                         tries: int) -> dict[str, float]:
     """Accuracy when each puzzle may be tried as up to `tries` views of itself, answers checked by the task's rules
     (runtime/tries.py), with the fraction verified and the verified answers that are wrong."""
-    task, side = get_task(data.meta.task), data.meta.grid_shape[0]
-    grids = [task.decode(x, side) for x in data.inputs]
-
     def run(x, ids, rule, steps):
         return solve_with_model(model, x, ids, steps, halting=rule, device=device)
 
-    with step_bar(len(grids), f"evaluate ({len(grids)} puzzles, up to {tries} tries)") as bar:
-        outcomes = []
-        for start in range(0, len(grids), TRIES_CHUNK):
-            outcomes += solve_with_tries(run, task, side, grids[start:start + TRIES_CHUNK], halting, max_steps, tries)
-            bar.update(len(grids[start:start + TRIES_CHUNK]))
-    return score(outcomes, [task.decode(y, side) for y in data.labels])
+    with step_bar(len(data), f"evaluate ({len(data)} puzzles, up to {tries} tries)") as bar:
+        outcomes = solve_puzzle_set(run, data, halting, max_steps, tries, TRIES_CHUNK,
+                                    lambda done: bar.update(done - bar.n))
+    return score_puzzle_set(outcomes, data)
 
 
 TRIES_CHUNK = 256   # puzzles per round of copies: progress between chunks, the stream full inside one
@@ -185,7 +180,8 @@ def _train(job: TrainJob, dev: torch.device, ranks: distributed.Ranks) -> TrainR
     arch.update(vocab_size=meta.vocab_size, seq_len=meta.seq_len,
                 num_puzzle_identifiers=max(meta.num_puzzle_identifiers, test_set.meta.num_puzzle_identifiers))
     config = TRMConfig.from_dict(arch)
-    _check_model_size(arch)
+    if spec.path:   # a generated task's model was counted before its puzzles were made
+        _check_model_size(arch)
     model = TRM(config).to(dev)
     opt = _adamw(model, cfg)
     ema = EMA(model, cfg.ema_rate) if cfg.ema else None
