@@ -109,7 +109,7 @@ class Destination:
     owned: Callable[[Path], Optional[set[str]]] = field(default=None)   # type: ignore[assignment]
     complete: Callable[[Path], bool] = field(default=None)             # type: ignore[assignment]
     name: str = "folder"   # what the command calls it in messages ("artifact", "site", ...)
-    list_files: bool = True   # False for caches (an environment's thousands of files): the marker lists none
+    cache: bool = False   # a cache (a helper environment): all it holds is trm-edge's; the marker lists no files
 
     def __post_init__(self) -> None:
         self.final = Path(self.final).absolute()
@@ -151,7 +151,7 @@ def check_destination(dest: Destination) -> None:
             if Path(source).resolve().is_relative_to(final.resolve()):
                 raise FileExistsError(f"{source} is inside {final}: replacing the folder would delete this command's "
                                       "own input; move it or choose another --out")
-        extra = foreign_files(final, owned)
+        extra = [] if dest.cache else foreign_files(final, owned)
         if extra:
             raise FileExistsError(f"{final} holds files that are not part of the {dest.name} ({shown(extra)}): "
                                   "--overwrite would delete them; move them or choose another --out")
@@ -234,7 +234,7 @@ def staged(dest: Destination, log: Callable[[str], None] = print) -> Iterator[Pa
     os.chmod(tmp, 0o777 & ~umask)   # a normal folder once renamed in, not mkdtemp's private 0700
     try:
         yield tmp
-        seal(tmp, dest.kind, dest.list_files)
+        seal(tmp, dest.kind, list_files=not dest.cache)
         check_destination(dest)   # the destination may have changed during the work
         swap_in(tmp, final)
     finally:

@@ -16,7 +16,7 @@ from enum import Enum
 from pathlib import Path
 
 from ..files import cache_dir
-from ..ownership import Destination, FolderKind, check_destination, files_under, marked_files, staged
+from ..ownership import Destination, FolderKind, check_destination, marked_files, staged
 
 LITERT_TORCH = "litert-torch==0.10.0"
 # qemu's CPU model for ARM64 runs: every NEON extension (fp16 arithmetic, dot product, i8mm) without SVE/SME, which
@@ -52,7 +52,7 @@ def build(env: HelperEnv, rebuild: bool = False, log=print) -> Path:
         log(f"{env.value} environment already built: {folder} (--rebuild to build it again)")
         return folder
     dest = Destination(folder, FolderKind.ENV, overwrite=True, owned=lambda f: _owned(env, f),
-                       name=f"{env.value} environment", list_files=False)
+                       name=f"{env.value} environment", cache=True)
     try:
         check_destination(dest)
     except FileExistsError:
@@ -81,9 +81,10 @@ def _working(env: HelperEnv, folder: Path) -> bool:
 
 def _owned(env: HelperEnv, folder: Path) -> set[str] | None:
     """What `trm-edge setup` may replace: a folder carrying its marker, or one an older trm-edge built (no marker
-    then: recognised by what only that build leaves there). None for anything else."""
-    if marked_files(folder, FolderKind.ENV) is not None:   # a cache: what runs there adds files (__pycache__)
-        return set(files_under(folder))
+    then: recognised by what only that build leaves there); a cache, so nothing in it is listed. None for
+    anything else."""
+    if marked_files(folder, FolderKind.ENV) is not None:
+        return set()
     legacy = {HelperEnv.litert: ("pyvenv.cfg",), HelperEnv.arm64: ("env.json", "root/usr/bin/python3"),
               HelperEnv.web: ("package-lock.json", "node_modules/onnxruntime-web/package.json")}[env]
     if not all((folder / f).exists() for f in legacy):
@@ -91,7 +92,7 @@ def _owned(env: HelperEnv, folder: Path) -> set[str] | None:
     if env is HelperEnv.web and (folder / "package-lock.json").read_bytes() != \
             (HERE.parent / "web" / "package-lock.json").read_bytes():
         return None
-    return set(files_under(folder))
+    return set()
 
 
 def _litert(folder: Path, log) -> None:
