@@ -583,16 +583,18 @@ def bench(
 
 @app.command()
 def web(
-    artifact: Path = typer.Argument(..., help="An ONNX step artifact of a Sudoku model (trm-edge export --target onnx)."),
+    artifact: Path = typer.Argument(..., help="An ONNX step artifact of a Sudoku or maze model (trm-edge export --target onnx)."),
     out: Path = typer.Option(Path("site"), help="Folder for the static site."),
     serve: bool = typer.Option(False, "--serve", help="Serve the site on localhost and print its URL (Ctrl-C stops)."),
     port: int = typer.Option(8000, help="Port for --serve (0: any free port)."),
     overwrite: bool = typer.Option(False, help="Replace a site this command wrote earlier."),
 ) -> None:
-    """Build a static web page that solves puzzles with the artifact in the browser (ONNX Runtime Web, offline).
+    """Build a web app that solves puzzles with the artifact in the browser: installable, offline after one visit.
 
-    The page checks the model's SHA-256 before running it, shows the answer after every supervision step,
-    why it stopped and the time per step. Open it from a web server (--serve), not as a file.
+    The page checks the model's SHA-256 before running it, runs on WebGPU where the browser has an adapter and
+    on WASM otherwise (it says which), shows the answer after every supervision step, why it stopped and the
+    time per step. A service worker keeps every file on the device (checked by SHA-256). Open it from a web
+    server (--serve, or any static host), not as a file.
     """
     from .web.samples import NoSamples, band_samples
     from .web.site import SiteRequest, build_site, check_request

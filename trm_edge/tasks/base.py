@@ -82,6 +82,10 @@ class Task(ABC):
         """Box shape to draw separators for when printing, or None."""
         return None
 
+    def shade(self, puzzle: np.ndarray, r: int, c: int) -> int:
+        """How a picture of the puzzle colours cell r, c (the app's icon): 0 background, 1 ink, 2 accent."""
+        return int(puzzle[r, c] != 0)
+
     # --- data ---------------------------------------------------------------------------------------------------
     def check_spec(self, spec: "DataSpec") -> None:
         """Refuse, before any work, a generated data spec this task cannot make."""

@@ -52,6 +52,10 @@ class Maze(Task):
         text = rules.CHARSET[value - 1] if 1 <= value <= len(rules.CHARSET) else "?"
         return text, bool(puzzle[r, c] == answer[r, c])
 
+    def shade(self, puzzle: np.ndarray, r: int, c: int) -> int:
+        value = int(puzzle[r, c])
+        return 1 if value == rules.WALL else 2 if value in (rules.START, rules.GOAL) else 0
+
     verifies = True
 
     def view_count(self, side: int) -> int:

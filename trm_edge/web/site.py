@@ -1,4 +1,5 @@
-"""`trm-edge web`: a self-contained static site that runs an ONNX step artifact in the browser.
+"""`trm-edge web`: a self-contained static site that runs an ONNX step artifact in the browser, installable and
+offline after one visit (web/pwa.py), on WebGPU where the browser has an adapter and on WASM otherwise.
 
 The site holds the artifact's model, metadata and initial state (the page checks their SHA-256 from the
 metadata with Web Crypto before running them), ONNX Runtime Web's WASM runtime (from the npm package pinned in
@@ -19,11 +20,16 @@ from ..recursion import GraphKind
 from ..recursion import mode as recursion_mode
 from ..ownership import Destination, FolderKind, staged
 from ..ownership import check_destination as check_ownership
+from .pwa import write_app_files
 
 STATIC = Path(__file__).resolve().parent / "static"
 SITE_FILE = "site.json"
 SITE_SCHEMA = "trm-edge-site/1"
-ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+# ONNX Runtime Web's two builds: the WASM one (CPU) and the WebGPU one (its own, larger WASM runs the graph's
+# CPU parts and is about 2x slower on the CPU alone, measured in Chromium: so the page loads it only for WebGPU)
+ORT_WASM = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+ORT_WEBGPU = ("ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm")
+ORT_FILES = ORT_WASM + ORT_WEBGPU
 
 
 def ort_web_dir() -> Path:
@@ -95,3 +101,5 @@ def _fill(folder: Path, req: SiteRequest, meta: ArtifactMeta) -> None:
     site = {"schema": SITE_SCHEMA, "artifact": str(req.artifact), "samples": req.samples,
             "onnxruntime_web": json.loads((ort_web_dir().parent / "package.json").read_text())["version"]}
     (folder / SITE_FILE).write_text(json.dumps(site, indent=2) + "\n")
+    first_sample = next((puzzles[0] for puzzles in req.samples.values() if puzzles), None)
+    write_app_files(folder, meta.task, meta.grid_shape[0], first_sample)

@@ -2,10 +2,13 @@
 // as trm_edge/host_loop.py (fixed / act / stable-K / valid[-K], batch 1) and the same tries as
 // trm_edge/runtime/tries.py (copy by copy, answers mapped back and accepted only by the rules). What a puzzle is
 // (its text, tokens, rules check, views and drawing) comes from the artifact task's module in tasks/.
-import * as ort from "./ort/ort.wasm.min.mjs";
+// It runs on WebGPU where the browser gives an adapter and on WASM otherwise (?ep=webgpu|wasm forces one), and
+// a service worker (sw.js) keeps every file on the device after the first visit.
+let ort = null;   // the ONNX Runtime Web build the chosen backend needs (loaded in main)
 
 const $ = (id) => document.getElementById(id);
-const state = { meta: null, session: null, side: 0, init: null, samples: {}, task: null };
+const params = new URLSearchParams(location.search);
+const state = { meta: null, session: null, side: 0, init: null, samples: {}, task: null, backend: null, trace: null };
 
 function setStatus(text, kind = "") {
   $("status").textContent = text;
@@ -61,6 +64,7 @@ async function solve(tokens, halting, maxSteps, onStep, accepts) {
     y = r[outs[0]].data; z = r[outs[1]].data;
     const q = r[outs[3]].data[0];
     answer = argmax(r[outs[2]].data, meta.seq_len, meta.vocab_size);
+    if (state.trace) state.trace.push(Array.from(r[outs[2]].data));   // ?trace=1: every step's logits, for tests
     onStep(k, answer, previous, q);
     last = q;
     if (halting.rule === "act" && q > 0) { reason = "q_halt"; break; }
@@ -111,6 +115,7 @@ const parsePuzzle = (text) => state.task.parse(text, state.side);
 async function onSolve() {
   document.body.dataset.state = "running";
   clearResult();
+  if (state.trace) state.trace.length = 0;
   try {
     const puzzle = parsePuzzle($("puzzle").value);
     const halting = parseHalting($("halting").value);
@@ -166,12 +171,74 @@ function onInput() {
   catch (err) { $("grid").innerHTML = ""; setStatus(err.message, "bad"); }
 }
 
-async function webgpu() {
+// ---- Where the model runs: WebGPU when an adapter exists, else WASM with the reason ----
+async function webgpuAdapter() {
   // An API without an adapter (headless, no GPU driver) cannot run anything: say which of the two it is.
-  if (!("gpu" in navigator)) return "not in this browser";
-  try { return (await navigator.gpu.requestAdapter()) ? "an adapter is available" : "no adapter (no usable GPU)"; }
-  catch { return "no adapter (no usable GPU)"; }
+  if (!("gpu" in navigator)) return { missing: "is not in this browser" };
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) return { missing: "has no adapter (no usable GPU)" };
+    const info = adapter.info || {};
+    return { name: [info.vendor, info.architecture].filter(Boolean).join(" ") || "an adapter" };
+  } catch { return { missing: "has no adapter (no usable GPU)" }; }
 }
+
+async function pickBackend() {
+  const asked = params.get("ep") || "auto";
+  if (!["auto", "webgpu", "wasm"].includes(asked)) throw new Error(`?ep= takes auto, webgpu or wasm (got ${asked})`);
+  if (asked === "wasm") return { ep: "wasm", why: "asked for (?ep=wasm)" };
+  const adapter = await webgpuAdapter();
+  if (adapter.name) return { ep: "webgpu", why: `adapter: ${adapter.name}` };
+  if (asked === "webgpu") throw new Error(`WebGPU was asked for (?ep=webgpu) but it ${adapter.missing}`);
+  return { ep: "wasm", why: `WebGPU ${adapter.missing}` };
+}
+
+async function createSession(model) {
+  // A WebGPU session that cannot be made (a driver refusing the graph) falls back to WASM, saying why.
+  let backend = await pickBackend();
+  if (backend.ep === "webgpu") {
+    try {
+      ort = await import("./ort/ort.webgpu.min.mjs");
+      configureWasm();
+      return { session: await ort.InferenceSession.create(model, { executionProviders: ["webgpu"] }), backend };
+    } catch (err) {
+      if (params.get("ep") === "webgpu") throw err;
+      backend = { ep: "wasm", why: `WebGPU could not run the model (${err.message})` };
+    }
+  }
+  ort = await import("./ort/ort.wasm.min.mjs");
+  configureWasm();
+  return { session: await ort.InferenceSession.create(model, { executionProviders: ["wasm"] }), backend };
+}
+
+function configureWasm() {
+  const threads = Number(params.get("threads") || 1);
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;   // threads need COOP/COEP headers
+  ort.env.wasm.wasmPaths = new URL("./ort/", import.meta.url).href;
+}
+
+// ---- Offline and installable: the service worker, and an install button where the browser offers one ----
+async function keepOffline() {
+  if (!("serviceWorker" in navigator)) { $("offline").textContent = "this browser cannot keep the app offline"; return; }
+  const updating = Boolean(navigator.serviceWorker.controller);
+  // a rebuilt site's worker takes over once its files are cached and checked: reload into that version whole
+  navigator.serviceWorker.addEventListener("controllerchange", () => { if (updating) location.reload(); });
+  try {
+    await navigator.serviceWorker.register("sw.js");
+    await navigator.serviceWorker.ready;
+    $("offline").textContent = "kept on this device: works offline";
+    document.body.dataset.offline = "ready";
+  } catch (err) {
+    $("offline").textContent = `not kept offline: ${err.message}`;
+  }
+}
+
+window.addEventListener("beforeinstallprompt", (event) => {
+  event.preventDefault();
+  const button = $("install");
+  button.hidden = false;
+  button.onclick = async () => { button.hidden = true; await event.prompt(); };
+});
 
 function useRecordedSettings(settings) {
   // The model's recorded settings (export metadata) are the page's defaults; the controls still change them.
@@ -195,26 +262,33 @@ async function main() {
     $("hint").innerHTML = state.task.hint;
     $("puzzle").rows = state.meta.task === "sudoku" ? 3 : state.side;
     useRecordedSettings((state.meta.extra || {}).inference);
-    const threads = Number(new URLSearchParams(location.search).get("threads") || 1);
-    ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;   // threads need COOP/COEP headers
-    ort.env.wasm.wasmPaths = new URL("./ort/", import.meta.url).href;
     const model = await fetchChecked(state.meta.model_file);
     state.init = new Float32Array(await fetchChecked(state.meta.init_state.file));
-    state.session = await ort.InferenceSession.create(new Uint8Array(model), { executionProviders: ["wasm"] });
-    $("env").textContent = `ONNX Runtime Web ${ort.env.versions.web}, WASM, ${ort.env.wasm.numThreads} thread(s); ` +
-      `WebGPU: ${await webgpu()}`;
+    ({ session: state.session, backend: state.backend } = await createSession(new Uint8Array(model)));
+    $("backend").value = params.get("ep") || "auto";
+    $("runs-on").textContent = `${state.backend.ep === "webgpu" ? "WebGPU" : "WASM (CPU)"}: ${state.backend.why}`;
+    $("env").textContent = `ONNX Runtime Web ${ort.env.versions.web}, ${ort.env.wasm.numThreads} WASM thread(s); ` +
+      `model ${state.meta.files[state.meta.model_file].slice(0, 12)}`;
     document.body.dataset.threads = String(ort.env.wasm.numThreads);
+    document.body.dataset.backend = state.backend.ep;
+    document.body.dataset.model = state.meta.files[state.meta.model_file];
+    if (params.get("trace") === "1") { state.trace = []; window.trmState = state; }
     showSamples();
-    const shared = new URLSearchParams(location.search).get("puzzle");   // a link that opens with its puzzle
+    const shared = params.get("puzzle");   // a link that opens with its puzzle
     if (shared) { $("puzzle").value = state.task.display(shared, state.side); onInput(); }
     $("puzzle").addEventListener("input", onInput);
     $("solve").addEventListener("click", onSolve);
+    $("backend").addEventListener("change", () => {
+      params.set("ep", $("backend").value);
+      location.search = params.toString();
+    });
     setStatus("model verified and loaded");
     document.body.dataset.state = "ready";
   } catch (err) {
     setStatus(`could not load the model: ${err.message}`, "bad");
     document.body.dataset.state = "error";
   }
+  await keepOffline();
 }
 
 main();
