@@ -12,6 +12,8 @@ import torch
 from trm_edge.model import TRM, TRMConfig
 
 REPO = Path(__file__).resolve().parents[1]
+# One given added to a unique 9x9 puzzle: no two givens clash, but no completion exists (data.sudoku.count_solutions).
+NO_SOLUTION = "......34..76..98...53....97..5...1.....6....3.87.9..6..19..7.......5..21...2.4..."
 
 
 def tiny_config(**changes) -> TRMConfig:

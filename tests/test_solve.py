@@ -89,3 +89,15 @@ def test_solve_file_with_a_bad_line_names_it(trained_checkpoint, tmp_path):
     (tmp_path / "p.txt").write_text("." * 16 + "\n" + "1" * 16 + "\n")
     result = CliRunner().invoke(app, ["solve", str(trained_checkpoint), "--file", str(tmp_path / "p.txt")])
     assert result.exit_code == 2 and "p.txt:2: contradictory givens" in result.output, result.output
+
+
+def test_solve_says_when_the_puzzle_itself_has_no_solution_or_several():
+    from pathlib import Path
+
+    from conftest import NO_SOLUTION
+
+    sudoku9 = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+    result = CliRunner().invoke(app, ["solve", str(sudoku9), NO_SOLUTION, "--tries", "1"])
+    assert result.exit_code == 1 and "the puzzle has no solution, so no answer can pass the rules" in result.output
+    result = CliRunner().invoke(app, ["solve", str(sudoku9), "." * 81, "--tries", "1"])
+    assert "the puzzle has more than one solution" in result.output

@@ -208,13 +208,36 @@ def test_a_rebuilt_site_replaces_the_kept_version_whole(site, browser, tmp_path)
 
 
 def test_page_reports_bad_puzzles_as_messages(page):
+    from conftest import NO_SOLUTION
+
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _, _, status = _solve_in_page(page, "55" + "." * 79)
     assert "contradictory givens: row 1 has two 5s" in status
     _, _, status = _solve_in_page(page, "x" * 81)
     assert "are not cells of a 9x9 sudoku" in status
+    _, steps, status = _solve_in_page(page, NO_SOLUTION)
+    assert status == "this puzzle has no solution: no answer can pass the rules" and steps is None
     assert not errors
+
+
+def test_page_reads_what_trm_edge_solve_reads_and_fits_a_phone(site, browser):
+    """A puzzle pasted as a bordered grid (the format `solve` prints and reads) is the same puzzle; the page has
+    no sideways scrolling from 320 to 430 px wide."""
+    ckpt = load_checkpoint(SUDOKU9)
+    grid = sudoku.decode(held_out(DataSpec.from_saved(ckpt.info["data_spec"]), 1, "30-50").inputs[0], 9)
+    text = sudoku.to_text(grid)
+    bordered = "\n".join(" ".join(text[r * 9 + c * 3:r * 9 + c * 3 + 3] for c in range(3)).replace(" ", " | ")
+                         + ("\n------+-----+------" if r in (2, 5) else "") for r in range(9))
+    assert sudoku.to_text(sudoku.parse(bordered)) == text
+    for width in (320, 390, 430):
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(site[2])
+        page.wait_for_selector("body[data-state=ready]", state="attached", timeout=60_000)
+        page.fill("#puzzle", bordered)
+        assert page.inner_text("#status") == "" and page.locator("#grid td.given").count() == int((grid > 0).sum())
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
+        page.close()
 
 
 def test_web_refuses_other_artifacts_and_foreign_folders(site, tmp_path):

@@ -57,10 +57,18 @@ def _print_answer(src, ans, trace: bool) -> None:
     typer.echo(_render(src, ans.puzzle, ans.answer))
     verdict = ("a valid solution that keeps every given" if ans.valid and ans.keeps_givens else
                "NOT a valid solution" + ("" if ans.keeps_givens else " (it changes a given)"))
+    verdict += _solutions_remark(src.task.solution_count(ans.puzzle))
     tried = (f", answer from copy {ans.copy} of {ans.copies} tried" if ans.copies > 1 else "")
     typer.echo(f"{src.label}: {ans.steps} supervision step{'s' if ans.steps != 1 else ''} (halted by {ans.halted_by}"
                f"{tried}), {1000 * ans.seconds / max(ans.steps, 1):.1f} ms/step, {1000 * ans.seconds:.0f} ms in all")
     typer.secho(f"answer: {verdict}", fg=typer.colors.GREEN if ans.valid and ans.keeps_givens else typer.colors.RED)
+
+
+def _solutions_remark(count: int | None) -> str:
+    """What the puzzle itself allows, where the task can tell: no answer can pass the rules, or several can."""
+    if count == 0:
+        return "; the puzzle has no solution, so no answer can pass the rules"
+    return "; the puzzle has more than one solution (the rules accept any)" if count and count > 1 else ""
 
 
 def _answer_json(src, ans) -> dict:

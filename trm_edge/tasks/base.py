@@ -70,6 +70,10 @@ class Task(ABC):
         valid, keeps = self.check(puzzle, answer)
         return valid and keeps
 
+    def solution_count(self, puzzle: np.ndarray, limit: int = 2) -> int | None:
+        """How many solutions the puzzle has, counted up to `limit`; None where the task cannot tell."""
+        return None
+
     def view_count(self, side: int) -> int:
         """How many distinct views (copies) of a puzzle tries can use; 1: none but the puzzle itself."""
         return 1

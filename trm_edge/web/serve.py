@@ -32,8 +32,16 @@ class _Handler(SimpleHTTPRequestHandler):
         pass   # one line per file would bury the URL the user needs
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # a browser that leaves mid-download (a closed tab, a cancelled precache) is not an error to print
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def start(site: Path, port: int = 0) -> ThreadingHTTPServer:
     """A server for `site` on 127.0.0.1 (port 0: any free one), running in a daemon thread."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(site)))
+    server = _Server(("127.0.0.1", port), functools.partial(_Handler, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

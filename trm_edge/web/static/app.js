@@ -127,6 +127,8 @@ async function onSolve() {
     if (!Number.isInteger(tries) || tries < 1 || tries > state.task.viewCount(state.side)) {
       throw new Error(`tries must be 1 to ${Math.min(state.task.viewCount(state.side), 64)}`);
     }
+    const solutions = state.task.solutionCount ? state.task.solutionCount(puzzle, state.side) : null;
+    if (solutions === 0) throw new Error("this puzzle has no solution: no answer can pass the rules");
     const result = await solveWithTries(puzzle, halting, maxSteps, tries);
     const ok = result.verified;
     $("answer").textContent = state.task.toText(result.answer);
@@ -137,8 +139,9 @@ async function onSolve() {
     $("verdict").textContent = ok ? "a valid solution of the puzzle as given" : "NOT a valid solution";
     drawGrid(puzzle, result.answer, null);
     const tried = result.copies > 1 ? `; copy ${result.copy} of ${result.copies} tried` : "";
+    const several = solutions !== null && solutions > 1 ? " (the puzzle has more than one solution)" : "";
     setStatus(`${result.steps} step${result.steps === 1 ? "" : "s"}, stopped by ${result.reason}${tried}` +
-              (ok ? ", accepted by the rules" : ""), ok ? "good" : "bad");
+              (ok ? ", accepted by the rules" : "") + several, ok ? "good" : "bad");
   } catch (err) {
     setStatus(err.message, "bad");
   }

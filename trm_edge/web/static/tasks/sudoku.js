@@ -59,6 +59,34 @@ function firstConflict(grid, n) {
   return null;
 }
 
+// How many solutions the puzzle has, up to `limit` (fewest candidates first, like data/sudoku_search.py); null when
+// the search needs more than `budget` nodes (the page then says nothing rather than guess).
+export function solutionCount(puzzle, n, limit = 2, budget = 20000) {
+  const grid = puzzle.slice(), us = units(n), peers = grid.map(() => new Set());
+  for (const u of us) for (const i of u.idx) for (const j of u.idx) if (i !== j) peers[i].add(j);
+  let count = 0, nodes = 0;
+  const search = () => {
+    if (++nodes > budget) return false;
+    let best = -1, bestOptions = null;
+    for (let i = 0; i < grid.length; i++) {
+      if (grid[i]) continue;
+      const used = new Set([...peers[i]].map((j) => grid[j]));
+      const options = Array.from({ length: n }, (_, d) => d + 1).filter((d) => !used.has(d));
+      if (!bestOptions || options.length < bestOptions.length) { best = i; bestOptions = options; }
+      if (options.length === 0) return true;
+    }
+    if (best < 0) { count++; return true; }
+    for (const d of bestOptions) {
+      grid[best] = d;
+      if (!search()) return false;
+      if (count >= limit) break;
+    }
+    grid[best] = 0;
+    return true;
+  };
+  return search() ? count : null;
+}
+
 export function check(puzzle, answer, n) {
   if (answer.some((d) => d < 1 || d > n)) return false;
   if (puzzle.some((d, i) => d && d !== answer[i])) return false;
