@@ -60,3 +60,28 @@ def test_global_quiet_leaves_results_and_nothing_else(tmp_path):
                 "--parity-puzzles", "4")
     assert proc.stderr == "" and [line.split(":")[0] for line in proc.stdout.splitlines()] == \
         ["artifact", "size", "parity", "time", "next"]
+
+
+def test_a_long_single_call_ticks_on_a_terminal_with_the_last_runs_time_as_its_eta(tmp_path, monkeypatch):
+    """A converter's one call gives no loop to count: on a terminal its line counts seconds, and once the same
+    stage finished here before, it shows that run's time as the ETA; a stage that fails records nothing."""
+    import io
+    import time
+
+    from trm_edge import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen, history = Terminal(), tmp_path / "stage-times.json"
+    monkeypatch.setattr(sys, "stderr", screen)
+    with pytest.raises(RuntimeError), progress.stage("exporting onnx", "k", history):
+        raise RuntimeError("the converter failed")
+    assert not history.exists()
+    with progress.stage("exporting onnx", "k", history):
+        time.sleep(1.3)
+    assert "exporting onnx: 1 s" in screen.getvalue() and "last run" not in screen.getvalue()
+    with progress.stage("exporting onnx", "k", history):
+        time.sleep(1.3)
+    assert "exporting onnx: 1 s of ~1 s (this stage's last run here)" in screen.getvalue()

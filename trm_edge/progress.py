@@ -1,8 +1,14 @@
-"""Progress with an ETA for long loops (parity, evaluate): a bar on stderr when it is a terminal, nothing when the
-output goes to a log or a pipe, where a bar's redraws would be noise."""
+"""Progress with an ETA for long loops (parity, evaluate) and long single calls (a converter): a bar on stderr
+when it is a terminal, nothing when the output goes to a log or a pipe, where a bar's redraws would be noise."""
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import sys
+import threading
+import time
+from pathlib import Path
 
 from tqdm.auto import tqdm
 
@@ -30,3 +36,51 @@ def on_step_ticks(bar: tqdm):
     def tick(step, predictions, q_halt) -> None:
         bar.update(1)
     return tick
+
+
+@contextlib.contextmanager
+def stage(desc: str, key: str, history: Path):
+    """A stage that cannot count its own work (a converter's single call): on a terminal, a line that ticks every
+    second with the time so far and, once the same stage (`key`) has finished before on this machine, the time it
+    took then as the ETA. Finished stages' times are kept in `history` (a small JSON file)."""
+    times = _read_times(history)
+    expected = times.get(key)
+    bar = tqdm(total=round(expected) if expected else None, desc=desc, unit="s", leave=False, file=sys.stderr,
+               disable=_HIDDEN["on"] or not sys.stderr.isatty(),
+               bar_format="{desc}: {n} s" + (" of ~{total} s (this stage's last run here)" if expected else ""))
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(1.0):
+            bar.update(1)
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        bar.close()
+    times[key] = time.perf_counter() - start   # only a stage that finished: an error skips this line
+    _write_times(history, times)
+
+
+def _read_times(history: Path) -> dict[str, float]:
+    try:
+        data = json.loads(history.read_text())
+        return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))} if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_times(history: Path, times: dict[str, float]) -> None:
+    """Best effort: a cache that cannot be written costs the next run its ETA, nothing else."""
+    try:
+        history.parent.mkdir(parents=True, exist_ok=True)
+        tmp = history.with_name(f".{history.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(times, indent=1, sort_keys=True))
+        os.replace(tmp, history)
+    except OSError:
+        pass

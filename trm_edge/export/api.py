@@ -20,6 +20,8 @@ from .exporters import exporter_for
 from ..datasets.splits import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..budget import BUDGET
+from ..files import cache_dir
+from ..progress import stage
 from ..settings import INFO_KEY, choose
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
                         write_json, write_meta)
@@ -29,6 +31,9 @@ from .parity import parity_report
 from .spec import ExportRequest
 from .. import targets
 from ..targets import CALIBRATED, PRECISIONS, RECURSION_MODES, RequestError, Target
+
+STAGE_TIMES = "stage-times.json"   # in the cache folder: how long each kind of conversion took here (the ETA)
+
 
 class ExportError(ValueError):
     """Bad export request: unknown target, unsupported mode/precision pair, mismatched checkpoint."""
@@ -152,7 +157,8 @@ def run_export(job: ExportJob) -> Path:
                         lambda: _calibration_samples(job, ckpt, model), job.log, dict(job.options), graphs.methods)
     with staged_folder(Path(job.out), job.overwrite, job.inputs, job.log) as folder:
         job.log(f"exporting {job.target} ({job.recursion}, {internal}) ...")
-        result = exporter_for(job.target)(req, folder)
+        with stage(f"exporting {job.target}", _stage_key(job, internal, model), cache_dir() / STAGE_TIMES):
+            result = exporter_for(job.target)(req, folder)
         np.concatenate([model.H_init.float().numpy(), model.L_init.float().numpy()]).astype("<f4").tofile(
             folder / INIT_STATE_FILE)
         write_meta(folder, _artifact_meta(job, ckpt, internal, graphs, result))
@@ -163,6 +169,13 @@ def run_export(job: ExportJob) -> Path:
             report = parity_report(folder, model, _held_out(ckpt, job.data_path, "test", parity_puzzles), internal)
         write_json(folder / PARITY_FILE, report)
     return Path(job.out)
+
+
+def _stage_key(job: ExportJob, internal: str, model) -> str:
+    """What decides a conversion's time: target, mode, precision, batch and the model's size and depth."""
+    size = sum(p.numel() for p in model.parameters()) // 100_000
+    c = model.config
+    return f"export {job.target} {job.recursion} {internal} b{job.batch} {size}e5 T{c.H_cycles}n{c.L_cycles}"
 
 
 def _mode_graphs(model, recursion: str, batch: int) -> ModeGraphs:
