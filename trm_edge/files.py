@@ -18,6 +18,12 @@ def cache_dir() -> Path:
     return Path(value).absolute()
 
 
+def stage_history() -> Path:
+    """How long each long single call (a conversion, an environment build) took on this machine: the ETA the
+    next one shows (progress.stage)."""
+    return cache_dir() / "stage-times.json"
+
+
 def sha256_of(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

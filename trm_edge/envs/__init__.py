@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,8 +16,9 @@ import sys
 from enum import Enum
 from pathlib import Path
 
-from ..files import cache_dir
+from ..files import cache_dir, stage_history
 from ..ownership import Destination, FolderKind, check_destination, marked_files, staged
+from ..progress import stage
 
 LITERT_TORCH = "litert-torch==0.10.0"
 # qemu's CPU model for ARM64 runs: every NEON extension (fp16 arithmetic, dot product, i8mm) without SVE/SME, which
@@ -58,7 +60,10 @@ def build(env: HelperEnv, rebuild: bool = False, log=print) -> Path:
     except FileExistsError:
         raise FileExistsError(f"{folder} exists and was not built by `trm-edge setup {env.value}`: it is left as it "
                               "is; move it, or point TRM_EDGE_CACHE at another folder") from None
-    with staged(dest, log) as work:
+    # pip and npm run silently: a line ticks for them; the ARM64 script prints its own progress lines
+    ticking = stage(f"building the {env.value} environment", f"setup {env.value}", stage_history()) \
+        if env is not HelperEnv.arm64 else contextlib.nullcontext()
+    with staged(dest, log) as work, ticking:
         {HelperEnv.litert: _litert, HelperEnv.arm64: _arm64, HelperEnv.web: _web}[env](work, log)
     log(f"built {folder}")
     return folder

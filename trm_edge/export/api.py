@@ -20,7 +20,7 @@ from .exporters import exporter_for
 from ..datasets.splits import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..budget import BUDGET
-from ..files import cache_dir
+from ..files import stage_history
 from ..progress import stage
 from ..settings import INFO_KEY, choose
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
@@ -31,8 +31,6 @@ from .parity import parity_report
 from .spec import ExportRequest
 from .. import targets
 from ..targets import CALIBRATED, PRECISIONS, RECURSION_MODES, RequestError, Target
-
-STAGE_TIMES = "stage-times.json"   # in the cache folder: how long each kind of conversion took here (the ETA)
 
 
 class ExportError(ValueError):
@@ -157,7 +155,7 @@ def run_export(job: ExportJob) -> Path:
                         lambda: _calibration_samples(job, ckpt, model), job.log, dict(job.options), graphs.methods)
     with staged_folder(Path(job.out), job.overwrite, job.inputs, job.log) as folder:
         job.log(f"exporting {job.target} ({job.recursion}, {internal}) ...")
-        with stage(f"exporting {job.target}", _stage_key(job, internal, model), cache_dir() / STAGE_TIMES):
+        with stage(f"exporting {job.target}", _stage_key(job, internal, model), stage_history()):
             result = exporter_for(job.target)(req, folder)
         np.concatenate([model.H_init.float().numpy(), model.L_init.float().numpy()]).astype("<f4").tofile(
             folder / INIT_STATE_FILE)
