@@ -249,8 +249,8 @@ def test_tflite_step_int8_runs_in_litert(trained_checkpoint, tmp_path):
 ])
 @pytest.mark.slow
 def test_slow_export_matrix(trained_checkpoint, tmp_path, target, recursion, quantize, calibration):
-    folder = export_checkpoint(trained_checkpoint, target, tmp_path / "x", recursion, quantize, calibration,
-                               parity_puzzles=50, **QUIET)
+    folder = export_checkpoint(trained_checkpoint, target, tmp_path / "x", recursion=recursion, quantize=quantize,
+                               calibration=calibration, parity_puzzles=50, **QUIET)
     p = _parity(folder)
     if target == "coreml":
         assert p["status"] in ("ok", "skipped")
@@ -385,3 +385,22 @@ def test_stateful_step_graph_matches_the_step_graph(trained_checkpoint):
         y_first, _, _, _ = plain(x, ids, *example_step_inputs(model, 2)[2:])
     torch.testing.assert_close(stateful.y_state[0], y_first[0])
     assert not torch.allclose(stateful.y_state[1], before)   # row 1 went on from its state
+
+
+def test_an_export_without_out_is_named_after_model_target_mode_precision_and_depth(trained_checkpoint, tmp_path,
+                                                                                    monkeypatch):
+    """The checkpoint is read once and the folder says what is in it: fp32 for 'none', int8-static when
+    calibrated, the depth when an option chose it."""
+    from typer.testing import CliRunner
+
+    from trm_edge.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    model = trained_checkpoint.parent.name
+    for extra, name in [([], f"{model}-onnx-step-fp32"),
+                        (["--quantize", "int8", "--calibration", "8"], f"{model}-onnx-step-int8-static"),
+                        (["--h-cycles", "1"], f"{model}-onnx-step-fp32-T1n2")]:
+        res = CliRunner().invoke(app, ["export", str(trained_checkpoint), "--target", "onnx", "--parity-puzzles", "0",
+                                       *extra])
+        assert res.exit_code == 0, res.output
+        assert f"artifact: artifacts/{name}\n" in res.output and (tmp_path / "artifacts" / name / "metadata.json").is_file()

@@ -361,7 +361,7 @@ def export(
     calibration: int = typer.Option(0, help="With int8: N>0 calibrates static activation ranges on N step inputs "
                                             "taken along real y/z trajectories; 0 = dynamic int8. w16a16/w8a16/w8a8 "
                                             "are always calibrated (0 = 256 step inputs)."),
-    out: Optional[Path] = typer.Option(None, help="Artifact folder (default artifacts/<target>-<recursion>-<quantize>)."),
+    out: Optional[Path] = typer.Option(None, help="Artifact folder (default artifacts/<model>-<target>-<recursion>-<precision>[-T<h>n<l>])."),
     batch: int = typer.Option(1, help="Batch size baked into the graph (apps solve one puzzle: 1)."),
     parity_puzzles: Optional[int] = typer.Option(None, help="Held-out puzzles for the parity check (0 to skip; "
                                                             "default 200, 8 for qnn, whose simulator is slow)."),
@@ -408,23 +408,19 @@ def export(
     _at_least(batch, 1, "--batch")
     with user_errors():
         _check_depth(h_cycles, l_cycles)
-    label = quantize if not (quantize == "int8" and calibration) else "int8-static"
-    label = ("fp32" if label == "none" else label) + (f"-{int8_scheme}" if int8_scheme else "")
-    name = f"{target}-{delegate}" if delegate not in (None, "xnnpack") else target
-    out = out or _default_out(checkpoint, f"{name}-{recursion}-{label}", h_cycles, l_cycles)
     if android_assets:
         with user_errors():
             _check_android_assets(android_assets, target, recursion, batch, delegate or "xnnpack")
     started = time.perf_counter()
     with user_errors(tool_failure=f"{target} export failed"):
-        from .export import export_checkpoint
+        from .export.api import ExportJob, run_export
 
-        folder = export_checkpoint(checkpoint, target, out, recursion, quantize, calibration, batch,
-                                   parity_puzzles, str(data_path) if data_path else None, overwrite,
-                                   str(official_config) if official_config else None,
-                                   options={"ort": ort, "delegate": delegate, "int8-scheme": int8_scheme, "soc": soc,
-                                            "allow-cpu-fallback": allow_cpu_fallback},
-                                   log=note, h_cycles=h_cycles, l_cycles=l_cycles)
+        folder = run_export(ExportJob(
+            checkpoint, target, out, recursion=recursion, quantize=quantize, calibration=calibration, batch=batch,
+            parity_puzzles=parity_puzzles, data_path=str(data_path) if data_path else None, overwrite=overwrite,
+            official_config=str(official_config) if official_config else None, log=note, h_cycles=h_cycles,
+            l_cycles=l_cycles, options={"ort": ort, "delegate": delegate, "int8-scheme": int8_scheme, "soc": soc,
+                                        "allow-cpu-fallback": allow_cpu_fallback}))
     parity = json.loads((folder / "parity.json").read_text())
     copied = ""
     if android_assets:
@@ -469,20 +465,6 @@ def _next_step(folder: Path, copied: str) -> str:
     if targets.get(read_meta(folder).target).weights_readback:   # runs on Apple devices only
         return "add it to an Xcode project: docs/guides/ios.md"
     return f"trm-edge solve {folder} PUZZLE   |   trm-edge bench {folder}"
-
-
-def _default_out(checkpoint: Path, variant: str, h_cycles: Optional[int], l_cycles: Optional[int]) -> Path:
-    """artifacts/<model>-<target>-<recursion>-<precision>[-T<h>n<l>]: the model is the checkpoint's folder (runs/
-    and models/ hold one checkpoint.pt each) or its file name; the depth when an option or the model's recorded
-    settings give one."""
-    from .runtime.solver import recorded_settings
-
-    model = checkpoint.parent.name if checkpoint.name == "checkpoint.pt" and checkpoint.parent.name else checkpoint.stem
-    rec = recorded_settings(checkpoint) if checkpoint.is_file() else None
-    h = h_cycles or (rec.h_cycles if rec else None)
-    n = l_cycles or (rec.l_cycles if rec else None)
-    depth = f"-T{h or 'x'}n{n or 'x'}" if h or n else ""
-    return Path("artifacts") / f"{model}-{variant}{depth}"
 
 
 def _check_android_assets(dest: Path, target: str, recursion: str, batch: int, delegate: str) -> None:

@@ -1,7 +1,6 @@
 """`export_checkpoint`: checkpoint -> artifact folder for one target, recursion mode and precision."""
 from __future__ import annotations
 
-import inspect
 import platform
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..settings import INFO_KEY, choose
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
                         write_json, write_meta)
 from .calibration import step_trajectories, unrolled_samples
+from .naming import default_folder
 from .graphs import NET_METHODS, STATEFUL_STATES, build_graph, net_call_graphs
 from .parity import parity_report
 from .spec import ExportRequest
@@ -92,7 +92,7 @@ class ExportJob:
 
     checkpoint: str | Path
     target: str
-    out: str | Path
+    out: str | Path | None = None               # None: artifacts/<model>-<target>-... (export/naming.py)
     recursion: str = "step"
     quantize: str | None = None
     calibration: int = 0
@@ -125,12 +125,10 @@ class ModeGraphs:
     methods: dict
 
 
-def export_checkpoint(*args, **kwargs) -> Path:
-    """Export and check one artifact (the arguments are ExportJob's). Nothing is left at `out` if any stage fails."""
-    return run_export(ExportJob(*args, **kwargs))
-
-
-export_checkpoint.__signature__ = inspect.signature(ExportJob)   # help() shows the job's fields
+def export_checkpoint(checkpoint: str | Path, target: str, out: str | Path | None = None, **how: Any) -> Path:
+    """Export and check one artifact; `how` is any other field of ExportJob, by name (recursion, quantize,
+    parity_puzzles, options, log, ...). Nothing is left at `out` if any stage fails."""
+    return run_export(ExportJob(checkpoint, target, out, **how))
 
 
 def run_export(job: ExportJob) -> Path:
@@ -144,9 +142,12 @@ def run_export(job: ExportJob) -> Path:
         raise ExportError("--batch must be >= 1")
     if recursion_mode(job.recursion).batch_one and job.batch != 1:
         raise ExportError(f"--recursion {job.recursion} halts the whole batch at once, so it needs --batch 1")
-    check_destination(Path(job.out), job.overwrite, job.inputs)
-    ckpt = _at_chosen_depth(load_checkpoint(job.checkpoint, job.official_config), job)
+    ckpt, depth_named = _at_chosen_depth(load_checkpoint(job.checkpoint, job.official_config), job)
     c = ckpt.config
+    if job.out is None:
+        job = replace(job, out=default_folder(Path(job.checkpoint), job.target, job.recursion, internal, job.options,
+                                              (c.H_cycles, c.L_cycles) if depth_named else None))
+    check_destination(Path(job.out), job.overwrite, job.inputs)
     BUDGET.check_graph(c.H_cycles, c.L_cycles)
     BUDGET.check_net_calls(parity_puzzles, c.halt_max_steps, c.H_cycles, c.L_cycles, what="this export's parity check")
     model = ckpt.build_model().float().eval()
@@ -204,13 +205,16 @@ def _calibration_samples(job: ExportJob, ckpt: Checkpoint, model) -> list[dict[s
     return step_trajectories(model, data, count, job.batch)
 
 
-def _at_chosen_depth(ckpt: Checkpoint, job: ExportJob) -> Checkpoint:
-    """The depth the graphs bake in: the options, else the depth the checkpoint's recorded settings name."""
+def _at_chosen_depth(ckpt: Checkpoint, job: ExportJob) -> tuple[Checkpoint, bool]:
+    """The depth the graphs bake in: the options, else the depth the checkpoint's recorded settings name; and
+    whether either named one (the default folder then carries it)."""
     chosen = choose(ckpt.settings, job.h_cycles, job.l_cycles)
-    if {"h_cycles", "l_cycles"} & set(chosen.from_model):
+    from_model = bool({"h_cycles", "l_cycles"} & set(chosen.from_model))
+    if from_model:
         job.log(f"exporting at the model's recorded depth T={chosen.h_cycles}, n={chosen.l_cycles} "
                 "(--h-cycles / --l-cycles override it)")
-    return ckpt.at_depth(chosen.h_cycles, chosen.l_cycles)
+    named = from_model or job.h_cycles is not None or job.l_cycles is not None
+    return ckpt.at_depth(chosen.h_cycles, chosen.l_cycles), named
 
 
 def _recorded_settings(ckpt: Checkpoint) -> dict:

@@ -1,0 +1,26 @@
+"""Where an export goes when no --out is given: artifacts/<model>-<target>-<recursion>-<precision>[-T<h>n<l>].
+
+The model is the checkpoint's folder (runs/ and models/ hold one checkpoint.pt each) or its file name; the
+precision is the one the artifact computes in (fp32 for 'none', int8-static when calibrated, plus an int8
+scheme); the depth is named when an option or the model's recorded settings chose it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+ARTIFACTS = Path("artifacts")
+DEFAULT_DELEGATE = "xnnpack"
+
+
+def precision_label(internal: str, options: dict) -> str:
+    """What a person calls the precision: 'none' is fp32; an int8 scheme is named after it."""
+    label = "fp32" if internal == "none" else internal
+    return label + (f"-{options['int8-scheme']}" if options.get("int8-scheme") else "")
+
+
+def default_folder(checkpoint: Path, target: str, recursion: str, precision: str, options: dict,
+                   depth: tuple[int, int] | None) -> Path:
+    model = checkpoint.parent.name if checkpoint.name == "checkpoint.pt" and checkpoint.parent.name else checkpoint.stem
+    delegate = options.get("delegate")
+    runtime = f"{target}-{delegate}" if delegate not in (None, DEFAULT_DELEGATE) else target
+    suffix = f"-T{depth[0]}n{depth[1]}" if depth else ""
+    return ARTIFACTS / f"{model}-{runtime}-{recursion}-{precision_label(precision, options)}{suffix}"
