@@ -58,9 +58,9 @@ def test_a_registered_target_appears_in_the_target_reference():
         sys.path.remove(str(REPO / "docs"))
 
 
-def test_every_command_prints_its_help():
-    """--help renders each command through rich: a help text rich cannot print (an unbalanced `[/...]` tag reads
-    as markup) would crash with a traceback instead of teaching."""
+def test_every_command_teaches_in_80_columns_with_examples():
+    """--help at 80 columns: every option's name whole (no '…'), no Python type names, and at least one example
+    of the command itself, kept on its own lines (not rewrapped into a paragraph)."""
     from typer.main import get_command
     from typer.testing import CliRunner
 
@@ -68,6 +68,8 @@ def test_every_command_prints_its_help():
 
     runner = CliRunner()
     for name in [None, *get_command(app).commands]:
-        result = runner.invoke(app, [*([name] if name else []), "--help"], terminal_width=100)
+        result = runner.invoke(app, [*([name] if name else []), "--help"], terminal_width=80, env={"COLUMNS": "80"})
         assert result.exit_code == 0, (name, result.output[-2000:], result.exception)
-        assert "Usage" in result.output, name
+        assert "Usage" in result.output and "…" not in result.output and "<bool>" not in result.output, name
+        if name:
+            assert any(line.startswith(f"    trm-edge {name}") for line in result.output.splitlines()), name

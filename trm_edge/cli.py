@@ -35,7 +35,7 @@ def precision_value(precision: Enum | None) -> str | None:
 
 
 app = typer.Typer(
-    add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
+    add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
     help="Train the Tiny Recursive Model (TRM) and ship it to phones.\n\n"
          "Typical flow:  trm-edge train  ->  trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx  "
          "->  trm-edge bench artifacts/*",
@@ -208,7 +208,16 @@ def train(
     list_presets: bool = typer.Option(False, "--list-presets", help="Print the presets and exit."),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
-    """Train a TRM with deep supervision, ACT halting, EMA and stablemax loss; writes RUN/checkpoint.pt."""
+    """Train a TRM with deep supervision, ACT halting, EMA and stablemax loss; writes RUN/checkpoint.pt.
+
+    Examples:
+
+    \b
+      trm-edge train                                   # the 4x4 default: about a minute on 2 cores
+      trm-edge train --preset sudoku9 --out runs/sudoku9
+      trm-edge train --preset sudoku9-hard --resume models/sudoku9/checkpoint.pt
+      trm-edge train --preset sudoku-att --device cuda --nproc 2
+    """
     from .train.presets import PRESETS, get_preset, with_arch, with_config_file
 
     if list_presets:
@@ -263,8 +272,10 @@ def evaluate(
     """Exact-puzzle accuracy of a checkpoint on held-out puzzles, at the model's recorded settings (depth,
     halting, step limit, tries) where an option does not say otherwise.
 
-    Examples:\n
-      trm-edge evaluate models/sudoku9/checkpoint.pt --band minimal --halting stable-2\n
+    Examples:
+
+    \b
+      trm-edge evaluate models/sudoku9/checkpoint.pt --band minimal --halting stable-2
       trm-edge evaluate models/sudoku9-hard/checkpoint.pt --band minimal --h-cycles 4 --l-cycles 1 --tries 8 --halting valid-4
     """
     from .train.evaluate_job import EvaluateJob, run_evaluate
@@ -309,6 +320,11 @@ def import_official(
 
     Every value not read from the yaml or the tensors is printed as a note; values the tensor shapes
     contradict are refused.
+
+    Example:
+
+    \b
+      trm-edge import-official step_65100 --config all_config.yaml --out runs/official/checkpoint.pt
     """
     from .files import check_writable_file
     from .model.checkpoint import load_checkpoint, save_checkpoint
@@ -384,11 +400,13 @@ def export(
 ) -> None:
     """Export a checkpoint to a phone artifact folder: model file, metadata.json, init_state.f32 and parity.json.
 
-    Examples:\n
-      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx\n
-      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target executorch --quantize int8 --calibration 256\n
-      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target executorch --delegate coreml --quantize fp16\n
-      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx --recursion loop --ort\n
+    Examples:
+
+    \b
+      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx
+      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target executorch --quantize int8 --calibration 256
+      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target executorch --delegate coreml --quantize fp16
+      trm-edge export runs/sudoku4-tiny/checkpoint.pt --target onnx --recursion loop --ort
       trm-edge export runs/sudoku4-tiny/checkpoint.pt --target coreml --recursion unrolled --quantize fp16
     """
     if list_targets:
@@ -481,10 +499,12 @@ def _check_android_assets(dest: Path, target: str, recursion: str, batch: int, d
 
 @app.command()
 def bench(
-    artifacts: list[Path] = typer.Argument(None, help="Artifact folders written by trm-edge export."),
+    artifacts: list[Path] = typer.Argument(None, help="Artifact folders written by trm-edge export.",
+                                           metavar="ARTIFACT..."),
     threads: Optional[list[int]] = typer.Option(None, help="CPU threads for a set of rows, as in solve; give it more "
                                                            "than once for several sets (default: 1 and this "
-                                                           "machine's physical cores; at most its logical CPUs)."),
+                                                           "machine's physical cores; at most its logical CPUs).",
+                                                metavar="<int>"),
     device: str = typer.Option("auto", help="auto (CUDA rows when a GPU is present), cpu, or cuda: PyTorch rows on the "
                                             "GPU too (fp32/bf16, eager and compile)."),
     puzzles: int = typer.Option(100, help="Held-out puzzles per row."),
@@ -509,6 +529,13 @@ def bench(
 
     Each row runs in its own process. CPU rows with 1 and several threads are a proxy for phone big cores;
     the phone-chip table is an ESTIMATE from published peak numbers (trm_edge/bench/devices.json).
+
+    Examples:
+
+    \b
+      trm-edge bench artifacts/* --puzzles 50
+      trm-edge bench artifacts/sudoku9-onnx-step-int8 --threads 1 --threads 2 --halting act,stable-2
+      trm-edge bench artifacts/sudoku9-onnx-step-fp32 --throughput --puzzles 400
     """
     from .bench import write_outputs
     from .bench.harness import BenchRequest, run_bench
@@ -577,6 +604,12 @@ def web(
     on WASM otherwise (it says which), shows the answer after every supervision step, why it stopped and the
     time per step. A service worker keeps every file on the device (checked by SHA-256). Open it from a web
     server (--serve, or any static host), not as a file.
+
+    Example:
+
+    \b
+      trm-edge export models/sudoku9/checkpoint.pt --target onnx
+      trm-edge web artifacts/sudoku9-onnx-step-fp32 --out site --serve
     """
     from .web.samples import NoSamples, band_samples
     from .web.site import SiteRequest, build_site, check_request
@@ -611,7 +644,8 @@ def web(
 
 @app.command("check-arm")
 def check_arm(
-    artifacts: list[Path] = typer.Argument(..., help="Artifact folders written by trm-edge export."),
+    artifacts: list[Path] = typer.Argument(..., help="Artifact folders written by trm-edge export.",
+                                           metavar="ARTIFACT..."),
     puzzles: int = typer.Option(50, help="Held-out puzzles (emulation runs a 9x9 step in ~0.75 s: keep this small)."),
     band: Optional[str] = typer.Option(None, help="Generated Sudoku only: '30-45' (givens) or 'minimal', where "
                                                   "accuracy can move."),
@@ -630,8 +664,10 @@ def check_arm(
 exact accuracy and ACT halting agreement, and how far ARM64 is from x86. No timings: emulation is not a \
 phone. Exit 1 when an artifact misses its parity budget on ARM64.
 
-    Example:\n
-      trm-edge setup arm64\n
+    Examples:
+
+    \b
+      trm-edge setup arm64
       trm-edge check-arm artifacts/sudoku9-onnx-step-int8 artifacts/sudoku9-tflite-step-int8 --band minimal --puzzles 50
     """
     from .bench.arm import ArmEnv, ArmEnvMissing, ArmRun, run_checks
@@ -675,8 +711,10 @@ def setup(
     """Build, once, a helper environment a command needs, in the cache folder (TRM_EDGE_CACHE, default
     ~/.cache/trm-edge). Everything comes from the package registries (PyPI, Debian, npm).
 
-    Examples:\n
-      trm-edge setup litert\n
+    Examples:
+
+    \b
+      trm-edge setup litert
       trm-edge setup arm64 --rebuild
     """
     from .envs import build
@@ -707,10 +745,12 @@ def solve(
     """Solve one puzzle (or a file of them) and check the answer by the rules. Settings not given run at the
     model's recorded ones (depth, halting, step limit, tries), else the defaults.
 
-    Examples:\n
-      trm-edge solve models/sudoku9/checkpoint.pt 53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n
-      trm-edge solve artifacts/sudoku9-onnx-step-fp32 - --trace < puzzle.txt\n
-      trm-edge solve artifacts/sudoku9-onnx-step-int8 --file hard.csv --halting fixed\n
+    Examples:
+
+    \b
+      trm-edge solve models/sudoku9/checkpoint.pt 53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79
+      trm-edge solve artifacts/sudoku9-onnx-step-fp32 - --trace < puzzle.txt
+      trm-edge solve artifacts/sudoku9-onnx-step-int8 --file hard.csv --halting fixed
       trm-edge solve models/sudoku9-hard/checkpoint.pt --file top95.txt --tries 8 --halting valid-4
     """
     from .budget import BUDGET
