@@ -48,7 +48,9 @@ def test_solve_one_puzzle_from_a_checkpoint_with_trace(trained_checkpoint, held_
     result = CliRunner().invoke(app, ["solve", str(trained_checkpoint), _text(held_out.inputs[0]), "--trace",
                                       "--halting", "fixed"])
     assert result.exit_code == 0, result.output
-    assert "step 1:" in result.output and "step 8:" in result.output        # every supervision step shown
+    assert "step 1:" in result.output and "step 8 (the answer):" in result.output   # every step shown
+    assert result.output.count("givens in bold") == 1                                 # the legend, once
+    assert sum(set(line) == {"-"} for line in result.output.splitlines()) == 8        # 8 grids: the answer once
     assert "8 supervision steps (halted by step limit)" in result.output
     assert "a valid solution that keeps every given" in result.output
 

@@ -39,6 +39,10 @@ def puzzle_lines(path: Path) -> list[tuple[int, str, str | None]]:
     return rows
 
 
+TRACE_LEGEND = ("the model's answer after each supervision step: givens in bold, cells it filled in cyan, cells "
+                "changed since the step before in yellow")
+
+
 def solve_one(src, text: str, rule, trace: bool, as_json: bool, tries: int = 1) -> None:
     ans = solve_batch(src, [parse_puzzle(src, text)], rule, trace=trace, tries=tries)[0]
     if as_json:
@@ -50,11 +54,13 @@ def solve_one(src, text: str, rule, trace: bool, as_json: bool, tries: int = 1) 
 
 
 def _print_answer(src, ans, trace: bool) -> None:
-    if trace:
+    if trace and ans.trace:   # one copy (--trace refuses --tries): its last step is the answer, drawn once
+        typer.echo(TRACE_LEGEND)
         for k, grid in enumerate(ans.trace, start=1):
-            typer.echo(f"step {k}:")
+            typer.echo(f"step {k}{' (the answer)' if k == len(ans.trace) else ''}:")
             typer.echo(_render(src, ans.puzzle, grid, ans.trace[k - 2] if k > 1 else None))
-    typer.echo(_render(src, ans.puzzle, ans.answer))
+    else:
+        typer.echo(_render(src, ans.puzzle, ans.answer))
     verdict = ("a valid solution that keeps every given" if ans.valid and ans.keeps_givens else
                "NOT a valid solution" + ("" if ans.keeps_givens else " (it changes a given)"))
     verdict += _solutions_remark(src.task.solution_count(ans.puzzle))
