@@ -25,3 +25,37 @@ def test_every_package_module_sits_in_a_layer():
     present = {p.stem for p in package.glob("*.py") if p.stem not in ("__init__", "__main__")}
     present |= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
     assert present == placed, f"not in the contract: {sorted(present - placed)}; gone: {sorted(placed - present)}"
+
+
+# Where a registry name may appear as a string literal in a comparison: its own registry, or a word that only
+# shares the spelling (each with the reason).
+OWN_WORDS = {
+    "trm_edge/host_loop.py": {"fixed", "act", "valid"},            # the halting registry parsing its own names
+    "trm_edge/targets/executorch.py": {"coreml"},                  # its --delegate option's value
+    "trm_edge/export/executorch_target.py": {"coreml"},            # the same option, where it is applied
+    "trm_edge/bench/harness.py": {"step"},                         # a measurement's key (per step / per puzzle)
+    "trm_edge/model/config.py": {"none"},                          # pos_encodings: none
+}
+
+
+def test_no_rule_is_compared_by_its_name_outside_its_registry():
+    """Halting rules, recursion modes, targets and precisions are asked of their registries (HaltRule, the
+    recursion modes, Target, Precision), never compared as string literals: renaming one is one edit."""
+    import ast
+
+    from trm_edge.host_loop import HaltRule
+    from trm_edge.targets import PRECISIONS, RECURSION_MODES, all_targets
+
+    names = set(PRECISIONS) | set(RECURSION_MODES) | set(all_targets()) | {rule.value for rule in HaltRule}
+    found = []
+    for path in sorted((ROOT / "trm_edge").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Compare):
+                continue
+            sides = [node.left, *node.comparators]
+            words = [c.value for side in sides for c in (side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set))
+                                                          else [side])
+                     if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+            found += [f"{rel}:{node.lineno} {w!r}" for w in words if w in names - OWN_WORDS.get(rel, set())]
+    assert not found, found

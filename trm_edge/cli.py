@@ -23,7 +23,8 @@ def choices(name: str, values) -> type[Enum]:
 
 TargetName = choices("TargetName", targets.all_targets())
 RecursionMode = choices("RecursionMode", targets.RECURSION_MODES)
-Precision = choices("Precision", ("fp32",) + targets.PRECISIONS)   # fp32 is what `none` means
+# --quantize: each precision asked for by name, and fp32 for `none`
+Precision = choices("Precision", [targets.Precision.FP32.label] + [p.value for p in targets.Precision if p.asked_for])
 TaskName = choices("TaskName", task_names())
 
 
@@ -31,7 +32,8 @@ def precision_value(precision: Enum | None) -> str | None:
     """The registry's name for a precision (`fp32` is written `none` in metadata)."""
     if precision is None:
         return None
-    return "none" if precision.value == "fp32" else precision.value
+    fp32 = targets.Precision.FP32
+    return fp32.value if precision.value == fp32.label else precision.value
 
 
 app = typer.Typer(

@@ -148,8 +148,9 @@ def _outputs(path: Path, rules: list[str], meta: ArtifactMeta) -> dict[str, Any]
     with np.load(path) as out:
         rule = rules[0]
         answer = SolveResult(*(out[f"{rule}/{f}"] for f in FIELDS))
-        if "act" in rules:
-            steps = out["act/steps"]
+        act = HaltRule.ACT.value
+        if act in rules:
+            steps = out[f"{act}/steps"]
         else:
             steps = act_halt_steps(out["fixed/q_trace"], meta.halt_max_steps)
         return {"answer": answer, "act_steps": steps, "host": json.loads(str(out["host"]))}

@@ -30,7 +30,8 @@ from .graphs import NET_METHODS, STATEFUL_STATES, build_graph, net_call_graphs
 from .parity import parity_report
 from .spec import ExportRequest
 from .. import targets
-from ..targets import CALIBRATED, PRECISIONS, RECURSION_MODES, RequestError, Target
+from ..targets import RECURSION_MODES, RequestError, Target
+from ..targets.precision import Precision, internal as internal_precision
 
 
 class ExportError(ValueError):
@@ -42,13 +43,13 @@ DEFAULT_CALIBRATION = 256   # step inputs for the precisions that must be calibr
 
 def resolve_quantize(quantize: str, calibration: int) -> str:
     """The precision's internal name: int8 with calibration samples is static int8."""
-    if quantize not in PRECISIONS or quantize == "int8-static":
-        choices = [p for p in PRECISIONS if p != "int8-static"]
-        raise ExportError(f"unknown --quantize {quantize!r}; choose one of: {', '.join(choices)}")
-    if calibration > 0 and quantize not in ("int8", *CALIBRATED):
+    asked = [p.value for p in Precision if p.asked_for]
+    if quantize not in asked:
+        raise ExportError(f"unknown --quantize {quantize!r}; choose one of: {', '.join(asked)}")
+    if calibration > 0 and not (Precision(quantize) is Precision.INT8 or Precision(quantize).calibrated):
         raise ExportError("--calibration only applies to --quantize int8, w16a16, w8a16 and w8a8 (static "
                           "activation quantization)")
-    return "int8-static" if quantize == "int8" and calibration > 0 else quantize
+    return internal_precision(quantize, calibration).value
 
 
 def check_request(target: str, recursion: str, quantize: str, calibration: int,

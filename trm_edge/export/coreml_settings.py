@@ -1,5 +1,6 @@
 """Core ML settings, written once: the Core ML target and ExecuTorch's Core ML delegate both read them."""
 from __future__ import annotations
+from ..targets.precision import Precision
 
 MIN_COMPRESSED_WEIGHT = 512   # smaller tensors (embeddings, heads of tiny models) stay uncompressed
 
@@ -14,7 +15,7 @@ def deployment_target(ios18: bool = False):
 def compute_precision(quantize: str):
     import coremltools as ct
 
-    return ct.precision.FLOAT16 if quantize == "fp16" else ct.precision.FLOAT32
+    return ct.precision.FLOAT16 if quantize == Precision.FP16 else ct.precision.FLOAT32
 
 
 def int8_weight_config() -> dict:

@@ -15,6 +15,7 @@ from .coreml_settings import (MIN_COMPRESSED_WEIGHT, compute_precision, deployme
                               int8_weight_config, palette_config)
 from .graphs import STATEFUL_STATES
 from .spec import ExportRequest, ExportResult
+from ..targets.precision import Precision
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
@@ -33,7 +34,7 @@ def _export(req: ExportRequest, folder: Path) -> ExportResult:
               for n, t in zip(req.input_names, req.example_inputs)]
     outputs = [ct.TensorType(name=n) for n in req.output_names]
     precision = compute_precision(req.quantize)
-    options: dict = {"minimum_deployment_target": deployment_target(ios18=req.quantize == "int4")}
+    options: dict = {"minimum_deployment_target": deployment_target(ios18=req.quantize == Precision.INT4)}
     in_graph = recursion_mode(req.recursion).state_in_graph
     if in_graph:   # y/z as Core ML states: iOS 18+, and states are float16
         states = [ct.StateType(wrapped_type=ct.TensorType(shape=tuple(getattr(req.graph, n).shape), dtype=np.float16),
@@ -56,23 +57,23 @@ def _export(req: ExportRequest, folder: Path) -> ExportResult:
         raise RuntimeError(f"Core ML model states {states} are not {list(STATEFUL_STATES)}")
     notes.append("converted and re-read on this host; prediction needs macOS")
     return ExportResult("model.mlpackage", notes, {"coremltools": ct.__version__},
-                        {"coreml": {"deployment_target": "iOS18" if states or req.quantize == "int4" else "iOS17",
+                        {"coreml": {"deployment_target": "iOS18" if states or req.quantize == Precision.INT4 else "iOS17",
                                     "spec_version": spec.specificationVersion, "states": states}})
 
 
 def _compress(mlmodel, quantize: str, notes: list[str]):
     """The ML Program with its weights compressed as the precision asks (fp16 is the converter's own)."""
-    if quantize == "fp16":
+    if quantize == Precision.FP16:
         notes.append("fp16 ML Program (weights and compute in float16)")
-    if quantize in ("int8", "int4"):
+    if quantize in (Precision.INT8, Precision.INT4):
         from coremltools.optimize.coreml import OpLinearQuantizerConfig, OptimizationConfig, linear_quantize_weights
 
-        passes = [int8_weight_config()] if quantize == "int8" else [int4_weight_config(), int8_weight_config()]
+        passes = [int8_weight_config()] if quantize == Precision.INT8 else [int4_weight_config(), int8_weight_config()]
         for settings in passes:   # int4 then int8: a weight whose width is not a multiple of the block (the token
             config = OptimizationConfig(global_config=OpLinearQuantizerConfig(**settings))   # mixer's 82) gets int8
             mlmodel = linear_quantize_weights(mlmodel, config=config)
         notes.append("int8 per-channel linear weight quantization (coremltools.optimize); compute in fp32"
-                     if quantize == "int8" else
+                     if quantize == Precision.INT8 else
                      f"int4 weights in blocks of {passes[0]['block_size']} input channels with one scale each "
                      "(coremltools.optimize, iOS 18), int8 per channel where the width is not a multiple of the "
                      "block; compute in fp32")

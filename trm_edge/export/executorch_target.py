@@ -10,6 +10,7 @@ from ..model.layers import plain_attention
 from .graphs import packed_copies_note
 from .spec import INT4_BLOCK, ExportRequest, ExportResult
 from .xnnpack_rewrite import drop_unused_constants, keep_fp16_inside, rewrite_for_xnnpack, share_identical_constants
+from ..targets.precision import Precision
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
@@ -71,16 +72,16 @@ def _xnnpack_module(req: ExportRequest, graph: torch.nn.Module, example: tuple, 
     """The graph rewritten (and quantized) for XNNPACK, and the XNNPACK partitioner."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
-    if req.quantize == "fp16":
+    if req.quantize == Precision.FP16:
         graph = _HalfWrapper(graph)
         notes.append("fp16 weights and compute inside the graph (XNNPACK fp16 kernels where the CPU has them); "
                      "inputs and outputs stay fp32")
-    if req.quantize == "int4":
+    if req.quantize == Precision.INT4:
         graph = _int4_weights(graph, notes)
     with plain_attention(graph):   # SDPA's decomposition and the qkv split would cut the step into pieces
         module = torch.export.export(graph, example, strict=False).module()
     rewrites = rewrite_for_xnnpack(module)
-    if req.quantize == "fp16":
+    if req.quantize == Precision.FP16:
         rewrites["casts"] = keep_fp16_inside(module)
         notes.append(f"{rewrites['casts']} fp32 islands removed (casts, float scalars, SiLU's upcast): "
                      "RMSNorm and SiLU run in fp16 too")
@@ -104,11 +105,11 @@ def _coreml_partitioners(req: ExportRequest, graph: torch.nn.Module, example: tu
     from .coreml_settings import compute_precision, deployment_target, int8_weight_config
 
     precision = compute_precision(req.quantize)
-    weight_config = int8_weight_config() if req.quantize == "int8" else None
+    weight_config = int8_weight_config() if req.quantize == Precision.INT8 else None
     specs = CoreMLBackend.generate_compile_specs(minimum_deployment_target=deployment_target(),
                                                  compute_precision=precision,
                                                  op_linear_quantizer_config=weight_config)
-    notes.append(f"Core ML delegate (ML Program, iOS 17+, {'fp16' if req.quantize == 'fp16' else 'fp32'} compute"
+    notes.append(f"Core ML delegate (ML Program, iOS 17+, {(Precision.FP16 if req.quantize == Precision.FP16 else Precision.FP32).label} compute"
                  f"{', int8 per-channel weights' if weight_config else ''}); XNNPACK takes the ops Core ML does not; "
                  "runs only where the ExecuTorch runtime has the Core ML backend (iOS/macOS)")
     module = torch.export.export(graph, example, strict=False).module()
@@ -164,7 +165,7 @@ def _quantize_pt2e(module: torch.fx.GraphModule, req: ExportRequest, example: tu
                                                                          get_symmetric_quantization_config)
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    dynamic = req.quantize == "int8"
+    dynamic = req.quantize == Precision.INT8
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic))
     prepared = prepare_pt2e(module, quantizer)
     if dynamic:

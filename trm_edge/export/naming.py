@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..targets.precision import Precision
+
 ARTIFACTS = Path("artifacts")
 DEFAULT_DELEGATE = "xnnpack"
 
 
 def precision_label(internal: str, options: dict) -> str:
-    """What a person calls the precision: 'none' is fp32; an int8 scheme is named after it."""
-    label = "fp32" if internal == "none" else internal
-    return label + (f"-{options['int8-scheme']}" if options.get("int8-scheme") else "")
+    """What a person calls the precision (fp32 for 'none'); an int8 scheme is named after it."""
+    return Precision(internal).label + (f"-{options['int8-scheme']}" if options.get("int8-scheme") else "")
 
 
 def default_folder(checkpoint: Path, target: str, recursion: str, precision: str, options: dict,

@@ -9,6 +9,7 @@ import torch
 from ..recursion import mode as recursion_mode
 from .ort_mobile import convert_to_ort, mobile_usability, summary_line
 from .spec import INT4_BLOCK, ExportRequest, ExportResult
+from ..targets.precision import Precision
 
 
 def _int4(fp32_path: Path, final: Path) -> str:
@@ -36,16 +37,16 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     if scheme == "dynamic-keep-mlp-t" and not req.graph.model.config.mlp_t:
         raise ValueError("--int8-scheme dynamic-keep-mlp-t keeps the token-mixing MLP (mlp_t) in fp32, and this "
                          "model has none (it uses attention): use --int8-scheme weights")
-    fp32_path = folder / ("model_fp32.onnx" if req.quantize != "none" else "model.onnx")
+    fp32_path = folder / ("model_fp32.onnx" if req.quantize != Precision.FP32 else "model.onnx")
     notes = write_fp32(req, fp32_path)
     final = folder / "model.onnx"
-    if req.quantize != "none":
+    if req.quantize != Precision.FP32:
         notes.append(_quantize(req, scheme, fp32_path, final))
         fp32_path.unlink()
     if recursion_mode(req.recursion).graph_halts:   # the step inside an ONNX Loop that exits on q_halt > 0
         notes.append(_wrap_in_loop(req, final))
     onnx.checker.check_model(str(final))
-    extra: dict = {"int8_scheme": scheme} if req.quantize == "int8" else {}
+    extra: dict = {"int8_scheme": scheme} if req.quantize == Precision.INT8 else {}
     extra.update(_mobile_files(req, final, notes))
     sess = onnxruntime.InferenceSession(str(final), providers=["CPUExecutionProvider"])
     notes.append(f"ONNX Runtime {onnxruntime.__version__} loads it: inputs "
@@ -58,15 +59,15 @@ def _quantize(req: ExportRequest, scheme: str, fp32_path: Path, final: Path) -> 
     """Write `final` at the request's precision from the fp32 file; returns the note saying what was done."""
     import onnx
 
-    if req.quantize == "int8" and scheme == "weights":
+    if req.quantize == Precision.INT8 and scheme == "weights":
         model = onnx.load(str(fp32_path))
         count = compress_weights(model, "int8")
         onnx.save(model, str(final))
         return (f"int8 weight-only: {count} weight tensors stored as int8 with one scale per row, dequantized "
                 "when ONNX Runtime loads the model; the math stays fp32")
-    if req.quantize in ("int8", "int8-static"):
+    if req.quantize in (Precision.INT8, Precision.INT8_STATIC):
         return _ort_int8(req, scheme, fp32_path, final)
-    if req.quantize == "int4":
+    if req.quantize == Precision.INT4:
         return _int4(fp32_path, final)
     model = onnx.load(str(fp32_path))   # fp16
     compress_weights(model, "fp16")
@@ -81,7 +82,7 @@ def _ort_int8(req: ExportRequest, scheme: str, fp32_path: Path, final: Path) -> 
 
     pre = final.with_name("model_pre.onnx")
     quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
-    if req.quantize == "int8":
+    if req.quantize == Precision.INT8:
         keep = ([n for n, w in matmul_weights(fp32_path).items() if ".mlp_t." in w]
                 if scheme == "dynamic-keep-mlp-t" else [])
         quantize_dynamic(str(pre), str(final), per_channel=True, weight_type=QuantType.QInt8,
@@ -224,7 +225,7 @@ def compress_weights(model, kind: str) -> int:
         if arr.dtype != np.float32 or arr.size < 1024:
             new_inits.append(init)
             continue
-        if kind == "fp16":
+        if kind == Precision.FP16:
             new_inits.append(numpy_helper.from_array(arr.astype(np.float16), init.name + "__fp16"))
             decoders.append(helper.make_node("Cast", [init.name + "__fp16"], [init.name], to=onnx.TensorProto.FLOAT,
                                              name=init.name + "__cast"))

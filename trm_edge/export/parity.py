@@ -14,6 +14,7 @@ from ..runtime.reference import solve_with_model
 from .. import targets
 from ..recursion import mode as recursion_mode
 from ..artifact import read_meta
+from ..targets.precision import Precision
 
 MAX_DROP = 0.01            # a compressed artifact (fp16, int8, palettized) may lose at most 1 point of exact accuracy
 FP32_MIN_CELL_AGREEMENT = 0.999
@@ -106,7 +107,7 @@ def compare(art: SolveResult, ref: SolveResult, data: PuzzleSet, quantize: str) 
         "accuracy_drop": float(ref_ok.mean() - art_ok.mean()),
         "paired_difference": diff, "paired_difference_95ci": [lo, hi],
     }
-    if quantize == "none":
+    if quantize == Precision.FP32:
         judged, where = _judged_cells(art, ref, ref_ok)
         out["cell_agreement_judged"], out["cells_judged_on"] = judged, where
         out["budget"] = {"min_cell_agreement": FP32_MIN_CELL_AGREEMENT, "cells_judged_on": where,

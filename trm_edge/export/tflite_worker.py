@@ -45,6 +45,7 @@ def main(job_path: str, out_path: str) -> None:
 
 def _convert(graphs: dict, out_path: str, quantize: str) -> list[str]:
     """Convert every graph as a signature of one model file (shared tensors stay shared); quantize it."""
+    from trm_edge.targets.precision import Precision
     import litert_torch
 
     if None in graphs:
@@ -55,11 +56,11 @@ def _convert(graphs: dict, out_path: str, quantize: str) -> list[str]:
         for name, (graph, ex, _) in graphs.items():
             converter = (converter or litert_torch).signature(name, graph, ex)
         model = converter.convert()
-    float_path = out_path if quantize == "none" else out_path + ".float.tflite"
+    float_path = out_path if quantize == Precision.FP32 else out_path + ".float.tflite"
     model.export(float_path)
-    if quantize == "none":
+    if quantize == Precision.FP32:
         return []
-    if quantize != "int8":
+    if quantize != Precision.INT8:
         raise SystemExit(f"unsupported quantization {quantize}")
     from ai_edge_quantizer import quantizer, recipe
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 
 from .base import CALIBRATED, PRECISIONS, RECURSION_MODES, Option, RequestError, Target
+from .precision import Precision
 
 MODULES = ("onnx", "executorch", "coreml", "tflite", "qnn")
 _REGISTRY: dict[str, Target] = {}
@@ -40,5 +41,5 @@ def options_by_name() -> dict[str, list[str]]:
     return out
 
 
-__all__ = ["CALIBRATED", "PRECISIONS", "RECURSION_MODES", "Option", "RequestError", "Target", "all_targets", "get",
+__all__ = ["CALIBRATED", "PRECISIONS", "Precision", "RECURSION_MODES", "Option", "RequestError", "Target", "all_targets", "get",
            "register", "options_by_name"]

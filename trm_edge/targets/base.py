@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..recursion import mode_names
+from .precision import Precision
 
 RECURSION_MODES = mode_names()   # each one's graphs and host driver: trm_edge/recursion/
-# int8-static: int8 + --calibration; wXaY: X-bit weights with Y-bit activations (calibrated QDQ, for NPUs)
-PRECISIONS = ("none", "fp16", "int8", "int8-static", "int4", "palette4", "palette6", "w8a16", "w8a8", "w16a16")
-CALIBRATED = ("int8-static", "w8a16", "w8a8", "w16a16")
+PRECISIONS = tuple(p.value for p in Precision)   # their metadata names (trm_edge/targets/precision.py)
+CALIBRATED = tuple(p.value for p in Precision if p.calibrated)
 
 
 class RequestError(ValueError):
@@ -59,9 +59,9 @@ class Target:
         if recursion not in self.modes:
             raise RequestError(f"{self.name} supports --recursion {'/'.join(self.modes)}, not {recursion} ({self.note})")
         if precision not in self.precisions:
-            offered = ", ".join("fp32" if p == "none" else p for p in self.precisions)
-            raise RequestError(f"{self.name} does not support --quantize {'fp32' if precision == 'none' else precision}"
-                               f"; it offers {offered}")
+            offered = ", ".join(Precision(p).label for p in self.precisions)
+            asked = Precision(precision).label if precision in PRECISIONS else precision
+            raise RequestError(f"{self.name} does not support --quantize {asked}; it offers {offered}")
         for opt in self.options:
             value = options.get(opt.name)
             value = opt.default if value is None else value   # None: the user did not choose

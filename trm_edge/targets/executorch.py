@@ -8,6 +8,7 @@ from ..errors import UnsupportedOnHost
 from ..recursion import mode as recursion_mode
 from ..recursion.net import NetProgram
 from .base import Option, RequestError, Target
+from .precision import Precision
 
 _PROGRAM_LOADED = False   # ExecuTorch's threadpool may only be resized before the first program loads
 
@@ -57,12 +58,12 @@ def _size_threadpool(threads: int) -> None:
 
 
 def _check(recursion: str, precision: str, options: dict) -> None:
-    if recursion_mode(recursion).net_methods and (options.get("delegate") == "coreml" or precision == "int8-static"):
+    if recursion_mode(recursion).net_methods and (options.get("delegate") == "coreml" or precision == Precision.INT8_STATIC):
         raise RequestError("executorch --recursion net is for the XNNPACK delegate at fp32, fp16, dynamic int8 or int4 "
                            "(its point is one packed copy of the weights; static int8 calibrates whole steps)")
-    if options.get("delegate") == "coreml" and precision == "int4":
+    if options.get("delegate") == "coreml" and precision == Precision.INT4:
         raise RequestError("executorch int4 is XNNPACK's 4-bit weights: use --delegate xnnpack (the default)")
-    if options.get("delegate") == "coreml" and precision == "int8-static":
+    if options.get("delegate") == "coreml" and precision == Precision.INT8_STATIC:
         raise RequestError("executorch with --delegate coreml supports int8 as weight-only quantization "
                            "(Core ML's linear quantizer), not static activations (--calibration)")
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..artifact import inside
 from .base import Option, RequestError, Target
+from .precision import Precision
 
 INT8_SCHEMES = ("dynamic", "dynamic-keep-mlp-t", "weights")
 
@@ -50,7 +51,7 @@ def _tensors(graph):
 
 
 def _check(recursion: str, precision: str, options: dict) -> None:
-    if options.get("int8-scheme") is not None and precision != "int8":
+    if options.get("int8-scheme") is not None and precision != Precision.INT8:
         raise RequestError(f"--int8-scheme {options['int8-scheme']} applies to --quantize int8 without --calibration "
                            f"(got {precision})")
 

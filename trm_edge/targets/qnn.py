@@ -13,6 +13,7 @@ import numpy as np
 from ..artifact import inside
 from ..errors import UnsupportedOnHost
 from .base import Option, RequestError, Target
+from .precision import Precision
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def register_ep() -> list:
 def htp_options(chip: Soc, precision: str) -> dict[str, str]:
     """QNN EP provider options for the HTP backend of one SoC."""
     return {"backend_type": "htp", "soc_model": str(chip.soc_model), "htp_arch": str(chip.htp_arch),
-            "enable_htp_fp16_precision": "1" if precision == "fp16" else "0"}
+            "enable_htp_fp16_precision": "1" if precision == Precision.FP16 else "0"}
 
 
 def session_options(chip: Soc, precision: str, allow_cpu_fallback: bool = False):

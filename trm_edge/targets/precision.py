@@ -1,0 +1,48 @@
+"""The precisions an artifact can compute in: one registry that the CLI, the exporters, parity and naming ask
+instead of comparing names. The value is the name in artifact metadata (`none` is fp32, kept for artifacts
+already written); `label` is what a person reads."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Precision(str, Enum):
+    FP32 = "none"
+    FP16 = "fp16"
+    INT8 = "int8"                 # dynamic int8 (weights int8, activations quantized at run time)
+    INT8_STATIC = "int8-static"   # int8 with --calibration: activation ranges fixed from real trajectories
+    INT4 = "int4"
+    PALETTE4 = "palette4"         # Core ML k-means weight palettes
+    PALETTE6 = "palette6"
+    W8A16 = "w8a16"               # X-bit weights, Y-bit activations: calibrated QDQ graphs for NPUs
+    W8A8 = "w8a8"
+    W16A16 = "w16a16"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def label(self) -> str:
+        """fp32 for `none`: what folder names, tables and messages say."""
+        return "fp32" if self is Precision.FP32 else self.value
+
+    @property
+    def calibrated(self) -> bool:
+        """Its activation ranges come from calibration samples."""
+        return self in (Precision.INT8_STATIC, Precision.W8A16, Precision.W8A8, Precision.W16A16)
+
+    @property
+    def asked_for(self) -> bool:
+        """--quantize takes it by name (static int8 is asked for as int8 with --calibration N)."""
+        return self is not Precision.INT8_STATIC
+
+    @property
+    def float_weights(self) -> bool:
+        """Weights kept in floating point (fp32 / fp16): nothing to quantize."""
+        return self in (Precision.FP32, Precision.FP16)
+
+
+def internal(name: str, calibration: int) -> Precision:
+    """What a --quantize request computes in: int8 with calibration samples is static int8."""
+    precision = Precision(name)
+    return Precision.INT8_STATIC if precision is Precision.INT8 and calibration > 0 else precision
