@@ -1,5 +1,7 @@
 package dev.trmedge.core;
 
+import java.util.function.IntFunction;
+
 /**
  * Continuous batching (port of trm_edge.host_loop.solve_stream) for a step graph exported with
  * --batch B: B rows stay in flight, and a row that halts (q_halt > 0, or after maxSteps) hands its slot to the
@@ -43,15 +45,24 @@ public final class StreamingLoop {
 
     /** Solves every puzzle (tokens of seqLen each); answers in the puzzles' order. */
     public HaltingLoop.Result[] solve(int[][] puzzles, int[] puzzleIds, boolean useHalting, int maxSteps) {
+        HaltingLoop.Stop stop = useHalting ? (k, p, q) -> q > 0 : (k, p, q) -> false;
+        return solve(puzzles, puzzleIds, puzzle -> stop, maxSteps);
+    }
+
+    /** The same with any halting rule per puzzle (`stops.apply(i)`: puzzle i's, e.g. Tries' 'valid' rule). */
+    public HaltingLoop.Result[] solve(int[][] puzzles, int[] puzzleIds, IntFunction<HaltingLoop.Stop> stops,
+                                      int maxSteps) {
         if (maxSteps < 1 || maxSteps > 1024) throw new IllegalArgumentException("maxSteps must be 1 to 1024, got " + maxSteps);
         HaltingLoop.Result[] answers = new HaltingLoop.Result[puzzles.length];
         int[] slotPuzzle = new int[batch], slotSteps = new int[batch];
+        HaltingLoop.Stop[] slotStop = new HaltingLoop.Stop[batch];
         int[] inputs = new int[batch * meta.seqLen], ids = new int[batch];
         float[] y = new float[batch * rowState], z = new float[batch * rowState];
         int next = 0, busy = 0;
         for (int slot = 0; slot < batch; slot++) {
             slotPuzzle[slot] = -1;
             if (next < puzzles.length) {
+                slotStop[slot] = stops.apply(next);
                 load(slot, next++, puzzles, puzzleIds, inputs, ids, y, z, slotPuzzle, slotSteps);
                 busy++;
             }
@@ -64,12 +75,14 @@ public final class StreamingLoop {
                 if (slotPuzzle[slot] < 0) continue;
                 int steps = ++slotSteps[slot];
                 float q = out.qHalt[slot];
-                boolean halted = useHalting && q > 0;
+                int[] answer = rowAnswer(out.logits, slot);
+                boolean halted = slotStop[slot].stops(steps, answer, q);
                 if (!halted && steps < maxSteps) continue;
-                answers[slotPuzzle[slot]] = new HaltingLoop.Result(rowAnswer(out.logits, slot), steps, halted, q);
+                answers[slotPuzzle[slot]] = new HaltingLoop.Result(answer, steps, halted, q);
                 slotPuzzle[slot] = -1;
                 busy--;
                 if (next < puzzles.length) {
+                    slotStop[slot] = stops.apply(next);
                     load(slot, next++, puzzles, puzzleIds, inputs, ids, y, z, slotPuzzle, slotSteps);
                     busy++;
                 }

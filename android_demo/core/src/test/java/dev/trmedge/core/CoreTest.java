@@ -124,13 +124,13 @@ public class CoreTest {
         wrong[1] = 1;
         assertFalse(SudokuRules.accepts(puzzle, wrong, 4));
         HaltingLoop loop = new HaltingLoop(solvesCopyTwo(m, puzzle, solution), m, init);
-        Tries.Result r = Tries.solve(loop, puzzle, 4, 8, 16, 2);
+        Tries.Result r = Tries.solve(loop, PuzzleTask.SUDOKU, puzzle, 4, 8, 16, 2);
         assertTrue(r.verified);
         assertEquals(2, r.copy);
         assertEquals(3, r.copies);
         assertArrayEquals(solution, r.answer);
         assertEquals(3 + 3 + 1, r.steps);
-        Tries.Result two = Tries.solve(loop, puzzle, 4, 2, 16, 2);
+        Tries.Result two = Tries.solve(loop, PuzzleTask.SUDOKU, puzzle, 4, 2, 16, 2);
         assertFalse(two.verified);
         assertEquals(2, two.copies);
         assertArrayEquals(puzzle, two.answer);   // both copies repeated the puzzle: that answer wins the vote
@@ -312,5 +312,86 @@ public class CoreTest {
         for (HaltingLoop.Result r : fixed) assertEquals(5, r.steps);
         assertThrows(IllegalArgumentException.class, () -> new StreamingLoop(batched, three, init)
             .solve(new int[][] {new int[3]}, new int[1], true, 16));
+    }
+
+    /** Tries streamed through a batch-3 step graph: every puzzle gets the answer, copy, verdict and steps it gets
+     *  alone (a solved grid on copy 0, a puzzle solved on copy 2, one never solved: the vote over 4 copies). */
+    @Test
+    public void streamedTriesGiveEachPuzzleWhatItGetsAlone() throws IOException {
+        String json = new String(resource("metadata.json"), StandardCharsets.UTF_8);
+        ArtifactMetadata one = ArtifactMetadata.parse(json);
+        ArtifactMetadata three = ArtifactMetadata.parse(json.replaceFirst("\"batch\":\\s*1", "\"batch\": 3")
+            .replaceFirst("\"state_shape\":\\s*\\[\\s*1", "\"state_shape\": [3"));
+        InitState init = new InitState(resource("init_state.f32"), one.hiddenSize);
+        int[] solution = {1, 2, 3, 4, 3, 4, 1, 2, 2, 1, 4, 3, 4, 3, 2, 1};
+        int[] puzzle = solution.clone();
+        for (int i : new int[] {0, 5, 6, 9, 10, 15}) puzzle[i] = 0;
+        int[] never = new int[16];
+        never[0] = 1;
+        StepModel alone = solvesCopyTwo(one, puzzle, solution);
+        int cells = one.seqLen, vocab = one.vocabSize;
+        StreamingLoop.BatchStepModel batched = (inputs, ids, y, z) -> {
+            float[] logits = new float[3 * cells * vocab], q = new float[3];
+            for (int r = 0; r < 3; r++) {
+                int[] row = java.util.Arrays.copyOfRange(inputs, r * cells, (r + 1) * cells);
+                System.arraycopy(alone.step(row, ids, y, z).logits, 0, logits, r * cells * vocab, cells * vocab);
+                q[r] = -1f;
+            }
+            return new StreamingLoop.BatchStepModel.Output(y, z, logits, q);
+        };
+        int[][] puzzles = {solution, puzzle, never, puzzle};
+        Tries.Result[] streamed = Tries.solveAll(new StreamingLoop(batched, three, init), PuzzleTask.SUDOKU, puzzles,
+                                                 4, 4, 16, 2);
+        HaltingLoop loop = new HaltingLoop(alone, one, init);
+        for (int i = 0; i < puzzles.length; i++) {
+            Tries.Result want = Tries.solve(loop, PuzzleTask.SUDOKU, puzzles[i], 4, 4, 16, 2);
+            assertArrayEquals("answer of puzzle " + i, want.answer, streamed[i].answer);
+            assertEquals("copy of puzzle " + i, want.copy, streamed[i].copy);
+            assertEquals("steps of puzzle " + i, want.steps, streamed[i].steps);
+            assertEquals(want.verified, streamed[i].verified);
+            assertEquals(want.copies, streamed[i].copies);
+        }
+        assertEquals(0, streamed[0].copy);
+        assertTrue(streamed[0].verified && streamed[1].verified && !streamed[2].verified);
+        assertEquals(2, streamed[1].copy);
+        assertEquals(4, streamed[2].copies);
+        assertThrows(IllegalArgumentException.class,
+            () -> Tries.solveAll(new StreamingLoop(batched, three, init), PuzzleTask.MAZE, new int[][] {never}, 4, 9, 16, 2));
+    }
+
+    private static final String MAZE = "#####" + "#S  #" + "# # #" + "#  G#" + "#####";
+
+    /** The maze rules accept either shortest path and nothing else; tries find the copy (rows reversed) that a
+     *  model solves alone, and map its path back onto the maze as given. */
+    @Test
+    public void mazeTriesAcceptOnlyAShortestPath() {
+        int[] maze = MazeCodec.encode(MAZE);
+        int[] top = MazeCodec.encode("#####" + "#Soo#" + "# #o#" + "#  G#" + "#####");
+        int[] left = MazeCodec.encode("#####" + "#S  #" + "#o# #" + "#ooG#" + "#####");
+        int[] longer = MazeCodec.encode("#####" + "#Soo#" + "#o#o#" + "#  G#" + "#####");
+        int[] throughWall = MazeCodec.encode("#####" + "#S  #" + "#ooo#" + "#  G#" + "#####");
+        assertTrue(MazeRules.accepts(maze, top, 5) && MazeRules.accepts(maze, left, 5));
+        assertFalse(MazeRules.accepts(maze, longer, 5));
+        assertFalse(MazeRules.accepts(maze, throughWall, 5));
+        assertFalse(MazeRules.accepts(maze, maze, 5));
+        PuzzleViews.View one = PuzzleViews.maze(5, 1);
+        int[] seenOne = one.apply(maze), solvedOne = one.apply(top);
+        Tries.Runner model = (tokens, stops, maxSteps) -> {   // solves only copy 1; else repeats its input
+            HaltingLoop.Result[] out = new HaltingLoop.Result[tokens.length];
+            for (int i = 0; i < tokens.length; i++) {
+                int[] answer = java.util.Arrays.equals(tokens[i], seenOne) ? solvedOne : tokens[i];
+                HaltingLoop.Stop stop = stops.apply(i);
+                int k = 1;
+                while (!stop.stops(k, answer, -1f) && k < maxSteps) k++;
+                out[i] = new HaltingLoop.Result(answer, k, k < maxSteps, -1f);
+            }
+            return out;
+        };
+        Tries.Result r = Tries.solveAll(model, PuzzleTask.MAZE, new int[][] {maze}, 5, 8, 16, 2)[0];
+        assertTrue(r.verified);
+        assertEquals(1, r.copy);
+        assertEquals(2, r.copies);
+        assertArrayEquals(top, r.answer);
+        assertEquals(3 + 1, r.steps);   // copy 0 gives up after 2 unchanged steps; copy 1 is accepted at its first
     }
 }
