@@ -772,6 +772,8 @@ def solve(
         if file is not None:
             lines = puzzle_lines(file)
         _check_depth(h_cycles, l_cycles)
+        if trace and tries is None:   # a trace follows one copy: the model's recorded tries do not apply
+            tries = 1
         src, chosen = open_chosen(source, threads, h_cycles, l_cycles, halting, max_steps, tries)
         rule, tries = Halting.parse(chosen.halting), chosen.tries
         check_tries(tries, src.task, src.side)
