@@ -103,3 +103,22 @@ def test_solve_says_when_the_puzzle_itself_has_no_solution_or_several():
     assert result.exit_code == 1 and "the puzzle has no solution, so no answer can pass the rules" in result.output
     result = CliRunner().invoke(app, ["solve", str(sudoku9), "." * 81, "--tries", "1"])
     assert "the puzzle has more than one solution" in result.output
+
+
+def test_solve_file_names_the_lines_it_did_not_solve_and_times_each_puzzle_by_its_steps(tmp_path):
+    from pathlib import Path
+
+    from conftest import NO_SOLUTION
+
+    sudoku9 = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+    easy = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
+    (tmp_path / "p.txt").write_text(f"{easy}\n# a comment line\n{NO_SOLUTION}\n")
+    args = ["solve", str(sudoku9), "--file", str(tmp_path / "p.txt"), "--tries", "1", "--halting", "valid",
+            "--max-steps", "16"]
+    result = CliRunner().invoke(app, args)
+    assert f"not solved: line 3 of {tmp_path / 'p.txt'}" in result.output, result.output
+    out = CliRunner().invoke(app, [*args, "--json"]).output
+    results = json.loads(out[out.index("{"):])["results"]
+    steps, seconds = [r["steps"] for r in results], [r["seconds"] for r in results]
+    assert steps[0] < steps[1] == 16   # solved early; the puzzle with no solution runs to the limit
+    assert seconds[0] / seconds[1] == pytest.approx(steps[0] / steps[1])

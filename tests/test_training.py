@@ -98,6 +98,23 @@ def test_cli_train_and_evaluate_small_run(tmp_path):
     assert metrics["puzzles"] == 10 and 1 <= metrics["mean_steps"] <= 8
 
 
+def test_cli_resume_without_a_preset_continues_the_run_where_it_is(tmp_path, monkeypatch):
+    """`train --resume RUN/checkpoint.pt --steps N` (the README's command) continues that run: its own data and
+    settings (not the default preset's), written back into its own folder."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--preset", "sudoku6-tiny", "--steps", "3", "--batch-size", "8",
+                              "--eval-every", "3", "--eval-puzzles", "10", "--quiet", "--out", str(tmp_path / "run6")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["train", "--resume", str(tmp_path / "run6" / "checkpoint.pt"), "--steps", "5", "--quiet"])
+    assert res.exit_code == 0, res.output
+    ckpt = load_checkpoint(tmp_path / "run6" / "checkpoint.pt")
+    assert ckpt.info["step"] == 5 and ckpt.info["train_config"]["batch_size"] == 8 and ckpt.data_meta.grid_shape[0] == 6
+    assert not (tmp_path / "runs").exists()
+    res = runner.invoke(app, ["train", "--resume", str(tmp_path / "run6" / "train_log.jsonl"), "--steps", "6"])
+    assert res.exit_code == 2
+
+
 def test_default_preset_learns_to_solve(trained_checkpoint):
     """The fixture trains the default preset for 1000 steps; it must solve most held-out 4x4 puzzles."""
     ckpt = load_checkpoint(trained_checkpoint)

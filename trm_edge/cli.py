@@ -181,7 +181,9 @@ def _check_threads(threads: int) -> None:
 
 @app.command()
 def train(
-    preset: str = typer.Option("sudoku4-tiny", help="Named preset (see --list-presets). The default trains on a CPU in minutes."),
+    preset: Optional[str] = typer.Option(None, help="Named preset (see --list-presets; default sudoku4-tiny, which "
+                                                     "trains on a CPU in minutes). With --resume and no --preset, the "
+                                                     "resumed run's own data and settings."),
     task: Optional[TaskName] = typer.Option(None, help="Override the preset's task."),
     grid_size: Optional[int] = typer.Option(None, help="Generated grid side: sudoku 4/6/9, maze >= 5."),
     data_path: Optional[Path] = typer.Option(None, help="Official CSV, built dataset folder (dataset.json + all__*.npy), "
@@ -217,10 +219,11 @@ def train(
     \b
       trm-edge train                                   # the 4x4 default: about a minute on 2 cores
       trm-edge train --preset sudoku9 --out runs/sudoku9
+      trm-edge train --resume runs/sudoku9/checkpoint.pt --steps 30000   # continue a run where it is
       trm-edge train --preset sudoku9-hard --resume models/sudoku9/checkpoint.pt
       trm-edge train --preset sudoku-att --device cuda --nproc 2
     """
-    from .train.presets import PRESETS, get_preset, with_arch, with_config_file
+    from .train.presets import DEFAULT_PRESET, PRESETS, get_preset, recorded_run, with_arch, with_config_file
 
     if list_presets:
         for name, p in PRESETS.items():
@@ -229,7 +232,10 @@ def train(
     with user_errors():
         from .train.trainer import train as run_training
 
-        p = get_preset(preset)
+        if preset is None and resume is not None:   # continue the run as it was, where it was
+            p, default_out = recorded_run(resume), resume.parent
+        else:
+            p, default_out = get_preset(preset or DEFAULT_PRESET), Path("runs") / (preset or DEFAULT_PRESET)
         if config is not None:
             p = with_config_file(p, config)
         spec_changes = {k: v for k, v in dict(task=task.value if task else None, grid_size=grid_size,
@@ -247,7 +253,7 @@ def train(
             from .train.launch import launch_data_parallel
 
             raise typer.Exit(launch_data_parallel(nproc, cfg.batch_size, device, sys.argv[1:]))
-        result = run_training(spec, cfg, out or Path("runs") / preset, device=device, resume=resume,
+        result = run_training(spec, cfg, out or default_out, device=device, resume=resume,
                               progress=not quiet and not _QUIET["on"], overwrite=overwrite,
                               log=note if _QUIET["on"] else print)
     typer.echo(f"done: {result.steps} steps in {result.minutes:.1f} min, test exact accuracy "

@@ -126,6 +126,7 @@ def parse_answer(src, puzzle: np.ndarray, text: str) -> np.ndarray:
     return answer
 
 
+MISSED_SHOWN = 12   # line numbers of unsolved puzzles named in the summary
 STREAM_CHUNK = 8   # batches of puzzles handed to the runner at once (rows stream through its batch)
 
 
@@ -162,3 +163,9 @@ def solve_file(src, path: Path, lines, rule, as_json: bool, tries: int = 1) -> N
     acc = f"exact accuracy {summary['exact_accuracy']:.3f} on {len(scored)} with answers, " if scored else ""
     typer.echo(f"{src.label}: {len(answers)} puzzles, {acc}valid solutions {summary['valid_solutions']:.3f}, "
                f"mean steps {summary['mean_steps']:.2f}, {summary['puzzles_per_second']:.1f} puzzles/s")
+    missed = [lineno for (lineno, _, _), a in zip(lines, answers) if not (a.valid and a.keeps_givens)
+              or a.correct is False]
+    if missed:
+        shown_lines = ", ".join(map(str, missed[:MISSED_SHOWN])) + (f" and {len(missed) - MISSED_SHOWN} more"
+                                                                     if len(missed) > MISSED_SHOWN else "")
+        typer.echo(f"not solved: line{'s' if len(missed) > 1 else ''} {shown_lines} of {path} (--json for each answer)")

@@ -188,11 +188,13 @@ def solve_batch(source: Source, grids: list[np.ndarray], halting: Halting, trace
     t0 = time.perf_counter()
     outcomes = solve_with_tries(run, source.task, source.side, grids, halting, source.max_steps, tries)
     seconds = time.perf_counter() - t0
+    # puzzles share the runner's calls (a batch, a stream): each is given the call's time in proportion to its steps
+    per_step = seconds / max(1, sum(out.steps for out in outcomes))
     answers = []
     for i, (grid, out) in enumerate(zip(grids, outcomes)):
         valid, keeps = check(source, grid, out.answer)
         halted = halting.reason(out.copy_steps, source.max_steps, out.q_halt, valid and keeps)
-        answers.append(Answer(grid, out.answer, out.steps, halted, seconds / len(grids), valid, keeps,
+        answers.append(Answer(grid, out.answer, out.steps, halted, per_step * out.steps, valid, keeps,
                               (expected or [None] * len(grids))[i],
                               [decode(source, s[i]) for s in snapshots[: out.steps]], out.copy, out.copies))
     return answers

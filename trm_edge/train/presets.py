@@ -125,6 +125,21 @@ def get_preset(name: str) -> Preset:
     return PRESETS[name]
 
 
+def recorded_run(checkpoint: Path) -> Preset:
+    """The run a trm-edge checkpoint was trained by (its data spec and training config, saved in it): what
+    `train --resume CK` continues when no --preset is named."""
+    from ..model.checkpoint import load_checkpoint
+
+    info = load_checkpoint(checkpoint).info or {}
+    if not isinstance(info.get("train_config"), dict) or not isinstance(info.get("data_spec"), dict):
+        raise ValueError(f"{checkpoint} records no training run (an exported or official checkpoint?): name the "
+                         "--preset to train with its weights as the start")
+    saved = info["train_config"]
+    check_values(TrainConfig, saved, f"{checkpoint}: train_config")
+    train = TrainConfig(**{k: v for k, v in saved.items() if k in TrainConfig.__dataclass_fields__})
+    return Preset(f"the run recorded in {checkpoint}", DataSpec.from_saved(info["data_spec"]), train)
+
+
 def with_config_file(preset: Preset, path: Path) -> Preset:
     """The preset with a YAML or JSON file's changes on top: `data:` (DataSpec fields), `train:` (TrainConfig
     fields) and `arch:` (model fields, e.g. hidden_size, H_cycles, L_cycles, halt_max_steps). Unknown keys are
