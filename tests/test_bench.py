@@ -198,8 +198,10 @@ def test_throughput_mode_streams_every_puzzle_and_compares_with_the_official_eva
     assert yard["derived"]["x_official_eval"] == 1.0
     assert all(r["measured"]["mean_steps"] < 12 for r in others)   # stable-2 halts; the rows ran past nothing
     table = measured_table(result)
-    assert "x official eval" in table and "1.0" in table
-    assert "x official eval" not in measured_table({"rows": [{**r, "derived": {}} for r in rows]})
+    assert "x eval" in table and "1.0" in table and "x eval: puzzles/s over the official evaluation's" in table
+    assert "x eval" not in measured_table({"rows": [{**r, "derived": {}} for r in rows]})
+    assert max(map(len, table.splitlines())) <= 100, table   # a terminal's width, the artifact named on its row
+    assert onnx_artifact.name in table
     paths = write_outputs(result, tmp_path)
     assert json.loads(paths["json"].read_text())["rows"][1]["values"]["x_official_eval"] > 0
 

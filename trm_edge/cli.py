@@ -531,7 +531,7 @@ def bench(
     throughput: bool = typer.Option(False, help="Throughput mode: each row solves all --puzzles in one call, a "
                                                 "halted row taking the next puzzle (continuous batching), and is "
                                                 "compared with the official evaluation run here too (PyTorch fp32, "
-                                                "all N_sup steps, batch --large-batch): the 'x official eval' column."),
+                                                "all N_sup steps, batch --large-batch): the 'x eval' column."),
 ) -> None:
     """Latency, memory, size and accuracy of every artifact beside the PyTorch reference.
 

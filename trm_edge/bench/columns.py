@@ -4,7 +4,10 @@ and `values`, and the plot all read this list."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
+
+from ..targets import PRECISIONS, Precision
 
 Row = dict[str, Any]   # one bench row as bench.json stores it (BenchRow.to_dict)
 
@@ -16,6 +19,8 @@ class Column:
     unit: str                          # "" for labels
     value: Callable[[Row], Any]        # None when the row has no such figure
     fmt: str = "{}"
+    terminal: bool = True              # in the terminal table (100 columns); bench.txt and bench.json have all
+    label: bool = False                # says what ran (not a measurement): said once when every row shares it
 
     def cell(self, row: Row) -> str:
         v = self.value(row)
@@ -33,9 +38,10 @@ def _pair(name: str) -> Callable[[Row], Any]:
 
 
 def _status(r: Row) -> str:
+    """ok, simulated (answers without timings), or what went wrong (the reason follows the table)."""
     if r["status"] == "ok":
         return "simulated" if r["derived"].get("simulated") else "ok"
-    return f"{r['status']}: {(r.get('error') or '')[:40]}"
+    return r["status"]
 
 
 def per_puzzle_ms(r: Row) -> float | None:
@@ -48,32 +54,45 @@ def per_puzzle_ms(r: Row) -> float | None:
     return puzzle["p50_ms"] / max(1, r["batch"])
 
 
+def row_label(r: Row) -> str:
+    """What the row ran: its artifact folder's name, or the PyTorch reference."""
+    return r["runtime"] if r["runtime"].startswith("pytorch") else Path(r["source"]).name
+
+
+def _precision(r: Row) -> str:
+    """fp32 for the metadata's `none`; PyTorch's own dtypes (bf16) as they are."""
+    return Precision(r["precision"]).label if r["precision"] in PRECISIONS else r["precision"]
+
+
 def _fraction(r: Row) -> float | None:
     f = r["derived"].get("fraction_of_peak")
     return None if f is None else 100 * f
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("runtime", "runtime", "", lambda r: r["runtime"]),
-    Column("precision", "prec", "", lambda r: r["precision"]),
-    Column("recursion", "mode", "", lambda r: r["recursion"]),
-    Column("threads", "thr", "", lambda r: r["threads"]),
-    Column("batch", "batch", "", lambda r: r["batch"]),
-    Column("halting", "halt", "", lambda r: r["halting"]),
-    Column("status", "status", "", _status),
-    Column("load_s", "load s", "s", _ok(lambda r: r["measured"].get("load_s")), "{:.2f}"),
-    Column("step_ms", "step p50/p90 ms", "ms", _pair("step"), "{:.2f}/{:.2f}"),
-    Column("solve_ms", "solve p50/p90 ms", "ms", _pair("puzzle"), "{:.1f}/{:.1f}"),
+    Column("row", "row", "", row_label),
+    Column("runtime", "runtime", "", lambda r: r["runtime"], terminal=False),
+    Column("precision", "prec", "", _precision, label=True),
+    Column("recursion", "mode", "", lambda r: r["recursion"], terminal=False),
+    Column("threads", "thr", "", lambda r: r["threads"], label=True),
+    Column("batch", "batch", "", lambda r: r["batch"], label=True),
+    Column("halting", "halt", "", lambda r: r["halting"], label=True),
+    Column("status", "status", "", _status, label=True),
+    Column("load_s", "load s", "s", _ok(lambda r: r["measured"].get("load_s")), "{:.2f}", terminal=False),
+    Column("step_ms", "step ms", "ms", _ok(lambda r: r["measured"]["step"]["p50_ms"] if "step" in r["measured"]
+                                           else None), "{:.2f}"),
+    Column("step_p50_p90_ms", "step p50/p90 ms", "ms", _pair("step"), "{:.2f}/{:.2f}", terminal=False),
+    Column("solve_ms", "solve p50/p90 ms", "ms", _pair("puzzle"), "{:.1f}/{:.1f}", terminal=False),
     Column("puzzles_per_s", "puzzles/s", "1/s", _ok(lambda r: r["measured"].get("puzzles_per_s")), "{:.1f}"),
-    Column("exact_accuracy", "exact acc", "", _ok(lambda r: r["measured"].get("exact_accuracy")), "{:.3f}"),
+    Column("exact_accuracy", "exact", "", _ok(lambda r: r["measured"].get("exact_accuracy")), "{:.3f}"),
     Column("mean_steps", "steps", "", _ok(lambda r: r["measured"].get("mean_steps")), "{:.1f}"),
     Column("memory_mb", "+MB", "MB", _ok(lambda r: r["measured"].get("peak_cuda_mb",
                                                                      r["measured"].get("rss_over_baseline_mb"))),
            "{:.1f}"),
-    Column("size_kb", "size KB", "KB", lambda r: r.get("size_kb"), "{:.0f}"),
-    Column("gflops", "GFLOP/s", "GFLOP/s", lambda r: r["derived"].get("achieved_gflops"), "{:.2f}"),
+    Column("size_kb", "size KB", "KB", lambda r: r.get("size_kb"), "{:.0f}", terminal=False),
+    Column("gflops", "GFLOP/s", "GFLOP/s", lambda r: r["derived"].get("achieved_gflops"), "{:.2f}", terminal=False),
     Column("percent_of_peak", "% peak", "%", _fraction, "{:.1f}%"),
-    Column("x_official_eval", "x official eval", "x", lambda r: r["derived"].get("x_official_eval"), "{:.1f}"),
+    Column("x_official_eval", "x eval", "x", lambda r: r["derived"].get("x_official_eval"), "{:.1f}"),
 )
 
 

@@ -6,13 +6,26 @@ from pathlib import Path
 from typing import Any
 
 from ..files import replace_file
-from .columns import COLUMNS, described, per_puzzle_ms, values
+from .columns import COLUMNS, described, per_puzzle_ms, row_label, values
 
 
-def measured_table(result: dict[str, Any]) -> str:
-    """One line per row; a column no row has a figure for (x official eval outside --throughput) is left out."""
-    shown = [c for c in COLUMNS if any(c.value(r) is not None for r in result["rows"])] or list(COLUMNS)
-    return _grid([c.head for c in shown], [[c.cell(r) for c in shown] for r in result["rows"]])
+def measured_table(result: dict[str, Any], terminal: bool = True) -> str:
+    """One line per row; a column no row has a figure for (x official eval outside --throughput) is left out. The
+    terminal table keeps to ~100 columns: its own columns only, and a label every row shares (threads, halting,
+    status ok) said once above it instead of on every line."""
+    rows = result["rows"]
+    shown = [c for c in COLUMNS if (c.terminal or not terminal) and any(c.value(r) is not None for r in rows)]
+    shared = []
+    if terminal and len(rows) > 1:
+        same = [c for c in shown if c.label and len({c.cell(r) for r in rows}) == 1]
+        shared = [f"{c.head} {c.cell(rows[0])}" for c in same]
+        shown = [c for c in shown if c not in same]
+    table = _grid([c.head for c in shown], [[c.cell(r) for c in shown] for r in rows])
+    notes = [f"{row_label(r)} ({r['precision']}, {r['halting']}): {r['status']}: {r.get('error') or ''}".rstrip(": ")
+             for r in rows if r["status"] != "ok"]
+    if any(c.key == "x_official_eval" for c in shown):
+        notes.append("x eval: puzzles/s over the official evaluation's (PyTorch fp32, all N_sup steps, same run)")
+    return (f"every row: {', '.join(shared)}\n" if shared else "") + table + "".join(f"\n{n}" for n in notes)
 
 
 def estimate_table(result: dict[str, Any]) -> str:
@@ -31,7 +44,7 @@ def _grid(head: list[str], lines: list[list[str]]) -> str:
 def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "bench.json", "table": out_dir / "bench.txt", "plot": out_dir / "bench.png"}
-    text = measured_table(result)
+    text = measured_table(result, terminal=False)
     est = estimate_table(result)
     sources = result.get("peak_set_by", {})
     peaks = ", ".join(f"{k} {v:.1f}" + (f" ({sources[k]})" if k in sources else "")
@@ -54,34 +67,38 @@ def write_results(out_dir: Path, result: dict[str, Any], table: str) -> None:
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
+    """One labelled bar per measured row: puzzles per second (longer is faster), with the row's exact accuracy
+    and memory written at its end; the label says what ran (artifact, precision, threads, batch, halting)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for r in result["rows"]:
-        if r["status"] != "ok" or r["derived"].get("simulated"):
-            continue
-        latency = per_puzzle_ms(r)
-        if latency is None:
-            continue
-        marker = {"pytorch": "o", "pytorch+compile": "D", "onnx": "s", "executorch": "^", "tflite": "v",
-                  "coreml": "P"}.get(r["runtime"], "x")
-        label = f"{r['runtime']} {r['precision']} {r['recursion']} t={r['threads']} b={r['batch']} {r['halting']}"
-        ax.scatter(latency, 100 * r["measured"]["exact_accuracy"], marker=marker, s=50, label=label)
-    ax.set_xscale("log")
-    ax.set_xlabel("time per puzzle, ms (p50 of a batch / batch size, or wall time / puzzles in throughput mode; log)")
-    ax.set_ylabel("exact-puzzle accuracy, %")
-    ax.set_title("trm-edge bench: latency vs accuracy (measured on this host)")
-    ax.grid(True, which="both", alpha=0.3)
-    if ax.collections:   # a run whose rows all failed or were skipped has nothing to name
-        ax.legend(fontsize=6, loc="lower left", ncol=1)
-    else:
+    bars = [(r, r["measured"].get("puzzles_per_s") or 1000 / per_puzzle_ms(r)) for r in result["rows"]
+            if r["status"] == "ok" and not r["derived"].get("simulated") and per_puzzle_ms(r)]
+    bars.sort(key=lambda b: b[1])
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.42 * max(1, len(bars))))
+    for y, (r, rate) in enumerate(bars):
+        ax.barh(y, rate, color="#1f6feb" if not r["runtime"].startswith("pytorch") else "#8b949e")
+        memory = r["measured"].get("peak_cuda_mb", r["measured"].get("rss_over_baseline_mb"))
+        note = f" exact {r['measured']['exact_accuracy']:.3f}" + (f", +{memory:.0f} MB" if memory is not None else "")
+        ax.text(rate, y, note, va="center", fontsize=7)
+    ax.set_yticks(range(len(bars)), [f"{row_label(r)} {_precision_label(r)} t={r['threads']} b={r['batch']} "
+                                     f"{r['halting']}" for r, _ in bars], fontsize=7)
+    ax.set_xlabel("puzzles per second (the table's puzzles/s)")
+    ax.set_title("trm-edge bench, measured on this host (grey: the PyTorch reference)", fontsize=9)
+    ax.grid(True, axis="x", alpha=0.3)
+    if bars:
+        ax.set_xlim(0, 1.35 * max(rate for _, rate in bars))   # room for the notes at the bars' ends
+    else:   # a run whose rows all failed or were skipped has nothing to draw
         ax.text(0.5, 0.5, "no measured rows", transform=ax.transAxes, ha="center")
     fig.tight_layout()
     fig.savefig(path, dpi=120, format="png")
     plt.close(fig)
+
+
+def _precision_label(r: dict[str, Any]) -> str:
+    return next(c for c in COLUMNS if c.key == "precision").cell(r)
 
 
 def arm_table(result: dict[str, Any]) -> str:
