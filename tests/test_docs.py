@@ -73,3 +73,36 @@ def test_every_command_teaches_in_80_columns_with_examples():
         assert "Usage" in result.output and "…" not in result.output and "<bool>" not in result.output, name
         if name:
             assert any(line.startswith(f"    trm-edge {name}") for line in result.output.splitlines()), name
+
+
+def _built_pages(site: Path) -> set[str]:
+    """Every page of the built site, as its folder URL ('' for the home page)."""
+    pages = set()
+    for html in site.rglob("index.html"):
+        rel = html.parent.relative_to(site).as_posix()
+        if not rel.startswith(("assets", "search")):
+            pages.add("" if rel == "." else rel + "/")
+    return pages
+
+
+def test_every_built_page_is_in_the_nav_and_every_image_loads(site):
+    """A page outside the nav is a page nobody finds; an image that does not resolve is a broken page."""
+    import re
+    from html import unescape
+    from urllib.parse import urljoin, urlparse
+
+    home = (site / "index.html").read_text()
+    nav = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>\s*</div>\s*</div>\s*</div>', home, re.S)
+    links = {urljoin("/", unescape(h)).lstrip("/") for h in re.findall(r'href="([^"#]*)"', nav.group(0) if nav else home)}
+    links = {"" if link in ("", ".") else link.removesuffix("index.html") for link in links}
+    missing = sorted(p for p in _built_pages(site) if p not in links and p != "404/")
+    assert not missing, f"built but not in the nav: {missing}"
+    broken = []
+    for html in site.rglob("*.html"):
+        for src in re.findall(r'<img[^>]+src="([^"]+)"', html.read_text()):
+            if urlparse(src).scheme in ("http", "https", "data"):
+                continue
+            target = (html.parent / unescape(src).split("#")[0]).resolve()
+            if not target.is_file():
+                broken.append(f"{html.relative_to(site)}: {src}")
+    assert not broken, broken
