@@ -177,6 +177,34 @@ def test_percent_of_peak_is_never_above_100_and_names_the_gemm_that_set_the_peak
     assert next(c for c in COLUMNS if c.key == "percent_of_peak").cell(row) == "100.0%"
 
 
+def test_each_precision_is_measured_against_its_own_peak_and_throughput_rows_get_their_limit():
+    """An int8 row's share is of the int8 GEMM peak (not fp32's, which it would overstate); a row whose weights
+    are decoded at run time gets no peak; in throughput mode each row's limit is its precision's peak over the
+    FLOPs a puzzle costs at its mean steps, in the same unit as x eval."""
+    from trm_edge.bench.flops import cpu_precision_peaks
+    from trm_edge.bench.harness import BenchRow, _compare_with_yardstick, _derive
+
+    peaks = cpu_precision_peaks(1, [(64, 64, 64)])
+    assert set(peaks) == {"fp32", "bf16", "int8"} and all(rate > 0 for rate, _ in peaks.values())
+    assert "int" in peaks["int8"][1].lower()   # an integer kernel set the int8 peak
+    measured = {"step": {"p50_ms": 10.0, "p90_ms": 10.0}, "mean_steps": 4.0, "exact_accuracy": 1.0,
+                "puzzles_per_s": 20.0}
+    rows = [BenchRow("pytorch", "fp32", "step", 1, 1, "fixed (official eval)", "cpu", "x", measured=dict(measured),
+                     derived={"yardstick": True}),
+            BenchRow("onnx", "int8", "step", 1, 1, "act", "cpu", "x", measured=dict(measured)),
+            BenchRow("onnx", "int4", "step", 1, 1, "act", "cpu", "x", measured=dict(measured))]
+    cost = {"step_flops": 1e9}   # 100 GFLOP/s achieved by every row
+    for r in rows:
+        _derive(r, cost, {"cpu-1t": 200.0, "cpu-1t-int8": 800.0})
+    fp32, int8, int4 = rows
+    assert fp32.derived["fraction_of_peak"] == 0.5 and int8.derived["fraction_of_peak"] == 0.125
+    assert int8.derived["peak_precision"] == "int8" and "fraction_of_peak" not in int4.derived
+    _compare_with_yardstick(rows, cost)
+    # int8 at its peak: 800e9 / (1e9 x 4 steps) = 200 puzzles/s = 10x the official evaluation's 20
+    assert int8.derived["limit_x_official_eval"] == pytest.approx(10.0)
+    assert "limit_x_official_eval" not in int4.derived
+
+
 def test_throughput_mode_streams_every_puzzle_and_compares_with_the_official_evaluation(onnx_artifact, tmp_path):
     """--throughput: each row solves the whole file in one streamed call; the yardstick (PyTorch fp32, all N_sup
     steps) runs in the same run and each row says how many times its puzzles/s that is."""

@@ -34,6 +34,7 @@ OWN_WORDS = {
     "trm_edge/targets/executorch.py": {"coreml"},                  # its --delegate option's value
     "trm_edge/export/executorch_target.py": {"coreml"},            # the same option, where it is applied
     "trm_edge/bench/harness.py": {"step"},                         # a measurement's key (per step / per puzzle)
+    "trm_edge/bench/columns.py": {"step"},                         # the same key, where the table reads it
     "trm_edge/model/config.py": {"none"},                          # pos_encodings: none
 }
 

@@ -76,11 +76,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("recursion", "mode", "", lambda r: r["recursion"], terminal=False),
     Column("threads", "thr", "", lambda r: r["threads"], label=True),
     Column("batch", "batch", "", lambda r: r["batch"], label=True),
-    Column("halting", "halt", "", lambda r: r["halting"], label=True),
+    Column("halting", "halt", "", lambda r: "official" if r["derived"].get("yardstick") else r["halting"],
+           label=True),
     Column("status", "status", "", _status, label=True),
     Column("load_s", "load s", "s", _ok(lambda r: r["measured"].get("load_s")), "{:.2f}", terminal=False),
     Column("step_ms", "step ms", "ms", _ok(lambda r: r["measured"]["step"]["p50_ms"] if "step" in r["measured"]
-                                           else None), "{:.2f}"),
+                                           and not r["measured"].get("throughput") else None), "{:.2f}"),
     Column("step_p50_p90_ms", "step p50/p90 ms", "ms", _pair("step"), "{:.2f}/{:.2f}", terminal=False),
     Column("solve_ms", "solve p50/p90 ms", "ms", _pair("puzzle"), "{:.1f}/{:.1f}", terminal=False),
     Column("puzzles_per_s", "puzzles/s", "1/s", _ok(lambda r: r["measured"].get("puzzles_per_s")), "{:.1f}"),
@@ -93,6 +94,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("gflops", "GFLOP/s", "GFLOP/s", lambda r: r["derived"].get("achieved_gflops"), "{:.2f}", terminal=False),
     Column("percent_of_peak", "% peak", "%", _fraction, "{:.1f}%"),
     Column("x_official_eval", "x eval", "x", lambda r: r["derived"].get("x_official_eval"), "{:.1f}"),
+    Column("limit_x_official_eval", "limit x", "x", lambda r: r["derived"].get("limit_x_official_eval"), "{:.1f}"),
 )
 
 

@@ -98,6 +98,53 @@ def measure_peak_gflops(threads: int, device: str = "cpu", size: int = 1024, dty
     return _best_rate(_torch_gemms(shapes or [(size, size, size)], device, dtype), repeats, max_rounds, sync)
 
 
+def _torch_int8_gemms(shapes: list[tuple[int, int, int]]) -> list[Gemm]:
+    """torch._int_mm (oneDNN, VNNI where the CPU has it): int8 x int8 -> int32, counted as 2mkn operations."""
+    pairs = [(torch.randint(-128, 127, (m, k), dtype=torch.int8), torch.randint(-128, 127, (k, n), dtype=torch.int8))
+             for m, k, n in shapes if m > 16 and k % 8 == 0 and n % 8 == 0]   # the kernel's shape rules
+    return [(2.0 * a.shape[0] * a.shape[1] * b.shape[1], lambda a=a, b=b: torch._int_mm(a, b)) for a, b in pairs]
+
+
+def _onnxruntime_int8_gemms(shapes: list[tuple[int, int, int]], threads: int) -> list[Gemm]:
+    """ONNX Runtime's MatMulInteger (MLAS u8 x s8), the op its dynamic int8 graphs run, the weight a constant."""
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    gemms = []
+    for m, k, n in shapes:
+        weight = numpy_helper.from_array(np.random.randint(-128, 127, (k, n)).astype(np.int8), "w")
+        graph = helper.make_graph([helper.make_node("MatMulInteger", ["a", "w"], ["c"])], "gemm",
+                                  [helper.make_tensor_value_info("a", TensorProto.UINT8, [m, k])],
+                                  [helper.make_tensor_value_info("c", TensorProto.INT32, [m, n])], [weight])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        feed = {"a": np.random.randint(0, 255, (m, k)).astype(np.uint8)}
+        gemms.append((2.0 * m * k * n, lambda s=session, f=feed: s.run(None, f)))
+    return gemms
+
+
+def cpu_precision_peaks(threads: int, shapes: list[tuple[int, int, int]] | None = None) -> dict[str, tuple[float, str]]:
+    """{precision: (the fastest GEMM any installed runtime gives on the step's shapes, G(FL)OP/s; whose)} for the
+    precisions rows compute in: fp32, bf16 (torch) and int8 (torch's oneDNN and ONNX Runtime's MLAS)."""
+    shapes = shapes or [(1024, 1024, 1024)]
+    peaks = {"fp32": cpu_gemm_peak(threads, shapes)}
+    torch.set_num_threads(threads)
+    peaks["bf16"] = (_best_rate(_torch_gemms(shapes, "cpu", torch.bfloat16), 3, 6, lambda: None),
+                     "torch matmul bf16 (oneDNN)")
+    int8 = {"torch._int_mm (oneDNN)": _best_rate(_torch_int8_gemms(shapes), 3, 6, lambda: None)}
+    try:
+        int8["onnxruntime MatMulInteger (MLAS)"] = _best_rate(_onnxruntime_int8_gemms(shapes, threads), 3, 6,
+                                                              lambda: None)
+    except ImportError:
+        pass
+    best = max(int8, key=int8.get)
+    peaks["int8"] = (int8[best], best)
+    return peaks
+
+
 def cpu_gemm_peak(threads: int, shapes: list[tuple[int, int, int]] | None = None) -> tuple[float, str]:
     """The fastest fp32 GEMM any installed runtime offers on the step's shapes, and whose it is: torch's
     (MKL / oneDNN) and ONNX Runtime's (MLAS). A row measured faster than every one of them is capped at 100%."""

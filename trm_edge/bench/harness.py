@@ -18,6 +18,7 @@ from typing import Any, Callable
 from ..datasets.splits import spec_for
 from ..artifact import folder_size, read_meta, verified_source, verify
 from .. import recursion, targets
+from ..targets import Precision
 from ..host_loop import Halting, HaltRule
 from ..subproc import HelperFailed, HelperJob, run_helper
 
@@ -176,7 +177,7 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str
     for r in rows:
         _derive(r, cost, peaks)
     if req.throughput:
-        _compare_with_yardstick(rows)
+        _compare_with_yardstick(rows, cost)
     return {
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "host": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
@@ -196,16 +197,23 @@ def _puzzles_solved(rows: list[BenchRow]) -> int:
 
 
 def _cpu_peaks(threads: list[int], shapes, log) -> tuple[dict[str, float], dict[str, str]]:
-    """The fastest installed GEMM on the step's shapes, per thread count, and which library set it."""
-    from .flops import cpu_gemm_peak
+    """The fastest installed GEMM on the step's shapes per thread count and per precision a row computes in
+    (cpu-Nt: fp32, cpu-Nt-bf16, cpu-Nt-int8), and which kernel set each."""
+    from .flops import cpu_precision_peaks
 
     peaks: dict[str, float] = {}
     sources: dict[str, str] = {}
     for t in threads:
-        peaks[f"cpu-{t}t"], sources[f"cpu-{t}t"] = cpu_gemm_peak(t, shapes)
-        log(f"measured CPU matmul peak with {t} thread(s): {peaks[f'cpu-{t}t']:.1f} GFLOP/s by "
-            f"{sources[f'cpu-{t}t']} (fastest installed GEMM on the step's shapes {shapes or 'square 1024'})")
+        for precision, (rate, kernel) in cpu_precision_peaks(t, shapes).items():
+            key = _peak_key(t, precision)
+            peaks[key], sources[key] = rate, kernel
+            log(f"measured CPU {precision} GEMM peak with {t} thread(s): {rate:.1f} G(FL)OP/s by {kernel} "
+                f"(fastest installed kernel on the step's shapes {shapes or 'square 1024'})")
     return peaks, sources
+
+
+def _peak_key(threads: int | str, precision: str) -> str:
+    return f"cpu-{threads}t" + ("" if precision == PEAK_FP32 else f"-{precision}")
 
 
 def _pytorch_batches(req: BenchRequest, big: int) -> list[int]:
@@ -278,13 +286,32 @@ def _yardsticks(req: BenchRequest, ckpt_path: Path, batch: int, spec: dict, log)
     return rows
 
 
-def _compare_with_yardstick(rows: list[BenchRow]) -> None:
-    """Each CPU row's puzzles/s over the official evaluation's with the same threads, in the same run."""
+def _compare_with_yardstick(rows: list[BenchRow], cost: dict | None) -> None:
+    """Each CPU row's puzzles/s over the official evaluation's with the same threads, in the same run; and the
+    row's limit in the same unit: its precision's GEMM peak over the FLOPs a puzzle costs at its mean steps."""
     official = {r.threads: r.measured["puzzles_per_s"] for r in rows
                 if r.derived.get("yardstick") and r.status == "ok"}
     for r in rows:
         if r.status == "ok" and r.threads in official and "puzzles_per_s" in r.measured:
             r.derived["x_official_eval"] = r.measured["puzzles_per_s"] / official[r.threads]
+            peak, steps = r.derived.get("peak_gflops"), r.measured.get("mean_steps")
+            if peak and steps and cost:
+                limit = peak * 1e9 / (cost["step_flops"] * steps)   # puzzles/s at the precision's peak
+                r.derived["limit_x_official_eval"] = limit / official[r.threads]
+
+
+PEAK_FP32 = "fp32"
+
+
+def _computes_in(precision: str) -> str | None:
+    """The precision a row's GEMMs run in, whose peak it is measured against: fp32 for fp32 and fp16 artifacts
+    (CPU runtimes compute fp16 graphs in fp32), int8 for int8, bf16 for bf16; None for weights decoded at run
+    time (int4, palettes, NPU formats)."""
+    if precision in (PEAK_FP32, Precision.FP32, Precision.FP16):
+        return PEAK_FP32
+    if precision in (Precision.INT8, Precision.INT8_STATIC):
+        return "int8"
+    return "bf16" if precision == "bf16" else None
 
 
 def _eta_log(total: int, log: Callable[[str], None]) -> Callable[[str], None]:
@@ -366,11 +393,13 @@ def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float]) -> None:
     else:   # unrolled in throughput mode: the steps it ran over the wall time of the whole file
         achieved = cost["step_flops"] * m["mean_steps"] * m["puzzles_per_s"] / 1e9
     row.derived["achieved_gflops"] = achieved
-    key = f"cpu-{row.threads}t" if row.device == "cpu" else f"cuda-{row.precision}"
-    if row.precision.startswith(("int8", "int4", "palette")):   # integer kernels have their own, higher peak
-        row.derived["peak_note"] = "integer-weight row: no % of the fp32 GEMM peak (it would overstate the efficiency)"
+    computes_in = _computes_in(row.precision)
+    if computes_in is None:   # weights decoded at run time: no one GEMM kernel is its yardstick
+        row.derived["peak_note"] = f"{row.precision} row: no GEMM peak of its own is measured (weights decoded at run time)"
         return
+    key = _peak_key(row.threads, computes_in) if row.device == "cpu" else f"cuda-{row.precision}"
     if key in peaks:
+        row.derived["peak_precision"] = computes_in
         row.derived["peak_gflops"] = peaks[key]
         row.derived["fraction_of_peak"] = min(1.0, achieved / peaks[key])
         if achieved > peaks[key]:   # the row beat every GEMM measured: the peak, not the row, is off

@@ -25,6 +25,8 @@ def measured_table(result: dict[str, Any], terminal: bool = True) -> str:
              for r in rows if r["status"] != "ok"]
     if any(c.key == "x_official_eval" for c in shown):
         notes.append("x eval: puzzles/s over the official evaluation's (PyTorch fp32, all N_sup steps, same run)")
+    if any(c.key == "limit_x_official_eval" for c in shown):
+        notes.append("limit x: x eval at the GEMM peak of the row's precision (peak / FLOPs per puzzle)")
     return (f"every row: {', '.join(shared)}\n" if shared else "") + table + "".join(f"\n{n}" for n in notes)
 
 
@@ -37,7 +39,7 @@ def estimate_table(result: dict[str, Any]) -> str:
 
 def _grid(head: list[str], lines: list[list[str]]) -> str:
     widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head)]
-    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths))
+    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines)])
 
 
@@ -49,7 +51,8 @@ def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     sources = result.get("peak_set_by", {})
     peaks = ", ".join(f"{k} {v:.1f}" + (f" ({sources[k]})" if k in sources else "")
                       for k, v in result["measured_peak_gflops"].items())
-    table = f"{text}\n\nmeasured matmul peaks (GFLOP/s): {peaks}\n" + (f"\n{est}\n" if est else "")
+    table = (f"{text}\n\nmeasured GEMM peaks per precision (G(FL)OP/s; int8 in integer operations): {peaks}\n"
+             + (f"\n{est}\n" if est else ""))
     result = {**result, "columns": described(), "rows": [{**r, "values": values(r)} for r in result["rows"]]}
     replace_file(paths["json"], lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
     replace_file(paths["table"], lambda tmp: tmp.write_text(table))
