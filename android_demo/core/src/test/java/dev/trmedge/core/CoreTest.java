@@ -267,12 +267,16 @@ public class CoreTest {
 
     private static float FAKE_Y0;
 
+    /** The test artifact's metadata as if exported with --batch `batch`. */
+    private static ArtifactMetadata batched(int batch) throws IOException {
+        String json = new String(resource("metadata.json"), StandardCharsets.UTF_8);
+        return ArtifactMetadata.parse(json.replaceFirst("\"batch\":\\s*1", "\"batch\": " + batch)
+            .replaceFirst("\"state_shape\":\\s*\\[\\s*1", "\"state_shape\": [" + batch));
+    }
+
     @Test
     public void continuousBatchingGivesEachPuzzleTheAnswerItGetsAlone() throws IOException {
-        String json = new String(resource("metadata.json"), StandardCharsets.UTF_8);
-        ArtifactMetadata one = ArtifactMetadata.parse(json);
-        ArtifactMetadata three = ArtifactMetadata.parse(json.replaceFirst("\"batch\":\\s*1", "\"batch\": 3")
-            .replaceFirst("\"state_shape\":\\s*\\[\\s*1", "\"state_shape\": [3"));
+        ArtifactMetadata one = meta(), three = batched(3);
         assertEquals(3, three.stateShape[0]);
         InitState init = new InitState(resource("init_state.f32"), one.hiddenSize);
         FAKE_Y0 = init.hInit[0];
@@ -318,10 +322,7 @@ public class CoreTest {
      *  alone (a solved grid on copy 0, a puzzle solved on copy 2, one never solved: the vote over 4 copies). */
     @Test
     public void streamedTriesGiveEachPuzzleWhatItGetsAlone() throws IOException {
-        String json = new String(resource("metadata.json"), StandardCharsets.UTF_8);
-        ArtifactMetadata one = ArtifactMetadata.parse(json);
-        ArtifactMetadata three = ArtifactMetadata.parse(json.replaceFirst("\"batch\":\\s*1", "\"batch\": 3")
-            .replaceFirst("\"state_shape\":\\s*\\[\\s*1", "\"state_shape\": [3"));
+        ArtifactMetadata one = meta(), three = batched(3);
         InitState init = new InitState(resource("init_state.f32"), one.hiddenSize);
         int[] solution = {1, 2, 3, 4, 3, 4, 1, 2, 2, 1, 4, 3, 4, 3, 2, 1};
         int[] puzzle = solution.clone();
