@@ -232,8 +232,9 @@ def train(
     with user_errors():
         from .train.trainer import train as run_training
 
-        if preset is None and resume is not None:   # continue the run as it was, where it was
-            p, default_out = recorded_run(resume), resume.parent
+        recorded = recorded_run(resume) if preset is None and resume is not None else None
+        if recorded is not None:   # continue the run as it was, where it was
+            p, default_out = recorded, resume.parent
         else:
             p, default_out = get_preset(preset or DEFAULT_PRESET), Path("runs") / (preset or DEFAULT_PRESET)
         if config is not None:

@@ -125,15 +125,15 @@ def get_preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-def recorded_run(checkpoint: Path) -> Preset:
+def recorded_run(checkpoint: Path) -> Preset | None:
     """The run a trm-edge checkpoint was trained by (its data spec and training config, saved in it): what
-    `train --resume CK` continues when no --preset is named."""
+    `train --resume CK` continues when no --preset is named; None when it records no run (the default preset
+    then applies, and resuming checks that the weights fit it)."""
     from ..model.checkpoint import load_checkpoint
 
     info = load_checkpoint(checkpoint).info or {}
     if not isinstance(info.get("train_config"), dict) or not isinstance(info.get("data_spec"), dict):
-        raise ValueError(f"{checkpoint} records no training run (an exported or official checkpoint?): name the "
-                         "--preset to train with its weights as the start")
+        return None
     saved = info["train_config"]
     check_values(TrainConfig, saved, f"{checkpoint}: train_config")
     train = TrainConfig(**{k: v for k, v in saved.items() if k in TrainConfig.__dataclass_fields__})
