@@ -41,3 +41,27 @@ def test_a_wrong_cell_on_a_solved_puzzle_fails_fp32_and_says_where():
     verdict = compare(_result(art), _result(ref), data, "none")
     assert not verdict["within_budget"]
     assert "of the cells of the 10 puzzles PyTorch solves" in verdict["reason"]
+
+
+def test_fp32_is_judged_on_one_step_fed_pytorchs_own_state(trained_checkpoint, tmp_path):
+    """Teacher-forced: each step of PyTorch's trajectory, its y and z fed to both sides, so a difference in the
+    arithmetic shows even where the answers hide it (logits scaled by 1% keep every argmax)."""
+    import torch
+
+    from trm_edge.datasets.splits import DataSpec, held_out
+    from trm_edge.export import export_checkpoint
+    from trm_edge.export.parity import parity_report
+    from trm_edge.model.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(trained_checkpoint)
+    model = ckpt.build_model().float().eval()
+    artifact = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=0, log=lambda m: None)
+    data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), 16)
+    good = parity_report(artifact, model, data, "none")
+    assert good["status"] == "ok" and good["teacher_forced"]["max_rel_logit_diff"] < 1e-5
+    assert good["teacher_forced"]["puzzles"] == 8 and len(good["teacher_forced"]["first_batch_max_abs_per_step"]) == 8
+    with torch.no_grad():
+        model.lm_head.weight.mul_(1.01)
+    off = parity_report(artifact, model, data, "none")
+    assert off["exact_accuracy_artifact"] == off["exact_accuracy_pytorch"]   # the answers alone would pass
+    assert off["status"] == "failed" and "one step on the same inputs differs from PyTorch" in off["reason"]

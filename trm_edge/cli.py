@@ -472,6 +472,8 @@ def _export_summary(folder: Path, parity: dict, seconds: float, copied: str) -> 
     else:
         detail = (f"{parity['puzzles']} puzzles, exact {parity['exact_accuracy_artifact']:.3f} vs PyTorch "
                   f"{parity['exact_accuracy_pytorch']:.3f}, cell agreement {parity['cell_agreement']:.4f}")
+        if "teacher_forced" in parity:   # one step on PyTorch's own y/z: the arithmetic, without the chaos
+            detail += f", one step {parity['teacher_forced']['max_rel_logit_diff']:.0e} of the logits"
         if verdict == "failed":
             detail += f"; {parity['reason']} (artifact kept; --allow-parity-failure accepts such an export)"
     colour = {"ok": typer.colors.GREEN, "failed": typer.colors.RED}.get(verdict)

@@ -18,6 +18,8 @@ from ..targets.precision import Precision
 
 MAX_DROP = 0.01            # a compressed artifact (fp16, int8, palettized) may lose at most 1 point of exact accuracy
 FP32_MIN_CELL_AGREEMENT = 0.999
+TEACHER_FORCED_PUZZLES = 8
+FP32_STEP_TOLERANCE = 1e-3   # fp32: one step's largest logit difference on the same inputs, over the logits' size
 
 
 def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> dict[str, Any]:
@@ -45,9 +47,48 @@ def parity_report(folder, model: TRM, data: PuzzleSet | None, quantize: str) -> 
     seconds = time.perf_counter() - t0
     ref = solve_with_model(model, data.inputs, data.puzzle_identifiers, halting=halting)
     verdict = compare(art, ref, data, quantize)
+    step = teacher_forced(runner, model, data) if quantize == Precision.FP32 else None   # fp32's first judge
+    if step is not None:
+        verdict["teacher_forced"] = step
+        verdict["budget"]["max_rel_step_logit_diff"] = FP32_STEP_TOLERANCE
+        if step["max_rel_logit_diff"] > FP32_STEP_TOLERANCE:
+            verdict["within_budget"] = False
+            verdict["reason"] = "; ".join(filter(None, [verdict.get("reason"), (
+                f"one step on the same inputs differs from PyTorch by {step['max_rel_logit_diff']:.1e} of the "
+                f"logits' size (fp32 allows {FP32_STEP_TOLERANCE:.0e})")]))
     return {"status": "ok" if verdict["within_budget"] else "failed", "puzzles": len(data), "halting": halting,
             "steps": float(art.steps.mean()) if Halting.parse(halting).stops_early else int(runner.meta.halt_max_steps),
             **verdict, "seconds": seconds}
+
+
+def teacher_forced(runner, model: TRM, data: PuzzleSet) -> dict[str, Any] | None:
+    """One step on the same inputs, every step of PyTorch's own trajectory: its y and z fed to both sides, so
+    the chaos of the recursion cannot compound a rounding into a different answer. What fp32 is judged on first:
+    the largest logit difference relative to the logits' size. None where the artifact has no step to call
+    (graphs that run the whole recursion) or fewer puzzles than one batch."""
+    import torch
+
+    batch = runner.batch
+    count = min(TEACHER_FORCED_PUZZLES, len(data)) // batch * batch
+    if not runner.mode.host_stepped or count == 0:
+        return None
+    worst_abs, worst_rel, per_step = 0.0, 0.0, []
+    for start in range(0, count, batch):
+        rows = slice(start, start + batch)
+        x, ids = data.inputs[rows], data.puzzle_identifiers[rows]
+        carry = model.initial_carry(batch)
+        y, z = carry.y, carry.z
+        for k in range(int(runner.meta.halt_max_steps)):
+            with torch.no_grad():
+                y_next, z_next, logits, _ = model.infer_step(torch.as_tensor(x), torch.as_tensor(ids), y, z)
+            _, _, art_logits, _ = runner.step(x, ids, y.numpy(), z.numpy())
+            ref = logits.numpy().reshape(np.shape(art_logits))
+            diff = float(np.abs(np.asarray(art_logits, dtype=np.float64) - ref).max())
+            worst_abs, worst_rel = max(worst_abs, diff), max(worst_rel, diff / max(float(np.abs(ref).max()), 1e-6))
+            per_step += [diff] if start == 0 else []
+            y, z = y_next, z_next
+    return {"puzzles": count, "steps": int(runner.meta.halt_max_steps), "max_abs_logit_diff": worst_abs,
+            "max_rel_logit_diff": worst_rel, "first_batch_max_abs_per_step": per_step}
 
 
 def coreml_weights_check(package, model: TRM, data: PuzzleSet, quantize: str,
