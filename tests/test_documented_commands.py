@@ -63,12 +63,12 @@ class Documented:
         """The command as it runs here: smaller through appended flags and a hundredth of the training steps
         (at least 30), --serve dropped (it serves forever)."""
         command = self.command.replace(" --serve", "")
-        if command.startswith("trm-edge train") and "--list-presets" not in command:
+        if re.search(r"(trm-edge|-m trm_edge) train", command) and "--list-presets" not in command:
             command = re.sub(r"--(steps|eval-every) (\d+)", lambda m: f"--{m[1]} {max(30, int(m[2]) // 100)}", command)
             if "--steps" not in command:
                 command += " --steps 30 --eval-every 30"
         for name, flags in SMALLER.items():
-            command = re.sub(rf"(trm-edge {name} [^|&<]*?)(\s*(<|\||&&|$))",
+            command = re.sub(rf"((?:trm-edge|-m trm_edge) {name} [^|&<]*?)(\s*(<|\||&&|$))",
                              lambda m: m.group(1) + " " + " ".join(flags) + m.group(2), command, count=1)
         return command
 
@@ -132,7 +132,7 @@ def documented_commands() -> list[Documented]:
                     joined += code[:-1].strip() + " "
                     continue
                 joined = (joined + code.strip()).strip()
-                if re.match(r"(trm-edge|python|bash|pip|printf)\b", joined):
+                if re.match(r"(trm-edge|python|bash|pip|printf|torchrun)\b", joined):
                     found.append(Documented(f"{path.relative_to(REPO)}:{first}", joined))
                 joined = ""
     return found
@@ -169,7 +169,7 @@ def _run_all(commands: list[Documented], root: Path) -> list[str]:
 def test_every_documented_command_is_run_or_listed_with_a_reason():
     commands = documented_commands()
     assert len(commands) > 30, [c.command for c in commands]   # the extraction finds the docs' commands
-    strays = [c for c in commands if not c.command.startswith("trm-edge") and not c.command.startswith("printf")
+    strays = [c for c in commands if not c.command.startswith(("trm-edge", "printf", "torchrun"))
               and c.reason_not_run is None]
     assert not strays, [f"{c.where}: {c.command}" for c in strays]
     unused = [phrase for phrase in CANNOT_RUN if not any(phrase in c.command for c in commands)]

@@ -257,8 +257,9 @@ def train(
         result = run_training(spec, cfg, out or default_out, device=device, resume=resume,
                               progress=not quiet and not _QUIET["on"], overwrite=overwrite,
                               log=note if _QUIET["on"] else print)
-    typer.echo(f"done: {result.steps} steps in {result.minutes:.1f} min, test exact accuracy "
-               f"{result.test_accuracy:.3f}; checkpoint {result.checkpoint}")
+    if result.reports:   # one line per run, not one per process
+        typer.echo(f"done: {result.steps} steps in {result.minutes:.1f} min, test exact accuracy "
+                   f"{result.test_accuracy:.3f}; checkpoint {result.checkpoint}")
 
 
 @app.command()

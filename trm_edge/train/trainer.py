@@ -76,6 +76,7 @@ class TrainResult:
     test_accuracy: float
     minutes: float
     steps: int
+    reports: bool = True    # the process that evaluates and writes (rank 0): the one that says what was done
 
 
 def evaluate(model: TRM, data: PuzzleSet, device: torch.device, halting: str = "fixed",
@@ -207,7 +208,7 @@ def _train(job: TrainJob, dev: torch.device, ranks: distributed.Ranks) -> TrainR
     with _interrupt_note(run, had_checkpoint=(out / "checkpoint.pt").exists(), created=out if created else None):
         metrics = run.loop(act, sampler, start, resume is not None, job.progress)
     return TrainResult(run.ckpt_path, metrics.get("exact_accuracy", float("nan")), (time.time() - run.t0) / 60,
-                       cfg.steps)
+                       cfg.steps, reports=ranks.is_main)
 
 
 class _Run:
