@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..targets import PRECISIONS, Precision
+from ..targets import Precision
 
 Row = dict[str, Any]   # one bench row as bench.json stores it (BenchRow.to_dict)
 
@@ -59,9 +59,9 @@ def row_label(r: Row) -> str:
     return r["runtime"] if r["runtime"].startswith("pytorch") else Path(r["source"]).name
 
 
-def _precision(r: Row) -> str:
+def precision_label(r: Row) -> str:
     """fp32 for the metadata's `none`; PyTorch's own dtypes (bf16) as they are."""
-    return Precision(r["precision"]).label if r["precision"] in PRECISIONS else r["precision"]
+    return Precision.label_of(r["precision"])
 
 
 def _fraction(r: Row) -> float | None:
@@ -72,7 +72,7 @@ def _fraction(r: Row) -> float | None:
 COLUMNS: tuple[Column, ...] = (
     Column("row", "row", "", row_label),
     Column("runtime", "runtime", "", lambda r: r["runtime"], terminal=False),
-    Column("precision", "prec", "", _precision, label=True),
+    Column("precision", "prec", "", precision_label, label=True),
     Column("recursion", "mode", "", lambda r: r["recursion"], terminal=False),
     Column("threads", "thr", "", lambda r: r["threads"], label=True),
     Column("batch", "batch", "", lambda r: r["batch"], label=True),

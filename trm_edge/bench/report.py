@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import replace_file
-from .columns import COLUMNS, described, per_puzzle_ms, row_label, values
+from .columns import COLUMNS, described, per_puzzle_ms, precision_label, row_label, values
 
 
 def measured_table(result: dict[str, Any], terminal: bool = True) -> str:
@@ -86,7 +86,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
         memory = r["measured"].get("peak_cuda_mb", r["measured"].get("rss_over_baseline_mb"))
         note = f" exact {r['measured']['exact_accuracy']:.3f}" + (f", +{memory:.0f} MB" if memory is not None else "")
         ax.text(rate, y, note, va="center", fontsize=7)
-    ax.set_yticks(range(len(bars)), [f"{row_label(r)} {_precision_label(r)} t={r['threads']} b={r['batch']} "
+    ax.set_yticks(range(len(bars)), [f"{row_label(r)} {precision_label(r)} t={r['threads']} b={r['batch']} "
                                      f"{r['halting']}" for r, _ in bars], fontsize=7)
     ax.set_xlabel("puzzles per second (the table's puzzles/s)")
     ax.set_title("trm-edge bench, measured on this host (grey: the PyTorch reference)", fontsize=9)
@@ -98,10 +98,6 @@ def plot(result: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120, format="png")
     plt.close(fig)
-
-
-def _precision_label(r: dict[str, Any]) -> str:
-    return next(c for c in COLUMNS if c.key == "precision").cell(r)
 
 
 def arm_table(result: dict[str, Any]) -> str:

@@ -109,7 +109,8 @@ def _coreml_partitioners(req: ExportRequest, graph: torch.nn.Module, example: tu
     specs = CoreMLBackend.generate_compile_specs(minimum_deployment_target=deployment_target(),
                                                  compute_precision=precision,
                                                  op_linear_quantizer_config=weight_config)
-    notes.append(f"Core ML delegate (ML Program, iOS 17+, {(Precision.FP16 if req.quantize == Precision.FP16 else Precision.FP32).label} compute"
+    computes_in = Precision.FP16 if req.quantize == Precision.FP16 else Precision.FP32   # what compute_precision chose
+    notes.append(f"Core ML delegate (ML Program, iOS 17+, {computes_in.label} compute"
                  f"{', int8 per-channel weights' if weight_config else ''}); XNNPACK takes the ops Core ML does not; "
                  "runs only where the ExecuTorch runtime has the Core ML backend (iOS/macOS)")
     module = torch.export.export(graph, example, strict=False).module()

@@ -59,9 +59,9 @@ class Target:
         if recursion not in self.modes:
             raise RequestError(f"{self.name} supports --recursion {'/'.join(self.modes)}, not {recursion} ({self.note})")
         if precision not in self.precisions:
-            offered = ", ".join(Precision(p).label for p in self.precisions)
-            asked = Precision(precision).label if precision in PRECISIONS else precision
-            raise RequestError(f"{self.name} does not support --quantize {asked}; it offers {offered}")
+            offered = ", ".join(Precision.label_of(p) for p in self.precisions)
+            raise RequestError(f"{self.name} does not support --quantize {Precision.label_of(precision)}; it offers "
+                               f"{offered}")
         for opt in self.options:
             value = options.get(opt.name)
             value = opt.default if value is None else value   # None: the user did not choose

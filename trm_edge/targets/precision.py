@@ -36,10 +36,11 @@ class Precision(str, Enum):
         """--quantize takes it by name (static int8 is asked for as int8 with --calibration N)."""
         return self is not Precision.INT8_STATIC
 
-    @property
-    def float_weights(self) -> bool:
-        """Weights kept in floating point (fp32 / fp16): nothing to quantize."""
-        return self in (Precision.FP32, Precision.FP16)
+    @classmethod
+    def label_of(cls, name: str) -> str:
+        """What a person calls a precision name: fp32 for `none`; a name outside the registry (PyTorch's bf16, an
+        unknown request) as it is."""
+        return cls(name).label if name in cls._value2member_map_ else name
 
 
 def internal(name: str, calibration: int) -> Precision:
