@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ownership import files_under
 from ..tasks import get_task
 from ..tasks.base import Task
+from . import STATIC
 
-STATIC = Path(__file__).resolve().parent / "static"
 MANIFEST_FILE = "manifest.webmanifest"
 WORKER_FILE = "sw.js"
 ICON_SIZES = (192, 512)
@@ -46,8 +47,8 @@ def manifest(task_name: str, side: int) -> dict:
 
 def precache_list(folder: Path) -> dict[str, str]:
     """{path relative to the site: SHA-256} of every file the page may ask for (the worker itself excluded)."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in (WORKER_FILE, ".trm-edge.json"))
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in files_under(folder)
+            if name != WORKER_FILE}
 
 
 def service_worker(folder: Path) -> str:

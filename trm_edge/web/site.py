@@ -20,9 +20,9 @@ from ..recursion import GraphKind
 from ..recursion import mode as recursion_mode
 from ..ownership import Destination, FolderKind, staged
 from ..ownership import check_destination as check_ownership
+from . import STATIC
 from .pwa import write_app_files
 
-STATIC = Path(__file__).resolve().parent / "static"
 SITE_FILE = "site.json"
 SITE_SCHEMA = "trm-edge-site/1"
 # ONNX Runtime Web's two builds: the WASM one (CPU) and the WebGPU one (its own, larger WASM runs the graph's
