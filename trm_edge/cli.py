@@ -288,27 +288,14 @@ def evaluate(
       trm-edge evaluate models/sudoku9/checkpoint.pt --band minimal --halting stable-2
       trm-edge evaluate models/sudoku9-hard/checkpoint.pt --band minimal --h-cycles 4 --l-cycles 1 --tries 8 --halting valid-4
     """
-    from .train.evaluate_job import EvaluateJob, run_evaluate
+    from .train.evaluate_job import EvaluateJob, run_evaluate, summary_text
 
     _at_least(puzzles, 1, "--puzzles")
     with user_errors():
         _check_depth(h_cycles, l_cycles)
         metrics = run_evaluate(EvaluateJob(checkpoint, puzzles, halting, data_path, band, official_config, device,
                                            max_steps, h_cycles, l_cycles, tries, log=note))
-    typer.echo(json.dumps(metrics, indent=2) if as_json else _evaluate_summary(checkpoint, metrics))
-
-
-def _evaluate_summary(checkpoint: Path, m: dict) -> str:
-    """Two lines a person reads: what ran, and what it scored."""
-    band = f", band {m['band']}" if m.get("band") else ""
-    ran = (f"{checkpoint}: {m['puzzles']} puzzles of {m['data']}{band}; T={m['H_cycles']}, n={m['L_cycles']}, "
-           f"{m['halting']} halting, at most {m['max_steps']} steps, {m['tries']} tr{'y' if m['tries'] == 1 else 'ies'}")
-    scored = f"exact accuracy {m['exact_accuracy']:.3f}"
-    if "cell_accuracy" in m:
-        scored += f", cells {m['cell_accuracy']:.3f}"
-    if "verified" in m:
-        scored += f", verified by the rules {m['verified']:.3f} (verified but wrong: {m['verified_wrong']})"
-    return f"{ran}\n{scored}, mean steps {m['mean_steps']:.2f} (--json for every figure)"
+    typer.echo(json.dumps(metrics, indent=2) if as_json else summary_text(checkpoint, metrics))
 
 
 @app.command("import-official")
@@ -466,35 +453,15 @@ def export(
 
 def _export_summary(folder: Path, parity: dict, seconds: float, copied: str) -> None:
     """Five lines: where, how big, the verdict word with its figures, how long, and what to run next."""
-    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    verdict = parity["status"]
-    if verdict == "skipped":
-        detail = parity.get("reason", "")
-    else:
-        detail = (f"{parity['puzzles']} puzzles, exact {parity['exact_accuracy_artifact']:.3f} vs PyTorch "
-                  f"{parity['exact_accuracy_pytorch']:.3f}, cell agreement {parity['cell_agreement']:.4f}")
-        if "teacher_forced" in parity:   # one step on PyTorch's own y/z: the arithmetic, without the chaos
-            detail += f", one step {parity['teacher_forced']['max_rel_logit_diff']:.0e} of the logits"
-        if verdict == "failed":
-            detail += f"; {parity['reason']} (artifact kept; --allow-parity-failure accepts such an export)"
-    colour = {"ok": typer.colors.GREEN, "failed": typer.colors.RED}.get(verdict)
+    from .export.summary import next_step, parity_detail
+
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())   # every file the folder ships
+    colour = {"ok": typer.colors.GREEN, "failed": typer.colors.RED}.get(parity["status"])
     typer.echo(f"artifact: {folder}{copied}")
     typer.echo(f"size:     {size / 1e6:.2f} MB")
-    typer.echo("parity:   " + typer.style(verdict, fg=colour, bold=True) + f" ({detail})")
+    typer.echo("parity:   " + typer.style(parity["status"], fg=colour, bold=True) + f" ({parity_detail(parity)})")
     typer.echo(f"time:     {seconds:.1f} s")
-    typer.echo(f"next:     {_next_step(folder, copied)}")
-
-
-def _next_step(folder: Path, copied: str) -> str:
-    """What to run next for this artifact: the app's build, the iOS guide where this host cannot run it, else
-    solve and bench."""
-    from .artifact import read_meta
-
-    if copied:
-        return "cd android_demo && ./gradlew installDebug   (docs/guides/android.md)"
-    if targets.get(read_meta(folder).target).weights_readback:   # runs on Apple devices only
-        return "add it to an Xcode project: docs/guides/ios.md"
-    return f"trm-edge solve {folder} PUZZLE   |   trm-edge bench {folder}"
+    typer.echo(f"next:     {next_step(folder, bool(copied))}")
 
 
 def _check_android_assets(dest: Path, target: str, recursion: str, batch: int, delegate: str) -> None:

@@ -1,5 +1,6 @@
 """Core ML settings, written once: the Core ML target and ExecuTorch's Core ML delegate both read them."""
 from __future__ import annotations
+
 from ..targets.precision import Precision
 
 MIN_COMPRESSED_WEIGHT = 512   # smaller tensors (embeddings, heads of tiny models) stay uncompressed

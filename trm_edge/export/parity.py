@@ -78,7 +78,7 @@ def teacher_forced(runner, model: TRM, data: PuzzleSet) -> dict[str, Any] | None
         x, ids = data.inputs[rows], data.puzzle_identifiers[rows]
         carry = model.initial_carry(batch)
         y, z = carry.y, carry.z
-        for k in range(int(runner.meta.halt_max_steps)):
+        for _ in range(int(runner.meta.halt_max_steps)):
             with torch.no_grad():
                 y_next, z_next, logits, _ = model.infer_step(torch.as_tensor(x), torch.as_tensor(ids), y, z)
             _, _, art_logits, _ = runner.step(x, ids, y.numpy(), z.numpy())

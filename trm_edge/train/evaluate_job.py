@@ -62,3 +62,16 @@ def run_evaluate(job: EvaluateJob) -> dict[str, Any]:
     return {**metrics, "H_cycles": c.H_cycles, "L_cycles": c.L_cycles, "halting": chosen.halting,
             "max_steps": steps, "tries": chosen.tries, "band": job.band,
             "data": str(job.data_path) if job.data_path else "the checkpoint's test split"}
+
+
+def summary_text(checkpoint: Path, m: dict[str, Any]) -> str:
+    """Two lines a person reads: what ran, and what it scored (`run_evaluate`'s figures)."""
+    band = f", band {m['band']}" if m.get("band") else ""
+    ran = (f"{checkpoint}: {m['puzzles']} puzzles of {m['data']}{band}; T={m['H_cycles']}, n={m['L_cycles']}, "
+           f"{m['halting']} halting, at most {m['max_steps']} steps, {m['tries']} tr{'y' if m['tries'] == 1 else 'ies'}")
+    scored = f"exact accuracy {m['exact_accuracy']:.3f}"
+    if "cell_accuracy" in m:
+        scored += f", cells {m['cell_accuracy']:.3f}"
+    if "verified" in m:
+        scored += f", verified by the rules {m['verified']:.3f} (verified but wrong: {m['verified_wrong']})"
+    return f"{ran}\n{scored}, mean steps {m['mean_steps']:.2f} (--json for every figure)"
