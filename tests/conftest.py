@@ -12,6 +12,10 @@ import torch
 from trm_edge.model import TRM, TRMConfig
 
 REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "models"
+SUDOKU9 = MODELS / "sudoku9" / "checkpoint.pt"
+SUDOKU9_HARD = MODELS / "sudoku9-hard" / "checkpoint.pt"
+MAZE7 = MODELS / "maze7" / "checkpoint.pt"
 # One given added to a unique 9x9 puzzle: no two givens clash, but no completion exists (data.sudoku.count_solutions).
 NO_SOLUTION = "......34..76..98...53....97..5...1.....6....3.87.9..6..19..7.......5..21...2.4..."
 
@@ -39,6 +43,15 @@ def trained_checkpoint(tmp_path_factory) -> Path:
     result = train(p.data, dataclasses.replace(p.train, steps=1000, eval_every=1000, eval_puzzles=200), out,
                    device="cpu", progress=False, log=lambda s: None)
     return result.checkpoint
+
+
+@pytest.fixture(scope="session")
+def onnx_artifact(trained_checkpoint, tmp_path_factory) -> Path:
+    """The trained checkpoint as an ONNX step artifact (no parity run), shared read-only by every test file."""
+    from trm_edge.export import export_checkpoint
+
+    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("shared") / "onnx", parity_puzzles=0,
+                             log=lambda m: None)
 
 
 @contextmanager

@@ -10,16 +10,9 @@ from typer.testing import CliRunner
 from trm_edge.bench.arm import ArmEnv, ArmEnvMissing
 from trm_edge.host_loop import act_halt_steps
 from trm_edge.cli import app
-from trm_edge.export import export_checkpoint
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.runtime.solve_job import run_job
-
-
-@pytest.fixture(scope="module")
-def onnx_artifact(trained_checkpoint, tmp_path_factory):
-    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("arm") / "onnx", parity_puzzles=0,
-                             log=lambda m: None)
 
 
 def _job(path, data, rules):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,14 +11,9 @@ from trm_edge.bench.harness import phone_estimates
 from trm_edge.bench.flops import step_cost
 from trm_edge.cli import app
 from trm_edge.export import export_checkpoint
-from trm_edge.artifact import ArtifactIntegrityError, read_meta, write_meta
+from trm_edge.artifact import ArtifactIntegrityError, read_meta, source_path, write_meta
 from trm_edge.model.checkpoint import load_checkpoint
-
-
-@pytest.fixture(scope="module")
-def onnx_artifact(trained_checkpoint, tmp_path_factory):
-    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("b") / "onnx", parity_puzzles=0,
-                             log=lambda m: None)
+from conftest import SUDOKU9, SUDOKU9_HARD
 
 
 def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path):
@@ -53,7 +47,7 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
     from trm_edge.datasets import DataSpec, load_split
     from trm_edge.runtime.reference import solve_with_model
 
-    ckpt = load_checkpoint(read_meta(onnx_artifact).source_checkpoint)
+    ckpt = load_checkpoint(source_path(onnx_artifact, read_meta(onnx_artifact)))
     data = load_split(DataSpec.from_saved(ckpt.info["data_spec"]), "test").subset(slice(0, 12))
     for halting, rows_ in (("fixed", fixed), ("act", act)):
         ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting=halting)
@@ -137,9 +131,7 @@ def test_memory_column_measures_what_is_allocated_after_the_baseline():
 
 def test_large_batch_row_is_labelled_with_the_batch_it_ran(onnx_artifact):
     """With fewer puzzles than --large-batch, the large-batch row runs (and says) batch = puzzles, not 8."""
-    from pathlib import Path
-
-    source = Path(read_meta(onnx_artifact).source_checkpoint)
+    source = source_path(onnx_artifact, read_meta(onnx_artifact))
     rows = run_bench(BenchRequest([], [1], puzzles=3, halting=["fixed"], checkpoint=source, large_batch=8, repeats=8,
                      budget_s=2), log=lambda m: None)["rows"]
     assert sorted(r["batch"] for r in rows) == [1, 3]
@@ -148,9 +140,7 @@ def test_large_batch_row_is_labelled_with_the_batch_it_ran(onnx_artifact):
 
 def test_bench_runs_past_the_trained_steps_when_asked():
     """--max-steps in bench: the committed 9x9 model (N_sup 16) solving with up to 24 steps."""
-    from pathlib import Path
-
-    ckpt = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+    ckpt = SUDOKU9
     req = BenchRequest([], [1], puzzles=3, halting=["fixed", "stable-2"], checkpoint=ckpt, large_batch=1, repeats=4,
                        budget_s=1, max_steps=24)
     rows = {r["halting"]: r for r in run_bench(req, log=lambda m: None)["rows"]}
@@ -237,7 +227,7 @@ def test_throughput_mode_streams_every_puzzle_and_compares_with_the_official_eva
 def test_throughput_rows_with_tries_report_what_the_rules_accepted(tmp_path):
     """bench --throughput --tries K: each row tries views of a puzzle until the rules accept one, and says how many
     answers were verified and that none of them is wrong."""
-    hard = Path(__file__).resolve().parents[1] / "models" / "sudoku9-hard" / "checkpoint.pt"
+    hard = SUDOKU9_HARD
     art = export_checkpoint(hard, "onnx", tmp_path / "art", parity_puzzles=0, log=lambda m: None)
     res = CliRunner().invoke(app, ["bench", str(art), "--checkpoint", str(hard), "--throughput", "--tries", "4",
                                    "--halting", "valid-2", "--puzzles", "12", "--threads", "1", "--budget-s", "1",

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from trm_edge.cli import app
 from trm_edge.envs import HelperEnv, litert_python
+from conftest import SUDOKU9
 
 
 def test_every_helper_env_lives_under_the_cache_variable(tmp_path, monkeypatch):
@@ -20,9 +21,8 @@ def test_every_helper_env_lives_under_the_cache_variable(tmp_path, monkeypatch):
 
 def test_export_to_tflite_without_the_env_names_the_setup_command(tmp_path, monkeypatch):
     monkeypatch.setenv("TRM_EDGE_CACHE", str(tmp_path))
-    from pathlib import Path
 
-    ckpt = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+    ckpt = SUDOKU9
     res = CliRunner().invoke(app, ["export", str(ckpt), "--target", "tflite", "--out", str(tmp_path / "t"),
                                    "--parity-puzzles", "0"])
     assert res.exit_code != 0 and "trm-edge setup litert" in res.output and not (tmp_path / "t").exists()

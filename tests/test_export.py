@@ -404,3 +404,27 @@ def test_an_export_without_out_is_named_after_model_target_mode_precision_and_de
                                        *extra])
         assert res.exit_code == 0, res.output
         assert f"artifact: artifacts/{name}\n" in res.output and (tmp_path / "artifacts" / name / "metadata.json").is_file()
+
+
+def test_an_artifact_finds_its_checkpoint_from_any_directory(trained_checkpoint, tmp_path, monkeypatch):
+    """The checkpoint is recorded relative to the artifact folder, so the web page's samples and the bench's PyTorch
+    rows find it whichever directory the later command runs in, and no absolute path ships in the metadata."""
+    import shutil
+    from pathlib import Path
+
+    from trm_edge.artifact import verified_source
+    from trm_edge.web.samples import band_samples
+
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    shutil.copy(trained_checkpoint, project / "models" / "ck.pt")
+    monkeypatch.chdir(project)
+    export_checkpoint(Path("models/ck.pt"), "onnx", Path("artifacts/a"), parity_puzzles=0, **QUIET)
+    artifact = project / "artifacts" / "a"
+    meta = read_meta(artifact)
+    assert meta.source_checkpoint == "../../models/ck.pt"
+    monkeypatch.chdir(tmp_path)   # elsewhere: the recorded path is not relative to here
+    assert verified_source(artifact, meta).resolve() == project / "models" / "ck.pt"
+    assert sum(len(p) for p in band_samples(artifact, meta).values()) > 0
+    res = CliRunner().invoke(app, ["web", str(artifact), "--out", str(tmp_path / "site")])
+    assert res.exit_code == 0 and "no sample puzzles" not in res.output, res.output

@@ -2,7 +2,6 @@
 solved through the command line like any puzzle, the maze printed as text."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -13,8 +12,7 @@ from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
 from trm_edge.runtime.reference import solve_with_model
 from trm_edge.tasks import get_task
-
-CHECKPOINT = Path(__file__).resolve().parents[1] / "models" / "maze7" / "checkpoint.pt"
+from conftest import MAZE7 as CHECKPOINT
 
 
 def _solved(task, data, predictions) -> list[bool]:

@@ -1,13 +1,12 @@
 """The public Python API the README shows: trm_edge.load(path).solve(text) on a checkpoint and on an artifact."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 import trm_edge
+from conftest import SUDOKU9
 
-SUDOKU9 = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
 
 

@@ -18,6 +18,7 @@ from trm_edge.export import export_checkpoint
 from trm_edge.model import TRM
 from trm_edge.model.checkpoint import save_checkpoint
 from trm_edge.runtime.artifacts import load_runner
+from conftest import SUDOKU9
 
 qnn = pytest.importorskip("onnxruntime_qnn", reason="onnxruntime-qnn is not installed (pip install 'trm-edge[npu]')")
 QUIET = dict(log=lambda m: None)
@@ -129,7 +130,7 @@ def test_sudoku9_on_the_htp_simulator(precision, tmp_path):
     from trm_edge.model.checkpoint import load_checkpoint
     from trm_edge.runtime.reference import solve_with_model
 
-    ckpt_path = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+    ckpt_path = SUDOKU9
     art = export_checkpoint(ckpt_path, "qnn", tmp_path / precision, quantize=precision, parity_puzzles=0, **QUIET)
     ckpt = load_checkpoint(ckpt_path)
     data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), 20, "minimal")

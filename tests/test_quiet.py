@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CHECKPOINT = REPO / "models" / "sudoku9" / "checkpoint.pt"
+from conftest import REPO, SUDOKU9 as CHECKPOINT
+
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
 # what other libraries' lines look like: Python warnings, glog/torch log records, C++ source locations, tracebacks
 NOISE = re.compile(r"(?i)warn|deprecat|traceback|^\[|^[WIEF]\d{4} |\.cpp\b|\.py:\d+")

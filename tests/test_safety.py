@@ -27,6 +27,7 @@ from trm_edge.model import TRM
 from trm_edge.model.checkpoint import save_checkpoint
 from trm_edge.model.official import to_official_state_dict
 from trm_edge.runtime.artifacts import load_runner
+from conftest import MAZE7
 
 
 class Payload:
@@ -191,7 +192,7 @@ def _config_files(root: Path, ckpt: Path) -> dict[str, Path]:
         out[name].write_text(body + "\n")
     out["complex_ckpt"] = _crafted(root / "complex.pt", ckpt, lambda r: r["state_dict"].update(
         {k: v.to(torch.complex64) for k, v in list(r["state_dict"].items())[:1]}))
-    out["maze7"] = Path(__file__).resolve().parents[1] / "models" / "maze7" / "checkpoint.pt"
+    out["maze7"] = MAZE7
     out["spec_1e7"] = _crafted(root / "spec_1e7.pt", ckpt, lambda r: r["info"]["data_spec"].update(test_puzzles=10 ** 7))
     return out
 

@@ -13,8 +13,8 @@ from trm_edge.artifact import read_meta
 from trm_edge.cli import app
 from trm_edge.model.checkpoint import load_checkpoint, record_settings
 from trm_edge.settings import INFO_KEY, InferenceSettings, choose
+from conftest import SUDOKU9_HARD as HARD
 
-HARD = Path(__file__).resolve().parents[1] / "models" / "sudoku9-hard" / "checkpoint.pt"
 PUZZLE = "....2....513.4....4....7.1...8..2.......3..65.3....2...9.5..6.1...49.5.7........."
 RECORDED = InferenceSettings(4, 1, "valid-2", 32, 4, measured_by="a test")
 

@@ -12,7 +12,7 @@ from trm_edge.cli import app
 from trm_edge.data import sudoku
 from trm_edge.datasets import DataSpec, load_split
 from trm_edge.datasets.formats import write_csv
-from trm_edge.export import export_checkpoint
+from conftest import NO_SOLUTION, SUDOKU9
 
 BLOCK_TORCH = """
 import sys
@@ -32,12 +32,6 @@ def held_out(trained_checkpoint):
 
     spec = DataSpec.from_saved(load_checkpoint(trained_checkpoint).info["data_spec"])
     return load_split(spec, "test").subset(slice(0, 20))
-
-
-@pytest.fixture(scope="module")
-def onnx_artifact(trained_checkpoint, tmp_path_factory):
-    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("solve") / "onnx", parity_puzzles=0,
-                             log=lambda m: None)
 
 
 def _text(tokens) -> str:
@@ -94,26 +88,16 @@ def test_solve_file_with_a_bad_line_names_it(trained_checkpoint, tmp_path):
 
 
 def test_solve_says_when_the_puzzle_itself_has_no_solution_or_several():
-    from pathlib import Path
-
-    from conftest import NO_SOLUTION
-
-    sudoku9 = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
-    result = CliRunner().invoke(app, ["solve", str(sudoku9), NO_SOLUTION, "--tries", "1"])
+    result = CliRunner().invoke(app, ["solve", str(SUDOKU9), NO_SOLUTION, "--tries", "1"])
     assert result.exit_code == 1 and "the puzzle has no solution, so no answer can pass the rules" in result.output
-    result = CliRunner().invoke(app, ["solve", str(sudoku9), "." * 81, "--tries", "1"])
+    result = CliRunner().invoke(app, ["solve", str(SUDOKU9), "." * 81, "--tries", "1"])
     assert "the puzzle has more than one solution" in result.output
 
 
 def test_solve_file_names_the_lines_it_did_not_solve_and_times_each_puzzle_by_its_steps(tmp_path):
-    from pathlib import Path
-
-    from conftest import NO_SOLUTION
-
-    sudoku9 = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
     easy = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
     (tmp_path / "p.txt").write_text(f"{easy}\n# a comment line\n{NO_SOLUTION}\n")
-    args = ["solve", str(sudoku9), "--file", str(tmp_path / "p.txt"), "--tries", "1", "--halting", "valid",
+    args = ["solve", str(SUDOKU9), "--file", str(tmp_path / "p.txt"), "--tries", "1", "--halting", "valid",
             "--max-steps", "16"]
     result = CliRunner().invoke(app, args)
     assert f"not solved: line 3 of {tmp_path / 'p.txt'}" in result.output, result.output

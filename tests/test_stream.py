@@ -2,7 +2,6 @@
 the step count it gets when solved alone."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,7 @@ from trm_edge.datasets.splits import DataSpec, band_split
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.host_loop import solve, solve_stream
 from trm_edge.runtime.reference import initial_state, torch_step
-
-CHECKPOINT = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+from conftest import SUDOKU9 as CHECKPOINT
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The committed 9x9 model: a real task where int8 and halting can cost accuracy."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,7 @@ from trm_edge.export.parity import MAX_DROP, compare
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
 from trm_edge.runtime.reference import solve_with_model
-
-CHECKPOINT = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
+from conftest import SUDOKU9 as CHECKPOINT, SUDOKU9_HARD as HARD
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +112,7 @@ def test_executorch_and_coreml_int4_store_4_bit_weights_and_measure_what_they_co
 def test_the_harder_committed_model_solves_its_held_out_puzzles():
     """models/sudoku9-hard (17-34 givens, most minimal): train_log.jsonl's last evaluation says 0.928 exact on 500
     held-out puzzles with all 16 steps; 100 of them here."""
-    hard = load_checkpoint(CHECKPOINT.parents[1] / "sudoku9-hard" / "checkpoint.pt")
+    hard = load_checkpoint(HARD)
     from trm_edge.datasets.splits import held_out
 
     puzzles = held_out(DataSpec.from_saved(hard.info["data_spec"]), 100)
@@ -126,7 +124,7 @@ def _minimal_at_t4_n1(count: int) -> float:
     """sudoku9-hard at T=4, n=1, stable-2, at most 32 steps, on `count` held-out minimal puzzles."""
     from trm_edge.datasets.splits import held_out
 
-    hard = load_checkpoint(CHECKPOINT.parents[1] / "sudoku9-hard" / "checkpoint.pt").at_depth(4, 1)
+    hard = load_checkpoint(HARD).at_depth(4, 1)
     puzzles = held_out(DataSpec.from_saved(hard.info["data_spec"]), count, "minimal")
     res = solve_with_model(hard.build_model(), puzzles.inputs, puzzles.puzzle_identifiers, 32, "stable-2")
     return float((res.predictions == puzzles.labels).all(-1).mean())
@@ -152,7 +150,7 @@ def test_evaluate_runs_the_depth_it_is_asked_for():
     from trm_edge.cli import app
     from trm_edge.datasets.splits import held_out
 
-    path = CHECKPOINT.parents[1] / "sudoku9-hard" / "checkpoint.pt"
+    path = HARD
     res = CliRunner().invoke(app, ["evaluate", str(path), "--band", "minimal", "--puzzles", "40", "--halting",
                                    "stable-2", "--max-steps", "32", "--h-cycles", "4", "--l-cycles", "1", "--tries", "1",
                                    "--device", "cpu", "--json"])

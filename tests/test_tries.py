@@ -3,7 +3,6 @@ accepted only by the rules; 'valid' halting; the vote where a task has no rules 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,8 @@ from trm_edge.data.views import mulberry32, permutation
 from trm_edge.host_loop import Halting, SolveResult, solve, solve_stream
 from trm_edge.runtime.tries import score, solve_with_tries, verifier_for
 from trm_edge.tasks import Task, get_task
+from conftest import SUDOKU9_HARD as HARD
 
-HARD = Path(__file__).resolve().parents[1] / "models" / "sudoku9-hard" / "checkpoint.pt"
 # A held-out minimal puzzle (data spec of models/sudoku9-hard, band minimal, #1) that the model at T=4, n=1 leaves
 # wrong alone within 32 steps and solves on its second copy.
 MISSED_ALONE = "....2....513.4....4....7.1...8..2.......3..65.3....2...9.5..6.1...49.5.7........."

@@ -17,9 +17,8 @@ from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.export import export_checkpoint
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.web.site import ORT_FILES, ort_web_dir
+from conftest import MAZE7, SUDOKU9
 
-SUDOKU9 = Path(__file__).resolve().parents[1] / "models" / "sudoku9" / "checkpoint.pt"
-MAZE7 = Path(__file__).resolve().parents[1] / "models" / "maze7" / "checkpoint.pt"
 CHROMIUM = shutil.which("chromium")
 # What the machine's closed network and a root user need (no sandbox, no background connections).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -212,10 +213,24 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def verified_source(meta: ArtifactMeta) -> Path | None:
+def source_path(folder: Path, meta: ArtifactMeta) -> Path:
+    """Where an artifact's checkpoint is. Export records it relative to the artifact folder, so commands run from
+    any directory find it and no home path ships in the metadata; artifacts from before that recorded it
+    relative to the directory export ran in, which is tried when nothing is beside the folder."""
+    recorded = Path(meta.source_checkpoint)
+    beside = Path(os.path.normpath(Path(folder) / recorded))   # artifacts/x/../../m.pt read as m.pt
+    return beside if recorded.is_absolute() or beside.is_file() else recorded
+
+
+def recorded_source(checkpoint: Path, folder: Path) -> str:
+    """The checkpoint's path as an artifact in `folder` records it (see source_path)."""
+    return os.path.relpath(Path(checkpoint).resolve(), Path(folder).resolve())
+
+
+def verified_source(folder: Path, meta: ArtifactMeta) -> Path | None:
     """The checkpoint an artifact was exported from, only when the file at that path is byte for byte the one
     exported (its SHA-256 is in the metadata): a swapped file must not feed PyTorch rows or sample puzzles."""
-    src = Path(meta.source_checkpoint)
+    src = source_path(folder, meta)
     if not src.is_file() or not meta.source_sha256 or sha256_of(src) != meta.source_sha256:
         return None
     return src

@@ -599,7 +599,7 @@ def web(
         req = SiteRequest(artifact, out, overwrite)
         meta = check_request(req)   # before the samples, which take seconds to generate
         try:
-            req.samples = band_samples(meta)
+            req.samples = band_samples(artifact, meta)
         except NoSamples as exc:
             no_samples = str(exc)
         except ImportError:   # samples are a convenience: a lean install has no generator

@@ -31,7 +31,7 @@ from trm_edge.datasets import DataSpec, held_out
 from trm_edge.host_loop import Halting
 from trm_edge.model.checkpoint import load_checkpoint, record_settings
 from trm_edge.settings import InferenceSettings
-from trm_edge.runtime.solver import open_source, parse_puzzle, solve_batch
+from trm_edge.runtime.solver import open_source, solve_batch
 
 REPO = Path(__file__).resolve().parents[2]
 

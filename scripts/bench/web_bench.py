@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from trm_edge.bench.report import write_results
-from trm_edge.artifact import read_meta
+from trm_edge.artifact import read_meta, source_path
 from trm_edge.data import sudoku
 from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.model.checkpoint import load_checkpoint
@@ -76,7 +76,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "results" / "web")
     args = ap.parse_args()
     meta = read_meta(args.artifact)
-    ckpt = load_checkpoint(Path(meta.source_checkpoint))
+    ckpt = load_checkpoint(source_path(args.artifact, meta))
     data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), args.puzzles, "minimal")
     puzzles = [sudoku.to_text(sudoku.decode(x, meta.grid_shape[0])) for x in data.inputs]
     threads = [int(t) for t in args.threads.split(",")]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..datasets.splits import spec_for
-from ..artifact import folder_size, read_meta, verified_source, verify
+from ..artifact import folder_size, read_meta, source_path, verified_source, verify
 from .. import recursion, targets
 from ..targets import Precision
 from ..host_loop import Halting, HaltRule
@@ -55,10 +55,10 @@ def source_checkpoint(artifacts: list[Path], log: Callable[[str], None] = print)
     exported (its SHA-256 is in the metadata); it is then read with the weights-only loader like any other."""
     for a in artifacts:
         meta = read_meta(a)
-        src = Path(meta.source_checkpoint)
+        src = source_path(a, meta)
         if not src.is_file():
             continue
-        if verified_source(meta) is None:
+        if verified_source(a, meta) is None:
             log(f"not using {src} (named by {a}/metadata.json): it is not the file that artifact was exported from")
             continue
         log(f"PyTorch rows use {src}, the checkpoint {a} was exported from (pass --checkpoint to choose another)")

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 from typing import Iterable
 
-from ..artifact import METADATA_FILE, PARITY_FILE, is_artifact, read_meta
+from ..artifact import METADATA_FILE, PARITY_FILE, is_artifact, read_meta, source_path
 from ..datasets.splits import DataSpec, puzzle_texts
 from ..tasks import get_task
 from ..files import check_writable_dir, replace_file
@@ -47,7 +47,7 @@ def copy_to_android_assets(artifact: Path, dest: Path, samples: int = 20) -> lis
     if reason:
         raise ValueError(reason)
     files = [f for f in artifact.iterdir() if f.is_file() and f.name != MARKER]   # the marker is the folder's
-    lines = _sample_puzzles(Path(meta.source_checkpoint), samples)
+    lines = _sample_puzzles(source_path(artifact, meta), samples)
     check_assets_folder(dest, [f.name for f in files] + ([SAMPLES_FILE] if lines else []))
     dest.mkdir(parents=True, exist_ok=True)
     for f in files:   # each file replaced whole: a full disk leaves the old one, not a truncated one

@@ -22,7 +22,8 @@ from ..budget import BUDGET
 from ..files import stage_history
 from ..progress import stage
 from ..settings import INFO_KEY, choose
-from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, staged_folder,
+from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, recorded_source,
+                        staged_folder,
                         write_json, write_meta)
 from .calibration import step_trajectories, unrolled_samples
 from .naming import default_folder
@@ -239,7 +240,7 @@ def _artifact_meta(job: ExportJob, ckpt: Checkpoint, internal: str, graphs: Mode
         halting={"rule": "stop a puzzle once q_halt > 0, else after halt_max_steps steps",
                  "official_eval": "always halt_max_steps steps"},
         inputs=graphs.in_specs, outputs=graphs.out_specs,
-        batch=job.batch, source_checkpoint=str(job.checkpoint), source_sha256=ckpt.sha256 or "",
+        batch=job.batch, source_checkpoint=recorded_source(job.checkpoint, job.out), source_sha256=ckpt.sha256 or "",
         tool_versions={"torch": torch.__version__, "python": platform.python_version(), **result.tool_versions},
         token_codec=_codec(ckpt),
         extra={"notes": result.notes, **result.extra, **_state_note(job.recursion, state_shape),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..artifact import ArtifactMeta, verified_source
+from ..artifact import ArtifactMeta, source_path, verified_source
 
 BANDS = {"easy (30-50 givens)": "30-50", "harder (20-29 givens)": "20-29", "minimal": "minimal"}
 
@@ -12,18 +12,19 @@ class NoSamples(Exception):
     """Why the page gets no sample puzzles (said in one line; the page still runs typed puzzles)."""
 
 
-def band_samples(meta: ArtifactMeta, per_band: int = 6) -> dict[str, list[str]]:
+def band_samples(folder: Path, meta: ArtifactMeta, per_band: int = 6) -> dict[str, list[str]]:
     """{button label: puzzles} from the checkpoint the artifact was exported from, read only when it is the file
     that was exported (its SHA-256); bands where the grid has them, else one button of held-out puzzles."""
     from ..datasets.splits import DataSpec, puzzle_texts
     from ..tasks import get_task
     from ..model.checkpoint import load_checkpoint
 
-    src = verified_source(meta)
+    src = verified_source(folder, meta)
     if src is None:
-        reason = "is not here" if not Path(meta.source_checkpoint).is_file() else \
+        where = source_path(folder, meta)
+        reason = "is not here" if not where.is_file() else \
             "is not the file the artifact was exported from (its SHA-256 differs)"
-        raise NoSamples(f"the source checkpoint {meta.source_checkpoint} {reason}")
+        raise NoSamples(f"the source checkpoint {where} {reason}")
     spec = (load_checkpoint(src).info or {}).get("data_spec")
     if not spec or spec.get("path"):
         raise NoSamples("the source checkpoint was trained on a data folder, not on generated puzzles")
