@@ -41,7 +41,7 @@ def trained_checkpoint(tmp_path_factory) -> Path:
     p = get_preset("sudoku4-tiny")
     out = tmp_path_factory.mktemp("trained")
     result = train(p.data, dataclasses.replace(p.train, steps=1000, eval_every=1000, eval_puzzles=200), out,
-                   device="cpu", progress=False, log=lambda s: None)
+                   device="cpu", progress=False)
     return result.checkpoint
 
 
@@ -50,8 +50,7 @@ def onnx_artifact(trained_checkpoint, tmp_path_factory) -> Path:
     """The trained checkpoint as an ONNX step artifact (no parity run), shared read-only by every test file."""
     from trm_edge.export import export_checkpoint
 
-    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("shared") / "onnx", parity_puzzles=0,
-                             log=lambda m: None)
+    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("shared") / "onnx", parity_puzzles=0)
 
 
 @contextmanager

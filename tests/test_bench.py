@@ -23,10 +23,10 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
     (broken / "init_state.f32").write_bytes((onnx_artifact / "init_state.f32").read_bytes())
     (broken / "model.onnx").write_bytes(b"garbage")          # loads metadata fine, model file is corrupt
     with pytest.raises(ArtifactIntegrityError, match="model.onnx does not match"):   # refused before any work
-        run_bench(BenchRequest([onnx_artifact, broken], [1], puzzles=12), log=lambda m: None)
+        run_bench(BenchRequest([onnx_artifact, broken], [1], puzzles=12))
     write_meta(broken, read_meta(broken))   # sealed as exported: now a runtime failure, which is a failed row
     result = run_bench(BenchRequest([onnx_artifact, broken], [1], puzzles=12, halting=["fixed", "act"], large_batch=4,
-                       repeats=16), log=lambda m: None)
+                       repeats=16))
     rows = result["rows"]
     ok = [r for r in rows if r["status"] == "ok"]
     failed = [r for r in rows if r["status"] == "failed"]
@@ -56,8 +56,7 @@ def test_bench_measures_rows_and_reports_broken_artifact(onnx_artifact, tmp_path
             assert r["measured"]["mean_steps"] == pytest.approx(float(ref.steps.mean())), (halting, r["runtime"])
             assert r["measured"]["exact_accuracy"] == pytest.approx(ref_acc), (halting, r["runtime"])
     # Two runs measure, they do not replay constants.
-    again = run_bench(BenchRequest([onnx_artifact], [1], puzzles=12, halting=["fixed"], large_batch=1, repeats=16),
-                      log=lambda m: None)
+    again = run_bench(BenchRequest([onnx_artifact], [1], puzzles=12, halting=["fixed"], large_batch=1, repeats=16))
     a = next(r for r in rows if r["runtime"] == "onnx" and r["halting"] == "fixed")["measured"]
     b = next(r for r in again["rows"] if r["runtime"] == "onnx")["measured"]
     assert a["step"]["p50_ms"] != b["step"]["p50_ms"] or a["load_s"] != b["load_s"]
@@ -75,8 +74,7 @@ def test_loop_artifact_rows_without_act_are_skipped_not_failed(onnx_artifact, tm
     meta = read_meta(loop)
     meta.recursion = "loop"
     write_meta(loop, meta)
-    rows = run_bench(BenchRequest([loop], [1], puzzles=4, halting=["fixed"], large_batch=1, repeats=8),
-                     log=lambda m: None)["rows"]
+    rows = run_bench(BenchRequest([loop], [1], puzzles=4, halting=["fixed"], large_batch=1, repeats=8))["rows"]
     row = next(r for r in rows if r["source"] == str(loop))
     assert row["status"] == "skipped" and "halts inside its graph" in row["error"]
 
@@ -106,9 +104,8 @@ def test_bench_cli_errors(tmp_path):
 
 def test_executorch_one_thread_row_uses_one_core(trained_checkpoint, tmp_path):
     """ExecuTorch runs on its own threadpool: a 1-thread row must not quietly use both cores."""
-    pte = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "pte", parity_puzzles=0, log=lambda m: None)
-    rows = run_bench(BenchRequest([pte], [1], puzzles=24, halting=["fixed"], large_batch=1, repeats=16),
-                     log=lambda m: None)["rows"]
+    pte = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "pte", parity_puzzles=0)
+    rows = run_bench(BenchRequest([pte], [1], puzzles=24, halting=["fixed"], large_batch=1, repeats=16))["rows"]
     row = next(r for r in rows if r["runtime"] == "executorch")
     assert row["status"] == "ok", row
     assert row["measured"]["cpu_per_wall"] < 1.3, row["measured"]
@@ -133,7 +130,7 @@ def test_large_batch_row_is_labelled_with_the_batch_it_ran(onnx_artifact):
     """With fewer puzzles than --large-batch, the large-batch row runs (and says) batch = puzzles, not 8."""
     source = source_path(onnx_artifact, read_meta(onnx_artifact))
     rows = run_bench(BenchRequest([], [1], puzzles=3, halting=["fixed"], checkpoint=source, large_batch=8, repeats=8,
-                     budget_s=2), log=lambda m: None)["rows"]
+                     budget_s=2))["rows"]
     assert sorted(r["batch"] for r in rows) == [1, 3]
     assert all(r["measured"]["batch"] == r["batch"] for r in rows)
 
@@ -143,7 +140,7 @@ def test_bench_runs_past_the_trained_steps_when_asked():
     ckpt = SUDOKU9
     req = BenchRequest([], [1], puzzles=3, halting=["fixed", "stable-2"], checkpoint=ckpt, large_batch=1, repeats=4,
                        budget_s=1, max_steps=24)
-    rows = {r["halting"]: r for r in run_bench(req, log=lambda m: None)["rows"]}
+    rows = {r["halting"]: r for r in run_bench(req)["rows"]}
     assert set(rows) == {"fixed (max 24)", "stable-2 (max 24)"}
     assert rows["fixed (max 24)"]["measured"]["mean_steps"] == 24                # all of them, past N_sup
     assert rows["stable-2 (max 24)"]["measured"]["mean_steps"] < 24
@@ -202,7 +199,7 @@ def test_throughput_mode_streams_every_puzzle_and_compares_with_the_official_eva
 
     req = BenchRequest([onnx_artifact], [1], puzzles=12, halting=["stable-2"], large_batch=4, repeats=8, budget_s=2,
                        throughput=True, max_steps=12)
-    result = run_bench(req, log=lambda m: None)
+    result = run_bench(req)
     rows = result["rows"]
     yard = rows[0]
     assert yard["halting"] == "fixed (official eval)" and yard["derived"]["yardstick"] and yard["batch"] == 4
@@ -228,7 +225,7 @@ def test_throughput_rows_with_tries_report_what_the_rules_accepted(tmp_path):
     """bench --throughput --tries K: each row tries views of a puzzle until the rules accept one, and says how many
     answers were verified and that none of them is wrong."""
     hard = SUDOKU9_HARD
-    art = export_checkpoint(hard, "onnx", tmp_path / "art", parity_puzzles=0, log=lambda m: None)
+    art = export_checkpoint(hard, "onnx", tmp_path / "art", parity_puzzles=0)
     res = CliRunner().invoke(app, ["bench", str(art), "--checkpoint", str(hard), "--throughput", "--tries", "4",
                                    "--halting", "valid-2", "--puzzles", "12", "--threads", "1", "--budget-s", "1",
                                    "--out", str(tmp_path / "b")])

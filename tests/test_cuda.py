@@ -31,5 +31,5 @@ def test_cuda_forward_matches_cpu_in_fp32():
 def test_cuda_training_uses_bf16_autocast_and_learns(tmp_path):
     p = get_preset("sudoku4-tiny")
     cfg = dataclasses.replace(p.train, steps=400, eval_every=400, eval_puzzles=200)
-    result = train(p.data, cfg, tmp_path, device="cuda", progress=False, log=lambda s: None)
+    result = train(p.data, cfg, tmp_path, device="cuda", progress=False)
     assert result.test_accuracy >= 0.8

@@ -70,8 +70,7 @@ def test_a_net_program_is_scheduled_at_its_exported_depth(trained_checkpoint, pu
     """The host composes T x (n+1) net calls from the metadata: at another depth it must still match PyTorch."""
     from trm_edge.export import export_checkpoint
 
-    art = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "net", recursion="net", parity_puzzles=0,
-                            log=lambda m: None, h_cycles=3, l_cycles=1)
+    art = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "net", recursion="net", parity_puzzles=0, h_cycles=3, l_cycles=1)
     got = load_runner(art).solve(puzzles.inputs, puzzles.puzzle_identifiers, "act")
     want = _by_hand(trained_checkpoint, puzzles)
     assert (got.predictions == want.predictions).all() and (got.steps == want.steps).all()

@@ -15,7 +15,6 @@ from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
 from trm_edge.runtime.reference import solve_with_model
 
-QUIET = dict(log=lambda m: None)
 
 
 def _parity(folder):
@@ -34,7 +33,7 @@ def _check_parity(folder, fp32: bool):
 
 
 def test_onnx_step_fp32_metadata_and_runtime_loop(trained_checkpoint, tmp_path):
-    folder = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=60, options={"ort": True}, **QUIET)
+    folder = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=60, options={"ort": True})
     _check_parity(folder, fp32=True)
     meta = read_meta(folder)
     usability = meta.extra["ort_mobile_usability"]
@@ -66,14 +65,14 @@ def test_onnx_step_fp32_metadata_and_runtime_loop(trained_checkpoint, tmp_path):
 
 
 def test_onnx_int8_dynamic_within_budget_and_smaller(trained_checkpoint, tmp_path):
-    fp32 = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "f", parity_puzzles=0, **QUIET)
-    int8 = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "q", quantize="int8", parity_puzzles=200, **QUIET)
+    fp32 = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "f", parity_puzzles=0)
+    int8 = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "q", quantize="int8", parity_puzzles=200)
     _check_parity(int8, fp32=False)
     assert (int8 / "model.onnx").stat().st_size < 0.7 * (fp32 / "model.onnx").stat().st_size
 
 
 def test_executorch_step_fp32_xnnpack(trained_checkpoint, tmp_path):
-    folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "et", parity_puzzles=60, **QUIET)
+    folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "et", parity_puzzles=60)
     _check_parity(folder, fp32=True)
     delegation = read_meta(folder).extra["delegation"]
     assert delegation["delegated_nodes"] > 0 and delegation["per_op"]["aten_linear_default"]["portable"] == 0
@@ -116,7 +115,7 @@ def test_executorch_attention_step_is_one_delegate(trained_checkpoint, tmp_path)
     rotate_half's cat and 4-D matmul broadcasts used to cut the step into 38 pieces with ~300 portable ops
     (128 pieces at paper size). Exported with the plain attention path, it lowers like the MLP variant."""
     attention = _attention_checkpoint(trained_checkpoint, tmp_path)
-    folder = export_checkpoint(attention, "executorch", tmp_path / "et", parity_puzzles=20, **QUIET)
+    folder = export_checkpoint(attention, "executorch", tmp_path / "et", parity_puzzles=20)
     delegation = read_meta(folder).extra["delegation"]
     portable = {op for op, n in delegation["per_op"].items() if n["portable"] and op not in ("Total", "getitem")}
     assert delegation["delegated_subgraphs"] <= 2, delegation
@@ -137,7 +136,7 @@ def test_net_program_runs_the_step_on_the_host(trained_checkpoint, tmp_path, tar
     import torch
 
     attention = _attention_checkpoint(trained_checkpoint, tmp_path)
-    folder = export_checkpoint(attention, target, tmp_path / "net", recursion="net", parity_puzzles=20, **QUIET)
+    folder = export_checkpoint(attention, target, tmp_path / "net", recursion="net", parity_puzzles=20)
     meta = read_meta(folder)
     assert list(meta.extra["methods"]) == ["embed", "net", "heads"]
     assert not any("calls the net" in n for n in meta.extra["notes"])   # no per-call copies to warn about
@@ -171,10 +170,10 @@ def test_fp16_lowering_leaves_the_parity_reference_in_fp32(trained_checkpoint):
 
 def test_net_recursion_is_refused_where_it_does_not_apply(trained_checkpoint, tmp_path):
     with pytest.raises(ExportError, match="offered by executorch, tflite"):
-        export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", recursion="net", **QUIET)
+        export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", recursion="net")
     with pytest.raises(ExportError, match="XNNPACK delegate"):
         export_checkpoint(trained_checkpoint, "executorch", tmp_path / "b", recursion="net",
-                          options={"delegate": "coreml"}, **QUIET)
+                          options={"delegate": "coreml"})
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
@@ -184,7 +183,7 @@ def test_executorch_coreml_delegate(trained_checkpoint, tmp_path, quantize):
     import sys
 
     folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "cm", quantize=quantize, options={"delegate": "coreml"},
-                               parity_puzzles=20, **QUIET)
+                               parity_puzzles=20)
     meta = read_meta(folder)
     assert "CoreMLBackend" in meta.extra["backends"] and meta.extra["delegate"] == "coreml"
     assert meta.extra["delegation"]["per_op"]["aten_linear_default"]["portable"] == 0
@@ -203,7 +202,7 @@ def test_executorch_coreml_delegate(trained_checkpoint, tmp_path, quantize):
 def test_executorch_int8_and_fp16_programs_are_smaller_than_fp32(trained_checkpoint, tmp_path):
     sizes = {}
     for q in ("none", "int8", "fp16"):
-        folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / q, quantize=q, parity_puzzles=50, **QUIET)
+        folder = export_checkpoint(trained_checkpoint, "executorch", tmp_path / q, quantize=q, parity_puzzles=50)
         p = _parity(folder)
         assert p["status"] == "ok" and p["cell_agreement"] >= 0.99, p
         assert read_meta(folder).extra["delegation"]["delegated_subgraphs"] <= 2
@@ -215,7 +214,7 @@ def test_executorch_int8_and_fp16_programs_are_smaller_than_fp32(trained_checkpo
 def test_coreml_step_int8_converts_and_skips_prediction_off_macos(trained_checkpoint, tmp_path):
     import sys
 
-    folder = export_checkpoint(trained_checkpoint, "coreml", tmp_path / "cm", quantize="int8", parity_puzzles=20, **QUIET)
+    folder = export_checkpoint(trained_checkpoint, "coreml", tmp_path / "cm", quantize="int8", parity_puzzles=20)
     assert (folder / "model.mlpackage" / "Manifest.json").is_file()
     p = _parity(folder)
     if sys.platform != "darwin":
@@ -229,7 +228,7 @@ def test_coreml_step_int8_converts_and_skips_prediction_off_macos(trained_checkp
 
 
 def test_tflite_step_int8_runs_in_litert(trained_checkpoint, tmp_path):
-    folder = export_checkpoint(trained_checkpoint, "tflite", tmp_path / "tf", quantize="int8", parity_puzzles=200, **QUIET)
+    folder = export_checkpoint(trained_checkpoint, "tflite", tmp_path / "tf", quantize="int8", parity_puzzles=200)
     _check_parity(folder, fp32=False)
     assert read_meta(folder).extra["tflite_signature"]["inputs"]
 
@@ -250,7 +249,7 @@ def test_tflite_step_int8_runs_in_litert(trained_checkpoint, tmp_path):
 @pytest.mark.slow
 def test_slow_export_matrix(trained_checkpoint, tmp_path, target, recursion, quantize, calibration):
     folder = export_checkpoint(trained_checkpoint, target, tmp_path / "x", recursion=recursion, quantize=quantize,
-                               calibration=calibration, parity_puzzles=50, **QUIET)
+                               calibration=calibration, parity_puzzles=50)
     p = _parity(folder)
     if target == "coreml":
         assert p["status"] in ("ok", "skipped")
@@ -266,36 +265,35 @@ def test_slow_export_matrix(trained_checkpoint, tmp_path, target, recursion, qua
 def test_bad_requests_fail_before_writing(trained_checkpoint, tmp_path):
     out = tmp_path / "nothing"
     with pytest.raises(ExportError, match="unknown target"):
-        export_checkpoint(trained_checkpoint, "tensorrt", out, **QUIET)
+        export_checkpoint(trained_checkpoint, "tensorrt", out)
     with pytest.raises(ExportError, match="not loop"):
-        export_checkpoint(trained_checkpoint, "executorch", out, recursion="loop", **QUIET)
+        export_checkpoint(trained_checkpoint, "executorch", out, recursion="loop")
     with pytest.raises(ExportError, match="needs --batch 1"):
-        export_checkpoint(trained_checkpoint, "onnx", out, recursion="loop", batch=2, **QUIET)
+        export_checkpoint(trained_checkpoint, "onnx", out, recursion="loop", batch=2)
     with pytest.raises(ExportError, match="does not apply to --target onnx"):
-        export_checkpoint(trained_checkpoint, "onnx", out, options={"delegate": "coreml"}, **QUIET)
+        export_checkpoint(trained_checkpoint, "onnx", out, options={"delegate": "coreml"})
     with pytest.raises(ExportError, match="weight-only"):
-        export_checkpoint(trained_checkpoint, "executorch", out, quantize="int8", calibration=8, options={"delegate": "coreml"},
-                          **QUIET)
+        export_checkpoint(trained_checkpoint, "executorch", out, quantize="int8", calibration=8, options={"delegate": "coreml"})
     with pytest.raises(ExportError, match="stateful is offered by coreml"):
-        export_checkpoint(trained_checkpoint, "onnx", out, recursion="stateful", **QUIET)
+        export_checkpoint(trained_checkpoint, "onnx", out, recursion="stateful")
     with pytest.raises(ExportError, match="onnx does not support --quantize palette4; it offers fp32, fp16"):
-        export_checkpoint(trained_checkpoint, "onnx", out, quantize="palette4", **QUIET)
+        export_checkpoint(trained_checkpoint, "onnx", out, quantize="palette4")
     with pytest.raises(ExportError, match="--ort"):
-        export_checkpoint(trained_checkpoint, "tflite", out, options={"ort": True}, **QUIET)
+        export_checkpoint(trained_checkpoint, "tflite", out, options={"ort": True})
     with pytest.raises(ExportError, match="--calibration only applies"):
-        export_checkpoint(trained_checkpoint, "onnx", out, quantize="fp16", calibration=8, **QUIET)
+        export_checkpoint(trained_checkpoint, "onnx", out, quantize="fp16", calibration=8)
     with pytest.raises(ExportError, match="coreml does not support --quantize int8-static"):
-        export_checkpoint(trained_checkpoint, "coreml", out, quantize="int8", calibration=8, **QUIET)
+        export_checkpoint(trained_checkpoint, "coreml", out, quantize="int8", calibration=8)
     assert not out.exists()
     (tmp_path / "exists").mkdir()
     with pytest.raises(FileExistsError, match="not a trm-edge artifact"):
-        export_checkpoint(trained_checkpoint, "onnx", tmp_path / "exists", **QUIET)
+        export_checkpoint(trained_checkpoint, "onnx", tmp_path / "exists")
 
 
 def test_failed_export_leaves_no_partial_folder(trained_checkpoint, tmp_path, monkeypatch):
     monkeypatch.setenv("TRM_EDGE_CACHE", str(tmp_path.parent / f"{tmp_path.name}-empty-cache"))   # no litert env
     with pytest.raises(RuntimeError, match="litert-torch"):
-        export_checkpoint(trained_checkpoint, "tflite", tmp_path / "tf", **QUIET)
+        export_checkpoint(trained_checkpoint, "tflite", tmp_path / "tf")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -308,7 +306,7 @@ def test_cli_export_and_android_assets(trained_checkpoint, tmp_path):
     assert res.exit_code == 2 and "android_demo runs" in res.output and not (tmp_path / "o").exists()
     from trm_edge.export.android import copy_to_android_assets
 
-    et = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "et", parity_puzzles=0, **QUIET)
+    et = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "et", parity_puzzles=0)
     names = copy_to_android_assets(et, assets)
     assert {"model.pte", "metadata.json", "init_state.f32", "samples.txt"} <= set(names)
     samples = (assets / "samples.txt").read_text().split()
@@ -335,7 +333,7 @@ def test_onnx_loop_keeps_recursion_and_halting_in_the_graph(trained_checkpoint, 
     from trm_edge.model import TRM
     from trm_edge.model.checkpoint import save_checkpoint
 
-    trained = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "t", recursion="loop", parity_puzzles=40, **QUIET)
+    trained = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "t", recursion="loop", parity_puzzles=40)
     p = _check_parity(trained, fp32=True)
     assert p["halting"] == "act" and p["steps_agreement"] == 1.0
     assert "error" not in read_meta(trained).extra["ort_mobile_usability"]   # strict ONNX shape inference passes
@@ -344,12 +342,12 @@ def test_onnx_loop_keeps_recursion_and_halting_in_the_graph(trained_checkpoint, 
     torch.manual_seed(1)
     fresh = tmp_path / "fresh.pt"
     save_checkpoint(fresh, TRM(ck.config), ck.data_meta, info={"data_spec": ck.info["data_spec"]})
-    folder = export_checkpoint(fresh, "onnx", tmp_path / "f", recursion="loop", parity_puzzles=10, **QUIET)
+    folder = export_checkpoint(fresh, "onnx", tmp_path / "f", recursion="loop", parity_puzzles=10)
     p = _parity(folder)   # its verdict may fail: an untrained recursion amplifies fp32 rounding (see below)
     assert p["steps"] == ck.config.halt_max_steps and p["steps_agreement"] == 1.0
     # An untrained model's recursion is chaotic (fp32 rounding differences grow ~5x per step), so compare the
     # Loop with the same step graph looped on the host: the in-graph loop must change nothing.
-    step_folder = export_checkpoint(fresh, "onnx", tmp_path / "s", parity_puzzles=10, **QUIET)
+    step_folder = export_checkpoint(fresh, "onnx", tmp_path / "s", parity_puzzles=10)
     x, ids = np.ones((3, 16), np.int64), np.zeros(3, np.int64)
     x[:, ::3] = 2
     looped = load_runner(folder).solve(x, ids, halting="act")
@@ -419,7 +417,7 @@ def test_an_artifact_finds_its_checkpoint_from_any_directory(trained_checkpoint,
     (project / "models").mkdir(parents=True)
     shutil.copy(trained_checkpoint, project / "models" / "ck.pt")
     monkeypatch.chdir(project)
-    export_checkpoint(Path("models/ck.pt"), "onnx", Path("artifacts/a"), parity_puzzles=0, **QUIET)
+    export_checkpoint(Path("models/ck.pt"), "onnx", Path("artifacts/a"), parity_puzzles=0)
     artifact = project / "artifacts" / "a"
     meta = read_meta(artifact)
     assert meta.source_checkpoint == "../../models/ck.pt"
@@ -428,3 +426,12 @@ def test_an_artifact_finds_its_checkpoint_from_any_directory(trained_checkpoint,
     assert sum(len(p) for p in band_samples(artifact, meta).values()) > 0
     res = CliRunner().invoke(app, ["web", str(artifact), "--out", str(tmp_path / "site")])
     assert res.exit_code == 0 and "no sample puzzles" not in res.output, res.output
+
+
+def test_export_from_python_prints_nothing_unless_given_a_log(trained_checkpoint, tmp_path, capfd):
+    """A library call is quiet: the steps are said only to a log the caller passes (the CLI passes its own)."""
+    said: list[str] = []
+    export_checkpoint(trained_checkpoint, "onnx", tmp_path / "quiet", parity_puzzles=0)
+    assert capfd.readouterr() == ("", "")
+    export_checkpoint(trained_checkpoint, "onnx", tmp_path / "told", parity_puzzles=0, log=said.append)
+    assert said and capfd.readouterr().out == ""

@@ -45,7 +45,7 @@ def world(tmp_path_factory) -> dict[str, Path]:
     spec = DataSpec(task="sudoku", grid_size=4, train_puzzles=50, test_puzzles=20)
     save_checkpoint(ckpt, TRM(tiny_config(vocab_size=sudoku.vocab_size(4), seq_len=16)), sudoku.meta(4, 50),
                     info={"data_spec": dataclasses.asdict(spec)})
-    artifact = export_checkpoint(ckpt, "onnx", root / "artifact", parity_puzzles=4, log=lambda m: None)
+    artifact = export_checkpoint(ckpt, "onnx", root / "artifact", parity_puzzles=4)
     cwd = root / "sent-to-you"
     cwd.mkdir()
     marker = root / "PWNED"

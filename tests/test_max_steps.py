@@ -49,7 +49,7 @@ def test_solve_and_artifacts_take_max_steps(checkpoint, tmp_path):
     puzzle = sudoku.to_text(sudoku.generate(1, 4, seed=2)[0][0])
     res = CliRunner().invoke(app, ["solve", str(path), puzzle, "--max-steps", "9", "--halting", "fixed", "--json"])
     assert json.loads(res.stdout)["steps"] == 9, res.output
-    art = export_checkpoint(path, "onnx", tmp_path / "onnx", parity_puzzles=0, log=lambda m: None)
+    art = export_checkpoint(path, "onnx", tmp_path / "onnx", parity_puzzles=0)
     x = sudoku.encode(sudoku.parse(puzzle))[None]
     ids = np.zeros(1, np.int64)
     got = load_runner(art).solve(x, ids, "fixed", max_steps=9)
@@ -57,7 +57,6 @@ def test_solve_and_artifacts_take_max_steps(checkpoint, tmp_path):
     assert got.steps.tolist() == [9] and (got.predictions == want.predictions).all()
     res = CliRunner().invoke(app, ["solve", str(path), puzzle, "--max-steps", "0"])
     assert res.exit_code == 2 and "--max-steps must be a whole number from 1 to 1,024" in res.output
-    unrolled = export_checkpoint(path, "onnx", tmp_path / "unrolled", recursion="unrolled", parity_puzzles=0,
-                                 log=lambda m: None)
+    unrolled = export_checkpoint(path, "onnx", tmp_path / "unrolled", recursion="unrolled", parity_puzzles=0)
     res = CliRunner().invoke(app, ["solve", str(unrolled), puzzle, "--max-steps", "9"])
     assert res.exit_code == 2 and "runs the 4 steps baked into its graph" in res.output, res.output

@@ -28,7 +28,7 @@ def test_committed_maze_model_finds_shortest_paths_in_held_out_mazes(tmp_path):
     maze = get_task("maze")
     ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting="act")
     assert sum(_solved(maze, data, ref.predictions)) >= 80
-    artifact = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "onnx", parity_puzzles=0, log=lambda m: None)
+    artifact = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "onnx", parity_puzzles=0)
     art = load_runner(artifact).solve(data.inputs, data.puzzle_identifiers, halting="act")
     assert abs(sum(_solved(maze, data, art.predictions)) - sum(_solved(maze, data, ref.predictions))) <= 1
     side = data.meta.grid_shape[0]

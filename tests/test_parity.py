@@ -55,7 +55,7 @@ def test_fp32_is_judged_on_one_step_fed_pytorchs_own_state(trained_checkpoint, t
 
     ckpt = load_checkpoint(trained_checkpoint)
     model = ckpt.build_model().float().eval()
-    artifact = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=0, log=lambda m: None)
+    artifact = export_checkpoint(trained_checkpoint, "onnx", tmp_path / "a", parity_puzzles=0)
     data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), 16)
     good = parity_report(artifact, model, data, "none")
     assert good["status"] == "ok" and good["teacher_forced"]["max_rel_logit_diff"] < 1e-5

@@ -21,7 +21,6 @@ from trm_edge.runtime.artifacts import load_runner
 from conftest import SUDOKU9
 
 qnn = pytest.importorskip("onnxruntime_qnn", reason="onnxruntime-qnn is not installed (pip install 'trm-edge[npu]')")
-QUIET = dict(log=lambda m: None)
 
 
 def _mlp_checkpoint(root: Path, **changes) -> Path:
@@ -49,7 +48,7 @@ def test_step_compiles_to_one_npu_node_and_matches_the_cpu(mlp_checkpoint, tmp_p
     import onnx
 
     art = export_checkpoint(mlp_checkpoint, "qnn", tmp_path / "qnn", quantize="fp16", parity_puzzles=0,
-                            options={"soc": "snapdragon-8-gen-3"}, **QUIET)
+                            options={"soc": "snapdragon-8-gen-3"})
     meta = json.loads((art / "metadata.json").read_text())
     entry = meta["extra"]["qnn"]["socs"]["snapdragon-8-gen-3"]
     assert (entry["chip"], entry["soc_model"], entry["htp_arch"]) == ("SM8650", 57, 75)
@@ -57,7 +56,7 @@ def test_step_compiles_to_one_npu_node_and_matches_the_cpu(mlp_checkpoint, tmp_p
     compiled = onnx.load(str(art / entry["model"]))
     assert [n.op_type for n in compiled.graph.node] == ["EPContext"]
     assert (art / entry["binary"]).stat().st_size == entry["binary_bytes"] > 0
-    cpu = load_runner(export_checkpoint(mlp_checkpoint, "onnx", tmp_path / "onnx", parity_puzzles=0, **QUIET))
+    cpu = load_runner(export_checkpoint(mlp_checkpoint, "onnx", tmp_path / "onnx", parity_puzzles=0))
     npu = load_runner(art)
     x = sudoku.encode(sudoku.generate(1, 4, seed=3)[0][0])[None].astype(np.int32)
     ids = np.zeros(1, np.int32)
@@ -74,8 +73,7 @@ def test_quantized_weights_are_stored_at_their_width_and_run_on_the_npu(wide_che
     every call."""
     import onnx
 
-    art = export_checkpoint(wide_checkpoint, "qnn", tmp_path / precision, quantize=precision, parity_puzzles=0,
-                            **QUIET)
+    art = export_checkpoint(wide_checkpoint, "qnn", tmp_path / precision, quantize=precision, parity_puzzles=0)
     graph = onnx.load(str(art / "source.onnx")).graph
     inits = {i.name: i for i in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}
@@ -112,7 +110,7 @@ def test_cli_names_unknown_socs_and_precisions_and_partial_offloads(mlp_checkpoi
 
 
 def test_bench_reports_answers_but_no_time_for_the_simulator(mlp_checkpoint, tmp_path):
-    art = export_checkpoint(mlp_checkpoint, "qnn", tmp_path / "qnn", parity_puzzles=0, **QUIET)
+    art = export_checkpoint(mlp_checkpoint, "qnn", tmp_path / "qnn", parity_puzzles=0)
     res = CliRunner().invoke(app, ["bench", str(art), "--threads", "1", "--puzzles", "2", "--halting", "act",
                                    "--repeats", "2", "--budget-s", "2", "--out", str(tmp_path / "b")])
     assert res.exit_code == 0, res.output
@@ -131,7 +129,7 @@ def test_sudoku9_on_the_htp_simulator(precision, tmp_path):
     from trm_edge.runtime.reference import solve_with_model
 
     ckpt_path = SUDOKU9
-    art = export_checkpoint(ckpt_path, "qnn", tmp_path / precision, quantize=precision, parity_puzzles=0, **QUIET)
+    art = export_checkpoint(ckpt_path, "qnn", tmp_path / precision, quantize=precision, parity_puzzles=0)
     ckpt = load_checkpoint(ckpt_path)
     data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), 20, "minimal")
     npu = load_runner(art).solve(data.inputs, data.puzzle_identifiers, halting="act")

@@ -19,8 +19,7 @@ from trm_edge.runtime.artifacts import load_runner
 
 @pytest.fixture(scope="module")
 def step_artifact(trained_checkpoint, tmp_path_factory):
-    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("rec") / "step", parity_puzzles=0,
-                             log=lambda m: None)
+    return export_checkpoint(trained_checkpoint, "onnx", tmp_path_factory.mktemp("rec") / "step", parity_puzzles=0)
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +93,7 @@ def test_a_net_programs_metadata_is_typed_and_reads_back_as_written(trained_chec
 
     from trm_edge.recursion.net import NetProgram
 
-    art = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "net", recursion="net", parity_puzzles=0,
-                            log=lambda m: None)
+    art = export_checkpoint(trained_checkpoint, "executorch", tmp_path / "net", recursion="net", parity_puzzles=0)
     extra = json.loads((art / "metadata.json").read_text())["extra"]
     program = NetProgram.from_extra(extra)
     assert list(program.methods) == ["embed", "net", "heads"] and "H_cycles times" in extra["net_use"]

@@ -50,7 +50,7 @@ def world(tmp_path_factory) -> dict[str, Path]:
     spec = DataSpec(task="sudoku", grid_size=4, train_puzzles=50, test_puzzles=20)
     save_checkpoint(ckpt, model, sudoku.meta(4, 50), info={"data_spec": dataclasses.asdict(spec)})
     (root / "run" / "train_log.jsonl").write_text("{}\n")
-    artifact = export_checkpoint(ckpt, "onnx", root / "artifact", parity_puzzles=10, log=lambda m: None)
+    artifact = export_checkpoint(ckpt, "onnx", root / "artifact", parity_puzzles=10)
     marker = root / "PWNED"
     evil = root / "evil.pt"
     torch.save({"format": "trm-edge-checkpoint", "version": 1, "payload": Payload(marker)}, evil)
@@ -441,7 +441,7 @@ def test_overwrite_cleans_killed_exports_but_not_a_users_look_alike(world, tmp_p
     from trm_edge.ownership import FolderKind, Marker, write_marker
 
     out = tmp_path / "art"
-    export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=0, log=lambda m: None)
+    export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=0)
     stale = tmp_path / ".art.partial-killed"
     stale.mkdir()
     write_marker(stale, Marker(FolderKind.STAGING))
@@ -452,8 +452,8 @@ def test_overwrite_cleans_killed_exports_but_not_a_users_look_alike(world, tmp_p
     new_mine = tmp_path / ".newart.old-mine"
     new_mine.mkdir()
     (new_mine / "draft.txt").write_text("y\n")
-    export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=0, overwrite=True, log=lambda m: None)
-    export_checkpoint(world["ckpt"], "onnx", tmp_path / "newart", parity_puzzles=0, log=lambda m: None)
+    export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=0, overwrite=True)
+    export_checkpoint(world["ckpt"], "onnx", tmp_path / "newart", parity_puzzles=0)
     verify(out)
     assert not stale.exists()
     assert (mine / "draft.txt").read_text() == "x\n" and (new_mine / "draft.txt").read_text() == "y\n"
@@ -494,10 +494,10 @@ def test_kill_between_renames_keeps_the_old_artifact(world, tmp_path, monkeypatc
     from tests.conftest import killed_between_renames
 
     out = tmp_path / "art"
-    export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=2, log=lambda m: None)
+    export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=2)
     before = _snapshot([out])
     with killed_between_renames(monkeypatch), pytest.raises(KeyboardInterrupt):
-        export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=2, overwrite=True, log=lambda m: None)
+        export_checkpoint(world["ckpt"], "onnx", out, parity_puzzles=2, overwrite=True)
     assert not out.exists()   # the state a kill leaves: the old artifact only under .art.old-*
     result = CliRunner().invoke(app, ["export", str(world["ckpt"]), "--target", "onnx", "--out", str(out)])
     assert result.exit_code == 2 and "restored" in result.output and "already exists" in result.output, result.output

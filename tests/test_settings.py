@@ -53,7 +53,7 @@ def test_solve_runs_at_the_recorded_settings_and_says_so(recorded):
 def test_an_export_bakes_the_recorded_depth_and_carries_the_rest(recorded, tmp_path):
     from trm_edge.export import export_checkpoint
 
-    art = export_checkpoint(recorded, "onnx", tmp_path / "art", parity_puzzles=0, log=lambda m: None)
+    art = export_checkpoint(recorded, "onnx", tmp_path / "art", parity_puzzles=0)
     meta = read_meta(art)
     assert (meta.H_cycles, meta.L_cycles) == (4, 1)
     assert meta.extra[INFO_KEY] == {**RECORDED.to_dict(), "h_cycles": None, "l_cycles": None}

@@ -45,11 +45,10 @@ def test_a_batched_artifact_streams_its_rows(model_and_puzzles, tmp_path):
     from trm_edge.export import export_checkpoint
     from trm_edge.runtime.artifacts import load_runner
 
-    folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "b4", batch=4, parity_puzzles=0, log=lambda m: None)
+    folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "b4", batch=4, parity_puzzles=0)
     runner = load_runner(folder)
     model, data = model_and_puzzles
     got = runner.solve(data.inputs, data.puzzle_identifiers, halting="stable-2", max_steps=32)
-    single = load_runner(export_checkpoint(CHECKPOINT, "onnx", tmp_path / "b1", parity_puzzles=0,
-                                           log=lambda m: None))
+    single = load_runner(export_checkpoint(CHECKPOINT, "onnx", tmp_path / "b1", parity_puzzles=0))
     want = single.solve(data.inputs, data.puzzle_identifiers, halting="stable-2", max_steps=32)
     assert np.array_equal(got.steps, want.steps) and np.array_equal(got.predictions, want.predictions)

@@ -31,8 +31,7 @@ def test_committed_model_solves_held_out_9x9_puzzles(model_and_puzzles):
 
 def _artifact_within_budget(target: str, model_and_puzzles, tmp_path) -> dict:
     ckpt, puzzles = model_and_puzzles
-    folder = export_checkpoint(CHECKPOINT, target, tmp_path / target, quantize="int8", parity_puzzles=0,
-                               log=lambda m: None)
+    folder = export_checkpoint(CHECKPOINT, target, tmp_path / target, quantize="int8", parity_puzzles=0)
     art = load_runner(folder).solve(puzzles.inputs, puzzles.puzzle_identifiers)
     ref = solve_with_model(ckpt.build_model(), puzzles.inputs, puzzles.puzzle_identifiers)
     verdict = compare(art, ref, puzzles, "int8")
@@ -56,8 +55,7 @@ def test_the_default_onnx_int8_keeps_minimal_puzzles_within_budget(tmp_path):
     token-mixing down projection); the default scheme, `weights`, is the fix: int8 storage, fp32 math."""
     ckpt = load_checkpoint(CHECKPOINT)
     puzzles = band_split(DataSpec.from_saved(ckpt.info["data_spec"]), None, 150)
-    folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "w", quantize="int8", parity_puzzles=0,
-                               log=lambda m: None)   # no scheme chosen: the default
+    folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "w", quantize="int8", parity_puzzles=0)   # no scheme chosen: the default
     assert read_meta(folder).extra["int8_scheme"] == "weights"   # the metadata says which int8 it is
     fp32_bytes = 4 * sum(p.numel() for p in ckpt.build_model().parameters())
     assert (folder / "model.onnx").stat().st_size < 0.4 * fp32_bytes   # int8 storage, not fp32
@@ -73,11 +71,10 @@ def test_onnx_int4_packs_4_bit_weights_and_parity_says_what_it_costs(tmp_path):
     9x9 model's minimal puzzles it misses the 1-point budget today: the figure is reported, not hidden)."""
     import onnx
 
-    folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "i4", quantize="int4", parity_puzzles=40,
-                               log=lambda m: None)
+    folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "i4", quantize="int4", parity_puzzles=40)
     ops = {n.op_type for n in onnx.load(str(folder / "model.onnx")).graph.node}
     assert "MatMulNBits" in ops and "MatMul" not in ops           # every weight MatMul is 4-bit
-    int8 = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "i8", quantize="int8", parity_puzzles=0, log=lambda m: None)
+    int8 = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "i8", quantize="int8", parity_puzzles=0)
     assert (folder / "model.onnx").stat().st_size < (int8 / "model.onnx").stat().st_size
     import json
 
@@ -94,8 +91,7 @@ def test_executorch_and_coreml_int4_store_4_bit_weights_and_measure_what_they_co
     for target, recursion in (("executorch", "net"), ("coreml", "step")):
         for precision in ("int8", "int4"):
             folder = export_checkpoint(CHECKPOINT, target, tmp_path / f"{target}-{precision}", recursion=recursion,
-                                       quantize=precision, parity_puzzles=30 if precision == "int4" else 0,
-                                       log=lambda m: None)
+                                       quantize=precision, parity_puzzles=30 if precision == "int4" else 0)
             meta = read_meta(folder)
             sizes[target, precision] = folder_size(folder, meta.model_file)
         parity = json.loads((folder / "parity.json").read_text())

@@ -59,14 +59,14 @@ def fake_target():
 
 def test_a_new_target_is_a_declaration_and_its_exporter(fake_target, trained_checkpoint, tmp_path):
     folder = export_checkpoint(trained_checkpoint, "fake", tmp_path / "f", parity_puzzles=20,
-                               options={"shout": True}, log=lambda m: None)
+                               options={"shout": True})
     parity = json.loads((folder / "parity.json").read_text())
     assert parity["status"] == "ok" and parity["cell_agreement"] == 1.0     # the runtime ran it, via the registry
     assert "shout=True" in " ".join(load_runner(folder).meta.extra["notes"])
     with pytest.raises(ExportError, match="fake supports --recursion step, not unrolled"):
-        export_checkpoint(trained_checkpoint, "fake", tmp_path / "g", recursion="unrolled", log=lambda m: None)
+        export_checkpoint(trained_checkpoint, "fake", tmp_path / "g", recursion="unrolled")
     with pytest.raises(ExportError, match="--shout does not apply to --target onnx"):
-        export_checkpoint(trained_checkpoint, "onnx", tmp_path / "g", options={"shout": True}, log=lambda m: None)
+        export_checkpoint(trained_checkpoint, "onnx", tmp_path / "g", options={"shout": True})
     listing = CliRunner().invoke(app, ["export", "--list-targets"]).output
     assert "fake" in listing and "--shout" in listing
 

@@ -61,7 +61,7 @@ def flip_checkpoint(tmp_path_factory):
     spec = DataSpec(task="flip-test", grid_size=4, train_puzzles=300, test_puzzles=50)
     out = tmp_path_factory.mktemp("flip")
     cfg = dataclasses.replace(preset.train, steps=150, eval_every=150, eval_puzzles=50)
-    return train(spec, cfg, out, device="cpu", progress=False, log=lambda s: None).checkpoint
+    return train(spec, cfg, out, device="cpu", progress=False).checkpoint
 
 
 def test_the_built_in_tasks_are_registered_and_a_typo_names_them():

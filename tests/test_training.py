@@ -40,7 +40,7 @@ def _small_run(tmp_path, steps=6, **changes):
     p = get_preset("sudoku4-tiny")
     spec = dataclasses.replace(p.data, train_puzzles=40, test_puzzles=20)
     cfg = dataclasses.replace(p.train, steps=steps, eval_every=3, batch_size=8, eval_puzzles=10, **changes)
-    return spec, cfg, train(spec, cfg, tmp_path, device="cpu", progress=False, log=lambda s: None)
+    return spec, cfg, train(spec, cfg, tmp_path, device="cpu", progress=False)
 
 
 def test_training_writes_checkpoint_log_and_resumes(tmp_path):
@@ -54,7 +54,7 @@ def test_training_writes_checkpoint_log_and_resumes(tmp_path):
     raw = torch.load(result.checkpoint, weights_only=True)["training_state"]["model"]
     assert not torch.equal(raw["lm_head.weight"], ckpt.state_dict["lm_head.weight"])
     more = dataclasses.replace(cfg, steps=9)
-    again = train(spec, more, tmp_path, device="cpu", resume=result.checkpoint, progress=False, log=lambda s: None)
+    again = train(spec, more, tmp_path, device="cpu", resume=result.checkpoint, progress=False)
     assert load_checkpoint(again.checkpoint).info["step"] == 9
 
 
@@ -62,7 +62,7 @@ def test_resume_refuses_other_config(tmp_path):
     spec, cfg, result = _small_run(tmp_path / "a", steps=3)
     other = dataclasses.replace(cfg, arch=cfg.arch | {"hidden_size": 32, "puzzle_emb_ndim": 32})
     with pytest.raises(ValueError, match="different model config"):
-        train(spec, other, tmp_path / "b", device="cpu", resume=result.checkpoint, progress=False, log=lambda s: None)
+        train(spec, other, tmp_path / "b", device="cpu", resume=result.checkpoint, progress=False)
 
 
 def test_resume_may_change_the_depth_and_keeps_the_weights(tmp_path):
@@ -159,7 +159,7 @@ def test_a_resume_makes_the_log_agree_with_its_checkpoint(tmp_path):
     stranger = json.dumps({"step": 3, "test": {}, "run": "another-run"})
     log.write_text(stranger + "\n" + lines[0] + "\n" + '{"step": 6, "trunc')   # step 6's line lost to a kill
     again = train(spec, dataclasses.replace(cfg, steps=9), tmp_path, device="cpu", resume=result.checkpoint,
-                  progress=False, log=lambda s: None)
+                  progress=False)
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["step"] for r in records] == [3, 6, 9]
     assert len({r["run"] for r in records}) == 1 and records[0]["run"] != "another-run"

@@ -44,7 +44,7 @@ def _serve_site(checkpoint: Path, root: Path):
     """Export the checkpoint's ONNX step, build its site with `trm-edge web` and serve it: (artifact, site, url)."""
     from trm_edge.web.serve import start
 
-    artifact = export_checkpoint(checkpoint, "onnx", root / "onnx", parity_puzzles=0, log=lambda m: None)
+    artifact = export_checkpoint(checkpoint, "onnx", root / "onnx", parity_puzzles=0)
     res = CliRunner().invoke(app, ["web", str(artifact), "--out", str(root / "site")])
     assert res.exit_code == 0, res.output
     server = start(root / "site")
@@ -192,7 +192,7 @@ def test_a_rebuilt_site_replaces_the_kept_version_whole(site, browser, tmp_path)
         page.goto(url)
         page.wait_for_selector("body[data-offline=ready]", state="attached", timeout=60_000)
         model_a = page.get_attribute("body", "data-model")
-        maze = export_checkpoint(MAZE7, "onnx", tmp_path / "maze", parity_puzzles=0, log=lambda m: None)
+        maze = export_checkpoint(MAZE7, "onnx", tmp_path / "maze", parity_puzzles=0)
         res = CliRunner().invoke(app, ["web", str(maze), "--out", str(tmp_path / "site"), "--overwrite"])
         assert res.exit_code == 0, res.output
         model_b = json.loads((maze / "metadata.json").read_text())["files"]["model.onnx"]
@@ -241,8 +241,7 @@ def test_page_reads_what_trm_edge_solve_reads_and_fits_a_phone(site, browser):
 
 def test_web_refuses_other_artifacts_and_foreign_folders(site, tmp_path):
     artifact, built, _ = site
-    unrolled = export_checkpoint(SUDOKU9, "onnx", tmp_path / "unrolled", recursion="unrolled", parity_puzzles=0,
-                                 log=lambda m: None)
+    unrolled = export_checkpoint(SUDOKU9, "onnx", tmp_path / "unrolled", recursion="unrolled", parity_puzzles=0)
     res = CliRunner().invoke(app, ["web", str(unrolled), "--out", str(tmp_path / "s")])
     assert res.exit_code == 2 and "runs --target onnx --recursion step" in res.output
     (tmp_path / "mine").mkdir()
@@ -297,8 +296,7 @@ def test_page_tries_the_same_copies_as_python_and_accepts_only_by_the_rules(brow
     from trm_edge.runtime.solver import open_source, parse_puzzle, solve_batch
     from trm_edge.web.serve import start
 
-    artifact = export_checkpoint(HARD, "onnx", tmp_path / "onnx", h_cycles=4, l_cycles=1, parity_puzzles=0,
-                                 log=lambda m: None)
+    artifact = export_checkpoint(HARD, "onnx", tmp_path / "onnx", h_cycles=4, l_cycles=1, parity_puzzles=0)
     res = CliRunner().invoke(app, ["web", str(artifact), "--out", str(tmp_path / "site")])
     assert res.exit_code == 0, res.output
     server = start(tmp_path / "site")

@@ -20,6 +20,7 @@ from .ownership import check_destination as check_ownership
 from .ownership import foreign_files as ownership_foreign
 from .ownership import recover_interrupted as ownership_recover
 from .limits import CONFIG_LIMITS, MAX_SUPERVISION_STEPS, check_count
+from .progress import silent
 
 METADATA_FILE = "metadata.json"
 INIT_STATE_FILE = "init_state.f32"
@@ -285,7 +286,7 @@ def recover_interrupted(final: Path) -> Path | None:
 
 @contextmanager
 def staged_folder(final: Path, overwrite: bool = False, inputs: tuple[Path, ...] = (),
-                  log: Callable[[str], None] = print) -> Iterator[Path]:
+                  log: Callable[[str], None] = silent) -> Iterator[Path]:
     """Yield a temporary folder beside `final`; it becomes `final` only if the block succeeds (the ownership
     rule's staged swap). `inputs` (the checkpoint, data) may not live inside `final`."""
     with staged(destination(final, overwrite, inputs), log) as tmp:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from .files import check_writable_file, refuse_odd_path
+from .progress import silent
 
 MARKER = ".trm-edge.json"
 SCHEMA = "trm-edge-folder/1"
@@ -217,7 +218,7 @@ def restore_note(final: Path, recovered: Path) -> str:
 
 
 @contextmanager
-def staged(dest: Destination, log: Callable[[str], None] = print) -> Iterator[Path]:
+def staged(dest: Destination, log: Callable[[str], None] = silent) -> Iterator[Path]:
     """Yield a marked staging folder beside `dest.final`; it is sealed and swapped in only if the block
     succeeds, so a failure leaves nothing half-written and the old folder whole."""
     final = dest.final

@@ -16,6 +16,11 @@ from tqdm.auto import tqdm
 _HIDDEN = {"on": False}
 
 
+def silent(_message: str) -> None:
+    """The default log of library calls: a library says nothing unless its caller passes a log (the CLI passes
+    its own, which --quiet silences)."""
+
+
 def hide_progress() -> None:
     """No bars or progress lines from here on (the CLI's --quiet)."""
     _HIDDEN["on"] = True

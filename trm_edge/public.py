@@ -54,13 +54,13 @@ class Model:
         """Exact accuracy on held-out puzzles (checkpoints; options as `trm-edge evaluate`'s)."""
         from .train.evaluate_job import EvaluateJob, run_evaluate
 
-        return run_evaluate(EvaluateJob(self.path, log=lambda line: None, **options))
+        return run_evaluate(EvaluateJob(self.path, **options))
 
     def export(self, target: str, out: str | Path, **options: Any) -> Path:
         """An artifact folder for `target` (checkpoints; options as `trm-edge export`'s)."""
         from .export import export_checkpoint
 
-        return export_checkpoint(self.path, target, out, **{"log": lambda line: None, **options})
+        return export_checkpoint(self.path, target, out, **options)
 
 
 def load(path: str | Path, threads: Optional[int] = None) -> Model:

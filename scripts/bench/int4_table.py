@@ -33,7 +33,7 @@ KEEP = ("status", "exact_accuracy_artifact", "exact_accuracy_pytorch", "paired_d
 
 def measure(ckpt_path: Path, target: str, recursion: str, precision: str, data, work: Path) -> dict:
     folder = export_checkpoint(ckpt_path, target, work / f"{target}-{recursion}-{precision}", recursion=recursion,
-                               quantize=precision, parity_puzzles=0, log=lambda m: None)
+                               quantize=precision, parity_puzzles=0)
     meta = read_meta(folder)
     report = parity_report(folder, load_checkpoint(ckpt_path).build_model(), data, meta.quantize)
     how = "run"

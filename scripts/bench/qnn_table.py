@@ -85,7 +85,7 @@ def model_rows(name: str, ckpt: Path, work: Path, puzzles: int, log) -> list[dic
         t0 = time.perf_counter()
         try:
             export_checkpoint(ckpt, "qnn", artifact, quantize=precision, parity_puzzles=0,
-                              options={"soc": DEFAULT_SOC, "allow-cpu-fallback": True}, log=lambda m: None)
+                              options={"soc": DEFAULT_SOC, "allow-cpu-fallback": True})
         except RuntimeError as exc:   # a precision the tools cannot make for this model is a row, not the end
             log(f"{name} {precision}: {exc}")
             out.append({"model": name, "precision": precision, "error": str(exc), "socs": []})
@@ -103,7 +103,7 @@ def model_rows(name: str, ckpt: Path, work: Path, puzzles: int, log) -> list[dic
     if puzzles and name == "sudoku9":
         for precision in CPU_REFERENCES:
             artifact = export_checkpoint(ckpt, "onnx", work / f"{name}-cpu-{precision}", quantize=precision,
-                                         parity_puzzles=0, log=lambda m: None)
+                                         parity_puzzles=0)
             out.append({"model": name, "precision": precision, "runtime": "onnxruntime-cpu", "socs": [],
                         "accuracy": accuracy(artifact, ckpt, puzzles)})
     return out

@@ -54,7 +54,7 @@ def main() -> None:
         folder.mkdir()
         write_csv(data, folder / "test.csv")
         arts = [export_checkpoint(args.checkpoint, t, Path(tmp) / f"{t}-{p}-b{b}", quantize=p, batch=b,
-                                  parity_puzzles=0, log=lambda m: None) for t, p, b in ARTIFACTS]
+                                  parity_puzzles=0) for t, p, b in ARTIFACTS]
         runs = [bench(arts, args.checkpoint, folder, len(data), None),
                 bench([a for a, (t, p, b) in zip(arts, ARTIFACTS) if (t, p, b) == ("onnx", "none", 8)],
                       args.checkpoint, folder, len(data), 32)]

@@ -92,7 +92,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "results" / "web" / "app")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        site = build_site(SiteRequest(args.artifact, Path(tmp) / "site"), log=lambda m: None)
+        site = build_site(SiteRequest(args.artifact, Path(tmp) / "site"))
         server = start(site)
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 1e6

@@ -23,6 +23,7 @@ from ..envs import ARM_CPU, HelperEnv
 from ..host_loop import Halting, HaltRule, SolveResult, act_halt_steps
 from ..runtime.solve_job import FIELDS, run_job
 from ..subproc import HelperFailed, HelperJob, run_helper
+from ..progress import silent
 
 DEFAULT_CPU = ARM_CPU   # qemu 7.2 emulates SVE ~20x slower (32 steps of the 9x9 ONNX model: 519 s with SVE, 26.6 s without)
 
@@ -104,7 +105,7 @@ class ArmRun:
     data: PuzzleSet
     cpu: str = DEFAULT_CPU
     timeout: float = 3600
-    log: Callable[[str], None] = print
+    log: Callable[[str], None] = silent
 
 
 def check_artifact(run: ArmRun, folder: Path, ref: Reference) -> ArmCheck:

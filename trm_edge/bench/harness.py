@@ -21,6 +21,7 @@ from .. import recursion, targets
 from ..targets import Precision
 from ..host_loop import Halting, HaltRule
 from ..subproc import HelperFailed, HelperJob, run_helper
+from ..progress import silent
 
 DEVICES_FILE = Path(__file__).with_name("devices.json")
 
@@ -50,7 +51,7 @@ def _worker(args: list[str], timeout: float) -> dict[str, Any]:
     return row if row is not None else {"status": "failed", "error": "the bench worker gave no row"}
 
 
-def source_checkpoint(artifacts: list[Path], log: Callable[[str], None] = print) -> Path | None:
+def source_checkpoint(artifacts: list[Path], log: Callable[[str], None] = silent) -> Path | None:
     """The checkpoint an artifact was exported from, used only when the file there is byte for byte the one
     exported (its SHA-256 is in the metadata); it is then read with the weights-only loader like any other."""
     for a in artifacts:
@@ -67,7 +68,7 @@ def source_checkpoint(artifacts: list[Path], log: Callable[[str], None] = print)
 
 
 def resolve_data_spec(artifacts: list[Path], checkpoint: Path | None, data_path: Path | None,
-                      log: Callable[[str], None] = print):
+                      log: Callable[[str], None] = silent):
     """(the data spec as a dict, the PyTorch rows' checkpoint path and its loaded Checkpoint, or None, None)."""
     from ..model.checkpoint import load_checkpoint
 
@@ -152,7 +153,7 @@ class BenchRequest:
         return label + (f", {self.tries} tries" if self.tries > 1 else "")
 
 
-def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_bench(req: BenchRequest, log: Callable[[str], None] = silent) -> dict[str, Any]:
     import torch
 
     from .flops import step_cost, step_gemm_shapes

@@ -15,10 +15,11 @@ import subprocess
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Callable
 
 from ..files import cache_dir, stage_history
 from ..ownership import Destination, FolderKind, check_destination, marked_files, staged
-from ..progress import stage
+from ..progress import silent, stage
 
 LITERT_TORCH = "litert-torch==0.10.0"
 # qemu's CPU model for ARM64 runs: every NEON extension (fp16 arithmetic, dot product, i8mm) without SVE/SME, which
@@ -45,7 +46,7 @@ def litert_python() -> Path:
     return path
 
 
-def build(env: HelperEnv, rebuild: bool = False, log=print) -> Path:
+def build(env: HelperEnv, rebuild: bool = False, log: Callable[[str], None] = silent) -> Path:
     """Build `env` (a no-op when a working one is there, unless `rebuild`); its folder. The new one is built
     beside the old and swapped in only when it is complete, so a rebuild that cannot finish (no network) keeps
     the working one; a folder there that trm-edge did not build is refused by name, never replaced."""

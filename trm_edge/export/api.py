@@ -20,7 +20,7 @@ from ..datasets.splits import spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..budget import BUDGET
 from ..files import stage_history
-from ..progress import stage
+from ..progress import silent, stage
 from ..settings import INFO_KEY, choose
 from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, check_destination, recorded_source,
                         staged_folder,
@@ -104,7 +104,7 @@ class ExportJob:
     overwrite: bool = False
     official_config: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    log: Callable[[str], None] = print
+    log: Callable[[str], None] = silent
     h_cycles: int | None = None                 # inference-time depth (None: the trained T / n)
     l_cycles: int | None = None
 

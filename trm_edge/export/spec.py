@@ -7,6 +7,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import nn
+from ..progress import silent
 
 INT4_BLOCK = 32   # int4 weights per scale along K (every target): smaller blocks follow the weights more closely
 
@@ -20,7 +21,7 @@ class ExportRequest:
     recursion: str
     quantize: str
     calibration: Callable[[], list[dict[str, np.ndarray]]]   # lazily computed static-quant samples
-    log: Callable[[str], None] = print
+    log: Callable[[str], None] = silent
     options: dict[str, Any] = field(default_factory=dict)   # the target's own options (see trm_edge.targets)
     methods: dict[str, tuple[nn.Module, tuple[torch.Tensor, ...]]] = field(default_factory=dict)
     # --recursion net: the program's named graphs (embed, net, heads); `graph` is then the step they make up

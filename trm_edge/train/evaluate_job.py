@@ -10,7 +10,7 @@ from ..budget import BUDGET
 from ..datasets.splits import held_out, spec_for
 from ..host_loop import Halting, HaltRule, check_max_steps
 from ..model.checkpoint import load_checkpoint
-from ..progress import on_step_ticks, step_bar
+from ..progress import on_step_ticks, silent, step_bar
 from ..runtime.reference import EVAL_BATCH
 from ..settings import choose
 from .trainer import evaluate, evaluate_with_tries, pick_device
@@ -29,7 +29,7 @@ class EvaluateJob:
     h_cycles: Optional[int] = None
     l_cycles: Optional[int] = None
     tries: Optional[int] = None
-    log: Callable[[str], None] = print
+    log: Callable[[str], None] = silent
 
 
 def run_evaluate(job: EvaluateJob) -> dict[str, Any]:

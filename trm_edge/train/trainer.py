@@ -22,7 +22,7 @@ from ..errors import Interrupted
 from ..files import check_writable_dir, replace_file
 from ..model import ACTModel, TRM, TRMConfig
 from ..model.checkpoint import load_checkpoint, read_file, save_checkpoint
-from ..progress import step_bar
+from ..progress import silent, step_bar
 from ..runtime.reference import solve_with_model
 from ..runtime.tries import score_puzzle_set, solve_puzzle_set
 from ..tasks import get_task
@@ -128,7 +128,7 @@ class TrainJob:
     device: str = "auto"
     resume: str | Path | None = None              # a checkpoint to continue (same network; T and n may differ)
     progress: bool = True
-    log: Callable[[str], None] = print
+    log: Callable[[str], None] = silent
     overwrite: bool = False
 
 
@@ -145,7 +145,7 @@ def run_training(job: TrainJob) -> TrainResult:
         raise ValueError(f"batch size {job.cfg.batch_size} does not split over {ranks.world} processes")
     dev = distributed.setup(ranks, pick_device(job.device))
     job = replace(job, out_dir=Path(job.out_dir), progress=job.progress and ranks.is_main,
-                  log=job.log if ranks.is_main else (lambda message: None))
+                  log=job.log if ranks.is_main else silent)
     try:
         return _train(job, dev, ranks)
     finally:

@@ -12,6 +12,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..artifact import INIT_STATE_FILE, METADATA_FILE, ArtifactMeta, verify
 from .. import targets
@@ -22,6 +23,7 @@ from ..ownership import Destination, FolderKind, staged
 from ..ownership import check_destination as check_ownership
 from . import STATIC
 from .pwa import write_app_files
+from ..progress import silent
 
 SITE_FILE = "site.json"
 SITE_SCHEMA = "trm-edge-site/1"
@@ -79,7 +81,7 @@ def destination(req: SiteRequest) -> Destination:
     return Destination(req.out, FolderKind.SITE, req.overwrite, (req.artifact,), name="site")
 
 
-def build_site(req: SiteRequest, log=print) -> Path:
+def build_site(req: SiteRequest, log: Callable[[str], None] = silent) -> Path:
     """Write the site beside `out`, then rename it into place (an old site is replaced only when the new one
     is complete; a site left aside by a killed swap is put back first)."""
     meta = check_request(req)
