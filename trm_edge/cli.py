@@ -704,6 +704,33 @@ def setup(
 
 
 @app.command()
+def study(
+    name: str = typer.Argument(..., metavar="STUDY", help="A study under studies/ (e.g. fp32-parity) or a path to a "
+                                                          "study .toml file."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default results/<name>): results.json "
+                                                              "and table.md are replaced whole when the study ends."),
+) -> None:
+    """Run a study: one measured question written as data (models x exports x puzzle counts), measured with the
+    library's own export and parity check, written to results/<name>/ for the docs pages.
+
+    Example:
+
+    \b
+      trm-edge study fp32-parity
+    """
+    import shlex
+    import sys
+
+    from .bench.study import Study, StudyRun, find_study, run_study
+
+    with user_errors(tool_failure=f"study {name} failed"):
+        spec = Study.load(find_study(name))
+        folder = out or Path("results") / spec.name
+        run_study(StudyRun(spec, folder, "trm-edge " + shlex.join(sys.argv[1:]), log=note))
+    typer.echo(f"results: {folder / 'results.json'} and {folder / 'table.md'}")
+
+
+@app.command()
 def solve(
     source: Path = typer.Argument(..., help="A checkpoint (.pt) or an artifact folder this host can run (ONNX, "
                                             "ExecuTorch, TFLite)."),
