@@ -99,6 +99,62 @@ class ResultsPage:
     command: str
     show: tuple[str, ...]          # files in `folder`: .md inlined, .txt as a block, .png as an image
     data: tuple[str, ...]          # the JSON the shown files were generated from
+    chart: "Chart | None" = None   # drawn from data[0]'s rows when the site builds
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart of a results file's rows: bars (one per row, named by `label` fields) or, with `x`, one line per
+    `series` value; `panel` splits the rows into side-by-side plots (e.g. one per puzzle band)."""
+
+    value: str
+    label: tuple[str, ...] = ()
+    x: str | None = None
+    series: tuple[str, ...] = ()
+    panel: str | None = None
+
+    def draw(self, rows: list[dict], title: str) -> bytes:
+        import io
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        rows = [r for r in rows if isinstance(r.get(self.value), (int, float))]
+        panels = sorted({str(r[self.panel]) for r in rows}) if self.panel else [None]
+        tall = 0.28 * len(rows) / len(panels) + 1.2 if self.x is None else 3.6
+        fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 2.4, tall), squeeze=False,
+                                 sharey=self.x is not None)
+        for ax, name in zip(axes[0], panels):
+            part = [r for r in rows if name is None or str(r[self.panel]) == name]
+            self._bars(ax, part) if self.x is None else self._lines(ax, part)
+            ax.set_title(name or "", fontsize=9)
+            ax.grid(alpha=0.3)
+        fig.suptitle(title, fontsize=10)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        plt.close(fig)
+        return buf.getvalue()
+
+    def _bars(self, ax, rows: list[dict]) -> None:
+        names = [" ".join(str(r.get(k)) for k in self.label) for r in rows]
+        ax.barh(range(len(rows)), [r[self.value] for r in rows], color="#4c72b0")
+        ax.set_yticks(range(len(rows)), names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel(self.value.replace("_", " "), fontsize=9)
+
+    def _lines(self, ax, rows: list[dict]) -> None:
+        groups: dict[str, list[dict]] = {}
+        for r in rows:
+            groups.setdefault(" ".join(str(r.get(k)) for k in self.series), []).append(r)
+        for name, part in groups.items():
+            part = sorted(part, key=lambda r: r[self.x])
+            ax.plot([r[self.x] for r in part], [r[self.value] for r in part], marker="o", ms=3, label=name)
+        ax.set_xlabel(self.x.replace("_", " "), fontsize=9)
+        ax.set_ylabel(self.value.replace("_", " "), fontsize=9)
+        ax.legend(fontsize=7)
 
 
 RESULTS = (
@@ -108,33 +164,42 @@ RESULTS = (
     ResultsPage("sudoku9", "The committed 9x9 model: every export per band", "results/sudoku9",
                 "python scripts/bench/sudoku9_report.py", ("report.md", "bench/bench.txt"),
                 ("exports.json", "halting.json", "bench/bench.json")),
+    ResultsPage("fp32-parity", "fp32 exports of the committed models: parity at 10 and 200 puzzles",
+                "results/fp32-parity", "trm-edge study fp32-parity", ("table.md",), ("results.json",)),
     ResultsPage("max-steps", "Test-time steps (--max-steps) per band", "results/sudoku9/max_steps",
-                "python scripts/bench/max_steps_curves.py", ("table.md",), ("results.json",)),
+                "python scripts/bench/max_steps_curves.py", ("table.md",), ("results.json",),
+                Chart("exact_accuracy", x="max_steps", series=("halting",), panel="band")),
     ResultsPage("max-steps-hard", "Test-time steps per band: the sudoku9-hard model", "results/sudoku9-hard/max_steps",
                 "python scripts/bench/max_steps_curves.py --checkpoint models/sudoku9-hard/checkpoint.pt --puzzles 300 "
-                "--out results/sudoku9-hard/max_steps", ("table.md",), ("results.json",)),
+                "--out results/sudoku9-hard/max_steps", ("table.md",), ("results.json",),
+                Chart("exact_accuracy", x="max_steps", series=("halting",), panel="band")),
     ResultsPage("depth", "Inference-time depth: T and n other than trained", "results/depth",
-                "python scripts/bench/depth.py", ("table.md",), ("results.json",)),
+                "python scripts/bench/depth.py", ("table.md",), ("results.json",), Chart("exact_accuracy", label=("T", "n"))),
     ResultsPage("public-lists", "Public hard 9x9 lists (Norvig's top95 and hardest)", "results/public_lists",
                 "taskset -c 0 python scripts/bench/public_lists.py top95.txt hardest.txt", ("table.md",),
-                ("results.json",)),
+                ("results.json",), Chart("solved", label=("list", "model", "depth", "halting", "max_steps"))),
     ResultsPage("tries", "Tries: verified test-time compute on hard puzzles", "results/tries",
                 "taskset -c 0 python scripts/bench/tries.py --record --artifacts ARTIFACTS", ("table.md",),
-                ("results.json",)),
+                ("results.json",), Chart("accuracy", x="tries", series=("runtime", "max_steps"), panel="source")),
     ResultsPage("tries-sudoku9", "Tries: the sudoku9 model", "results/tries/sudoku9",
                 "taskset -c 0 python scripts/bench/tries.py --checkpoint models/sudoku9/checkpoint.pt --tries 1,4,16 "
-                "--max-steps 16,32 --record --out results/tries/sudoku9", ("table.md",), ("results.json",)),
+                "--max-steps 16,32 --record --out results/tries/sudoku9", ("table.md",), ("results.json",),
+                Chart("accuracy", x="tries", series=("max_steps",), panel="source")),
     ResultsPage("tries-maze7", "Tries: the maze7 model", "results/tries/maze7",
                 "taskset -c 0 python scripts/bench/tries.py --checkpoint models/maze7/checkpoint.pt --tries 1,2,4,8 "
-                "--max-steps 8,16 --record --out results/tries/maze7", ("table.md",), ("results.json",)),
+                "--max-steps 8,16 --record --out results/tries/maze7", ("table.md",), ("results.json",),
+                Chart("accuracy", x="tries", series=("max_steps",))),
     ResultsPage("throughput", "Puzzles per second against the official evaluation", "results/throughput",
-                "taskset -c 0 python scripts/bench/throughput.py", ("table.md",), ("results.json",)),
+                "taskset -c 0 python scripts/bench/throughput.py", ("table.md",), ("results.json",),
+                Chart("puzzles_per_s", label=("runtime", "precision", "batch", "halting"))),
     ResultsPage("int4", "int4 against int8 per target: size and minimal-puzzle answers", "results/int4",
-                "taskset -c 0 python scripts/bench/int4_table.py", ("table.md",), ("results.json",)),
+                "taskset -c 0 python scripts/bench/int4_table.py", ("table.md",), ("results.json",),
+                Chart("exact_accuracy_artifact", label=("target", "recursion", "precision"))),
     ResultsPage("qnn", "Hexagon NPU (QNN): compilation and simulated answers", "results/qnn",
                 "python scripts/bench/qnn_table.py", ("table.md",), ("results.json",)),
     ResultsPage("web", "In the browser: ONNX Runtime Web next to native", "results/web",
-                "python scripts/bench/web_bench.py ARTIFACT", ("table.md",), ("results.json",)),
+                "python scripts/bench/web_bench.py ARTIFACT", ("table.md",), ("results.json",),
+                Chart("step_ms_median", label=("runtime", "threads"))),
     ResultsPage("web-app", "The web app: load times offline and Lighthouse", "results/web/app",
                 "taskset -c 0 python scripts/bench/web_app.py artifacts/sudoku9-onnx-step-fp32", ("table.md",),
                 ("results.json",)),
@@ -168,9 +233,19 @@ def results_page(page: ResultsPage) -> str:
             lines += [f"![{page.title}]({page.slug}/{path.name})", ""]
         else:
             lines += ["```", path.read_text().rstrip(), "```", ""]
+    if page.chart is not None and present:
+        lines += [_chart(page, folder / page.data[0]), ""]
     if not page.show:
         lines += _arm_summary(folder, page.data)
     return "\n".join(lines) + "\n"
+
+
+def _chart(page: ResultsPage, results: Path) -> str:
+    """The page's chart, drawn from its results file as the site builds (never a picture typed in by hand)."""
+    target = f"results/{page.slug}/chart.png"
+    with mkdocs_gen_files.open(target, "wb") as fh:
+        fh.write(page.chart.draw(json.loads(results.read_text())["rows"], page.title))
+    return f"![{page.title}: chart of {results.name}]({page.slug}/chart.png)"
 
 
 def _arm_summary(folder: Path, names: tuple[str, ...]) -> list[str]:

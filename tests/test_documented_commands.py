@@ -31,6 +31,7 @@ SMALLER = {
     "train": ["--eval-puzzles", "20", "--quiet"],
     "evaluate": ["--puzzles", "20"],
     "export": ["--parity-puzzles", "10"],
+    "study": ["--parity-puzzles", "4"],
     "bench": ["--puzzles", "3", "--budget-s", "1", "--repeats", "2", "--threads", "1", "--out", "bench_results"],
     "check-arm": ["--puzzles", "3"],
 }
@@ -142,6 +143,7 @@ def _scratch(tmp_path: Path) -> Path:
     """A working folder like a checkout's: the committed models, an Android assets folder, the user's puzzle files."""
     tmp_path.mkdir()
     (tmp_path / "models").symlink_to(REPO / "models")
+    (tmp_path / "studies").symlink_to(REPO / "studies")
     (tmp_path / "android_demo" / "app" / "src" / "main" / "assets" / "trm").mkdir(parents=True)
     (tmp_path / "puzzle.txt").write_text(PUZZLE + "\n")
     for name in ("puzzles.txt", "puzzles.csv", "hard.csv"):

@@ -139,7 +139,8 @@ def _parity_row(model: str, variant: Variant, puzzles: int, folder: Path) -> dic
 
 
 PARITY_FIELDS = ("status", "reason", "teacher_forced", "exact_accuracy_artifact", "exact_accuracy_pytorch",
-                 "paired_difference_95ci", "cell_agreement", "cell_agreement_judged", "cells_judged_on")
+                 "paired_difference_95ci", "cell_agreement", "cell_agreement_judged", "cells_judged_on",
+                 "weights_readback")   # where the runtime cannot run here: PyTorch with the artifact's own weights
 
 
 def _row_line(row: dict[str, Any]) -> str:
@@ -153,6 +154,18 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}%"
 
 
+def _verdict(row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The verdict in words and the figures behind it: a runtime that cannot run here (Core ML off macOS) is
+    judged on its weights read back into PyTorch, and says so."""
+    if row["status"] != "skipped":
+        return row["status"], row
+    said = "not run here: " + row.get("reason", "").split(" (")[0]
+    readback = row.get("weights_readback")
+    if readback is None:
+        return said, {}
+    return f"{said}; its weights read back into PyTorch: {'ok' if readback['within_budget'] else 'failed'}", readback
+
+
 def parity_table(results: dict[str, Any]) -> str:
     """The study's rows as Markdown: the verdict first, then what it was judged on."""
     study = results["study"]
@@ -163,12 +176,12 @@ def parity_table(results: dict[str, Any]) -> str:
     for r in results["rows"]:
         step = (r.get("teacher_forced") or {}).get("max_rel_logit_diff")
         ci = r.get("paired_difference_95ci")
-        verdict = r["status"] if r["status"] != "skipped" else "not run here: " + r.get("reason", "").split(" (")[0]
-        exact = (f"{r['exact_accuracy_artifact']:.3f} / {r['exact_accuracy_pytorch']:.3f}"
-                 if "exact_accuracy_artifact" in r else "-")
+        verdict, shown = _verdict(r)
+        exact = (f"{shown['exact_accuracy_artifact']:.3f} / {shown['exact_accuracy_pytorch']:.3f}"
+                 if "exact_accuracy_artifact" in shown else "-")
         depth = "/".join(map(str, r["depth"])) if r.get("depth") else "-"
         lines.append(f"| {r['model']} | {r['target']} | {r['recursion']} | {r.get('precision', '-')} | {depth} "
                      f"| {r['puzzles']} | {verdict} | {'-' if step is None else f'{step:.0e}'} | {exact} "
                      f"| {'-' if ci is None else f'{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}'} "
-                     f"| {_pct(r.get('cell_agreement_judged'))} | {_pct(r.get('cell_agreement'))} |")
+                     f"| {_pct(r.get('cell_agreement_judged'))} | {_pct(shown.get('cell_agreement'))} |")
     return "\n".join(lines) + "\n"
