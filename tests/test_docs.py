@@ -106,3 +106,17 @@ def test_every_built_page_is_in_the_nav_and_every_image_loads(site):
             if not target.is_file():
                 broken.append(f"{html.relative_to(site)}: {src}")
     assert not broken, broken
+
+
+def test_export_help_shows_each_targets_options_under_its_name():
+    """Options a target declares (targets/*.py) are offered by export under that target's heading."""
+    from typer.testing import CliRunner
+
+    from trm_edge import targets
+    from trm_edge.cli import app
+
+    text = CliRunner().invoke(app, ["export", "--help"], terminal_width=80).output
+    for t in targets.all_targets().values():
+        if t.options:
+            panel = text.split(f"\n{t.name} options:\n", 1)[1].split("\n\n", 1)[0]
+            assert all(f"--{o.name}" in panel for o in t.options), (t.name, panel)

@@ -7,9 +7,10 @@ import time
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from . import targets
 from .envs import ARM_CPU, HelperEnv
@@ -347,53 +348,83 @@ def import_official(
                f"{model.num_parameters():,} params -> {out}")
 
 
-def _option_help(name: str) -> str:
-    """A target option's help, from the target that declares it."""
+class PanelledCommand(TyperCommand):
+    """Plain (click) help with the options in panels: a command's options grouped by what they are about, and each
+    target's own options under that target's name, so `--help` reads in sections at 80 columns."""
+
+    def format_options(self, ctx: typer.Context, formatter: Any) -> None:
+        panels: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                title = "Arguments" if param.param_type_name == "argument" else \
+                    getattr(param, "rich_help_panel", None) or "Options"
+                panels.setdefault(title, []).append(record)
+        for title, records in panels.items():
+            with formatter.section(title):
+                formatter.write_dl(records)
+
+
+def _target_option(name: str, default: Any = None) -> Any:
+    """A target's own export option (targets/*.py declares it): its help and its help panel come from there."""
     for t in targets.all_targets().values():
         for opt in t.options:
             if opt.name == name:
-                return f"{t.name} only: {opt.help}."
-    return ""
+                return typer.Option(default, f"--{name}", help=f"{opt.help[0].upper()}{opt.help[1:]}.",
+                                    metavar=f"<{'|'.join(opt.choices)}>" if opt.choices else None,
+                                    rich_help_panel=f"{t.name} options")
+    raise KeyError(f"no target declares --{name}")
 
 
-@app.command()
+def _target_option_values(given: dict[str, Any]) -> dict[str, Any]:
+    """{option name: value} of every target option, read off a command's parsed parameters."""
+    return {o.name: given[o.name.replace("-", "_")] for t in targets.all_targets().values() for o in t.options}
+
+
+WHAT = "What to export"
+CHECKS = "Where it goes and how it is checked"
+
+
+@app.command(cls=PanelledCommand)
 def export(
+    ctx: typer.Context,
     checkpoint: Optional[Path] = typer.Argument(None, help="trm-edge checkpoint, or an official step_<N> file."),
-    target: Optional[TargetName] = typer.Option(None, help="Where the artifact runs (required; see --list-targets)."),
+    target: Optional[TargetName] = typer.Option(None, help="Where the artifact runs (required; see --list-targets).",
+                                                rich_help_panel=WHAT),
     recursion: RecursionMode = typer.Option("step", help="step: one supervision step (y, z in and out) that the app loops "
                                                 "with early halting; unrolled: all N_sup steps in one graph; "
                                                 "loop (onnx, batch 1): the step inside an ONNX Loop that halts itself; "
                                                 "stateful (coreml): y/z kept as Core ML states, tokens + reset in; "
                                                 "net (executorch, tflite): one call of the net per execute, the host runs "
-                                                "a step's T x (n+1) calls (one copy of the weights in memory)."),
+                                                "a step's T x (n+1) calls (one copy of the weights in memory).", rich_help_panel=WHAT),
     quantize: Optional[Precision] = typer.Option(None, help="fp32 (also: none) | fp16 | int8 | int4 (onnx: 4-bit "
                                                       "weight blocks) | palette4 | palette6 (Core ML: "
                                                       "4/6-bit k-means weight palettes) | w16a16 | w8a16 | w8a8 "
                                                       "(qnn: 16/8-bit weights, 16/8-bit activations). Default: the target's first "
-                                                      "(none; fp16 for qnn). See --list-targets."),
+                                                      "(none; fp16 for qnn). See --list-targets.", rich_help_panel=WHAT),
     calibration: int = typer.Option(0, help="With int8: N>0 calibrates static activation ranges on N step inputs "
                                             "taken along real y/z trajectories; 0 = dynamic int8. w16a16/w8a16/w8a8 "
-                                            "are always calibrated (0 = 256 step inputs)."),
-    out: Optional[Path] = typer.Option(None, help="Artifact folder (default artifacts/<model>-<target>-<recursion>-<precision>[-T<h>n<l>])."),
-    batch: int = typer.Option(1, help="Batch size baked into the graph (apps solve one puzzle: 1)."),
+                                            "are always calibrated (0 = 256 step inputs).", rich_help_panel=WHAT),
+    out: Optional[Path] = typer.Option(None, help="Artifact folder (default artifacts/<model>-<target>-<recursion>-<precision>[-T<h>n<l>]).", rich_help_panel=CHECKS),
+    batch: int = typer.Option(1, help="Batch size baked into the graph (apps solve one puzzle: 1).", rich_help_panel=WHAT),
     parity_puzzles: Optional[int] = typer.Option(None, help="Held-out puzzles for the parity check (0 to skip; "
-                                                            "default 200, 8 for qnn, whose simulator is slow)."),
-    data_path: Optional[Path] = typer.Option(None, help="Puzzles for parity/calibration when the checkpoint names none."),
-    official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint."),
-    ort: bool = typer.Option(False, "--ort", help=_option_help("ort")),
-    delegate: Optional[str] = typer.Option(None, help=_option_help("delegate")),
-    int8_scheme: Optional[str] = typer.Option(None, "--int8-scheme", help=_option_help("int8-scheme")),
-    soc: Optional[str] = typer.Option(None, help=_option_help("soc")),
-    allow_cpu_fallback: bool = typer.Option(False, "--allow-cpu-fallback", help=_option_help("allow-cpu-fallback")),
+                                                            "default 200, 8 for qnn, whose simulator is slow).", rich_help_panel=CHECKS),
+    data_path: Optional[Path] = typer.Option(None, help="Puzzles for parity/calibration when the checkpoint names none.", rich_help_panel=CHECKS),
+    official_config: Optional[Path] = typer.Option(None, help="all_config.yaml for an official checkpoint.", rich_help_panel=CHECKS),
+    ort: bool = _target_option("ort", False),
+    delegate: Optional[str] = _target_option("delegate"),
+    int8_scheme: Optional[str] = _target_option("int8-scheme"),
+    soc: Optional[str] = _target_option("soc"),
+    allow_cpu_fallback: bool = _target_option("allow-cpu-fallback", False),
     android_assets: Optional[Path] = typer.Option(None, help="Also copy the artifact files into this folder "
-                                                             "(e.g. android_demo/app/src/main/assets/trm)."),
-    overwrite: bool = typer.Option(False, help="Replace an existing artifact folder (only one trm-edge wrote)."),
+                                                             "(e.g. android_demo/app/src/main/assets/trm).", rich_help_panel=CHECKS),
+    overwrite: bool = typer.Option(False, help="Replace an existing artifact folder (only one trm-edge wrote).", rich_help_panel=CHECKS),
     allow_parity_failure: bool = typer.Option(False, help="Exit 0 even when the artifact misses its parity budget "
-                                                          "(the artifact is kept either way; parity.json says failed)."),
+                                                          "(the artifact is kept either way; parity.json says failed).", rich_help_panel=CHECKS),
     h_cycles: Optional[int] = typer.Option(None, help=H_CYCLES_HELP + " Baked into the graphs and the metadata "
-                                                                      "(the net host schedule and the apps read it)."),
-    l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP),
-    list_targets: bool = typer.Option(False, "--list-targets", help="Print what each target supports and exit."),
+                                                                      "(the net host schedule and the apps read it).", rich_help_panel=WHAT),
+    l_cycles: Optional[int] = typer.Option(None, help=L_CYCLES_HELP, rich_help_panel=WHAT),
+    list_targets: bool = typer.Option(False, "--list-targets", help="Print what each target supports and exit.", rich_help_panel=CHECKS),
 ) -> None:
     """Export a checkpoint to a phone artifact folder: model file, metadata.json, init_state.f32 and parity.json.
 
@@ -434,8 +465,7 @@ def export(
             checkpoint, target, out, recursion=recursion, quantize=quantize, calibration=calibration, batch=batch,
             parity_puzzles=parity_puzzles, data_path=str(data_path) if data_path else None, overwrite=overwrite,
             official_config=str(official_config) if official_config else None, log=note, h_cycles=h_cycles,
-            l_cycles=l_cycles, options={"ort": ort, "delegate": delegate, "int8-scheme": int8_scheme, "soc": soc,
-                                        "allow-cpu-fallback": allow_cpu_fallback}))
+            l_cycles=l_cycles, options=_target_option_values(ctx.params)))
     parity = json.loads((folder / "parity.json").read_text())
     copied = ""
     if android_assets:
