@@ -238,3 +238,17 @@ def test_throughput_rows_with_tries_report_what_the_rules_accepted(tmp_path):
         assert r["measured"]["verified"] >= 0.5 and r["measured"]["exact_accuracy"] >= r["measured"]["verified"]
     res = CliRunner().invoke(app, ["bench", str(art), "--tries", "4", "--threads", "1", "--out", str(tmp_path / "c")])
     assert res.exit_code == 2 and "--tries is measured in --throughput mode" in res.output
+
+
+def test_time_left_predicts_each_row_by_the_same_row_of_the_last_pass(monkeypatch):
+    """Passes of a fast PyTorch row (6 s) and a slow artifact row (60 s): once a pass is timed, the time left is
+    what those rows took (2.1 min before row 4 of 6), not the mean of every row so far (1.2 min)."""
+    from trm_edge.bench import harness
+
+    clock, said = [0.0], []
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: clock[0])
+    log = harness._eta_log(6, 2, said.append)
+    for took in (6, 60, 6, 60, 6, 60):
+        log("bench row")
+        clock[0] += took
+    assert said[3] == "row 4/6, ~2.1 min left: bench row" and said[5] == "row 6/6, ~1.0 min left: bench row"

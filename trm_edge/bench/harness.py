@@ -230,7 +230,8 @@ def _announce_rows(req: BenchRequest, ckpt_path: Path | None, big: int, device: 
     log(f"{n_rows} CPU rows, each about {req.budget_s:.0f} s of warm-up and step timing plus solving {req.puzzles} "
         f"puzzles (at least ~{n_rows * req.budget_s / 60:.0f} min; --budget-s and --puzzles set the pace)")
     with_cuda = ckpt_path and device == "cuda" and torch.cuda.is_available()
-    return _eta_log(n_rows + (len(req.halting) * 4 * len({1, big}) if with_cuda else 0), log)
+    return _eta_log(n_rows + (len(req.halting) * 4 * len({1, big}) if with_cuda else 0),
+                    len(req.artifacts) + pytorch, log)
 
 
 def _cpu_rows(req: BenchRequest, ckpt_path: Path | None, spec: dict, big: int, log) -> list[BenchRow]:
@@ -315,16 +316,28 @@ def _computes_in(precision: str) -> str | None:
     return "bf16" if precision == "bf16" else None
 
 
-def _eta_log(total: int, log: Callable[[str], None]) -> Callable[[str], None]:
-    """`log` with each row's opening line numbered and, from the second row on, the time left at this pace."""
-    started, seen = time.perf_counter(), [0]
+def _eta_log(total: int, per_pass: int, log: Callable[[str], None]) -> Callable[[str], None]:
+    """`log` with each row's opening line numbered and, from the second row on, the time left. Rows come in passes
+    (one per thread count and halting rule) over the same artifacts, so a row not yet run is predicted by the same
+    row of the last pass, and only in the first pass by the mean so far: the estimate stops jumping between a
+    fast PyTorch row and a slow artifact once one pass is done."""
+    starts: list[float] = []
+    cycle = max(per_pass, 1)
+
+    def left_s() -> float:
+        took = [b - a for a, b in zip(starts, starts[1:])]
+        mean = sum(took) / len(took)
+        predicted = 0.0
+        for j in range(len(took), total):
+            k = j - cycle * ((j - len(took)) // cycle + 1)   # the same row, one pass back or more
+            predicted += took[k] if 0 <= k < len(took) else mean
+        return predicted
 
     def row_log(message: str) -> None:
         if message.startswith("bench "):
-            seen[0] += 1
-            done = seen[0] - 1
-            left = f", ~{(time.perf_counter() - started) / done * (total - done) / 60:.1f} min left" if done else ""
-            message = f"row {seen[0]}/{total}{left}: {message}"
+            starts.append(time.perf_counter())
+            left = f", ~{left_s() / 60:.1f} min left" if len(starts) > 1 else ""
+            message = f"row {len(starts)}/{total}{left}: {message}"
         log(message)
     return row_log
 
@@ -361,6 +374,8 @@ def _artifact_row(folder: Path, threads: int, halting: str, common: list[str], t
         return BenchRow("?", "?", "?", threads, 0, halting, "cpu", str(folder), status="failed", error=str(exc))
     if recursion.mode(meta.recursion).graph_halts and Halting.parse(halting).rule is not HaltRule.ACT:
         row.status, row.error = "skipped", "this artifact halts inside its graph (q_halt > 0): only halting=act applies"
+        log(f"bench {meta.target} {meta.quantize} {meta.recursion} threads={threads} halting={halting}: skipped, "
+            "its graph halts by itself")   # still a row of the pass, so the time-left estimate stays aligned
         return row
     log(f"bench {meta.target} {meta.quantize} {meta.recursion} threads={threads} halting={halting}")
     row = _fill(row, _worker(["--artifact", str(folder), "--threads", str(threads), "--halting", halting, *common],
