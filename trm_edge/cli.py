@@ -1,7 +1,6 @@
 """`trm-edge` command line: train, evaluate, import-official, export, bench, solve."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from contextlib import contextmanager
@@ -224,7 +223,7 @@ def train(
       trm-edge train --preset sudoku9-hard --resume models/sudoku9/checkpoint.pt
       trm-edge train --preset sudoku-att --device cuda --nproc 2
     """
-    from .train.presets import DEFAULT_PRESET, PRESETS, get_preset, recorded_run, with_arch, with_config_file
+    from .train.presets import PRESETS, RunChoice, plan_run
 
     if list_presets:
         for name, p in PRESETS.items():
@@ -233,22 +232,13 @@ def train(
     with user_errors():
         from .train.trainer import train as run_training
 
-        recorded = recorded_run(resume) if preset is None and resume is not None else None
-        if recorded is not None:   # continue the run as it was, where it was
-            p, default_out = recorded, resume.parent
-        else:
-            p, default_out = get_preset(preset or DEFAULT_PRESET), Path("runs") / (preset or DEFAULT_PRESET)
-        if config is not None:
-            p = with_config_file(p, config)
-        spec_changes = {k: v for k, v in dict(task=task.value if task else None, grid_size=grid_size,
-                                               path=str(data_path) if data_path else None, seed=seed).items() if v is not None}
-        spec = dataclasses.replace(p.data, **spec_changes)
-        cfg_changes = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every,
-                                              eval_puzzles=eval_puzzles, seed=seed).items() if v is not None}
-        cfg = dataclasses.replace(p.train, **cfg_changes)
-        arch = {k: v for k, v in dict(hidden_size=hidden_size, H_cycles=h_cycles, L_cycles=l_cycles,
-                                      halt_max_steps=halt_max_steps).items() if v is not None}
-        cfg = with_arch(cfg, arch)
+        spec, cfg, default_out = plan_run(RunChoice(
+            preset, resume, config,
+            data=dict(task=task.value if task else None, grid_size=grid_size,
+                      path=str(data_path) if data_path else None, seed=seed),
+            train=dict(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every, eval_puzzles=eval_puzzles,
+                       seed=seed),
+            arch=dict(hidden_size=hidden_size, H_cycles=h_cycles, L_cycles=l_cycles, halt_max_steps=halt_max_steps)))
         if nproc != 1:
             import sys
 
@@ -551,42 +541,12 @@ def bench(
     from .files import check_writable_dir
     from .bench.report import estimate_table, measured_table
 
-    thread_list = sorted(set(threads)) if threads else sorted({1, physical_cores()})
-    if min(thread_list) < 1:
-        fail(f"--threads must be thread counts of at least 1 (got {min(thread_list)})")
-    _check_threads(max(thread_list))
-    for value, flag in ((puzzles, "--puzzles"), (large_batch, "--large-batch"), (repeats, "--repeats")):
-        _at_least(value, 1, flag)
-    from .host_loop import Halting, check_max_steps
-
-    modes = [h.strip() for h in halting.split(",") if h.strip()]
-    if not modes:
-        fail(f"--halting names no rule (got {halting!r})")
-    try:
-        modes = [str(Halting.parse(h)) for h in modes]
-    except ValueError as exc:
-        fail(f"--halting: {exc}")
-    if device not in ("auto", "cpu", "cuda"):
-        fail(f"--device must be auto, cpu or cuda (got {device!r})")
-    if device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            fail("--device cuda: this machine has no CUDA device (use --device auto or cpu)")
-    if not artifacts and checkpoint is None:
-        fail("give artifact folders and/or --checkpoint")
     with user_errors():
         check_writable_dir(out)
-        if not budget_s > 0:
-            raise ValueError(f"--budget-s must be positive (got {budget_s})")
-        if max_steps is not None:
-            check_max_steps(max_steps)
-        if tries != 1 and not throughput:
-            raise ValueError("--tries is measured in --throughput mode (puzzles per second of a whole file)")
-        _at_least(tries, 1, "--tries")
-        req = BenchRequest(list(artifacts or []), thread_list, device, puzzles, modes, checkpoint, data_path,
-                           large_batch, repeats, budget_s=budget_s, max_steps=max_steps, throughput=throughput,
-                           tries=tries)
+        req = BenchRequest(list(artifacts or []), sorted(set(threads)) if threads else sorted({1, physical_cores()}),
+                           device, puzzles, halting.split(","), checkpoint, data_path, large_batch, repeats,
+                           budget_s=budget_s, max_steps=max_steps, throughput=throughput, tries=tries).checked()
+        _check_threads(max(req.threads))
         result = run_bench(req, log=note)
         paths = write_outputs(result, out)
     typer.echo(measured_table(result))

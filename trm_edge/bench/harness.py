@@ -148,6 +148,42 @@ class BenchRequest:
                 + [f"--{k.lower().replace('_', '-')}={v}" for k, v in (self.depth or {}).items() if not yardstick]
                 + (["--max-steps", str(self.max_steps)] if self.max_steps and not yardstick else []))
 
+    def checked(self) -> "BenchRequest":
+        """The request with its halting rules parsed (named as the rows will name them), or a ValueError that says
+        in one line which option is wrong, before any row runs."""
+        from ..host_loop import check_max_steps
+
+        if not self.artifacts and self.checkpoint is None:
+            raise ValueError("give artifact folders and/or --checkpoint")
+        for value, flag in ((min(self.threads), "--threads"), (self.puzzles, "--puzzles"),
+                            (self.large_batch, "--large-batch"), (self.repeats, "--repeats"), (self.tries, "--tries")):
+            if value < 1:
+                raise ValueError(f"{flag} must be at least 1 (got {value})")
+        rules = [h.strip() for h in self.halting if h.strip()]
+        if not rules:
+            raise ValueError(f"--halting names no rule (got {','.join(self.halting)!r})")
+        try:
+            rules = [str(Halting.parse(h)) for h in rules]
+        except ValueError as exc:
+            raise ValueError(f"--halting: {exc}") from None
+        if not self.budget_s > 0:
+            raise ValueError(f"--budget-s must be positive (got {self.budget_s})")
+        if self.max_steps is not None:
+            check_max_steps(self.max_steps)
+        if self.tries != 1 and not self.throughput:
+            raise ValueError("--tries is measured in --throughput mode (puzzles per second of a whole file)")
+        self._check_device()
+        return dataclasses.replace(self, halting=rules)
+
+    def _check_device(self) -> None:
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"--device must be auto, cpu or cuda (got {self.device!r})")
+        if self.device == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ValueError("--device cuda: this machine has no CUDA device (use --device auto or cpu)")
+
     def halting_label(self, rule: str) -> str:
         label = rule if self.max_steps is None else f"{rule} (max {self.max_steps})"
         return label + (f", {self.tries} tries" if self.tries > 1 else "")

@@ -140,6 +140,39 @@ def recorded_run(checkpoint: Path) -> Preset | None:
     return Preset(f"the run recorded in {checkpoint}", DataSpec.from_saved(info["data_spec"]), train)
 
 
+@dataclass
+class RunChoice:
+    """What a `trm-edge train` command line asks for: a preset (or the run a resumed checkpoint records), a config
+    file on top, then single changes to the data, the training and the model (None: as the preset has it)."""
+
+    preset: str | None = None
+    resume: Path | None = None
+    config: Path | None = None
+    data: dict[str, Any] = field(default_factory=dict)     # DataSpec fields
+    train: dict[str, Any] = field(default_factory=dict)    # TrainConfig fields
+    arch: dict[str, Any] = field(default_factory=dict)     # model fields
+
+
+def plan_run(choice: RunChoice) -> tuple[DataSpec, TrainConfig, Path]:
+    """The data, the training config and the default run folder a command line means, in the order a person
+    expects: the preset (or a resumed run as recorded, in its own folder), the config file, then each option."""
+    recorded = recorded_run(choice.resume) if choice.preset is None and choice.resume is not None else None
+    if recorded is not None:   # continue the run as it was, where it was
+        preset, folder = recorded, choice.resume.parent
+    else:
+        name = choice.preset or DEFAULT_PRESET
+        preset, folder = get_preset(name), Path("runs") / name
+    if choice.config is not None:
+        preset = with_config_file(preset, choice.config)
+    spec = replace(preset.data, **_given(choice.data))
+    cfg = with_arch(replace(preset.train, **_given(choice.train)), _given(choice.arch))
+    return spec, cfg, folder
+
+
+def _given(changes: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in changes.items() if v is not None}
+
+
 def with_config_file(preset: Preset, path: Path) -> Preset:
     """The preset with a YAML or JSON file's changes on top: `data:` (DataSpec fields), `train:` (TrainConfig
     fields) and `arch:` (model fields, e.g. hidden_size, H_cycles, L_cycles, halt_max_steps). Unknown keys are
