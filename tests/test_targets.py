@@ -82,14 +82,23 @@ def test_every_declared_target_has_an_exporter_and_a_runtime():
 def test_a_registered_target_is_a_choice_of_the_cli(fake_target):
     """The CLI's choice lists come from the registries: a target registered before the CLI is built is offered
     in --help and accepted, like the built-in ones."""
-    import importlib
-
-    import trm_edge.cli as cli
-
     try:
-        fresh = importlib.reload(cli)
+        fresh = _rebuild_cli()
         assert "fake" in [t.value for t in fresh.TargetName]
         assert "'fake'" in CliRunner().invoke(fresh.app, ["export", "x.pt", "--target", "caffe"]).output
     finally:
         targets._REGISTRY.pop("fake", None)
-        importlib.reload(cli)
+        _rebuild_cli()
+
+
+def _rebuild_cli():
+    """The CLI built again, as a fresh process builds it: its shared module, each command module, the package."""
+    import importlib
+
+    import trm_edge.cli as cli
+    from trm_edge.cli import common
+
+    importlib.reload(common)
+    for module in cli.COMMAND_MODULES:
+        importlib.reload(module)
+    return importlib.reload(cli)
