@@ -31,7 +31,7 @@ SMALLER = {
     "train": ["--eval-puzzles", "20", "--quiet"],
     "evaluate": ["--puzzles", "20"],
     "export": ["--parity-puzzles", "10"],
-    "study": ["--parity-puzzles", "4"],
+    "study": ["--puzzles", "4"],
     "bench": ["--puzzles", "3", "--budget-s", "1", "--repeats", "2", "--threads", "1", "--out", "bench_results"],
     "check-arm": ["--puzzles", "3"],
 }

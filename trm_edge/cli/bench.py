@@ -140,28 +140,30 @@ def study(
                                                           "study .toml file."),
     out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default results/<name>): results.json "
                                                               "and table.md are replaced whole when the study ends."),
-    parity_puzzles: Optional[list[int]] = typer.Option(None, "--parity-puzzles", help="Puzzle counts instead of the "
-                                                       "study's (repeat the option for several): a quicker first look."),
+    puzzles: Optional[list[int]] = typer.Option(None, "--puzzles", help="Puzzle counts instead of the study's "
+                                                "(parity: repeat for several; solve: one): a quicker first look."),
 ) -> None:
-    """Run a study: one measured question written as data (models x exports x puzzle counts), measured with the
-    library's own export and parity check, written to results/<name>/ for the docs pages.
+    """Run a study: one measured question written as data (models x exports checked for parity, or models x
+    bands x halting rules x step limits x tries solved), measured through the library's own export, parity
+    check and evaluate, written to results/<name>/ for the docs pages.
 
-    Example:
+    Examples:
 
     \b
       trm-edge study fp32-parity
+      trm-edge study valid-halting --puzzles 50
     """
     import shlex
     import sys
     from dataclasses import replace
 
-    from ..bench.study import Study, StudyRun, find_study, run_study
+    from ..bench.studies import Study, StudyRun, find_study, run_study
 
     with user_errors(tool_failure=f"study {name} failed"):
         spec = Study.load(find_study(name))
-        if parity_puzzles:
-            _at_least(min(parity_puzzles), 1, "--parity-puzzles")
-            spec = replace(spec, parity_puzzles=list(parity_puzzles))
+        if puzzles:
+            _at_least(min(puzzles), 1, "--puzzles")
+            spec = replace(spec, how=spec.how.with_puzzles(puzzles))
         folder = out or Path("results") / spec.name
         run_study(StudyRun(spec, folder, "trm-edge " + shlex.join(sys.argv[1:]), log=note))
     typer.echo(f"results: {folder / 'results.json'} and {folder / 'table.md'}")

@@ -1,0 +1,86 @@
+"""What every study shares: the study file (common keys, then its measure's own), the measure registry, errors."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+COMMON_KEYS = ("title", "question", "models", "measure")
+
+
+class StudyError(ValueError):
+    """A study file that cannot be run as written (one line for the user)."""
+
+
+class Measure(Protocol):
+    """One kind of measurement a study makes (a dataclass of the study file's own keys): its cells, one row per
+    cell, and the table of its rows."""
+
+    def with_puzzles(self, counts: list[int]) -> "Measure": ...
+
+    def cells(self, models: list[str]) -> list[Any]: ...
+
+    def describe(self, cell: Any) -> str: ...
+
+    def row(self, cell: Any, work: Path) -> dict[str, Any]: ...
+
+    def table(self, results: dict[str, Any]) -> str: ...
+
+    def line(self, row: dict[str, Any]) -> str: ...
+
+
+MEASURES: dict[str, type] = {}
+
+
+def register_measure(name: str) -> Callable[[type], type]:
+    """Adding a measure is one module that declares its keys as a dataclass and registers it by name."""
+    def add(cls: type) -> type:
+        MEASURES[name] = cls
+        return cls
+    return add
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    title: str
+    question: str
+    models: list[str]
+    measure: str
+    how: Any            # the measure: its own keys from the study file
+
+    @classmethod
+    def load(cls, path: Path) -> "Study":
+        try:
+            raw = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise StudyError(f"{path}: {exc}") from None
+        measure = raw.get("measure")
+        if measure not in MEASURES:
+            raise StudyError(f"{path}: measure must be one of {', '.join(MEASURES)} (got {measure!r})")
+        own = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
+        known = {f.name for f in fields(MEASURES[measure])}
+        if set(own) - known:
+            raise StudyError(f"{path}: unknown keys {', '.join(sorted(set(own) - known))} "
+                             f"(a {measure} study takes {', '.join(sorted(known))})")
+        missing = [k for k in ("title", "question", "models") if not raw.get(k)]
+        if missing:
+            raise StudyError(f"{path}: a study needs {', '.join(missing)}")
+        try:
+            how = MEASURES[measure].from_file(own)
+        except (TypeError, ValueError) as exc:
+            raise StudyError(f"{path}: {exc}") from None
+        return cls(path.stem, raw["title"], raw["question"], list(raw["models"]), measure, how)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "question": self.question, "models": self.models,
+                "measure": self.measure, **asdict(self.how)}
+
+
+def model_name(checkpoint: str) -> str:
+    return Path(checkpoint).parent.name
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"

@@ -1,0 +1,123 @@
+"""The parity measure: each model exported each way (target, recursion, precision, depth, target options) and
+checked by export's own parity check at each puzzle count.
+
+    measure = "parity"
+    parity_puzzles = [10, 200]
+    [[variants]]
+    target = "onnx"            # also: recursion, precision, h_cycles, l_cycles, options = {...}
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ...artifact import PARITY_FILE, folder_size, read_meta
+from ...export.api import export_checkpoint
+from ...targets.precision import Precision
+from .base import model_name, pct, register_measure
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to export a model: target, recursion mode, precision, depth and the target's own options."""
+
+    target: str
+    recursion: str = "step"
+    precision: str | None = None        # None: the target's default
+    h_cycles: int | None = None         # None: the checkpoint's recorded depth
+    l_cycles: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParityCell:
+    model: str
+    variant: Variant
+    puzzles: int
+
+
+PARITY_FIELDS = ("status", "reason", "teacher_forced", "exact_accuracy_artifact", "exact_accuracy_pytorch",
+                 "paired_difference_95ci", "cell_agreement", "cell_agreement_judged", "cells_judged_on",
+                 "weights_readback")   # where the runtime cannot run here: PyTorch with the artifact's own weights
+
+
+@register_measure("parity")
+@dataclass(frozen=True)
+class ParityMeasure:
+    variants: list[Variant]
+    parity_puzzles: list[int]
+
+    @classmethod
+    def from_file(cls, keys: dict[str, Any]) -> "ParityMeasure":
+        measure = cls([Variant(**v) for v in keys.get("variants", [])], list(keys.get("parity_puzzles", [])))
+        if not measure.variants or not measure.parity_puzzles or min(measure.parity_puzzles) < 1:
+            raise ValueError("a parity study needs [[variants]] and parity_puzzles of at least 1")
+        return measure
+
+    def with_puzzles(self, counts: list[int]) -> "ParityMeasure":
+        return replace(self, parity_puzzles=list(counts))
+
+    def cells(self, models: list[str]) -> list[ParityCell]:
+        return [ParityCell(m, v, n) for m in models for v in self.variants for n in self.parity_puzzles]
+
+    def describe(self, cell: ParityCell) -> str:
+        v = cell.variant
+        return (f"{model_name(cell.model)}: {v.target} {v.recursion} {v.precision or 'default'}, "
+                f"parity on {cell.puzzles} puzzles")
+
+    def row(self, cell: ParityCell, work: Path) -> dict[str, Any]:
+        v = cell.variant
+        row: dict[str, Any] = {"model": model_name(cell.model), "target": v.target, "recursion": v.recursion,
+                               "puzzles": cell.puzzles}
+        t0 = time.perf_counter()
+        try:
+            export_checkpoint(cell.model, v.target, work, recursion=v.recursion, quantize=v.precision,
+                              parity_puzzles=cell.puzzles, h_cycles=v.h_cycles, l_cycles=v.l_cycles,
+                              options=dict(v.options))
+        except Exception as exc:   # one failed cell is a row that says why, not a lost study
+            return {**row, "status": "failed", "reason": f"export failed: {exc}".splitlines()[0]}
+        meta = read_meta(work)
+        parity = json.loads((work / PARITY_FILE).read_text())
+        return {**row, "precision": Precision.label_of(meta.quantize), "depth": [meta.H_cycles, meta.L_cycles],
+                "size_bytes": folder_size(work, meta.model_file), "export_seconds": round(time.perf_counter() - t0, 1),
+                **{k: parity[k] for k in PARITY_FIELDS if k in parity}}
+
+    def line(self, row: dict[str, Any]) -> str:
+        if "exact_accuracy_artifact" not in row:
+            return f"{row['status']}: {row.get('reason', '')}"
+        return (f"{row['status']}: exact {row['exact_accuracy_artifact']:.3f} vs PyTorch "
+                f"{row['exact_accuracy_pytorch']:.3f}, judged cells {pct(row.get('cell_agreement_judged'))}")
+
+    def table(self, results: dict[str, Any]) -> str:
+        """The rows as Markdown: the verdict first, then what it was judged on."""
+        lines = [results["study"]["question"], "",
+                 "| model | target | mode | precision | T/n | puzzles | verdict | one step (rel.) "
+                 "| exact: artifact / PyTorch | 95% interval (points) | cells on solved puzzles | all cells |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in results["rows"]:
+            step = (r.get("teacher_forced") or {}).get("max_rel_logit_diff")
+            ci = r.get("paired_difference_95ci")
+            verdict, shown = _verdict(r)
+            exact = (f"{shown['exact_accuracy_artifact']:.3f} / {shown['exact_accuracy_pytorch']:.3f}"
+                     if "exact_accuracy_artifact" in shown else "-")
+            depth = "/".join(map(str, r["depth"])) if r.get("depth") else "-"
+            lines.append(f"| {r['model']} | {r['target']} | {r['recursion']} | {r.get('precision', '-')} | {depth} "
+                         f"| {r['puzzles']} | {verdict} | {'-' if step is None else f'{step:.0e}'} | {exact} "
+                         f"| {'-' if ci is None else f'{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}'} "
+                         f"| {pct(r.get('cell_agreement_judged'))} | {pct(shown.get('cell_agreement'))} |")
+        return "\n".join(lines) + "\n"
+
+
+def _verdict(row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The verdict in words and the figures behind it: a runtime that cannot run here (Core ML off macOS) is
+    judged on its weights read back into PyTorch, and says so."""
+    if row["status"] != "skipped":
+        return row["status"], row
+    said = "not run here: " + row.get("reason", "").split(" (")[0]
+    readback = row.get("weights_readback")
+    if readback is None:
+        return said, {}
+    return f"{said}; its weights read back into PyTorch: {'ok' if readback['within_budget'] else 'failed'}", readback
