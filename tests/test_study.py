@@ -22,7 +22,8 @@ def test_a_study_writes_its_rows_and_table(trained_checkpoint, tmp_path):
     assert [(r["target"], r["precision"], r["puzzles"]) for r in rows] == [("onnx", "fp32", 4), ("onnx", "int4", 4)]
     assert rows[0]["status"] == "ok" and rows[0]["teacher_forced"]["max_rel_logit_diff"] < 1e-3
     table = (tmp_path / "r" / "table.md").read_text()
-    assert table.startswith("Does the tiny model export?") and table.count(f"| {trained_checkpoint.parent.name} | onnx | step |") == 2
+    model = trained_checkpoint.parent.name
+    assert table.startswith("Does the tiny model export?") and table.count(f"| {model} | onnx | step |") == 2
 
 
 def test_a_study_with_an_unknown_key_is_refused_in_one_line(trained_checkpoint, tmp_path):
