@@ -48,3 +48,17 @@ def test_a_solve_study_measures_each_halting_rule_through_evaluate(trained_check
     alone = run_evaluate(EvaluateJob(trained_checkpoint, 30, "valid-2", max_steps=4, tries=1, device="cpu"))
     assert rows[1]["exact_accuracy"] == alone["exact_accuracy"]
     assert "| valid-2 | 4 | 1 | 30 |" in (tmp_path / "r" / "table.md").read_text()
+
+
+def test_every_committed_study_loads_and_names_committed_models():
+    """A study under studies/ is runnable as written: known keys, models that are in the repository, and a
+    results page that shows it."""
+    from conftest import REPO
+
+    from trm_edge.bench.studies import Study
+
+    pages = (REPO / "docs" / "gen_pages.py").read_text()
+    for path in sorted((REPO / "studies").glob("*.toml")):
+        study = Study.load(path)
+        assert all((REPO / m).is_file() for m in study.models), path
+        assert f"trm-edge study {study.name}\"" in pages, f"{path.name} has no results page"
