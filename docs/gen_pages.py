@@ -180,7 +180,7 @@ RESULTS = (
                 "--out results/sudoku9-hard/max_steps", ("table.md",), ("results.json",),
                 Chart("exact_accuracy", x="max_steps", series=("halting",), panel="band")),
     ResultsPage("depth", "Inference-time depth: T and n other than trained", "results/depth",
-                "python scripts/bench/depth.py", ("table.md",), ("results.json",), Chart("exact_accuracy", label=("T", "n"))),
+                "trm-edge study depth", ("table.md",), ("results.json",), Chart("exact_accuracy", label=("depth",))),
     ResultsPage("public-lists", "Public hard 9x9 lists (Norvig's top95 and hardest)", "results/public_lists",
                 "taskset -c 0 python scripts/bench/public_lists.py top95.txt hardest.txt", ("table.md",),
                 ("results.json",), Chart("solved", label=("list", "model", "depth", "halting", "max_steps"))),
@@ -214,6 +214,9 @@ RESULTS = (
     ResultsPage("paper", "Paper-size models: runtimes, memory, GEMM peaks", "results/paper/sudoku-att-runtimes",
                 "bash scripts/bench/paper_runtimes.sh", ("bench.txt", "memory.txt", "gemm.txt", "bench.png"),
                 ("bench.json",)),
+    *(ResultsPage(f"paper-{preset}", f"Paper-size {preset}: bench at 1 and 2 threads", f"results/paper/{preset}",
+                  "bash scripts/bench/real_scale_bench.sh", ("bench.txt", "bench.png"), ("bench.json",))
+      for preset in ("sudoku-att", "sudoku-mlp", "maze-att")),
     ResultsPage("h100", "CUDA rows (one H100)", "results/h100", "bash scripts/bench/bench_cuda.sh",
                 ("bench.txt", "bench.png"), ("bench.json",)),
 )

@@ -72,9 +72,12 @@ class SolveMeasure:
             Path(cell.model), self.puzzles, cell.halting, band=cell.band or None, device="cpu",
             max_steps=cell.max_steps, tries=cell.tries, h_cycles=cell.depth[0] if cell.depth else None,
             l_cycles=cell.depth[1] if cell.depth else None))
+        T, n = metrics["H_cycles"], metrics["L_cycles"]
         return {"model": model_name(cell.model), "band": cell.band or "test split", "halting": cell.halting,
-                "max_steps": cell.max_steps, "tries": cell.tries, "depth": [metrics["H_cycles"], metrics["L_cycles"]],
-                **{k: metrics[k] for k in KEPT if k in metrics}, "seconds": round(time.perf_counter() - t0, 1)}
+                "max_steps": cell.max_steps, "tries": cell.tries, "depth": [T, n],
+                **{k: metrics[k] for k in KEPT if k in metrics},
+                "net_calls_per_puzzle": metrics["mean_steps"] * T * (n + 1),   # the compute: calls of the shared net
+                "seconds": round(time.perf_counter() - t0, 1)}
 
     def line(self, row: dict[str, Any]) -> str:
         return f"exact {row['exact_accuracy']:.3f}, mean steps {row['mean_steps']:.2f}"
@@ -82,10 +85,10 @@ class SolveMeasure:
     def table(self, results: dict[str, Any]) -> str:
         lines = [results["study"]["question"], "",
                  "| model | T/n | band | halting | max steps | tries | puzzles | exact | verified wrong | mean steps "
-                 "| seconds |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "| net calls per puzzle | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in results["rows"]:
             wrong = r.get("verified_wrong", "-")
             lines.append(f"| {r['model']} | {r['depth'][0]}/{r['depth'][1]} | {r['band']} | {r['halting']} "
                          f"| {r['max_steps']} | {r['tries']} | {r['puzzles']} | {r['exact_accuracy']:.3f} | {wrong} "
-                         f"| {r['mean_steps']:.2f} | {r['seconds']:.1f} |")
+                         f"| {r['mean_steps']:.2f} | {r['net_calls_per_puzzle']:.0f} | {r['seconds']:.1f} |")
         return "\n".join(lines) + "\n"
