@@ -163,8 +163,9 @@ def _run_all(commands: list[Documented], root: Path) -> list[str]:
         proc = subprocess.run(["bash", "-o", "pipefail", "-c", doc.runnable()], cwd=folders[doc.page], env=env,
                               text=True, capture_output=True, timeout=1800)
         if proc.returncode != 0 or "Traceback" in proc.stderr:
-            failures.append(f"{doc.where}: `{doc.command}` exit {proc.returncode}: "
-                            f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:] }")
+            said = (proc.stderr or proc.stdout).strip().splitlines()
+            errors = [line for line in said if "error:" in line]   # a launcher's summary would hide the reason
+            failures.append(f"{doc.where}: `{doc.command}` exit {proc.returncode}: {(errors or said)[-1:]}")
     return failures
 
 
