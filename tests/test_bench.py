@@ -252,3 +252,21 @@ def test_time_left_predicts_each_row_by_the_same_row_of_the_last_pass(monkeypatc
         log("bench row")
         clock[0] += took
     assert said[3] == "row 4/6, ~2.1 min left: bench row" and said[5] == "row 6/6, ~1.0 min left: bench row"
+
+
+def test_bench_takes_a_difficulty_band_directly():
+    """--band: the rows solve generated puzzles of that band (as evaluate does), no puzzle file needed; a band
+    with --data-path, or a band that is not one, is refused before any row runs."""
+    from trm_edge.train.evaluate_job import EvaluateJob, run_evaluate
+
+    req = BenchRequest([], [1], puzzles=6, halting=["fixed"], checkpoint=SUDOKU9, large_batch=1, repeats=2,
+                       budget_s=1, band="minimal").checked()
+    result = run_bench(req)
+    row = result["rows"][0]
+    alone = run_evaluate(EvaluateJob(SUDOKU9, 6, "fixed", band="minimal", max_steps=16, tries=1, device="cpu"))
+    assert result["band"] == "minimal" and row["measured"]["puzzles"] == 6
+    assert row["measured"]["exact_accuracy"] == alone["exact_accuracy"]
+    for bad, said in ((["--band", "easy"], "a band is 'minimal' or a givens range"),
+                      (["--band", "minimal", "--data-path", "x.csv"], "not with --data-path")):
+        res = CliRunner().invoke(app, ["bench", "--checkpoint", str(SUDOKU9), *bad])
+        assert res.exit_code == 2 and said in res.output, res.output

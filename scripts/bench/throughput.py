@@ -22,10 +22,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from trm_edge.bench import BenchRequest, run_bench, write_outputs  # noqa: E402
 from trm_edge.bench.report import write_results  # noqa: E402
-from trm_edge.datasets.formats import write_csv  # noqa: E402
-from trm_edge.datasets.splits import DataSpec, held_out  # noqa: E402
 from trm_edge.export import export_checkpoint  # noqa: E402
-from trm_edge.model.checkpoint import load_checkpoint  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 # (target, precision, batch): each one exported once and benched with every halting rule below
@@ -35,8 +32,8 @@ HALTING = ["stable-2"]
 PYTORCH_BATCH = 64   # the yardstick's batch, and the streamed PyTorch row's
 
 
-def bench(artifacts: list[Path], ckpt: Path, data: Path, puzzles: int, max_steps: int | None) -> dict:
-    req = BenchRequest(artifacts, [1], puzzles=puzzles, halting=HALTING, checkpoint=ckpt, data_path=data,
+def bench(artifacts: list[Path], ckpt: Path, puzzles: int, max_steps: int | None) -> dict:
+    req = BenchRequest(artifacts, [1], puzzles=puzzles, halting=HALTING, checkpoint=ckpt, band="minimal",
                        large_batch=PYTORCH_BATCH, repeats=8, budget_s=2, max_steps=max_steps, throughput=True)
     return run_bench(req, log=lambda m: print(m, flush=True) if m.startswith("row") else None)
 
@@ -47,19 +44,14 @@ def main() -> None:
     ap.add_argument("--puzzles", type=int, default=100)
     ap.add_argument("--out", type=Path, default=REPO / "results" / "throughput")
     args = ap.parse_args()
-    ckpt = load_checkpoint(args.checkpoint)
-    data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), args.puzzles, "minimal")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "minimal"
-        folder.mkdir()
-        write_csv(data, folder / "test.csv")
         arts = [export_checkpoint(args.checkpoint, t, Path(tmp) / f"{t}-{p}-b{b}", quantize=p, batch=b,
                                   parity_puzzles=0) for t, p, b in ARTIFACTS]
-        runs = [bench(arts, args.checkpoint, folder, len(data), None),
+        runs = [bench(arts, args.checkpoint, args.puzzles, None),
                 bench([a for a, (t, p, b) in zip(arts, ARTIFACTS) if (t, p, b) == ("onnx", "none", 8)],
-                      args.checkpoint, folder, len(data), 32)]
+                      args.checkpoint, args.puzzles, 32)]
     result = {"checkpoint": str(args.checkpoint.relative_to(REPO)) if args.checkpoint.is_relative_to(REPO)
-              else str(args.checkpoint), "band": "minimal", "puzzles": len(data), "threads": 1,
+              else str(args.checkpoint), "band": "minimal", "puzzles": runs[0]["puzzles"], "threads": 1,
               "created": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": [_row(r) for run in runs for r in run["rows"]]}
     write_outputs(runs[0], args.out)
     write_results(args.out, result, table(result))

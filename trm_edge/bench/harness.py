@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..datasets.splits import spec_for
+from ..datasets.splits import parse_band, spec_for
 from ..artifact import folder_size, read_meta, source_path, verified_source, verify
 from .. import recursion, targets
 from ..targets import Precision
@@ -139,11 +139,13 @@ class BenchRequest:
     throughput: bool = False                 # all puzzles in one streamed call, beside the official evaluation
     tries: int = 1                           # throughput rows: views of each puzzle until the rules accept one
     depth: dict[str, int] | None = None      # the PyTorch rows' T and n (set from the artifacts by run_bench)
+    band: str | None = None                  # generated Sudoku: 'minimal' or 'LO-HI' givens instead of the test split
 
     def worker_args(self, spec: dict, yardstick: bool = False) -> list[str]:
         """The options every row's worker gets (the yardstick runs the trained N_sup and depth whatever the rest do)."""
         return (["--data-spec", json.dumps(spec), "--puzzles", str(self.puzzles), "--repeats", str(self.repeats),
                  "--budget-s", str(self.budget_s)] + (["--throughput"] if self.throughput else [])
+                + (["--band", self.band] if self.band else [])
                 + (["--tries", str(self.tries)] if self.tries > 1 and not yardstick else [])
                 + [f"--{k.lower().replace('_', '-')}={v}" for k, v in (self.depth or {}).items() if not yardstick]
                 + (["--max-steps", str(self.max_steps)] if self.max_steps and not yardstick else []))
@@ -170,6 +172,10 @@ class BenchRequest:
             raise ValueError(f"--budget-s must be positive (got {self.budget_s})")
         if self.max_steps is not None:
             check_max_steps(self.max_steps)
+        if self.band is not None:
+            if self.data_path is not None:
+                raise ValueError("--band picks generated puzzles of a difficulty: not with --data-path")
+            parse_band(self.band)
         if self.tries != 1 and not self.throughput:
             raise ValueError("--tries is measured in --throughput mode (puzzles per second of a whole file)")
         self._check_device()
@@ -220,7 +226,8 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = silent) -> dict[st
         "host": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
                  "cpu_count": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
                  "cuda": torch.cuda.get_device_name(0) if device == "cuda" and torch.cuda.is_available() else None},
-        "data": spec, "puzzles": _puzzles_solved(rows), "puzzles_asked": req.puzzles, "max_steps": req.max_steps,
+        "data": spec, "band": req.band, "puzzles": _puzzles_solved(rows), "puzzles_asked": req.puzzles,
+        "max_steps": req.max_steps,
         "checkpoint": str(ckpt_path) if ckpt_path else None,
         "step_cost": cost, "measured_peak_gflops": peaks, "peak_set_by": peak_sources,
         "rows": [r.__dict__ for r in rows],

@@ -45,11 +45,9 @@ def _percentiles(xs: list[float]) -> dict[str, float]:
 
 
 def _load_data(args):
-    from trm_edge.datasets import DataSpec, load_split
+    from trm_edge.datasets import DataSpec, held_out
 
-    spec = json.loads(args.data_spec)
-    data = load_split(DataSpec(**spec), "test")
-    return data.subset(slice(0, args.puzzles))
+    return held_out(DataSpec(**json.loads(args.data_spec)), args.puzzles, args.band)
 
 
 def _preimport(folder: str) -> None:
@@ -203,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--artifact")
     ap.add_argument("--checkpoint")
     ap.add_argument("--data-spec", required=True)
+    ap.add_argument("--band", default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--precision", default="fp32")

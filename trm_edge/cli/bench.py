@@ -27,6 +27,8 @@ def bench(
                                                    "is unchanged for K steps)."),
     checkpoint: Optional[Path] = typer.Option(None, help="PyTorch reference checkpoint (default: the artifacts' source)."),
     data_path: Optional[Path] = typer.Option(None, help="Puzzles to use instead of the checkpoint's test split."),
+    band: Optional[str] = typer.Option(None, help="Generated Sudoku of one difficulty instead of the test split: "
+                                                  "'minimal' (no given can be removed) or a givens range like 30-36."),
     large_batch: int = typer.Option(64, help="Second batch size for the PyTorch rows (throughput)."),
     repeats: int = typer.Option(64, help="Timed step calls per row (after warm-up), within --budget-s."),
     budget_s: float = typer.Option(20.0, help="Seconds of warm-up and step timing per row: at paper size a row "
@@ -50,6 +52,7 @@ def bench(
       trm-edge bench artifacts/* --puzzles 50
       trm-edge bench artifacts/sudoku9-onnx-step-int8 --threads 1 --threads 2 --halting act,stable-2
       trm-edge bench artifacts/sudoku9-onnx-step-fp32 --throughput --puzzles 400
+      trm-edge bench artifacts/sudoku9-onnx-step-fp32 --band minimal --halting stable-2
     """
     from ..bench import write_outputs
     from ..bench.harness import BenchRequest, run_bench
@@ -60,7 +63,8 @@ def bench(
         check_writable_dir(out)
         req = BenchRequest(list(artifacts or []), sorted(set(threads)) if threads else sorted({1, physical_cores()}),
                            device, puzzles, halting.split(","), checkpoint, data_path, large_batch, repeats,
-                           budget_s=budget_s, max_steps=max_steps, throughput=throughput, tries=tries).checked()
+                           budget_s=budget_s, max_steps=max_steps, throughput=throughput, tries=tries,
+                           band=band).checked()
         _check_threads(max(req.threads))
         result = run_bench(req, log=note)
         paths = write_outputs(result, out)
