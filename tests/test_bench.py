@@ -270,3 +270,23 @@ def test_bench_takes_a_difficulty_band_directly():
                       (["--band", "minimal", "--data-path", "x.csv"], "not with --data-path")):
         res = CliRunner().invoke(app, ["bench", "--checkpoint", str(SUDOKU9), *bad])
         assert res.exit_code == 2 and said in res.output, res.output
+
+
+def test_an_int8_artifact_whose_math_stays_fp32_is_measured_against_the_fp32_peak(trained_checkpoint, tmp_path):
+    """ONNX's default int8 keeps int8 weights and dequantizes them at load: its GEMMs are fp32 ones, so its share
+    is of the fp32 peak; the dynamic scheme's MatMulInteger is measured against the int8 peak."""
+    from trm_edge import targets
+    from trm_edge.bench.harness import BenchRow, _derive
+    from trm_edge.export import export_checkpoint
+
+    gemm = targets.get("onnx").gemm_precision
+    said = {}
+    for scheme in ("weights", "dynamic"):
+        folder = export_checkpoint(trained_checkpoint, "onnx", tmp_path / scheme, quantize="int8", parity_puzzles=0,
+                                   options={"int8-scheme": scheme})
+        row = BenchRow("onnx", "int8", "step", 1, 1, "act", "cpu", str(folder),
+                       measured={"step": {"p50_ms": 10.0}, "mean_steps": 4.0},
+                       computes_in=gemm(read_meta(folder).extra))
+        _derive(row, {"step_flops": 1e9}, {"cpu-1t": 200.0, "cpu-1t-int8": 800.0})
+        said[scheme] = (row.derived["peak_precision"], row.derived["fraction_of_peak"])
+    assert said == {"weights": ("fp32", 0.5), "dynamic": ("int8", 0.125)}

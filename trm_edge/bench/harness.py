@@ -41,6 +41,7 @@ class BenchRow:
     measured: dict[str, Any] = field(default_factory=dict)
     derived: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    computes_in: str | None = None   # the GEMMs' precision where the artifact says it is not `precision`
 
 
 def _worker(args: list[str], timeout: float) -> dict[str, Any]:
@@ -411,8 +412,10 @@ def _pytorch_row(ckpt: Path, how: PytorchRow, common: list[str], timeout: float,
 def _artifact_row(folder: Path, threads: int, halting: str, common: list[str], timeout: float, log) -> BenchRow:
     try:
         meta = read_meta(folder)
+        gemm = targets.get(meta.target).gemm_precision
         row = BenchRow(meta.target, meta.quantize, meta.recursion, threads, meta.batch, halting, "cpu", str(folder),
-                       size_kb=folder_size(folder, meta.model_file) / 1024)
+                       size_kb=folder_size(folder, meta.model_file) / 1024,
+                       computes_in=gemm(meta.extra) if gemm else None)
     except (FileNotFoundError, ValueError) as exc:
         return BenchRow("?", "?", "?", threads, 0, halting, "cpu", str(folder), status="failed", error=str(exc))
     if recursion.mode(meta.recursion).graph_halts and Halting.parse(halting).rule is not HaltRule.ACT:
@@ -452,7 +455,7 @@ def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float]) -> None:
     else:   # unrolled in throughput mode: the steps it ran over the wall time of the whole file
         achieved = cost["step_flops"] * m["mean_steps"] * m["puzzles_per_s"] / 1e9
     row.derived["achieved_gflops"] = achieved
-    computes_in = _computes_in(row.precision)
+    computes_in = _computes_in(row.computes_in or row.precision)
     if computes_in is None:   # weights decoded at run time: no one GEMM kernel is its yardstick
         row.derived["peak_note"] = f"{row.precision} row: no GEMM peak of its own is measured (weights decoded at run time)"
         return

@@ -9,6 +9,7 @@ import torch
 from ..recursion import mode as recursion_mode
 from .ort_mobile import convert_to_ort, mobile_usability, summary_line
 from .spec import INT4_BLOCK, ExportRequest, ExportResult
+from ..targets.onnx import WEIGHTS_ONLY
 from ..targets.precision import Precision
 
 
@@ -33,7 +34,7 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     import onnx
     import onnxruntime
 
-    scheme = req.options.get("int8-scheme") or "weights"   # the default that keeps accuracy (see targets/onnx.py)
+    scheme = req.options.get("int8-scheme") or WEIGHTS_ONLY   # the default that keeps accuracy (targets/onnx.py)
     if scheme == "dynamic-keep-mlp-t" and not req.graph.model.config.mlp_t:
         raise ValueError("--int8-scheme dynamic-keep-mlp-t keeps the token-mixing MLP (mlp_t) in fp32, and this "
                          "model has none (it uses attention): use --int8-scheme weights")
@@ -59,7 +60,7 @@ def _quantize(req: ExportRequest, scheme: str, fp32_path: Path, final: Path) -> 
     """Write `final` at the request's precision from the fp32 file; returns the note saying what was done."""
     import onnx
 
-    if req.quantize == Precision.INT8 and scheme == "weights":
+    if req.quantize == Precision.INT8 and scheme == WEIGHTS_ONLY:
         model = onnx.load(str(fp32_path))
         count = compress_weights(model, "int8")
         onnx.save(model, str(final))

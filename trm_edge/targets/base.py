@@ -48,6 +48,9 @@ class Target:
     android_app: bool = False                # android_demo can run its (host-stepped, batch 1) artifacts
     browser: bool = False                    # the web page can run its step artifacts (ONNX Runtime Web)
     check: Callable[[str, str, dict[str, Any]], None] | None = field(default=None, compare=False)
+    # what an artifact's GEMMs compute in where it is not its stored precision (from its metadata's `extra`):
+    # the bench measures a row against the GEMM peak of that precision
+    gemm_precision: Callable[[dict[str, Any]], Precision | None] | None = field(default=None, compare=False)
 
     @property
     def default_precision(self) -> str:
