@@ -219,7 +219,7 @@ def source_path(folder: Path, meta: ArtifactMeta) -> Path:
     any directory find it and no home path ships in the metadata; artifacts from before that recorded it
     relative to the directory export ran in, which is tried when nothing is beside the folder."""
     recorded = Path(meta.source_checkpoint)
-    beside = Path(os.path.normpath(Path(folder) / recorded))   # artifacts/x/../../m.pt read as m.pt
+    beside = Path(os.path.abspath(Path(folder) / recorded))   # artifacts/x/../../m.pt said as /abs/m.pt
     return beside if recorded.is_absolute() or beside.is_file() else recorded
 
 

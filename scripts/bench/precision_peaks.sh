@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The committed 9x9 model's fp32 and int8 artifacts on one core, each measured against the GEMM peak of what its
+# math computes in (ONNX's default int8 dequantizes its weights at load: fp32; ExecuTorch's XNNPACK int8: int8),
+# in throughput mode beside the official evaluation, on 200 minimal puzzles. Writes results/precision-peaks/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+for spec in "onnx none" "onnx int8" "executorch int8"; do
+    set -- $spec
+    trm-edge --quiet export models/sudoku9/checkpoint.pt --target "$1" --quantize "$2" --parity-puzzles 0 \
+        --out "$WORK/sudoku9-$1-$2"
+done
+taskset -c 0 trm-edge bench "$WORK"/sudoku9-onnx-none "$WORK"/sudoku9-onnx-int8 "$WORK"/sudoku9-executorch-int8 \
+    --throughput --threads 1 --halting stable-2 --band minimal --puzzles 200 --out results/precision-peaks
