@@ -19,15 +19,9 @@ def choices(name: str, values) -> type[Enum]:
 
 
 TargetName = choices("TargetName", targets.all_targets())
-
-
 RecursionMode = choices("RecursionMode", targets.RECURSION_MODES)
-
-
 # --quantize: each precision asked for by name, and fp32 for `none`
 Precision = choices("Precision", [targets.Precision.FP32.label] + [p.value for p in targets.Precision if p.asked_for])
-
-
 TaskName = choices("TaskName", task_names())
 
 
@@ -137,21 +131,14 @@ def user_errors(tool_failure: str | None = None) -> Iterator[None]:
 HALTING_HELP = ("act: stop when q_halt > 0 (official ACT; the default everywhere); fixed: all N_sup steps (the "
                 "official evaluation's numbers); stable-K: stop once the answer is unchanged for K steps; valid: "
                 "stop when the task's rules accept the answer (valid-K: or once it is unchanged for K steps).")
-
-
 TRIES_HELP = ("Try each puzzle as up to K views of itself (digits relabelled, rows and columns shuffled; a maze "
               "turned) until the rules accept an answer mapped back to the puzzle: more tries never make an answer "
               "wrong. Without a rules check, the most frequent answer wins.")
-
-
 MAX_STEPS_HELP = ("Supervision steps at most (default: the N_sup the model was trained with). More than N_sup "
                   "often solves more; with act or stable-K halting they cost only on puzzles that need them.")
 
-
 H_CYCLES_HELP = ("Inference-time depth: T cycles per supervision step instead of the trained T (the weights are "
                  "shared by every cycle; results/depth: the 9x9 models gain from more).")
-
-
 L_CYCLES_HELP = "Inference-time depth: n latent updates per cycle instead of the trained n."
 
 

@@ -30,8 +30,6 @@ def _target_option_values(given: dict[str, Any]) -> dict[str, Any]:
 
 
 WHAT = "What to export"
-
-
 CHECKS = "Where it goes and how it is checked"
 
 
