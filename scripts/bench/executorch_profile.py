@@ -1,15 +1,17 @@
 """Where one call of an ExecuTorch program's method spends its time, per XNNPACK op (ETDump, 1 thread).
 
-    python scripts/bench/executorch_profile.py ARTIFACT [--method net] [--calls 5]
+    python scripts/bench/executorch_profile.py ARTIFACT [--method net] [--calls 5] [--by-kind]
 
 Runs the method on zero inputs of its exported shapes (`metadata.json`: a net program's methods, or the
-step's inputs), then prints the median time of each op over the calls, largest first, and the share of
-the fully-connected GEMMs.
+step's inputs), then prints the median time of each op over the calls, largest first (`--by-kind`: summed per
+kind of op, e.g. every fully-connected GEMM together), the share of the fully-connected GEMMs, and the time of
+the call that no op accounts for (the delegate's own work between ops and the portable kernels around it).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -47,6 +49,7 @@ def main() -> None:
     ap.add_argument("artifact", type=Path)
     ap.add_argument("--method", default=None, help="net, embed or heads of a net program (default: net, or forward)")
     ap.add_argument("--calls", type=int, default=5)
+    ap.add_argument("--by-kind", action="store_true", help="sum the ops of each kind")
     args = ap.parse_args()
     meta = json.loads((args.artifact / "metadata.json").read_text())
     method = args.method or ("net" if "methods" in meta["extra"] else "forward")
@@ -54,10 +57,21 @@ def main() -> None:
     total = next((ms for name, ms in rows if name == "Method::execute"), sum(ms for _, ms in rows))
     ops = [(name, ms) for name, ms in rows if name not in ("Method::execute", "DELEGATE_CALL")]
     gemm = sum(ms for name, ms in ops if name.startswith("Fully Connected"))
+    other = sum(ms for _, ms in ops) - gemm
     print(f"{method}: {total:.2f} ms per call (median of {args.calls}), fully-connected GEMMs {gemm:.2f} ms "
-          f"({100 * gemm / total:.0f}%), other ops {sum(ms for _, ms in ops) - gemm:.2f} ms")
-    for name, ms in ops[:20]:
-        print(f"  {ms:8.3f} ms  {name}")
+          f"({100 * gemm / total:.0f}%), other ops {other:.2f} ms, not in any op {total - gemm - other:.2f} ms "
+          f"({100 * (total - gemm - other) / total:.0f}%)")
+    shown = by_kind(ops) if args.by_kind else [(name, ms, 1) for name, ms in ops[:20]]
+    for name, ms, count in shown:
+        print(f"  {ms:8.3f} ms  x{count:<3d} {name}")
+
+
+def by_kind(ops: list[tuple[str, float]]) -> list[tuple[str, float, int]]:
+    """Ops summed per kind (the numbered instances of one XNNPACK operator together), largest first."""
+    kinds: dict[str, list[float]] = {}
+    for name, ms in ops:
+        kinds.setdefault(re.sub(r" #\d+$", "", name), []).append(ms)
+    return sorted(((k, sum(v), len(v)) for k, v in kinds.items()), key=lambda r: -r[1])
 
 
 if __name__ == "__main__":

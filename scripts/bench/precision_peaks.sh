@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The committed 9x9 model's fp32 and int8 artifacts on one core, each measured against the GEMM peak of what its
 # math computes in (ONNX's default int8 dequantizes its weights at load: fp32; ExecuTorch's XNNPACK int8: int8),
-# in throughput mode beside the official evaluation, on 200 minimal puzzles. Writes results/precision-peaks/.
+# in throughput mode beside the official evaluation, on 200 minimal puzzles; then where one ExecuTorch int8 step
+# spends its time, per kind of XNNPACK op (ETDump). Writes results/precision-peaks/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=$(mktemp -d)
@@ -13,3 +14,5 @@ for spec in "onnx none" "onnx int8" "executorch int8"; do
 done
 taskset -c 0 trm-edge bench "$WORK"/sudoku9-onnx-none "$WORK"/sudoku9-onnx-int8 "$WORK"/sudoku9-executorch-int8 \
     --throughput --threads 1 --halting stable-2 --band minimal --puzzles 200 --out results/precision-peaks
+taskset -c 0 python scripts/bench/executorch_profile.py "$WORK"/sudoku9-executorch-int8 --calls 30 --by-kind \
+    2>/dev/null > results/precision-peaks/executorch_int8_profile.txt
