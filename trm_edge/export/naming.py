@@ -18,9 +18,15 @@ def precision_label(internal: str, options: dict) -> str:
     return Precision(internal).label + (f"-{options['int8-scheme']}" if options.get("int8-scheme") else "")
 
 
+def model_name(checkpoint: str | Path) -> str:
+    """What a checkpoint is called: its folder (runs/ and models/ hold one checkpoint.pt each) or its file name."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.parent.name if checkpoint.name == "checkpoint.pt" and checkpoint.parent.name else checkpoint.stem
+
+
 def default_folder(checkpoint: Path, target: str, recursion: str, precision: str, options: dict,
                    depth: tuple[int, int] | None) -> Path:
-    model = checkpoint.parent.name if checkpoint.name == "checkpoint.pt" and checkpoint.parent.name else checkpoint.stem
+    model = model_name(checkpoint)
     delegate = options.get("delegate")
     runtime = f"{target}-{delegate}" if delegate not in (None, DEFAULT_DELEGATE) else target
     suffix = f"-T{depth[0]}n{depth[1]}" if depth else ""

@@ -8,15 +8,14 @@ measure's own keys (`parity`: studies/parity.py; `solve`: studies/solve.py). A n
 from __future__ import annotations
 
 import datetime
-import json
 import platform
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ...files import replace_file
 from ...progress import silent
+from ..report import write_results
 from . import parity, solve
 from .base import MEASURES, Study, StudyError
 
@@ -57,7 +56,5 @@ def run_study(run: StudyRun) -> dict[str, Any]:
     results = {"study": run.study.to_dict(), "command": run.command,
                "created": f"{datetime.datetime.now():%Y-%m-%d %H:%M}",
                "host": {"machine": platform.machine(), "python": platform.python_version()}, "rows": rows}
-    run.out.mkdir(parents=True, exist_ok=True)
-    replace_file(run.out / "results.json", lambda tmp: tmp.write_text(json.dumps(results, indent=2) + "\n"))
-    replace_file(run.out / "table.md", lambda tmp: tmp.write_text(how.table(results)))
+    write_results(run.out, results, how.table(results))
     return results

@@ -78,9 +78,5 @@ class Study:
                 "measure": self.measure, **asdict(self.how)}
 
 
-def model_name(checkpoint: str) -> str:
-    return Path(checkpoint).parent.name
-
-
 def pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}%"

@@ -16,8 +16,9 @@ from typing import Any
 
 from ...artifact import PARITY_FILE, folder_size, read_meta
 from ...export.api import export_checkpoint
+from ...export.naming import model_name
 from ...targets.precision import Precision
-from .base import model_name, pct, register_measure
+from .base import pct, register_measure
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ...train.evaluate_job import EvaluateJob, run_evaluate
-from .base import model_name, register_measure
+from ...export.naming import model_name
+from .base import register_measure
 
 KEPT = ("exact_accuracy", "verified", "verified_wrong", "mean_steps", "p95_steps", "puzzles")
 
