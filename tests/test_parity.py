@@ -65,3 +65,22 @@ def test_fp32_is_judged_on_one_step_fed_pytorchs_own_state(trained_checkpoint, t
     off = parity_report(artifact, model, data, "none")
     assert off["exact_accuracy_artifact"] == off["exact_accuracy_pytorch"]   # the answers alone would pass
     assert off["status"] == "failed" and "one step on the same inputs differs from PyTorch" in off["reason"]
+
+
+def test_parity_can_be_judged_on_a_harder_band(trained_checkpoint, tmp_path):
+    """`--parity-band minimal` checks the export on the hardest generated puzzles (the test split hides what a
+    precision costs) and parity.json says so; a band that is not one is refused in one line before any work."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from trm_edge.cli import app
+
+    args = ["export", str(trained_checkpoint), "--target", "onnx", "--parity-puzzles", "12"]
+    res = CliRunner().invoke(app, args + ["--parity-band", "minimal", "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "a" / "parity.json").read_text())
+    assert report["judged_on"] == "minimal puzzles" and report["status"] == "ok"
+    bad = CliRunner().invoke(app, args + ["--parity-band", "hardest", "--out", str(tmp_path / "b")])
+    assert bad.exit_code == 2 and "--parity-band: a band is 'minimal' or a givens range" in bad.output, bad.output
+    assert not (tmp_path / "b").exists()

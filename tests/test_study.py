@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -62,3 +64,42 @@ def test_every_committed_study_loads_and_names_committed_models():
         study = Study.load(path)
         assert all((REPO / m).is_file() for m in study.models), path
         assert f"trm-edge study {study.name}\"" in pages, f"{path.name} has no results page"
+
+
+def test_a_tries_study_reads_puzzle_files_and_runs_each_export(trained_checkpoint, tmp_path, monkeypatch):
+    """The tries measure: a puzzle file (a count line and a comment passed over) and the model's split, solved by
+    PyTorch and by an ONNX export made for the study; a missing list is a row that says so, not a lost study; the
+    best PyTorch setting on the split is recorded in the checkpoint as its settings."""
+    from trm_edge.datasets import DataSpec
+    from trm_edge.datasets.splits import puzzle_texts
+    from trm_edge.model.checkpoint import load_checkpoint
+
+    checkpoint = tmp_path / "model" / "checkpoint.pt"
+    checkpoint.parent.mkdir()
+    shutil.copy(trained_checkpoint, checkpoint)
+    spec = DataSpec.from_saved(load_checkpoint(checkpoint).info["data_spec"])
+    (tmp_path / "list.txt").write_text("12\n" + "\n".join(puzzle_texts(spec, 12)) + "\n// from the test split\n")
+    (tmp_path / "t.toml").write_text(
+        f'title = "t"\nquestion = "Do tries help?"\nmodels = ["{checkpoint}"]\nmeasure = "tries"\n'
+        'sources = [{file = "list.txt"}, {split = "test"}, {file = "absent.txt"}]\npuzzles = 30\n'
+        'halting = ["valid-2"]\nmax_steps = [4]\ntries = [1, 2]\nrecord_on = ["held-out split"]\n\n[[runs]]\n\n'
+        '[[runs]]\ntarget = "onnx"\ntries = [2]\n')
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["study", "t.toml", "--out", "r"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "r" / "results.json").read_text())["rows"]
+    got = {(r["runtime"], r["source"], r["tries"]): r for r in rows}
+    assert len(rows) == 9 and got["pytorch", "list.txt", 1]["puzzles"] == 12
+    assert got["pytorch", "held-out split", 2]["puzzles"] == 30
+    assert got["pytorch", "held-out split", 2]["accuracy"] >= got["pytorch", "held-out split", 1]["accuracy"]
+    assert all(r["verified_wrong"] == 0 for r in rows if r["status"] == "ok")
+    assert got["onnx step fp32", "list.txt", 2]["status"] == "ok"
+    absent = got["pytorch", "absent.txt", 1]
+    assert absent["status"] == "skipped" and "no puzzle file at absent.txt" in absent["reason"]
+    table = (tmp_path / "r" / "table.md").read_text()
+    assert "| absent.txt | pytorch | valid-2 | 4 | 1 | skipped: no puzzle file" in table
+    split = [got["pytorch", "held-out split", k] for k in (1, 2)]
+    best = max(split, key=lambda r: (r["accuracy"], -r["mean_steps"]))
+    settings = load_checkpoint(checkpoint).settings
+    assert (settings.halting, settings.max_steps, settings.tries) == ("valid-2", 4, best["tries"])
+    assert settings.measured_by == str(Path("r") / "results.json") and f"Recorded in `{checkpoint}`" in table

@@ -63,6 +63,10 @@ def export(
     parity_puzzles: Optional[int] = typer.Option(None, help="Held-out puzzles for the parity check (0 to skip; "
                                                             "default 200, 8 for qnn, whose simulator is slow).",
                                                  rich_help_panel=CHECKS),
+    parity_band: Optional[str] = typer.Option(None, help="Check parity on generated Sudoku of one difficulty "
+                                                         "instead of the test split: 'minimal' or a givens range "
+                                                         "like 30-36 (hard puzzles show what a precision costs).",
+                                              rich_help_panel=CHECKS),
     data_path: Optional[Path] = typer.Option(None, help="Puzzles for parity/calibration when the checkpoint names "
                                                         "none.",
                                              rich_help_panel=CHECKS),
@@ -125,7 +129,7 @@ def export(
 
         folder = run_export(ExportJob(
             checkpoint, target, out, recursion=recursion, quantize=quantize, calibration=calibration, batch=batch,
-            parity_puzzles=parity_puzzles, data_path=str(data_path) if data_path else None, overwrite=overwrite,
+            parity_puzzles=parity_puzzles, parity_band=parity_band, data_path=str(data_path) if data_path else None, overwrite=overwrite,
             official_config=str(official_config) if official_config else None, log=note, h_cycles=h_cycles,
             l_cycles=l_cycles, options=_target_option_values(ctx.params)))
     parity = json.loads((folder / "parity.json").read_text())

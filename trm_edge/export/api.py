@@ -10,13 +10,13 @@ import numpy as np
 import torch
 
 from ..data import PuzzleSet
-from ..datasets import load_split
+from ..datasets import held_out, load_split
 from ..recursion import GraphKind, mode as recursion_mode
 from ..recursion.net import NetProgram
 from ..recursion.stateful import ModelStates
 from ..tasks import get_task
 from .exporters import exporter_for
-from ..datasets.splits import spec_for
+from ..datasets.splits import parse_band, spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..budget import BUDGET
 from ..files import stage_history
@@ -77,11 +77,13 @@ def check_request(target: str, recursion: str, quantize: str, calibration: int,
     return spec, internal
 
 
-def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int) -> PuzzleSet | None:
+def _held_out(ckpt: Checkpoint, data_path: str | None, split: str, limit: int,
+              band: str | None = None) -> PuzzleSet | None:
+    """The first `limit` puzzles of a split, or (`band`) held-out generated puzzles of one difficulty."""
     spec = spec_for((ckpt.info or {}).get("data_spec"), ckpt.data_meta.task if ckpt.data_meta else None, data_path)
     if spec is None:
         return None
-    data = load_split(spec, split)
+    data = held_out(spec, limit, band) if band else load_split(spec, split)
     ckpt.check_fits(data.meta, "the parity and calibration puzzles")
     return data.subset(slice(0, limit))
 
@@ -100,6 +102,7 @@ class ExportJob:
     calibration: int = 0
     batch: int = 1
     parity_puzzles: int | None = None
+    parity_band: str | None = None              # parity on generated puzzles of one difficulty ('minimal', '30-36')
     data_path: str | None = None
     overwrite: bool = False
     official_config: str | None = None
@@ -144,6 +147,11 @@ def run_export(job: ExportJob) -> Path:
         raise ExportError("--batch must be >= 1")
     if recursion_mode(job.recursion).batch_one and job.batch != 1:
         raise ExportError(f"--recursion {job.recursion} halts the whole batch at once, so it needs --batch 1")
+    if job.parity_band:
+        try:
+            parse_band(job.parity_band)
+        except ValueError as exc:
+            raise ExportError(f"--parity-band: {exc}") from None
     ckpt, depth_named = _at_chosen_depth(load_checkpoint(job.checkpoint, job.official_config), job)
     c = ckpt.config
     if job.out is None:
@@ -167,7 +175,9 @@ def run_export(job: ExportJob) -> Path:
             report = {"status": "skipped", "reason": "not asked for: --parity-puzzles 0"}
         else:
             job.log("checking parity against PyTorch ...")
-            report = parity_report(folder, model, _held_out(ckpt, job.data_path, "test", parity_puzzles), internal)
+            report = parity_report(folder, model, _held_out(ckpt, job.data_path, "test", parity_puzzles,
+                                                            job.parity_band), internal)
+            report["judged_on"] = f"{job.parity_band} puzzles" if job.parity_band else "the test split"
         write_json(folder / PARITY_FILE, report)
     return Path(job.out)
 

@@ -3,7 +3,8 @@ runner through the library's own paths (export's parity check, evaluate's solve)
 `results/<name>/{results.json, table.md}`, which the docs' results pages read.
 
 A study file is TOML (`studies/<name>.toml`): `title`, `question`, `models` (checkpoints) and `measure`, then the
-measure's own keys (`parity`: studies/parity.py; `solve`: studies/solve.py). A new measure is one module here.
+measure's own keys (`parity`: studies/parity.py; `solve`: studies/solve.py; `tries`: studies/tries.py). A new
+measure is one module here.
 """
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from typing import Any, Callable
 
 from ...progress import silent
 from ..report import write_results
-from . import parity, solve
+from . import parity, solve, tries
 from .base import MEASURES, Study, StudyError
 
-__all__ = ["MEASURES", "Study", "StudyError", "StudyRun", "find_study", "run_study", "parity", "solve"]
+__all__ = ["MEASURES", "Study", "StudyError", "StudyRun", "find_study", "run_study", "parity", "solve", "tries"]
 STUDIES = Path("studies")   # where `trm-edge study NAME` looks, relative to the working directory
 
 
@@ -56,5 +57,6 @@ def run_study(run: StudyRun) -> dict[str, Any]:
     results = {"study": run.study.to_dict(), "command": run.command,
                "created": f"{datetime.datetime.now():%Y-%m-%d %H:%M}",
                "host": {"machine": platform.machine(), "python": platform.python_version()}, "rows": rows}
+    results.update(how.finish(results, run.out))
     write_results(run.out, results, how.table(results))
     return results

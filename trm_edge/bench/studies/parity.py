@@ -50,10 +50,12 @@ PARITY_FIELDS = ("status", "reason", "teacher_forced", "exact_accuracy_artifact"
 class ParityMeasure:
     variants: list[Variant]
     parity_puzzles: list[int]
+    parity_band: str | None = None     # generated puzzles of one difficulty instead of the test split
 
     @classmethod
     def from_file(cls, keys: dict[str, Any]) -> "ParityMeasure":
-        measure = cls([Variant(**v) for v in keys.get("variants", [])], list(keys.get("parity_puzzles", [])))
+        measure = cls([Variant(**v) for v in keys.get("variants", [])], list(keys.get("parity_puzzles", [])),
+                      keys.get("parity_band"))
         if not measure.variants or not measure.parity_puzzles or min(measure.parity_puzzles) < 1:
             raise ValueError("a parity study needs [[variants]] and parity_puzzles of at least 1")
         return measure
@@ -76,7 +78,7 @@ class ParityMeasure:
         t0 = time.perf_counter()
         try:
             export_checkpoint(cell.model, v.target, work, recursion=v.recursion, quantize=v.precision,
-                              parity_puzzles=cell.puzzles, h_cycles=v.h_cycles, l_cycles=v.l_cycles,
+                              parity_puzzles=cell.puzzles, parity_band=self.parity_band, h_cycles=v.h_cycles, l_cycles=v.l_cycles,
                               options=dict(v.options))
         except Exception as exc:   # one failed cell is a row that says why, not a lost study
             return {**row, "status": "failed", "reason": f"export failed: {exc}".splitlines()[0]}
@@ -92,12 +94,15 @@ class ParityMeasure:
         return (f"{row['status']}: exact {row['exact_accuracy_artifact']:.3f} vs PyTorch "
                 f"{row['exact_accuracy_pytorch']:.3f}, judged cells {pct(row.get('cell_agreement_judged'))}")
 
+    def finish(self, results: dict[str, Any], out: Path) -> dict[str, Any]:
+        return {}
+
     def table(self, results: dict[str, Any]) -> str:
         """The rows as Markdown: the verdict first, then what it was judged on."""
         lines = [results["study"]["question"], "",
-                 "| model | target | mode | precision | T/n | puzzles | verdict | one step (rel.) "
+                 "| model | target | mode | precision | T/n | size | puzzles | verdict | one step (rel.) "
                  "| exact: artifact / PyTorch | 95% interval (points) | cells on solved puzzles | all cells |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in results["rows"]:
             step = (r.get("teacher_forced") or {}).get("max_rel_logit_diff")
             ci = r.get("paired_difference_95ci")
@@ -105,8 +110,9 @@ class ParityMeasure:
             exact = (f"{shown['exact_accuracy_artifact']:.3f} / {shown['exact_accuracy_pytorch']:.3f}"
                      if "exact_accuracy_artifact" in shown else "-")
             depth = "/".join(map(str, r["depth"])) if r.get("depth") else "-"
+            size = f"{r['size_bytes'] / 1e6:.2f} MB" if "size_bytes" in r else "-"
             lines.append(f"| {r['model']} | {r['target']} | {r['recursion']} | {r.get('precision', '-')} | {depth} "
-                         f"| {r['puzzles']} | {verdict} | {'-' if step is None else f'{step:.0e}'} | {exact} "
+                         f"| {size} | {r['puzzles']} | {verdict} | {'-' if step is None else f'{step:.0e}'} | {exact} "
                          f"| {'-' if ci is None else f'{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}'} "
                          f"| {pct(r.get('cell_agreement_judged'))} | {pct(shown.get('cell_agreement'))} |")
         return "\n".join(lines) + "\n"

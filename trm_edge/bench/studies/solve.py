@@ -83,6 +83,9 @@ class SolveMeasure:
     def line(self, row: dict[str, Any]) -> str:
         return f"exact {row['exact_accuracy']:.3f}, mean steps {row['mean_steps']:.2f}"
 
+    def finish(self, results: dict[str, Any], out: Path) -> dict[str, Any]:
+        return {}
+
     def table(self, results: dict[str, Any]) -> str:
         lines = [results["study"]["question"], "",
                  "| model | T/n | band | halting | max steps | tries | puzzles | exact | verified wrong | mean steps "
