@@ -168,7 +168,8 @@ _OPENED: dict[tuple[str, Path], Source] = {}    # a study's runtimes, opened (an
 
 def _opened(model: str, run: Run, folder: Path) -> Source:
     """The model as this run runs it, one thread, at its recorded depth: PyTorch, or its export (made once per
-    study, into `folder`, with export's own parity check)."""
+    study, into `folder`; no parity check: its answers are what the rows measure, and a parity check would load
+    the runtime at another thread count first, which ExecuTorch cannot change afterwards in one process)."""
     key = (model, folder)    # the folder is the study run's own
     if key not in _OPENED:
         _OPENED[key] = _open(model, run, folder)
@@ -180,7 +181,7 @@ def _open(model: str, run: Run, folder: Path) -> Source:
         v = run.variant
         if not folder.exists():
             export_checkpoint(model, v.target, folder, recursion=v.recursion, quantize=v.precision,
-                              h_cycles=v.h_cycles, l_cycles=v.l_cycles, options=dict(v.options))
+                              h_cycles=v.h_cycles, l_cycles=v.l_cycles, options=dict(v.options), parity_puzzles=0)
         source, _ = open_chosen(folder, threads=1)
         meta = read_meta(folder)
         return replace(source, label=f"{meta.target} {meta.recursion} {Precision.label_of(meta.quantize)}")
