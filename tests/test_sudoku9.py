@@ -67,13 +67,13 @@ def test_the_default_onnx_int8_keeps_minimal_puzzles_within_budget(tmp_path):
 
 @pytest.mark.slow
 def test_onnx_int4_packs_4_bit_weights_and_parity_says_what_it_costs(tmp_path):
-    """int4 (MatMulNBits, 4-bit blocks of 32): smaller than int8, and its parity verdict measures the loss (on the
-    9x9 model's minimal puzzles it misses the 1-point budget today: the figure is reported, not hidden)."""
+    """int4 (MatMulNBits, 4-bit blocks of 32, GPTQ-chosen; the token mixer int8): smaller than int8, and its parity
+    verdict measures the loss against the 1-point budget (the figure is reported, not hidden)."""
     import onnx
 
     folder = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "i4", quantize="int4", parity_puzzles=40)
     ops = {n.op_type for n in onnx.load(str(folder / "model.onnx")).graph.node}
-    assert "MatMulNBits" in ops and "MatMul" not in ops           # every weight MatMul is 4-bit
+    assert "MatMulNBits" in ops and "DequantizeLinear" in ops     # 4-bit channel MLPs, int8 token mixer
     int8 = export_checkpoint(CHECKPOINT, "onnx", tmp_path / "i8", quantize="int8", parity_puzzles=0)
     assert (folder / "model.onnx").stat().st_size < (int8 / "model.onnx").stat().st_size
     import json

@@ -52,7 +52,8 @@ def export(
                                                       "(qnn: 16/8-bit weights, 16/8-bit activations). Default: the target's first "
                                                       "(none; fp16 for qnn). See --list-targets.",
                                                  rich_help_panel=WHAT),
-    calibration: int = typer.Option(0, help="With int8: N>0 calibrates static activation ranges on N step inputs "
+    calibration: int = typer.Option(0, help="With int4: the step inputs whose layer inputs GPTQ keeps close (0 = "
+                                            "4096). With int8: N>0 calibrates static activation ranges on N step inputs "
                                             "taken along real y/z trajectories; 0 = dynamic int8. w16a16/w8a16/w8a8 "
                                             "are always calibrated (0 = 256 step inputs).", rich_help_panel=WHAT),
     out: Optional[Path] = typer.Option(None, help="Artifact folder (default "

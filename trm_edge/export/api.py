@@ -18,6 +18,7 @@ from ..tasks import get_task
 from .exporters import exporter_for
 from ..datasets.splits import parse_band, spec_for
 from ..model.checkpoint import Checkpoint, load_checkpoint
+from ..model.trm import TRM
 from ..budget import BUDGET
 from ..files import stage_history
 from ..progress import silent, stage
@@ -27,9 +28,10 @@ from ..artifact import (INIT_STATE_FILE, PARITY_FILE, ArtifactMeta, TensorSpec, 
                         write_json, write_meta)
 from .calibration import step_trajectories, unrolled_samples
 from .naming import default_folder
+from .int4_gptq import calibrated_int4
 from .graphs import NET_METHODS, STATEFUL_STATES, build_graph, net_call_graphs
 from .parity import parity_report
-from .spec import ExportRequest
+from .spec import INT4_BLOCK, ExportRequest
 from .. import targets
 from ..targets import RECURSION_MODES, RequestError, Target
 from ..targets.precision import Precision, internal as internal_precision
@@ -40,6 +42,7 @@ class ExportError(ValueError):
 
 
 DEFAULT_CALIBRATION = 256   # step inputs for the precisions that must be calibrated (w16a16, w8a16, w8a8)
+DEFAULT_INT4_CALIBRATION = 4096   # step inputs whose layer inputs GPTQ keeps close (256 puzzles at 16 steps)
 
 
 def resolve_quantize(quantize: str, calibration: int) -> str:
@@ -47,9 +50,9 @@ def resolve_quantize(quantize: str, calibration: int) -> str:
     asked = [p.value for p in Precision if p.asked_for]
     if quantize not in asked:
         raise ExportError(f"unknown --quantize {quantize!r}; choose one of: {', '.join(asked)}")
-    if calibration > 0 and not (Precision(quantize) is Precision.INT8 or Precision(quantize).calibrated):
+    if calibration > 0 and not (Precision(quantize) in (Precision.INT8, Precision.INT4) or Precision(quantize).calibrated):
         raise ExportError("--calibration only applies to --quantize int8, w16a16, w8a16 and w8a8 (static "
-                          "activation quantization)")
+                          "activation quantization) and int4 (GPTQ's step inputs)")
     return internal_precision(quantize, calibration).value
 
 
@@ -161,7 +164,8 @@ def run_export(job: ExportJob) -> Path:
     BUDGET.check_graph(c.H_cycles, c.L_cycles)
     BUDGET.check_net_calls(parity_puzzles, c.halt_max_steps, c.H_cycles, c.L_cycles, what="this export's parity check")
     model = ckpt.build_model().float().eval()
-    graphs = _mode_graphs(model, job.recursion, job.batch)
+    shipped, int4_note = _int4_weights(job, ckpt, model, internal, target_spec)
+    graphs = _mode_graphs(shipped, job.recursion, job.batch)
     req = ExportRequest(graphs.graph, graphs.example, graphs.in_names, graphs.out_names, job.recursion, internal,
                         lambda: _calibration_samples(job, ckpt, model), job.log, dict(job.options), graphs.methods)
     with staged_folder(Path(job.out), job.overwrite, job.inputs, job.log) as folder:
@@ -170,6 +174,8 @@ def run_export(job: ExportJob) -> Path:
             result = exporter_for(job.target)(req, folder)
         np.concatenate([model.H_init.float().numpy(), model.L_init.float().numpy()]).astype("<f4").tofile(
             folder / INIT_STATE_FILE)
+        if int4_note:
+            result.notes.append(int4_note)
         write_meta(folder, _artifact_meta(job, ckpt, internal, graphs, result))
         if parity_puzzles == 0:
             report = {"status": "skipped", "reason": "not asked for: --parity-puzzles 0"}
@@ -205,6 +211,29 @@ def _mode_graphs(model, recursion: str, batch: int) -> ModeGraphs:
         in_specs = in_specs[:2]
         out_specs = [out_specs[2], TensorSpec("q_halt", [batch, -1], "float32")]
     return ModeGraphs(built.module, built.example, built.in_names, built.out_names, in_specs, out_specs, methods)
+
+
+def _int4_weights(job: ExportJob, ckpt: Checkpoint, model: TRM, internal: str, target: Target) -> tuple[TRM, str]:
+    """The model whose weights the graphs carry: for int4, GPTQ's choice on the target's own 4-bit grid,
+    calibrated on training puzzles (export/int4_gptq.py); otherwise the model itself. Parity still compares
+    against the model as trained."""
+    if internal != Precision.INT4:
+        return model, ""
+    if target.int4_grid is None:
+        if job.calibration:
+            raise ExportError(f"{target.name} int4 is not calibrated (GPTQ needs the runtime's 4-bit grid, which "
+                              "trm-edge knows for onnx and executorch): drop --calibration")
+        return model, ""
+    data = _held_out(ckpt, job.data_path, "train", 10_000)
+    if data is None:
+        return model, "int4 weights rounded to nearest (no calibration puzzles: the checkpoint names no dataset)"
+    steps = job.calibration or DEFAULT_INT4_CALIBRATION
+    puzzles = -(-steps // model.config.halt_max_steps)
+    job.log(f"choosing int4 weights (GPTQ on {puzzles} training puzzles' trajectories) ...")
+    calibrated = calibrated_int4(model, data, puzzles, target.int4_grid, INT4_BLOCK)
+    return calibrated, (f"int4 weights chosen by GPTQ on the layer inputs of {puzzles} training puzzles at every "
+                        f"supervision step ({puzzles * model.config.halt_max_steps} step inputs), on the runtime's "
+                        "own 4-bit grid")
 
 
 def _calibration_samples(job: ExportJob, ckpt: Checkpoint, model) -> list[dict[str, np.ndarray]]:

@@ -8,6 +8,7 @@ import torch
 
 from ..model.layers import plain_attention
 from .graphs import packed_copies_note
+from .int4_gptq import keeps_int8
 from .spec import INT4_BLOCK, ExportRequest, ExportResult
 from .xnnpack_rewrite import drop_unused_constants, keep_fp16_inside, rewrite_for_xnnpack, share_identical_constants
 from ..targets.precision import Precision
@@ -119,9 +120,9 @@ def _coreml_partitioners(req: ExportRequest, graph: torch.nn.Module, example: tu
 
 def _int4_weights(graph: torch.nn.Module, notes: list[str]) -> torch.nn.Module:
     """A copy of the graph whose linear layers hold 4-bit weights in blocks of INT4_BLOCK along K, one scale each,
-    with dynamic int8 activations (torchao's 8da4w, which XNNPACK runs as packed 4-bit GEMMs). XNNPACK takes
-    blocks of 32s only: a layer whose K is not a multiple (the token mixer's 82 inputs at 9x9) gets int8 weights
-    per output channel instead."""
+    with dynamic int8 activations (torchao's 8da4w, which XNNPACK runs as packed 4-bit GEMMs). The token mixer
+    (int4_gptq.keeps_int8), and any layer whose K is not a multiple of the block (XNNPACK takes whole blocks
+    only), gets int8 weights per output channel instead."""
     from torchao.quantization import Int8DynamicActivationIntxWeightConfig, quantize_
     from torchao.quantization.granularity import PerAxis, PerGroup
 
@@ -134,17 +135,21 @@ def _int4_weights(graph: torch.nn.Module, notes: list[str]) -> torch.nn.Module:
                 plain = torch.nn.Linear(child.weight.shape[1], child.weight.shape[0], bias=child.bias is not None)
                 plain.weight, plain.bias = child.weight, child.bias
                 setattr(parent, name, plain)
-    blocks = lambda m, _: isinstance(m, torch.nn.Linear) and m.in_features % INT4_BLOCK == 0
-    rows = lambda m, _: isinstance(m, torch.nn.Linear) and m.in_features % INT4_BLOCK != 0
-    in4 = sum(blocks(m, "") for m in graph.modules())
-    in8 = sum(rows(m, "") for m in graph.modules())
+    def blocks(m: torch.nn.Module, name: str) -> bool:
+        return isinstance(m, torch.nn.Linear) and m.in_features % INT4_BLOCK == 0 and not keeps_int8(name)
+
+    def rows(m: torch.nn.Module, name: str) -> bool:
+        return isinstance(m, torch.nn.Linear) and not blocks(m, name)
+
+    in4 = sum(blocks(m, n) for n, m in graph.named_modules())
+    in8 = sum(rows(m, n) for n, m in graph.named_modules())
     quantize_(graph, Int8DynamicActivationIntxWeightConfig(weight_dtype=torch.int4,
                                                            weight_granularity=PerGroup(INT4_BLOCK)), filter_fn=blocks)
     quantize_(graph, Int8DynamicActivationIntxWeightConfig(weight_dtype=torch.int8, weight_granularity=PerAxis(0)),
               filter_fn=rows)
     notes.append(f"int4 weights (torchao 8da4w, XNNPACK): {in4} linear layers with symmetric 4-bit blocks of "
-                 f"{INT4_BLOCK} along K, one scale each; {in8} whose K is not a multiple of {INT4_BLOCK} with int8 "
-                 "per-channel weights; activations quantized to int8 per token at run time")
+                 f"{INT4_BLOCK} along K, one scale each; {in8} with int8 per-channel weights (the token mixer, and "
+                 f"any whose K is not a multiple of {INT4_BLOCK}); activations quantized to int8 per token at run time")
     return graph
 
 

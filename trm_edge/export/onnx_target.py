@@ -8,26 +8,35 @@ import torch
 
 from ..recursion import mode as recursion_mode
 from .ort_mobile import convert_to_ort, mobile_usability, summary_line
+from .int4_gptq import keeps_int8
 from .spec import INT4_BLOCK, ExportRequest, ExportResult
 from ..targets.onnx import WEIGHTS_ONLY
 from ..targets.precision import Precision
 
 
-def _int4(fp32_path: Path, final: Path) -> str:
-    """4-bit weights in blocks with their own scale (ONNX Runtime's MatMulNBits), fp32 activations."""
+def _int4(fp32_path: Path, final: Path, kept: list[np.ndarray]) -> str:
+    """4-bit weights in blocks with their own scale (ONNX Runtime's MatMulNBits), the token mixer's (`kept`, found
+    by value: the exporter renames folded weights) and the remaining large weights int8 (dequantized at load);
+    fp32 activations."""
     import onnx
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     pre = final.with_name("model_pre.onnx")   # folds the exporter's weight Transposes into the initializers
     quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
-    quantizer = MatMulNBitsQuantizer(onnx.load(str(pre)), bits=4, block_size=INT4_BLOCK, is_symmetric=True)
+    graph = onnx.load(str(pre))
+    held = _nodes_reading(graph.graph, kept)
+    quantizer = MatMulNBitsQuantizer(graph, bits=4, block_size=INT4_BLOCK, is_symmetric=True,
+                                     nodes_to_exclude=held)
     quantizer.process()
     pre.unlink()
-    quantizer.model.save_model_to_file(str(final), use_external_data_format=False)
+    model = quantizer.model.model
+    in8 = compress_weights(model, "int8")
+    onnx.save(model, str(final))
     packed = sum(n.op_type == "MatMulNBits" for n in onnx.load(str(final)).graph.node)
     return (f"int4 weights: {packed} MatMuls as MatMulNBits, symmetric 4-bit blocks of {INT4_BLOCK} along K with one "
-            "fp32 scale each; activations and accumulation stay fp32")
+            f"fp32 scale each; {len(held)} token-mixer MatMuls and {in8} other large tensors as int8 (one scale "
+            "per row, dequantized at load); activations and accumulation stay fp32")
 
 
 def export(req: ExportRequest, folder: Path) -> ExportResult:
@@ -69,7 +78,7 @@ def _quantize(req: ExportRequest, scheme: str, fp32_path: Path, final: Path) -> 
     if req.quantize in (Precision.INT8, Precision.INT8_STATIC):
         return _ort_int8(req, scheme, fp32_path, final)
     if req.quantize == Precision.INT4:
-        return _int4(fp32_path, final)
+        return _int4(fp32_path, final, token_mixer_weights(req.graph))
     model = onnx.load(str(fp32_path))   # fp16
     compress_weights(model, "fp16")
     onnx.save(model, str(final))
@@ -148,6 +157,28 @@ def write_fp32(req: ExportRequest, path: Path) -> list[str]:
     onnx.save(model, str(path), save_as_external_data=False)
     onnx.checker.check_model(str(path))
     return [f"{merged} duplicated constant tensors merged (shared weights stored once)"] if merged else []
+
+
+def token_mixer_weights(graph: torch.nn.Module) -> list[np.ndarray]:
+    """The weights an int4 export keeps in int8 (int4_gptq.keeps_int8), as the graph holds them."""
+    from ..model.layers import Linear
+
+    return [m.weight.detach().float().numpy() for n, m in graph.named_modules()
+            if isinstance(m, Linear) and keeps_int8(n)]
+
+
+def _nodes_reading(graph, weights: list[np.ndarray]) -> list[str]:
+    """MatMul nodes whose constant input is one of `weights` (or its transpose, as pre-processing folds it)."""
+    from onnx import numpy_helper
+
+    wanted = list(weights) + [w.T for w in weights]
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    found = []
+    for node in graph.node:
+        arrays = [inits[x] for x in node.input if x in inits]
+        if node.op_type == "MatMul" and any(a.shape == w.shape and np.array_equal(a, w) for a in arrays for w in wanted):
+            found.append(node.name)
+    return found
 
 
 def matmul_weights(path: Path) -> dict[str, str]:

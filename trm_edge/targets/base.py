@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..recursion import mode_names
-from .precision import Precision
+from .precision import Int4Grid, Precision
 
 RECURSION_MODES = mode_names()   # each one's graphs and host driver: trm_edge/recursion/
 PRECISIONS = tuple(p.value for p in Precision)   # their metadata names (trm_edge/targets/precision.py)
@@ -51,6 +51,7 @@ class Target:
     # what an artifact's GEMMs compute in where it is not its stored precision (from its metadata's `extra`):
     # the bench measures a row against the GEMM peak of that precision
     gemm_precision: Callable[[dict[str, Any]], Precision | None] | None = field(default=None, compare=False)
+    int4_grid: Int4Grid | None = None        # its int4 rounding, which calibrated (GPTQ) int4 weights are chosen on
 
     @property
     def default_precision(self) -> str:

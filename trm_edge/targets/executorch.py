@@ -8,7 +8,7 @@ from ..errors import UnsupportedOnHost
 from ..recursion import mode as recursion_mode
 from ..recursion.net import NetProgram
 from .base import Option, RequestError, Target
-from .precision import Precision
+from .precision import TORCHAO_INT4, Precision
 
 _PROGRAM_LOADED = False   # ExecuTorch's threadpool may only be resized before the first program loads
 
@@ -80,4 +80,5 @@ TARGET = Target(
     options=(Option("delegate", "ExecuTorch backend: xnnpack (CPU, Android and iOS) or coreml (Core ML, iOS/macOS; "
                                 "XNNPACK takes what Core ML cannot)", "xnnpack", ("xnnpack", "coreml")),),
     check=_check,
+    int4_grid=TORCHAO_INT4,
 )

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..artifact import inside
 from .base import Option, RequestError, Target
-from .precision import Precision
+from .precision import ORT_INT4, Precision
 
 INT8_SCHEMES = ("dynamic", "dynamic-keep-mlp-t", "weights")
 WEIGHTS_ONLY = INT8_SCHEMES[2]   # int8 weights dequantized when the model loads: the math stays fp32
@@ -78,4 +78,5 @@ TARGET = Target(
                     WEIGHTS_ONLY, INT8_SCHEMES)),
     check=_check,
     gemm_precision=gemm_precision,
+    int4_grid=ORT_INT4,
 )

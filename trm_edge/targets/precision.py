@@ -3,6 +3,7 @@ instead of comparing names. The value is the name in artifact metadata (`none` i
 already written); `label` is what a person reads."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -47,3 +48,19 @@ def internal(name: str, calibration: int) -> Precision:
     """What a --quantize request computes in: int8 with calibration samples is static int8."""
     precision = Precision(name)
     return Precision.INT8_STATIC if precision is Precision.INT8 and calibration > 0 else precision
+
+
+@dataclass(frozen=True)
+class Int4Grid:
+    """How a runtime's own 4-bit quantizer picks a block's scale: scale = anchor / divisor, the anchor being the
+    block's largest-magnitude weight (with its sign, or its magnitude). Calibrated int4 weights are chosen on this
+    grid, with the anchor kept as it is, so the runtime's rounding at export reproduces them exactly."""
+
+    divisor: float
+    signed: bool
+    qmin: int = -8
+    qmax: int = 7
+
+
+ORT_INT4 = Int4Grid(-8.0, signed=True)      # ONNX Runtime's MatMulNBits, symmetric: the anchor is code -8
+TORCHAO_INT4 = Int4Grid(7.5, signed=False)  # torchao's symmetric int4 (XNNPACK's 4-bit GEMMs): |anchor| = 7.5 steps
