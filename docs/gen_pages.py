@@ -78,13 +78,14 @@ def target_page(t: targets.Target) -> str:
 
 def tasks_page() -> str:
     lines = ["# Tasks", "", "Generated from the task registry (`trm_edge/tasks/`, one module per task).", "",
-             "| task | built-in generator | difficulty bands | `solve` | token codec (in `metadata.json`) |",
-             "|---|---|---|---|---|"]
+             "| task | built-in generator | difficulty bands | `solve` | `--tries` answer | token codec (in `metadata.json`) |",
+             "|---|---|---|---|---|---|"]
     for name in task_names():
         t = get_task(name)
         codec = ", ".join(f"{k}: {v}" for k, v in t.codec().items())
         lines.append(f"| `{name}` | {'yes' if t.generated else 'no'} | {'yes' if t.has_bands else 'no'} | "
-                     f"{'yes' if t.solvable else 'no'} | {_cell(codec)} |")
+                     f"{'yes' if t.solvable else 'no'} | {'accepted by its rules check' if t.verifies else 'a vote'} "
+                     f"| {_cell(codec)} |")
     return "\n".join(lines) + "\n"
 
 

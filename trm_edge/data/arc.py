@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .puzzles import DatasetMeta, PuzzleSet
+from .views import mulberry32, permutation
 
 CANVAS = 30
 PAD, EOS = 0, 1          # colours 0..9 -> tokens 2..11
@@ -45,6 +47,41 @@ def decode_grid(tokens: np.ndarray) -> np.ndarray:
 def dihedral(grid: np.ndarray, k: int) -> np.ndarray:
     g = np.rot90(grid, k % 4)
     return np.ascontiguousarray(g.T if k >= 4 else g)
+
+
+def undo_dihedral(grid: np.ndarray, k: int) -> np.ndarray:
+    g = grid.T if k >= 4 else grid
+    return np.ascontiguousarray(np.rot90(g, -(k % 4)))
+
+
+@dataclass(frozen=True)
+class ArcView:
+    """One view of an ARC grid of any shape for tries: a dihedral transform (`dihedral`), then colours 1..9
+    relabelled (`colours[c]` is the new colour of c; 0, the background, stays), as the training loader augments."""
+
+    k: int
+    colours: np.ndarray
+
+    def apply(self, grid: np.ndarray) -> np.ndarray:
+        return self.colours[dihedral(grid, self.k)]
+
+    def undo(self, grid: np.ndarray) -> np.ndarray:
+        """An answer of the view, for the puzzle as given (a value that is no colour stays what it is)."""
+        colour = (grid >= 0) & (grid <= 9)
+        return undo_dihedral(np.where(colour, np.argsort(self.colours)[np.clip(grid, 0, 9)], grid), self.k)
+
+
+VIEW_COUNT = 8 * 362880   # dihedral transforms x permutations of colours 1..9
+
+
+def view(copy: int) -> ArcView:
+    """Copy `copy` of an ARC puzzle (data/views.py's rule): copy 0 as given; copy k >= 1 draws, from mulberry32
+    seeded with k, the dihedral index (next() % 8), then a permutation of the 9 colours 1..9."""
+    if copy == 0:
+        return ArcView(0, np.arange(10))
+    rng = mulberry32(copy)
+    k = next(rng) % 8
+    return ArcView(k, np.concatenate([[0], permutation(rng, 9) + 1]))
 
 
 def _grid(cells) -> np.ndarray:

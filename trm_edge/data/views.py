@@ -5,7 +5,7 @@ the same order (never numpy's generator, whose streams no other language reprodu
 The rule: copy 0 is the puzzle as given. Copy k >= 1 draws from mulberry32 seeded with k (32-bit unsigned
 arithmetic, below), and an integer below m is `next() % m`. A permutation of n items is Fisher-Yates from the
 top: for i = n-1 down to 1, j = next() % (i+1), swap items i and j. Each task says which draws it makes, in order
-(Sudoku: `data.sudoku.view`; maze: `data.maze.view`).
+(Sudoku: `data.sudoku.view`; maze: `data.maze.view`; ARC: `data.arc.view`).
 """
 from __future__ import annotations
 

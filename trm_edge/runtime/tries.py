@@ -44,6 +44,7 @@ class _Candidate:
 @dataclass
 class _Open:
     grid: np.ndarray
+    ident: int = 0                 # the puzzle identifier every copy runs with
     candidates: list[_Candidate] = field(default_factory=list)
 
     @property
@@ -75,18 +76,20 @@ def check_tries(tries: int, task: Task, side: int) -> None:
 
 
 def solve_with_tries(run: RunFn, task: Task, side: int, grids: list[np.ndarray], halting: Halting, max_steps: int,
-                     tries: int = 1) -> list[Tried]:
-    """Each puzzle's answer after up to `tries` copies (see the module's docstring)."""
+                     tries: int = 1, ids: np.ndarray | None = None) -> list[Tried]:
+    """Each puzzle's answer after up to `tries` copies (see the module's docstring); `ids`: each puzzle's
+    identifier (ARC's task embedding; 0 where the task has none), which every copy keeps."""
     check_tries(tries, task, side)
     halting = bind_halting(Halting.parse(halting), task, side)
-    puzzles = [_Open(g) for g in grids]
+    ids = np.zeros(len(grids), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
+    puzzles = [_Open(g, int(i)) for g, i in zip(grids, ids)]
     for copy in range(tries):
         open_ = [p for p in puzzles if not p.accepted]
         if not open_:
             break
         view = task.view(side, copy)
         inputs = np.stack([task.encode(view.apply(p.grid)) for p in open_])
-        res = run(inputs, np.zeros(len(open_), dtype=np.int64), halting, max_steps)
+        res = run(inputs, np.array([p.ident for p in open_], dtype=np.int64), halting, max_steps)
         for i, p in enumerate(open_):
             answer = view.undo(task.decode(res.predictions[i], side))
             p.candidates.append(_Candidate(answer, copy, int(res.steps[i]), float(res.q_halt[i]),
@@ -130,7 +133,8 @@ def solve_puzzle_set(run: RunFn, data: PuzzleSet, halting: Halting, max_steps: i
     size = chunk or len(grids)
     outcomes: list[Tried] = []
     for start in range(0, len(grids), size):
-        outcomes += solve_with_tries(run, task, side, grids[start:start + size], halting, max_steps, tries)
+        outcomes += solve_with_tries(run, task, side, grids[start:start + size], halting, max_steps, tries,
+                                     data.puzzle_identifiers[start:start + size])
         if on_progress is not None:
             on_progress(len(outcomes))
     return outcomes

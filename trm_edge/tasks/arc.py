@@ -38,6 +38,15 @@ class Arc(Task):
     def check(self, puzzle: np.ndarray, answer: np.ndarray) -> tuple[bool, bool]:
         raise ValueError("ARC answers have no rules to check them by")
 
+    def view_count(self, side: int) -> int:
+        return canvas.VIEW_COUNT
+
+    def view(self, side: int, copy: int) -> canvas.ArcView:
+        """The paper's augmentations as tries (a dihedral transform and a colour permutation, data/arc.py); with no
+        rules check, tries end in a vote. A view keeps the task's puzzle identifier, as the training loader's
+        augmented copies do (the official build gives each augmentation an identifier of its own)."""
+        return canvas.view(copy)
+
     def cell(self, puzzle: np.ndarray, answer: np.ndarray, r: int, c: int) -> tuple[str, bool]:
         return str(int(answer[r, c])), False
 
