@@ -195,7 +195,7 @@ RESULTS = (
                 "taskset -c 0 trm-edge study tries-maze7", ("table.md",), ("results.json",),
                 Chart("accuracy", x="tries", series=("max_steps",))),
     ResultsPage("throughput", "Puzzles per second against the official evaluation", "results/throughput",
-                "taskset -c 0 python scripts/bench/throughput.py", ("table.md",), ("results.json",),
+                "taskset -c 0 trm-edge study throughput", ("table.md",), ("results.json",),
                 Chart("puzzles_per_s", label=("runtime", "precision", "batch", "halting"))),
     ResultsPage("precision-peaks", "Each precision against its own GEMM peak (one core, minimal 9x9)",
                 "results/precision-peaks", "bash scripts/bench/precision_peaks.sh",

@@ -103,3 +103,21 @@ def test_a_tries_study_reads_puzzle_files_and_runs_each_export(trained_checkpoin
     settings = load_checkpoint(checkpoint).settings
     assert (settings.halting, settings.max_steps, settings.tries) == ("valid-2", 4, best["tries"])
     assert settings.measured_by == str(Path("r") / "results.json") and f"Recorded in `{checkpoint}`" in table
+
+
+def test_a_bench_study_benches_each_export_beside_pytorch_and_the_official_evaluation(trained_checkpoint, tmp_path):
+    """The bench measure: the study's export and PyTorch through `trm-edge bench --throughput`'s own harness, the
+    official evaluation measured in the same run (x 1.0), one row each, in one table."""
+    (tmp_path / "b.toml").write_text(
+        f'title = "t"\nquestion = "How fast?"\nmodels = ["{trained_checkpoint}"]\nmeasure = "bench"\n'
+        'puzzles = 20\nthreads = [1]\nhalting = ["stable-2"]\nmax_steps = [4]\nthroughput = true\n\n'
+        '[[variants]]\ntarget = "onnx"\nbatch = 2\n')
+    res = CliRunner().invoke(app, ["study", str(tmp_path / "b.toml"), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    measured = json.loads((tmp_path / "r" / "results.json").read_text())["rows"]
+    rows = {(r["runtime"], r["batch"], r["halting"]): r for r in measured}
+    official = [r for r in measured if "official" in r["halting"]]
+    assert len(official) == 1 and official[0]["x_official_eval"] == 1.0
+    onnx = rows["onnx", 2, "stable-2 (max 4)"]
+    assert onnx["status"] == "ok" and onnx["puzzles_per_s"] > 0 and onnx["mean_steps"] <= 4
+    assert "| onnx | fp32 | 2 | stable-2 (max 4) |" in (tmp_path / "r" / "table.md").read_text()

@@ -3,8 +3,8 @@ runner through the library's own paths (export's parity check, evaluate's solve)
 `results/<name>/{results.json, table.md}`, which the docs' results pages read.
 
 A study file is TOML (`studies/<name>.toml`): `title`, `question`, `models` (checkpoints) and `measure`, then the
-measure's own keys (`parity`: studies/parity.py; `solve`: studies/solve.py; `tries`: studies/tries.py). A new
-measure is one module here.
+measure's own keys (`parity`: studies/parity.py; `solve`: studies/solve.py; `tries`: studies/tries.py; `bench`:
+studies/bench.py). A new measure is one module here.
 """
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from typing import Any, Callable
 
 from ...progress import silent
 from ..report import write_results
-from . import parity, solve, tries
+from . import bench, parity, solve, tries
 from .base import MEASURES, Study, StudyError
 
-__all__ = ["MEASURES", "Study", "StudyError", "StudyRun", "find_study", "run_study", "parity", "solve", "tries"]
+__all__ = ["MEASURES", "Study", "StudyError", "StudyRun", "find_study", "run_study", "bench", "parity", "solve",
+           "tries"]
 STUDIES = Path("studies")   # where `trm-edge study NAME` looks, relative to the working directory
 
 
@@ -52,8 +53,10 @@ def run_study(run: StudyRun) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"study-{run.study.name}-") as work:
         for i, cell in enumerate(cells):
             run.log(f"[{i + 1}/{len(cells)}] {how.describe(cell)}")
-            rows.append(how.row(cell, Path(work) / f"cell{i}"))
-            run.log("    " + how.line(rows[-1]))
+            measured = how.rows(cell, Path(work) / f"cell{i}")
+            rows += measured
+            for row in measured:
+                run.log("    " + how.line(row))
     results = {"study": run.study.to_dict(), "command": run.command,
                "created": f"{datetime.datetime.now():%Y-%m-%d %H:%M}",
                "host": {"machine": platform.machine(), "python": platform.python_version()}, "rows": rows}

@@ -14,8 +14,8 @@ class StudyError(ValueError):
 
 
 class Measure(Protocol):
-    """One kind of measurement a study makes (a dataclass of the study file's own keys): its cells, one row per
-    cell, and the table of its rows."""
+    """One kind of measurement a study makes (a dataclass of the study file's own keys): its cells, the rows each
+    cell measures (one, or a bench run's several), and the table of its rows."""
 
     def with_puzzles(self, counts: list[int]) -> "Measure": ...
 
@@ -23,7 +23,7 @@ class Measure(Protocol):
 
     def describe(self, cell: Any) -> str: ...
 
-    def row(self, cell: Any, work: Path) -> dict[str, Any]: ...
+    def rows(self, cell: Any, work: Path) -> list[dict[str, Any]]: ...
 
     def table(self, results: dict[str, Any]) -> str: ...
 

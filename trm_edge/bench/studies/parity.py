@@ -30,6 +30,7 @@ class Variant:
     precision: str | None = None        # None: the target's default
     h_cycles: int | None = None         # None: the checkpoint's recorded depth
     l_cycles: int | None = None
+    batch: int = 1                      # rows the graph takes at once
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -71,22 +72,22 @@ class ParityMeasure:
         return (f"{model_name(cell.model)}: {v.target} {v.recursion} {v.precision or 'default'}, "
                 f"parity on {cell.puzzles} puzzles")
 
-    def row(self, cell: ParityCell, work: Path) -> dict[str, Any]:
+    def rows(self, cell: ParityCell, work: Path) -> list[dict[str, Any]]:
         v = cell.variant
         row: dict[str, Any] = {"model": model_name(cell.model), "target": v.target, "recursion": v.recursion,
                                "puzzles": cell.puzzles}
         t0 = time.perf_counter()
         try:
             export_checkpoint(cell.model, v.target, work, recursion=v.recursion, quantize=v.precision,
-                              parity_puzzles=cell.puzzles, parity_band=self.parity_band, h_cycles=v.h_cycles, l_cycles=v.l_cycles,
-                              options=dict(v.options))
+                              parity_puzzles=cell.puzzles, parity_band=self.parity_band, batch=v.batch,
+                              h_cycles=v.h_cycles, l_cycles=v.l_cycles, options=dict(v.options))
         except Exception as exc:   # one failed cell is a row that says why, not a lost study
-            return {**row, "status": "failed", "reason": f"export failed: {exc}".splitlines()[0]}
+            return [{**row, "status": "failed", "reason": f"export failed: {exc}".splitlines()[0]}]
         meta = read_meta(work)
         parity = json.loads((work / PARITY_FILE).read_text())
-        return {**row, "precision": Precision.label_of(meta.quantize), "depth": [meta.H_cycles, meta.L_cycles],
-                "size_bytes": folder_size(work, meta.model_file), "export_seconds": round(time.perf_counter() - t0, 1),
-                **{k: parity[k] for k in PARITY_FIELDS if k in parity}}
+        return [{**row, "precision": Precision.label_of(meta.quantize), "depth": [meta.H_cycles, meta.L_cycles],
+                 "size_bytes": folder_size(work, meta.model_file), "export_seconds": round(time.perf_counter() - t0, 1),
+                 **{k: parity[k] for k in PARITY_FIELDS if k in parity}}]
 
     def line(self, row: dict[str, Any]) -> str:
         if "exact_accuracy_artifact" not in row:

@@ -67,18 +67,18 @@ class SolveMeasure:
         return (f"{model_name(cell.model)}{depth}: {cell.band or 'test split'}, {cell.halting}, at most "
                 f"{cell.max_steps} steps, {cell.tries} tries")
 
-    def row(self, cell: SolveCell, work: Path) -> dict[str, Any]:
+    def rows(self, cell: SolveCell, work: Path) -> list[dict[str, Any]]:
         t0 = time.perf_counter()
         metrics = run_evaluate(EvaluateJob(
             Path(cell.model), self.puzzles, cell.halting, band=cell.band or None, device="cpu",
             max_steps=cell.max_steps, tries=cell.tries, h_cycles=cell.depth[0] if cell.depth else None,
             l_cycles=cell.depth[1] if cell.depth else None))
         T, n = metrics["H_cycles"], metrics["L_cycles"]
-        return {"model": model_name(cell.model), "band": cell.band or "test split", "halting": cell.halting,
-                "max_steps": cell.max_steps, "tries": cell.tries, "depth": [T, n],
-                **{k: metrics[k] for k in KEPT if k in metrics},
-                "net_calls_per_puzzle": metrics["mean_steps"] * T * (n + 1),   # the compute: calls of the shared net
-                "seconds": round(time.perf_counter() - t0, 1)}
+        return [{"model": model_name(cell.model), "band": cell.band or "test split", "halting": cell.halting,
+                 "max_steps": cell.max_steps, "tries": cell.tries, "depth": [T, n],
+                 **{k: metrics[k] for k in KEPT if k in metrics},
+                 "net_calls_per_puzzle": metrics["mean_steps"] * T * (n + 1),   # the compute: calls of the shared net
+                 "seconds": round(time.perf_counter() - t0, 1)}]
 
     def line(self, row: dict[str, Any]) -> str:
         return f"exact {row['exact_accuracy']:.3f}, mean steps {row['mean_steps']:.2f}"

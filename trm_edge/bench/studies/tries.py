@@ -107,16 +107,16 @@ class TriesMeasure:
         return (f"{model_name(cell.model)} {_run_name(self.runs[cell.run])}: {cell.source.label}, {cell.halting}, "
                 f"at most {cell.max_steps} steps, {cell.tries} tr{'y' if cell.tries == 1 else 'ies'}")
 
-    def row(self, cell: TriesCell, work: Path) -> dict[str, Any]:
+    def rows(self, cell: TriesCell, work: Path) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"model": model_name(cell.model), "source": cell.source.label, "halting": cell.halting,
                                "max_steps": cell.max_steps, "tries": cell.tries}
         try:
             puzzles = load_puzzles(cell.model, cell.source, self.puzzles)
             source = _opened(cell.model, self.runs[cell.run], work.parent / f"{model_name(cell.model)}-run{cell.run}")
         except (OSError, ValueError) as exc:   # a missing list or a failed export: a row says why
-            return {**row, "runtime": _run_name(self.runs[cell.run]), "status": "skipped", "reason": str(exc)}
-        return {**row, "runtime": source.label, "depth": list(source.depth), "status": "ok",
-                **_solved(with_max_steps(source, cell.max_steps), puzzles, cell)}
+            return [{**row, "runtime": _run_name(self.runs[cell.run]), "status": "skipped", "reason": str(exc)}]
+        return [{**row, "runtime": source.label, "depth": list(source.depth), "status": "ok",
+                 **_solved(with_max_steps(source, cell.max_steps), puzzles, cell)}]
 
     def line(self, row: dict[str, Any]) -> str:
         if row["status"] != "ok":

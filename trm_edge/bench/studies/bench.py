@@ -1,0 +1,129 @@
+"""The bench measure: each model's exports (made once per study, no parity check) benched together by `trm-edge
+bench`'s own harness, beside PyTorch, once per step limit: latency or (throughput) puzzles/s against the official
+evaluation, accuracy, size, share of the GEMM peak.
+
+    measure = "bench"
+    puzzles = 100
+    band = "minimal"                 # optional: generated puzzles of one difficulty instead of the test split
+    threads = [1]
+    halting = ["stable-2"]
+    max_steps = [16, 32]             # optional: one bench run per limit (default: the trained N_sup)
+    throughput = true                # optional: each row solves every puzzle in one streamed call
+    [[variants]]
+    target = "executorch"            # the parity measure's variant keys, and batch
+    precision = "int8"
+    batch = 8
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ...export.api import export_checkpoint
+from ...export.naming import model_name
+from ...targets.precision import Precision
+from ..harness import BenchRequest, run_bench
+from .base import register_measure
+from .parity import Variant
+
+KEPT = ("runtime", "precision", "recursion", "batch", "threads", "halting", "status", "size_kb", "computes_in")
+MEASURED = ("exact_accuracy", "mean_steps", "puzzles_per_s", "step_ms_median")
+DERIVED = ("x_official_eval", "limit_x_official_eval", "fraction_of_peak")
+
+
+@dataclass(frozen=True)
+class BenchCell:
+    model: str
+    max_steps: int | None
+
+
+@register_measure("bench")
+@dataclass(frozen=True)
+class BenchMeasure:
+    variants: list[Variant]
+    puzzles: int
+    band: str | None = None
+    threads: list[int] = field(default_factory=lambda: [1])
+    halting: list[str] = field(default_factory=lambda: ["stable-2"])
+    max_steps: list[int] = field(default_factory=list)
+    throughput: bool = False
+    large_batch: int = 64
+
+    @classmethod
+    def from_file(cls, keys: dict[str, Any]) -> "BenchMeasure":
+        keys = dict(keys)
+        measure = cls([Variant(**v) for v in keys.pop("variants", [])], **keys)
+        if not measure.variants:
+            raise ValueError("a bench study needs [[variants]]")
+        for steps in measure.max_steps or [None]:
+            measure.request([], Path("."), steps)   # the bench's own checks, before any export
+        return measure
+
+    def request(self, artifacts: list[Path], checkpoint: Path, max_steps: int | None) -> BenchRequest:
+        """What one cell asks `trm-edge bench` for (checked as the command checks it)."""
+        return BenchRequest(artifacts, self.threads, device="cpu", puzzles=self.puzzles, halting=self.halting,
+                            checkpoint=checkpoint, large_batch=self.large_batch, repeats=8, budget_s=2.0,
+                            max_steps=max_steps, throughput=self.throughput, band=self.band).checked()
+
+    def with_puzzles(self, counts: list[int]) -> "BenchMeasure":
+        if len(counts) != 1:
+            raise ValueError("a bench study takes one puzzle count")
+        return replace(self, puzzles=counts[0])
+
+    def cells(self, models: list[str]) -> list[BenchCell]:
+        return [BenchCell(m, s) for m in models for s in (self.max_steps or [None])]
+
+    def describe(self, cell: BenchCell) -> str:
+        steps = f"at most {cell.max_steps} steps" if cell.max_steps else "the trained step limit"
+        return f"{model_name(cell.model)}: {len(self.variants)} exports and PyTorch benched, {steps}"
+
+    def rows(self, cell: BenchCell, work: Path) -> list[dict[str, Any]]:
+        """One bench run: every export and the PyTorch rows (the official evaluation among them with throughput)."""
+        folders = [_exported(cell.model, v, work.parent / f"{model_name(cell.model)}-v{i}")
+                   for i, v in enumerate(self.variants)]
+        result = run_bench(self.request(folders, Path(cell.model), cell.max_steps))
+        return [{"model": model_name(cell.model), "max_steps": cell.max_steps, "puzzles": result["puzzles"],
+                 **{k: r.get(k) for k in KEPT}, **{k: r["measured"].get(k) for k in MEASURED},
+                 **{k: r["derived"].get(k) for k in DERIVED}} for r in result["rows"]]
+
+    def line(self, row: dict[str, Any]) -> str:
+        said = f"{row['runtime']} {Precision.label_of(row['precision'])} batch {row['batch']}, {row['halting']}: "
+        if row["status"] != "ok" or row.get("puzzles_per_s") is None:
+            return said + row["status"]
+        return said + f"exact {row['exact_accuracy']:.3f}, {row['puzzles_per_s']:.1f} puzzles/s"
+
+    def finish(self, results: dict[str, Any], out: Path) -> dict[str, Any]:
+        return {}
+
+    def table(self, results: dict[str, Any]) -> str:
+        lines = [results["study"]["question"], "",
+                 "| model | max steps | runtime | precision | batch | halting | exact | mean steps | puzzles/s "
+                 "| x official eval | limit x | share of peak |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in results["rows"]:
+            head = (f"| {r['model']} | {r['max_steps'] or 'trained'} | {r['runtime']} "
+                    f"| {Precision.label_of(r['precision'])} | {r['batch']} | {r['halting']} ")
+            if r["status"] != "ok" or r.get("exact_accuracy") is None:
+                lines.append(head + f"| {r['status']} |" + " |" * 5)
+                continue
+            lines.append(head + f"| {r['exact_accuracy']:.3f} | {r['mean_steps']:.1f} "
+                         f"| {_num(r.get('puzzles_per_s'))} | {_num(r.get('x_official_eval'))} "
+                         f"| {_num(r.get('limit_x_official_eval'))} | {_pct(r.get('fraction_of_peak'))} |")
+        return "\n".join(lines) + "\n"
+
+
+def _exported(model: str, variant: Variant, folder: Path) -> Path:
+    """The variant's artifact, exported once per study (no parity check: the bench measures its answers)."""
+    if not folder.exists():
+        export_checkpoint(model, variant.target, folder, recursion=variant.recursion, quantize=variant.precision,
+                          batch=variant.batch, h_cycles=variant.h_cycles, l_cycles=variant.l_cycles,
+                          options=dict(variant.options), parity_puzzles=0)
+    return folder
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
