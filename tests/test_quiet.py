@@ -12,7 +12,7 @@ from conftest import REPO, SUDOKU9 as CHECKPOINT
 
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
 # what other libraries' lines look like: Python warnings, glog/torch log records, C++ source locations, tracebacks
-NOISE = re.compile(r"(?i)warn|deprecat|traceback|^\[|^[WIEF]\d{4} |\.cpp\b|\.py:\d+")
+NOISE = re.compile(r"(?i)warn|deprecat|traceback|^\[|^[WIEF]\d{4} |\.cpp\b|\.py:\d+|\[(?:INFO|DEBUG)\]")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -45,6 +45,14 @@ def test_export_solve_and_bench_print_only_our_lines(exported, tmp_path):
     bench = _run("bench", str(art), "--threads", "1", "--puzzles", "2", "--halting", "fixed", "--repeats", "2",
                  "--budget-s", "3", "--out", str(tmp_path / "bench"))
     assert (tmp_path / "bench" / "bench.json").is_file() and _foreign(bench) == [], _foreign(bench)
+
+
+def test_an_int4_export_prints_only_our_lines(tmp_path):
+    """ONNX Runtime's 4-bit quantizer configures logging when first imported, which let it and the ONNX passes log
+    every node at INFO."""
+    export = _run("export", str(CHECKPOINT), "--target", "onnx", "--quantize", "int4", "--calibration", "64",
+                  "--parity-puzzles", "0", "--out", str(tmp_path / "i4"))
+    assert "artifact:" in export.stdout and _foreign(export) == [], _foreign(export)[:5]
 
 
 def test_verbose_lets_the_other_libraries_speak(exported):

@@ -71,5 +71,12 @@ def silence_third_party() -> None:
     # torch's pytree deprecation, raised inside torch.export and ExecuTorch code, once per tree it flattens.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*", category=FutureWarning)
     # onnxruntime.quantization gives advice through the root logger ("consider pre-processing"); we pre-process
-    # where it matters and report what was quantized in the artifact's notes.
-    logging.getLogger().setLevel(logging.ERROR)
+    # where it matters and report what was quantized in the artifact's notes. Its 4-bit quantizer calls
+    # logging.basicConfig(level=INFO) when first imported, which would lower the root level again (and let
+    # onnx_ir's and onnxscript's passes log each step) unless the root logger already has a handler.
+    root = logging.getLogger()
+    root.setLevel(logging.ERROR)
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+    # torchao warns, through its own logger, about optional kernels (CUDA, Triton) this machine does not need.
+    logging.getLogger("torchao").setLevel(logging.ERROR)

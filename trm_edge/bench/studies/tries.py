@@ -16,8 +16,8 @@ the apps run), for each halting rule, step limit and K; one thread; the model's 
 
 A row's accuracy counts right answers (a file's puzzles: valid grids keeping every given); `verified_wrong`
 counts answers the rules accepted that differ from the label (must be 0); steps count every copy run; a
-puzzle's time is its share of the calls it rode in (streamed puzzles share calls), so median and p95 ms are
-per puzzle as a user waits for it.
+puzzle's time (median and p95 ms) is its share of the calls it rode in: for a batch-1 artifact the time a user
+waits for it, for a batched runtime (PyTorch streams 64 puzzles a call) its share of the batch's time.
 """
 from __future__ import annotations
 
@@ -127,6 +127,7 @@ class TriesMeasure:
     def finish(self, results: dict[str, Any], out: Path) -> dict[str, Any]:
         """With `record_on`: each model's best PyTorch setting on those sources (most right answers over them
         together, then fewest mean steps) recorded in its checkpoint, naming this results file."""
+        _OPENED.clear()   # the study's runtimes are done with
         if not self.record_on:
             return {}
         recorded = {}
