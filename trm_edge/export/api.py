@@ -50,7 +50,8 @@ def resolve_quantize(quantize: str, calibration: int) -> str:
     asked = [p.value for p in Precision if p.asked_for]
     if quantize not in asked:
         raise ExportError(f"unknown --quantize {quantize!r}; choose one of: {', '.join(asked)}")
-    if calibration > 0 and not (Precision(quantize) in (Precision.INT8, Precision.INT4) or Precision(quantize).calibrated):
+    precision = Precision(quantize)
+    if calibration > 0 and not (precision in (Precision.INT8, Precision.INT4) or precision.calibrated):
         raise ExportError("--calibration only applies to --quantize int8, w16a16, w8a16 and w8a8 (static "
                           "activation quantization) and int4 (GPTQ's step inputs)")
     return internal_precision(quantize, calibration).value

@@ -176,7 +176,8 @@ def _nodes_reading(graph, weights: list[np.ndarray]) -> list[str]:
     found = []
     for node in graph.node:
         arrays = [inits[x] for x in node.input if x in inits]
-        if node.op_type == "MatMul" and any(a.shape == w.shape and np.array_equal(a, w) for a in arrays for w in wanted):
+        held = any(a.shape == w.shape and np.array_equal(a, w) for a in arrays for w in wanted)
+        if node.op_type == "MatMul" and held:
             found.append(node.name)
     return found
 

@@ -145,7 +145,8 @@ class TriesMeasure:
                  "| mean steps | p95 steps | median ms | p95 ms | puzzles/s |",
                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in results["rows"]:
-            head = f"| {r['model']} | {r['source']} | {r['runtime']} | {r['halting']} | {r['max_steps']} | {r['tries']} "
+            head = (f"| {r['model']} | {r['source']} | {r['runtime']} | {r['halting']} | {r['max_steps']} "
+                    f"| {r['tries']} ")
             if r["status"] != "ok":
                 lines.append(head + f"| {r['status']}: {r['reason']} |" + " |" * 7)
                 continue
