@@ -15,30 +15,6 @@ from .progress import shown
 from .runtime.solver import check, grid_text, parse_puzzle, solve_batch
 
 
-def puzzle_lines(path: Path) -> list[tuple[int, str, str | None]]:
-    """(line number, question, answer or None) of a puzzle file: bare puzzles or the official CSV columns."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no puzzle file at {path}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")   # -sig: a byte-order mark is not part of the first line
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#") or line.startswith("source,"):
-            continue
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) >= 3:   # official CSV: source, question, answer, rating
-            question, answer = parts[1], parts[2] or None
-        else:                 # a bare puzzle, or "question,answer"
-            question, answer = parts[0], (parts[1] or None) if len(parts) == 2 else None
-        rows.append((lineno, question, answer))
-    if not rows:
-        raise ValueError(f"{path}: no puzzles")
-    return rows
-
-
 TRACE_LEGEND = ("the model's answer after each supervision step: givens in bold, cells it filled in cyan, cells "
                 "changed since the step before in yellow")
 

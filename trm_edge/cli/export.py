@@ -130,7 +130,8 @@ def export(
 
         folder = run_export(ExportJob(
             checkpoint, target, out, recursion=recursion, quantize=quantize, calibration=calibration, batch=batch,
-            parity_puzzles=parity_puzzles, parity_band=parity_band, data_path=str(data_path) if data_path else None, overwrite=overwrite,
+            parity_puzzles=parity_puzzles, parity_band=parity_band, data_path=str(data_path) if data_path else None,
+            overwrite=overwrite,
             official_config=str(official_config) if official_config else None, log=note, h_cycles=h_cycles,
             l_cycles=l_cycles, options=_target_option_values(ctx.params)))
     parity = json.loads((folder / "parity.json").read_text())

@@ -95,7 +95,8 @@ def solve(
     from ..host_loop import Halting
     from ..runtime.solver import open_chosen
     from ..runtime.tries import check_tries
-    from ..solve_view import puzzle_lines, solve_file, solve_one
+    from ..runtime.solver import puzzle_lines
+    from ..solve_view import solve_file, solve_one
 
     if (puzzle is None) == (file is None):
         fail("give one PUZZLE (or '-' for stdin) or --file, not both")

@@ -4,6 +4,8 @@ Activation ranges drift across supervision steps, so samples are taken at every 
 """
 from __future__ import annotations
 
+from typing import Any, Iterator
+
 import numpy as np
 import torch
 
@@ -12,20 +14,29 @@ from ..model.trm import TRM
 
 
 @torch.no_grad()
+def along_trajectories(model: TRM, data: PuzzleSet, puzzles: int, batch: int,
+                       steps: int | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor, Any]]:
+    """Every supervision step of the first `puzzles` puzzles, `batch` at a time: each step's inputs and carry,
+    yielded before the model takes the step (so hooks on the model see every step's layer inputs)."""
+    steps = steps or model.config.halt_max_steps
+    for start in range(0, puzzles, batch):
+        end = min(start + batch, puzzles)
+        x = torch.as_tensor(data.inputs[start:end], dtype=torch.int32)
+        ids = torch.as_tensor(data.puzzle_identifiers[start:end], dtype=torch.int32)
+        carry = model.initial_carry(len(x))
+        for _ in range(steps):
+            yield x, ids, carry
+            carry = model(carry, x, ids).carry
+
+
 def step_trajectories(model: TRM, data: PuzzleSet, count: int, batch: int = 1,
                       steps: int | None = None) -> list[dict[str, np.ndarray]]:
     """Up to `count` step-input samples (batched as exported): each puzzle contributes one per supervision step."""
     steps = steps or model.config.halt_max_steps
     n = max(batch, min(len(data), -(-count // steps) * batch))
-    samples: list[dict[str, np.ndarray]] = []
-    for start in range(0, n - batch + 1, batch):
-        x = torch.as_tensor(data.inputs[start:start + batch], dtype=torch.int32)
-        ids = torch.as_tensor(data.puzzle_identifiers[start:start + batch], dtype=torch.int32)
-        carry = model.initial_carry(batch)
-        for _ in range(steps):
-            samples.append({"inputs": x.numpy(), "puzzle_identifiers": ids.numpy(),
-                            "y": carry.y.numpy().copy(), "z": carry.z.numpy().copy()})
-            carry = model(carry, x, ids).carry
+    samples = [{"inputs": x.numpy(), "puzzle_identifiers": ids.numpy(), "y": carry.y.numpy().copy(),
+                "z": carry.z.numpy().copy()}
+               for x, ids, carry in along_trajectories(model, data, n // batch * batch, batch, steps)]
     return samples[:count]
 
 

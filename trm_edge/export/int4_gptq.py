@@ -21,6 +21,7 @@ from ..data.puzzles import PuzzleSet
 from ..model.layers import Linear
 from ..model.trm import TRM
 from ..targets.precision import Int4Grid
+from .calibration import along_trajectories
 
 KEPT_IN_INT8 = ".mlp_t."    # the token-mixing MLP's weights: int8 in the ONNX and ExecuTorch int4 exports
 DAMPING = 0.01              # of H's mean diagonal, added to its diagonal (GPTQ's usual value)
@@ -47,12 +48,8 @@ def input_statistics(model: TRM, data: PuzzleSet, puzzles: int, batch: int = 64)
 
     hooks = [m.register_forward_hook(record(n)) for n, m in layers.items()]
     try:
-        for start in range(0, min(puzzles, len(data)), batch):
-            x = torch.as_tensor(data.inputs[start:start + batch][:puzzles - start], dtype=torch.int32)
-            ids = torch.as_tensor(data.puzzle_identifiers[start:start + len(x)], dtype=torch.int32)
-            carry = model.initial_carry(len(x))
-            for _ in range(model.config.halt_max_steps):
-                carry = model(carry, x, ids).carry
+        for _ in along_trajectories(model, data, min(puzzles, len(data)), batch):
+            pass   # the hooks record each step as the model takes it
     finally:
         for h in hooks:
             h.remove()

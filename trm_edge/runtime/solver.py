@@ -153,6 +153,30 @@ def parse_puzzle(source: Source, text: str) -> np.ndarray:
     return source.task.parse(text, source.side)
 
 
+def puzzle_lines(path: Path) -> list[tuple[int, str, str | None]]:
+    """(line number, question, answer or None) of a puzzle file: bare puzzles or the official CSV columns."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no puzzle file at {path}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")   # -sig: a byte-order mark is not part of the first line
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#") or line.startswith("source,"):
+            continue
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) >= 3:   # official CSV: source, question, answer, rating
+            question, answer = parts[1], parts[2] or None
+        else:                 # a bare puzzle, or "question,answer"
+            question, answer = parts[0], (parts[1] or None) if len(parts) == 2 else None
+        rows.append((lineno, question, answer))
+    if not rows:
+        raise ValueError(f"{path}: no puzzles")
+    return rows
+
+
 def encode(source: Source, grid: np.ndarray) -> np.ndarray:
     return source.task.encode(grid)
 

@@ -20,11 +20,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ...export.api import export_checkpoint
 from ...export.naming import model_name
 from ...targets.precision import Precision
 from ..harness import BenchRequest, run_bench
-from .base import register_measure
+from .base import Measure, register_measure
 from .parity import Variant
 
 KEPT = ("runtime", "precision", "recursion", "batch", "threads", "halting", "status", "size_kb", "computes_in")
@@ -40,7 +39,7 @@ class BenchCell:
 
 @register_measure("bench")
 @dataclass(frozen=True)
-class BenchMeasure:
+class BenchMeasure(Measure):
     variants: list[Variant]
     puzzles: int
     band: str | None = None
@@ -80,7 +79,7 @@ class BenchMeasure:
 
     def rows(self, cell: BenchCell, work: Path) -> list[dict[str, Any]]:
         """One bench run: every export and the PyTorch rows (the official evaluation among them with throughput)."""
-        folders = [_exported(cell.model, v, work.parent / f"{model_name(cell.model)}-v{i}")
+        folders = [v.exported_once(cell.model, work.parent / f"{model_name(cell.model)}-v{i}")
                    for i, v in enumerate(self.variants)]
         result = run_bench(self.request(folders, Path(cell.model), cell.max_steps))
         return [{"model": model_name(cell.model), "max_steps": cell.max_steps, "puzzles": result["puzzles"],
@@ -92,9 +91,6 @@ class BenchMeasure:
         if row["status"] != "ok" or row.get("puzzles_per_s") is None:
             return said + row["status"]
         return said + f"exact {row['exact_accuracy']:.3f}, {row['puzzles_per_s']:.1f} puzzles/s"
-
-    def finish(self, results: dict[str, Any], out: Path) -> dict[str, Any]:
-        return {}
 
     def table(self, results: dict[str, Any]) -> str:
         lines = [results["study"]["question"], "",
@@ -110,15 +106,6 @@ class BenchMeasure:
                          f"| {_num(r.get('puzzles_per_s'))} | {_num(r.get('x_official_eval'))} "
                          f"| {_num(r.get('limit_x_official_eval'))} | {_pct(r.get('fraction_of_peak'))} |")
         return "\n".join(lines) + "\n"
-
-
-def _exported(model: str, variant: Variant, folder: Path) -> Path:
-    """The variant's artifact, exported once per study (no parity check: the bench measures its answers)."""
-    if not folder.exists():
-        export_checkpoint(model, variant.target, folder, recursion=variant.recursion, quantize=variant.precision,
-                          batch=variant.batch, h_cycles=variant.h_cycles, l_cycles=variant.l_cycles,
-                          options=dict(variant.options), parity_puzzles=0)
-    return folder
 
 
 def _num(value: float | None) -> str:

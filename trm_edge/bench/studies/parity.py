@@ -18,7 +18,7 @@ from ...artifact import PARITY_FILE, folder_size, read_meta
 from ...export.api import export_checkpoint
 from ...export.naming import model_name
 from ...targets.precision import Precision
-from .base import pct, register_measure
+from .base import Measure, pct, register_measure
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,19 @@ class Variant:
     l_cycles: int | None = None
     batch: int = 1                      # rows the graph takes at once
     options: dict[str, Any] = field(default_factory=dict)
+
+    def export(self, model: str, folder: Path, **how: Any) -> Path:
+        """This variant of the model, exported into `folder` (`how`: export's other fields, e.g. parity_puzzles)."""
+        return export_checkpoint(model, self.target, folder, recursion=self.recursion, quantize=self.precision,
+                                 batch=self.batch, h_cycles=self.h_cycles, l_cycles=self.l_cycles,
+                                 options=dict(self.options), **how)
+
+    def exported_once(self, model: str, folder: Path) -> Path:
+        """The variant's artifact in `folder`, exported the first time a study asks for it (no parity check: the
+        measure that asks runs it and measures its answers)."""
+        if not folder.exists():
+            self.export(model, folder, parity_puzzles=0)
+        return folder
 
 
 @dataclass(frozen=True)
@@ -48,7 +61,7 @@ PARITY_FIELDS = ("status", "reason", "teacher_forced", "exact_accuracy_artifact"
 
 @register_measure("parity")
 @dataclass(frozen=True)
-class ParityMeasure:
+class ParityMeasure(Measure):
     variants: list[Variant]
     parity_puzzles: list[int]
     parity_band: str | None = None     # generated puzzles of one difficulty instead of the test split
@@ -78,9 +91,7 @@ class ParityMeasure:
                                "puzzles": cell.puzzles}
         t0 = time.perf_counter()
         try:
-            export_checkpoint(cell.model, v.target, work, recursion=v.recursion, quantize=v.precision,
-                              parity_puzzles=cell.puzzles, parity_band=self.parity_band, batch=v.batch,
-                              h_cycles=v.h_cycles, l_cycles=v.l_cycles, options=dict(v.options))
+            v.export(cell.model, work, parity_puzzles=cell.puzzles, parity_band=self.parity_band)
         except Exception as exc:   # one failed cell is a row that says why, not a lost study
             return [{**row, "status": "failed", "reason": f"export failed: {exc}".splitlines()[0]}]
         meta = read_meta(work)
@@ -94,9 +105,6 @@ class ParityMeasure:
             return f"{row['status']}: {row.get('reason', '')}"
         return (f"{row['status']}: exact {row['exact_accuracy_artifact']:.3f} vs PyTorch "
                 f"{row['exact_accuracy_pytorch']:.3f}, judged cells {pct(row.get('cell_agreement_judged'))}")
-
-    def finish(self, results: dict[str, Any], out: Path) -> dict[str, Any]:
-        return {}
 
     def table(self, results: dict[str, Any]) -> str:
         """The rows as Markdown: the verdict first, then what it was judged on."""

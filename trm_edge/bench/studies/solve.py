@@ -18,7 +18,7 @@ from typing import Any
 
 from ...train.evaluate_job import EvaluateJob, run_evaluate
 from ...export.naming import model_name
-from .base import register_measure
+from .base import Measure, register_measure
 
 KEPT = ("exact_accuracy", "verified", "verified_wrong", "mean_steps", "p95_steps", "puzzles")
 
@@ -35,7 +35,7 @@ class SolveCell:
 
 @register_measure("solve")
 @dataclass(frozen=True)
-class SolveMeasure:
+class SolveMeasure(Measure):
     bands: list[str]
     puzzles: int
     halting: list[str]
@@ -82,9 +82,6 @@ class SolveMeasure:
 
     def line(self, row: dict[str, Any]) -> str:
         return f"exact {row['exact_accuracy']:.3f}, mean steps {row['mean_steps']:.2f}"
-
-    def finish(self, results: dict[str, Any], out: Path) -> dict[str, Any]:
-        return {}
 
     def table(self, results: dict[str, Any]) -> str:
         lines = [results["study"]["question"], "",

@@ -4,9 +4,9 @@
                {split = "test"}, {file = "top95.txt"}]
 
 a generated difficulty band of the model's task (optionally only the puzzles the technique rater puts at or above
-a technique), the model's own held-out split, or a file of puzzles, one a line in the task's text form (lines that
-do not parse as a puzzle, such as a count or a comment, are passed over). A file has no labels: its puzzles are
-judged by the rules alone.
+a technique), the model's own held-out split, or a file of puzzles, read as `trm-edge solve --file` reads one
+(runtime.solver.puzzle_lines), with lines whose first word does not parse as a puzzle (a count, a comment) passed
+over. A file's puzzles are judged by the rules alone.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import numpy as np
 from ...data.sudoku import Technique, rate
 from ...datasets import DataSpec, held_out
 from ...model.checkpoint import load_checkpoint
+from ...runtime.solver import puzzle_lines
 from ...tasks import get_task
 
 
@@ -70,7 +71,7 @@ def _load(model: str, source: PuzzleSource, count: int) -> Puzzles:
         path = Path(source.file)
         if not path.is_file():
             raise FileNotFoundError(f"no puzzle file at {path} (public lists are not shipped: put it there)")
-        grids = [g for g in (_parsed(task, line, side) for line in path.read_text().splitlines()) if g is not None]
+        grids = [g for g in (_parsed(task, question, side) for _, question, _ in puzzle_lines(path)) if g is not None]
         return Puzzles(grids, [None] * len(grids))
     if source.technique:
         if spec.task != "sudoku":
@@ -84,8 +85,8 @@ def _load(model: str, source: PuzzleSource, count: int) -> Puzzles:
     return Puzzles([task.decode(data.inputs[i], side) for i in rows], [task.decode(data.labels[i], side) for i in rows])
 
 
-def _parsed(task, line: str, side: int) -> np.ndarray | None:
-    words = line.split()
+def _parsed(task, question: str, side: int) -> np.ndarray | None:
+    words = question.split()
     if not words:
         return None
     try:

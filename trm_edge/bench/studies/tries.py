@@ -29,14 +29,13 @@ from typing import Any
 import numpy as np
 
 from ...artifact import read_meta
-from ...export.api import export_checkpoint
 from ...export.naming import model_name
 from ...host_loop import Halting
 from ...model.checkpoint import load_checkpoint, record_settings
 from ...settings import InferenceSettings
 from ...runtime.solver import Source, open_chosen, solve_batch, with_max_steps
 from ...targets.precision import Precision
-from .base import register_measure
+from .base import Measure, register_measure
 from .parity import Variant
 from .sources import PuzzleSource, Puzzles, load_puzzles
 
@@ -69,7 +68,7 @@ class TriesCell:
 
 @register_measure("tries")
 @dataclass(frozen=True)
-class TriesMeasure:
+class TriesMeasure(Measure):
     sources: list[PuzzleSource]
     puzzles: int
     halting: list[str]
@@ -180,11 +179,7 @@ def _opened(model: str, run: Run, folder: Path) -> Source:
 
 def _open(model: str, run: Run, folder: Path) -> Source:
     if run.variant is not None:
-        v = run.variant
-        if not folder.exists():
-            export_checkpoint(model, v.target, folder, recursion=v.recursion, quantize=v.precision,
-                              h_cycles=v.h_cycles, l_cycles=v.l_cycles, options=dict(v.options), parity_puzzles=0)
-        source, _ = open_chosen(folder, threads=1)
+        source, _ = open_chosen(run.variant.exported_once(model, folder), threads=1)
         meta = read_meta(folder)
         return replace(source, label=f"{meta.target} {meta.recursion} {Precision.label_of(meta.quantize)}")
     source, _ = open_chosen(Path(model), threads=1)
