@@ -11,8 +11,10 @@ import pytest
 from conftest import REPO, SUDOKU9 as CHECKPOINT
 
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
-# what other libraries' lines look like: Python warnings, glog/torch log records, C++ source locations, tracebacks
-NOISE = re.compile(r"(?i)warn|deprecat|traceback|^\[|^[WIEF]\d{4} |\.cpp\b|\.py:\d+|\[(?:INFO|DEBUG)\]")
+# what other libraries' lines look like: Python warnings, glog/torch/ONNX Runtime log records, C++ source
+# locations, tracebacks
+NOISE = re.compile(r"(?i)warn|deprecat|traceback|^\[|^[WIEF]\d{4} |\[[WIEF]:onnxruntime|\.(?:cpp|cc)\b|\.py:\d+|"
+                   r"\[(?:INFO|DEBUG)\]")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -52,6 +54,14 @@ def test_an_int4_export_prints_only_our_lines(tmp_path):
     every node at INFO."""
     export = _run("export", str(CHECKPOINT), "--target", "onnx", "--quantize", "int4", "--calibration", "64",
                   "--parity-puzzles", "0", "--out", str(tmp_path / "i4"))
+    assert "artifact:" in export.stdout and _foreign(export) == [], _foreign(export)[:5]
+
+
+def test_an_npu_export_prints_only_our_lines(tmp_path):
+    """The QNN w8a16 export's calibration session warned about each constant the fused norms left behind."""
+    pytest.importorskip("onnxruntime_qnn", reason="the QNN export needs onnxruntime-qnn (the [npu] extra)")
+    export = _run("export", str(CHECKPOINT), "--target", "qnn", "--quantize", "w8a16", "--calibration", "32",
+                  "--parity-puzzles", "0", "--out", str(tmp_path / "npu"))
     assert "artifact:" in export.stdout and _foreign(export) == [], _foreign(export)[:5]
 
 

@@ -9,7 +9,8 @@ def fuse_rms_norms(model) -> int:
     one SimplifiedLayerNormalization node (ONNX Runtime's, which its QNN EP maps to the HTP's RMS norm) with a scale of ones (the same function).
 
     A quantized graph otherwise carries x^2 as an activation whose range spans 0 to ~60,000 on the 9x9 model,
-    which 8 or 16 bits cannot resolve; the fused op keeps the squares inside the kernel. Returns the count."""
+    which 8 or 16 bits cannot resolve; the fused op keeps the squares inside the kernel. The chains' constants go
+    with them (ONNX Runtime warns about each initializer no node reads). Returns the count."""
     import onnx
     from onnx import helper, numpy_helper
 
@@ -40,6 +41,10 @@ def fuse_rms_norms(model) -> int:
     kept = [n for n in graph.node if id(n) not in remove]
     del graph.node[:]
     graph.node.extend(kept)
+    read = {name for n in graph.node for name in n.input} | {o.name for o in graph.output}
+    orphans = [i for i in graph.initializer if i.name not in read]   # the fused chains' exponents and epsilons
+    for init in orphans:
+        graph.initializer.remove(init)
     return fused
 
 
