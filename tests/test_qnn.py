@@ -94,6 +94,37 @@ def test_quantized_weights_are_stored_at_their_width_and_run_on_the_npu(wide_che
     assert entry["nodes_on_cpu"] == {}
 
 
+def test_a_mixed_precision_list_keeps_the_named_weights_16_bit_and_every_weight_has_a_scale_per_channel(
+        wide_checkpoint, tmp_path):
+    """w8a16 with --w16-weights: the weights a name part picks are 16-bit, the rest int8, each with one scale per
+    output channel (results/qnn-sensitivity: per-tensor scales cost the 9x9 step 40% more error), and the graph
+    still runs whole on the HTP; a part that names no weight is refused, listing the names there are."""
+    import onnx
+    from onnx import numpy_helper
+
+    art = export_checkpoint(wide_checkpoint, "qnn", tmp_path / "mixed", quantize="w8a16", parity_puzzles=0,
+                            options={"w16-weights": "mlp.down_proj"})
+    graph = onnx.load(str(art / "source.onnx")).graph
+    inits = {i.name: i for i in graph.initializer}
+    widths = {}
+    for dq in (n for n in graph.node if n.op_type == "DequantizeLinear" and n.input[0] in inits):
+        name = dq.input[0].removesuffix("_quantized")
+        if name.endswith("weight.T"):
+            widths[name] = inits[dq.input[0]].data_type
+            channels = inits[dq.input[0]].dims[1]
+            assert numpy_helper.to_array(inits[dq.input[1]]).shape == (channels,), name
+    assert widths and all((kind == 5) == (".mlp.down_proj." in name) for name, kind in widths.items()), widths
+    entry = next(iter(json.loads((art / "metadata.json").read_text())["extra"]["qnn"]["socs"].values()))
+    assert entry["nodes_on_cpu"] == {}
+    res = CliRunner().invoke(app, ["export", str(wide_checkpoint), "--target", "qnn", "--quantize", "w8a16",
+                                   "--w16-weights", "attention", "--out", str(tmp_path / "bad")])
+    assert res.exit_code == 2 and "--w16-weights attention names no weight" in res.output
+    assert "mlp_t.gate_up_proj.weight.T" in res.output and not (tmp_path / "bad").exists()
+    res = CliRunner().invoke(app, ["export", str(wide_checkpoint), "--target", "qnn", "--quantize", "fp16",
+                                   "--w16-weights", "mlp", "--out", str(tmp_path / "fp16")])
+    assert res.exit_code == 2 and "not in fp16" in res.output
+
+
 def test_cli_names_unknown_socs_and_precisions_and_partial_offloads(mlp_checkpoint, tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["export", str(mlp_checkpoint), "--target", "qnn", "--soc", "snapdragon-9000",

@@ -294,8 +294,11 @@ def staged_folder(final: Path, overwrite: bool = False, inputs: tuple[Path, ...]
 
 
 def folder_size(folder: str | Path, model_file: str) -> int:
-    """Bytes of the model file, or of the whole package when it is a directory (.mlpackage)."""
+    """Bytes of the model: the model file; a package directory (.mlpackage) whole; a model in a subfolder of its
+    own (a QNN SoC's EPContext model beside the context binary it loads) with everything in that subfolder."""
     p = Path(folder) / model_file
+    if p.is_file() and p.parent.resolve() != Path(folder).resolve():
+        p = p.parent
     if p.is_dir():
         return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
     return p.stat().st_size

@@ -77,6 +77,7 @@ def export(
     delegate: Optional[str] = _target_option("delegate"),
     int8_scheme: Optional[str] = _target_option("int8-scheme"),
     soc: Optional[str] = _target_option("soc"),
+    w16_weights: Optional[str] = _target_option("w16-weights"),
     allow_cpu_fallback: bool = _target_option("allow-cpu-fallback", False),
     android_assets: Optional[Path] = typer.Option(None, help="Also copy the artifact files into this folder "
                                                              "(e.g. android_demo/app/src/main/assets/trm).",

@@ -83,7 +83,60 @@ def fold_weight_transposes(model):
 
     import onnx
 
+    read_before = weights_read(model.graph)
     folded = ir.from_proto(model)
     fold_constants(folded, input_size_limit=1 << 30, output_size_limit=1 << 30)
+    _name_folded_weights(folded, read_before)
     # the quantizer needs every tensor's type; the folder keeps none for the values it rewired
     return onnx.shape_inference.infer_shapes(ir.to_proto(folded), strict_mode=True)
+
+
+def weights_read(graph) -> dict[str, str]:
+    """MatMul/Gemm node name -> the weight it reads, directly or through a Transpose ('activation' if none):
+    how a quantization scheme finds the nodes of one layer (node names survive ONNX Runtime's pre-processing)."""
+    inits = {i.name for i in graph.initializer}
+    transposed = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Transpose" and n.input[0] in inits}
+    found = {}
+    for node in graph.node:
+        if node.op_type in ("MatMul", "Gemm"):
+            names = [x if x in inits else transposed.get(x) for x in node.input]
+            found[node.name] = next((n for n in names if n), "activation")
+    return found
+
+
+def _name_folded_weights(folded, read_before: dict[str, str]) -> None:
+    """A folded transposed weight gets the checkpoint weight's name + '.T' (the folder calls it val_N), so that
+    quantization overrides and error tables can name layers."""
+    taken = set(folded.graph.initializers)
+    for node in folded.graph:
+        weight = read_before.get(node.name)
+        value = node.inputs[1] if node.op_type in ("MatMul", "Gemm") and len(node.inputs) > 1 else None
+        if weight in (None, "activation") or value is None or not value.is_initializer() or value.name == weight:
+            continue
+        wanted = f"{weight}.T"
+        if wanted not in taken and value.name.startswith("val_"):
+            folded.graph.initializers.pop(value.name)
+            value.name = wanted
+            folded.graph.register_initializer(value)
+            taken.add(wanted)
+
+
+def name_weights_like(model, tensors: dict[str, np.ndarray]) -> None:
+    """Give a weight the exporter folded itself (named val_N) the name of the tensor it equals, or '.T' if it
+    equals its transpose: the small weights the exporter's own folder handled (the 9x9 model's lm_head)."""
+    from onnx import numpy_helper
+
+    used_by_matmul = {n.input[1] for n in model.graph.node if n.op_type in ("MatMul", "Gemm") and len(n.input) > 1}
+    renamed = {}
+    for init in model.graph.initializer:
+        if init.name not in used_by_matmul or not init.name.startswith("val_") or len(init.dims) != 2:
+            continue
+        array = numpy_helper.to_array(init)
+        for name, tensor in tensors.items():
+            for suffix, candidate in (("", tensor), (".T", tensor.T)):
+                if candidate.shape == array.shape and np.array_equal(candidate, array):
+                    renamed[init.name] = name + suffix
+    for init in model.graph.initializer:
+        init.name = renamed.get(init.name, init.name)
+    for node in model.graph.node:
+        node.input[:] = [renamed.get(x, x) for x in node.input]

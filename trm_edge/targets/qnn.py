@@ -124,6 +124,13 @@ def runtime(r):
 
 def _check(recursion: str, precision: str, options: dict) -> None:
     socs_of(options.get("soc") or DEFAULT_SOC)   # what a SoC cannot run is found by compiling, and named then
+    if options.get("w16-weights") and precision not in (Precision.W8A16, Precision.W8A8):
+        raise RequestError(f"--w16-weights keeps some weights 16-bit in a w8a16 or w8a8 graph, not in {precision}")
+
+
+def weights_kept_16bit(option: str | None) -> tuple[str, ...]:
+    """The name parts a --w16-weights list gives (each picks every weight whose name contains it)."""
+    return tuple(part.strip() for part in (option or "").split(",") if part.strip())
 
 
 TARGET = Target(
@@ -134,6 +141,9 @@ TARGET = Target(
     runtime_module="onnxruntime_qnn",
     options=(Option("soc", "comma-separated Snapdragon SoCs to compile for (" + ", ".join(s.name for s in SOCS)
                     + f"; default {DEFAULT_SOC})", DEFAULT_SOC, None),
+             Option("w16-weights", "comma-separated parts of weight names that stay 16-bit in a w8a16/w8a8 graph "
+                                   "(a mixed-precision list, e.g. layers.1.mlp; scripts/bench/qnn_sensitivity.py "
+                                   "measures each weight's error on the HTP)", None, None),
              Option("allow-cpu-fallback", "let ops the NPU cannot run stay on the phone's CPU instead of "
                                           "failing the export")),
     check=_check,

@@ -82,13 +82,13 @@ class ParityMeasure(Measure):
 
     def describe(self, cell: ParityCell) -> str:
         v = cell.variant
-        return (f"{model_name(cell.model)}: {v.target} {v.recursion} {v.precision or 'default'}, "
-                f"parity on {cell.puzzles} puzzles")
+        return (f"{model_name(cell.model)}: {v.target} {v.recursion} {v.precision or 'default'}"
+                f"{_options(v.options)}, parity on {cell.puzzles} puzzles")
 
     def rows(self, cell: ParityCell, work: Path) -> list[dict[str, Any]]:
         v = cell.variant
         row: dict[str, Any] = {"model": model_name(cell.model), "target": v.target, "recursion": v.recursion,
-                               "puzzles": cell.puzzles}
+                               "puzzles": cell.puzzles, **({"options": dict(v.options)} if v.options else {})}
         t0 = time.perf_counter()
         try:
             v.export(cell.model, work, parity_puzzles=cell.puzzles, parity_band=self.parity_band)
@@ -120,11 +120,17 @@ class ParityMeasure(Measure):
                      if "exact_accuracy_artifact" in shown else "-")
             depth = "/".join(map(str, r["depth"])) if r.get("depth") else "-"
             size = f"{r['size_bytes'] / 1e6:.2f} MB" if "size_bytes" in r else "-"
-            lines.append(f"| {r['model']} | {r['target']} | {r['recursion']} | {r.get('precision', '-')} | {depth} "
+            precision = r.get("precision", "-") + _options(r.get("options", {}))
+            lines.append(f"| {r['model']} | {r['target']} | {r['recursion']} | {precision} | {depth} "
                          f"| {size} | {r['puzzles']} | {verdict} | {'-' if step is None else f'{step:.0e}'} | {exact} "
                          f"| {'-' if ci is None else f'{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}'} "
                          f"| {pct(r.get('cell_agreement_judged'))} | {pct(shown.get('cell_agreement'))} |")
         return "\n".join(lines) + "\n"
+
+
+def _options(options: dict[str, Any]) -> str:
+    """A variant's target options as a reader sees them after its precision: ' (w16-weights mlp.down_proj)'."""
+    return f" ({', '.join(f'{k} {v}' for k, v in options.items())})" if options else ""
 
 
 def _verdict(row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
