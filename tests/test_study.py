@@ -28,6 +28,20 @@ def test_a_study_writes_its_rows_and_table(trained_checkpoint, tmp_path):
     assert table.startswith("Does the tiny model export?") and table.count(f"| {model} | onnx | step |") == 2
 
 
+def test_a_parity_study_runs_each_band_and_a_calibrated_variant(trained_checkpoint, tmp_path):
+    (tmp_path / "b.toml").write_text(
+        f'title = "t"\nquestion = "Per band?"\nmodels = ["{trained_checkpoint}"]\nmeasure = "parity"\n'
+        'parity_puzzles = [4]\nparity_band = ["minimal", "6-8"]\n\n'
+        '[[variants]]\ntarget = "onnx"\nprecision = "int8"\ncalibration = 16\n')
+    res = CliRunner().invoke(app, ["study", str(tmp_path / "b.toml"), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "r" / "results.json").read_text())["rows"]
+    assert [(r["precision"], r["band"], r["puzzles"]) for r in rows] == [("int8-static", "minimal", 4),
+                                                                        ("int8-static", "6-8", 4)]
+    table = (tmp_path / "r" / "table.md").read_text()
+    assert "| 4 minimal |" in table and "| 4 with 6-8 givens |" in table
+
+
 def test_a_study_with_an_unknown_key_is_refused_in_one_line(trained_checkpoint, tmp_path):
     _study(tmp_path / "bad.toml", trained_checkpoint, extra='halting = "act"')
     res = CliRunner().invoke(app, ["study", str(tmp_path / "bad.toml")])

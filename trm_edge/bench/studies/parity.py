@@ -3,8 +3,9 @@ checked by export's own parity check at each puzzle count.
 
     measure = "parity"
     parity_puzzles = [10, 200]
+    parity_band = "minimal"    # optional: generated puzzles of a band (or a list of bands) instead of the test split
     [[variants]]
-    target = "onnx"            # also: recursion, precision, h_cycles, l_cycles, options = {...}
+    target = "onnx"            # also: recursion, precision, calibration, batch, h_cycles, l_cycles, options = {...}
 """
 from __future__ import annotations
 
@@ -31,13 +32,14 @@ class Variant:
     h_cycles: int | None = None         # None: the checkpoint's recorded depth
     l_cycles: int | None = None
     batch: int = 1                      # rows the graph takes at once
+    calibration: int = 0                # step inputs for static int8 (int8 with calibration is static int8)
     options: dict[str, Any] = field(default_factory=dict)
 
     def export(self, model: str, folder: Path, **how: Any) -> Path:
         """This variant of the model, exported into `folder` (`how`: export's other fields, e.g. parity_puzzles)."""
         return export_checkpoint(model, self.target, folder, recursion=self.recursion, quantize=self.precision,
-                                 batch=self.batch, h_cycles=self.h_cycles, l_cycles=self.l_cycles,
-                                 options=dict(self.options), **how)
+                                 batch=self.batch, calibration=self.calibration, h_cycles=self.h_cycles,
+                                 l_cycles=self.l_cycles, options=dict(self.options), **how)
 
     def exported_once(self, model: str, folder: Path) -> Path:
         """The variant's artifact in `folder`, exported the first time a study asks for it (no parity check: the
@@ -52,6 +54,7 @@ class ParityCell:
     model: str
     variant: Variant
     puzzles: int
+    band: str | None = None
 
 
 PARITY_FIELDS = ("status", "reason", "teacher_forced", "exact_accuracy_artifact", "exact_accuracy_pytorch",
@@ -64,12 +67,13 @@ PARITY_FIELDS = ("status", "reason", "teacher_forced", "exact_accuracy_artifact"
 class ParityMeasure(Measure):
     variants: list[Variant]
     parity_puzzles: list[int]
-    parity_band: str | None = None     # generated puzzles of one difficulty instead of the test split
+    parity_band: list[str | None] = field(default_factory=lambda: [None])   # None: the test split
 
     @classmethod
     def from_file(cls, keys: dict[str, Any]) -> "ParityMeasure":
+        band = keys.get("parity_band")   # generated puzzles of one difficulty (or several) instead of the test split
         measure = cls([Variant(**v) for v in keys.get("variants", [])], list(keys.get("parity_puzzles", [])),
-                      keys.get("parity_band"))
+                      list(band) if isinstance(band, list) else [band])
         if not measure.variants or not measure.parity_puzzles or min(measure.parity_puzzles) < 1:
             raise ValueError("a parity study needs [[variants]] and parity_puzzles of at least 1")
         return measure
@@ -78,20 +82,22 @@ class ParityMeasure(Measure):
         return replace(self, parity_puzzles=list(counts))
 
     def cells(self, models: list[str]) -> list[ParityCell]:
-        return [ParityCell(m, v, n) for m in models for v in self.variants for n in self.parity_puzzles]
+        return [ParityCell(m, v, n, b) for m in models for v in self.variants for b in self.parity_band
+                for n in self.parity_puzzles]
 
     def describe(self, cell: ParityCell) -> str:
         v = cell.variant
         return (f"{model_name(cell.model)}: {v.target} {v.recursion} {v.precision or 'default'}"
-                f"{_options(v.options)}, parity on {cell.puzzles} puzzles")
+                f"{_options(v.options)}, parity on {cell.puzzles} {cell.band or 'test'} puzzles")
 
     def rows(self, cell: ParityCell, work: Path) -> list[dict[str, Any]]:
         v = cell.variant
         row: dict[str, Any] = {"model": model_name(cell.model), "target": v.target, "recursion": v.recursion,
-                               "puzzles": cell.puzzles, **({"options": dict(v.options)} if v.options else {})}
+                               "puzzles": cell.puzzles, "band": cell.band or "test split",
+                               **({"options": dict(v.options)} if v.options else {})}
         t0 = time.perf_counter()
         try:
-            v.export(cell.model, work, parity_puzzles=cell.puzzles, parity_band=self.parity_band)
+            v.export(cell.model, work, parity_puzzles=cell.puzzles, parity_band=cell.band)
         except Exception as exc:   # one failed cell is a row that says why, not a lost study
             return [{**row, "status": "failed", "reason": f"export failed: {exc}".splitlines()[0]}]
         meta = read_meta(work)
@@ -122,10 +128,19 @@ class ParityMeasure(Measure):
             size = f"{r['size_bytes'] / 1e6:.2f} MB" if "size_bytes" in r else "-"
             precision = r.get("precision", "-") + _options(r.get("options", {}))
             lines.append(f"| {r['model']} | {r['target']} | {r['recursion']} | {precision} | {depth} "
-                         f"| {size} | {r['puzzles']} | {verdict} | {'-' if step is None else f'{step:.0e}'} | {exact} "
+                         f"| {size} | {_puzzles(r)} | {verdict} | {'-' if step is None else f'{step:.0e}'} | {exact} "
                          f"| {'-' if ci is None else f'{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}'} "
                          f"| {pct(r.get('cell_agreement_judged'))} | {pct(shown.get('cell_agreement'))} |")
         return "\n".join(lines) + "\n"
+
+
+def _puzzles(row: dict[str, Any]) -> str:
+    """How many puzzles, and of which band when they are generated ones: '1000 minimal', '200 with 30-45 givens',
+    '200' (the test split)."""
+    band = row.get("band", "test split")
+    if band == "test split":
+        return f"{row['puzzles']}"
+    return f"{row['puzzles']} with {band} givens" if band[:1].isdigit() else f"{row['puzzles']} {band}"
 
 
 def _options(options: dict[str, Any]) -> str:

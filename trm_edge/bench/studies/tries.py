@@ -77,6 +77,11 @@ class TriesMeasure(Measure):
     runs: list[Run] = field(default_factory=lambda: [Run()])
     record_on: list[str] = field(default_factory=list)   # source labels: record the best PyTorch setting on them
 
+    def __post_init__(self) -> None:
+        # this study run's runtimes, each opened (and warmed) once: (model, folder) -> source; not a field, so the
+        # study's description in results.json leaves it out
+        object.__setattr__(self, "opened", {})
+
     @classmethod
     def from_file(cls, keys: dict[str, Any]) -> "TriesMeasure":
         keys = dict(keys)
@@ -111,11 +116,22 @@ class TriesMeasure(Measure):
                                "max_steps": cell.max_steps, "tries": cell.tries}
         try:
             puzzles = load_puzzles(cell.model, cell.source, self.puzzles)
-            source = _opened(cell.model, self.runs[cell.run], work.parent / f"{model_name(cell.model)}-run{cell.run}")
+            source = self._opened(cell.model, self.runs[cell.run],
+                                  work.parent / f"{model_name(cell.model)}-run{cell.run}")
         except (OSError, ValueError) as exc:   # a missing list or a failed export: a row says why
             return [{**row, "runtime": _run_name(self.runs[cell.run]), "status": "skipped", "reason": str(exc)}]
         return [{**row, "runtime": source.label, "depth": list(source.depth), "status": "ok",
                  **_solved(with_max_steps(source, cell.max_steps), puzzles, cell)}]
+
+    def _opened(self, model: str, run: Run, folder: Path) -> Source:
+        """The model as this run runs it, one thread, at its recorded depth: PyTorch, or its export (made once per
+        study, into `folder`; no parity check: its answers are what the rows measure, and a parity check would
+        load the runtime at another thread count first, which ExecuTorch cannot change afterwards in one
+        process)."""
+        key = (model, folder)    # the folder is the study run's own
+        if key not in self.opened:
+            self.opened[key] = _open(model, run, folder)
+        return self.opened[key]
 
     def line(self, row: dict[str, Any]) -> str:
         if row["status"] != "ok":
@@ -126,7 +142,7 @@ class TriesMeasure(Measure):
     def finish(self, results: dict[str, Any], out: Path) -> dict[str, Any]:
         """With `record_on`: each model's best PyTorch setting on those sources (most right answers over them
         together, then fewest mean steps) recorded in its checkpoint, naming this results file."""
-        _OPENED.clear()   # the study's runtimes are done with
+        self.opened.clear()   # the study's runtimes are done with
         if not self.record_on:
             return {}
         recorded = {}
@@ -162,19 +178,6 @@ class TriesMeasure(Measure):
 def _run_name(run: Run) -> str:
     v = run.variant
     return "pytorch" if v is None else f"{v.target} {v.recursion} {v.precision or 'default'}"
-
-
-_OPENED: dict[tuple[str, Path], Source] = {}    # a study's runtimes, opened (and warmed) once
-
-
-def _opened(model: str, run: Run, folder: Path) -> Source:
-    """The model as this run runs it, one thread, at its recorded depth: PyTorch, or its export (made once per
-    study, into `folder`; no parity check: its answers are what the rows measure, and a parity check would load
-    the runtime at another thread count first, which ExecuTorch cannot change afterwards in one process)."""
-    key = (model, folder)    # the folder is the study run's own
-    if key not in _OPENED:
-        _OPENED[key] = _open(model, run, folder)
-    return _OPENED[key]
 
 
 def _open(model: str, run: Run, folder: Path) -> Source:
