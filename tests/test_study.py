@@ -16,6 +16,14 @@ def _study(path, checkpoint, extra: str = "") -> None:
                     '[[variants]]\ntarget = "onnx"\n\n[[variants]]\ntarget = "onnx"\nprecision = "int4"\n')
 
 
+def _rows_of(study: str, checkpoint, tmp_path) -> list[dict]:
+    """The rows of a study of `checkpoint` whose measure and cells `study` writes, run into tmp_path/r."""
+    (tmp_path / "s.toml").write_text(f'title = "t"\nquestion = "Q?"\nmodels = ["{checkpoint}"]\n{study}')
+    res = CliRunner().invoke(app, ["study", str(tmp_path / "s.toml"), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    return json.loads((tmp_path / "r" / "results.json").read_text())["rows"]
+
+
 def test_a_study_writes_its_rows_and_table(trained_checkpoint, tmp_path):
     _study(tmp_path / "tiny.toml", trained_checkpoint)
     res = CliRunner().invoke(app, ["study", str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "r")])
@@ -29,13 +37,9 @@ def test_a_study_writes_its_rows_and_table(trained_checkpoint, tmp_path):
 
 
 def test_a_parity_study_runs_each_band_and_a_calibrated_variant(trained_checkpoint, tmp_path):
-    (tmp_path / "b.toml").write_text(
-        f'title = "t"\nquestion = "Per band?"\nmodels = ["{trained_checkpoint}"]\nmeasure = "parity"\n'
-        'parity_puzzles = [4]\nparity_band = ["minimal", "6-8"]\n\n'
-        '[[variants]]\ntarget = "onnx"\nprecision = "int8"\ncalibration = 16\n')
-    res = CliRunner().invoke(app, ["study", str(tmp_path / "b.toml"), "--out", str(tmp_path / "r")])
-    assert res.exit_code == 0, res.output
-    rows = json.loads((tmp_path / "r" / "results.json").read_text())["rows"]
+    rows = _rows_of('measure = "parity"\nparity_puzzles = [4]\nparity_band = ["minimal", "6-8"]\n\n'
+                    '[[variants]]\ntarget = "onnx"\nprecision = "int8"\ncalibration = 16\n',
+                    trained_checkpoint, tmp_path)
     assert [(r["precision"], r["band"], r["puzzles"]) for r in rows] == [("int8-static", "minimal", 4),
                                                                         ("int8-static", "6-8", 4)]
     table = (tmp_path / "r" / "table.md").read_text()
@@ -122,13 +126,8 @@ def test_a_tries_study_reads_puzzle_files_and_runs_each_export(trained_checkpoin
 def test_a_bench_study_benches_each_export_beside_pytorch_and_the_official_evaluation(trained_checkpoint, tmp_path):
     """The bench measure: the study's export and PyTorch through `trm-edge bench --throughput`'s own harness, the
     official evaluation measured in the same run (x 1.0), one row each, in one table."""
-    (tmp_path / "b.toml").write_text(
-        f'title = "t"\nquestion = "How fast?"\nmodels = ["{trained_checkpoint}"]\nmeasure = "bench"\n'
-        'puzzles = 20\nthreads = [1]\nhalting = ["stable-2"]\nmax_steps = [4]\nthroughput = true\n\n'
-        '[[variants]]\ntarget = "onnx"\nbatch = 2\n')
-    res = CliRunner().invoke(app, ["study", str(tmp_path / "b.toml"), "--out", str(tmp_path / "r")])
-    assert res.exit_code == 0, res.output
-    measured = json.loads((tmp_path / "r" / "results.json").read_text())["rows"]
+    measured = _rows_of('measure = "bench"\npuzzles = 20\nthreads = [1]\nhalting = ["stable-2"]\nmax_steps = [4]\n'
+                        'throughput = true\n\n[[variants]]\ntarget = "onnx"\nbatch = 2\n', trained_checkpoint, tmp_path)
     rows = {(r["runtime"], r["batch"], r["halting"]): r for r in measured}
     official = [r for r in measured if "official" in r["halting"]]
     assert len(official) == 1 and official[0]["x_official_eval"] == 1.0

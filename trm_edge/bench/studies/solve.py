@@ -65,7 +65,7 @@ class SolveMeasure(Measure):
     def describe(self, cell: SolveCell) -> str:
         depth = f" T={cell.depth[0]} n={cell.depth[1]}" if cell.depth else ""
         return (f"{model_name(cell.model)}{depth}: {cell.band or 'test split'}, {cell.halting}, at most "
-                f"{cell.max_steps} steps, {cell.tries} tries")
+                f"{cell.max_steps} steps, {cell.tries} tr{'y' if cell.tries == 1 else 'ies'}")
 
     def rows(self, cell: SolveCell, work: Path) -> list[dict[str, Any]]:
         t0 = time.perf_counter()
