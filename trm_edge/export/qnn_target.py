@@ -19,8 +19,9 @@ from .onnx_passes import fold_weight_transposes, fuse_rms_norms, name_weights_li
 from .onnx_target import dedupe_initializers, write_fp32
 from .spec import ExportRequest, ExportResult
 
-# (weights, activations) per quantized precision; weights symmetric (QNN's QDQ helpers pick the rest per op).
-# Measured on the 9x9 model in the HTP simulator (results/qnn): only 16-bit weights keep PyTorch's accuracy.
+# (weights, activations) per quantized precision; weights symmetric with one scale per output channel (QNN's QDQ
+# helpers pick the rest per op). On the 9x9 model in the HTP simulator (results/qnn-w8a16), w8a16 keeps PyTorch's
+# accuracy on minimal puzzles; its per-layer error table is results/qnn-sensitivity.
 QDQ_TYPES = {"w16a16": ("QInt16", "QUInt16"), "w8a16": ("QInt8", "QUInt16"), "w8a8": ("QInt8", "QUInt8")}
 
 
