@@ -29,6 +29,7 @@ from trm_edge.export.parity import paired_difference
 from trm_edge.export.qnn_target import SOURCE_FILE, PartialOffload, compile_for
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
+from trm_edge.quiet import silence_third_party
 from trm_edge.runtime.reference import solve_with_model
 from trm_edge.targets.qnn import DEFAULT_SOC, SOCS
 
@@ -155,6 +156,7 @@ def main() -> None:
     ap.add_argument("--models", default="sudoku9," + ",".join(PAPER))
     ap.add_argument("--append", action="store_true", help="add these models' rows to OUT/results.json")
     args = ap.parse_args()
+    silence_third_party()
     log = lambda m: print(m, flush=True)   # noqa: E731
     import onnxruntime_qnn
 
