@@ -83,10 +83,8 @@ def fold_weight_transposes(model):
 
     import onnx
 
-    read_before = weights_read(model.graph)
     folded = ir.from_proto(model)
     fold_constants(folded, input_size_limit=1 << 30, output_size_limit=1 << 30)
-    _name_folded_weights(folded, read_before)
     # the quantizer needs every tensor's type; the folder keeps none for the values it rewired
     return onnx.shape_inference.infer_shapes(ir.to_proto(folded), strict_mode=True)
 
@@ -104,38 +102,24 @@ def weights_read(graph) -> dict[str, str]:
     return found
 
 
-def _name_folded_weights(folded, read_before: dict[str, str]) -> None:
-    """A folded transposed weight gets the checkpoint weight's name + '.T' (the folder calls it val_N), so that
-    quantization overrides and error tables can name layers."""
-    taken = set(folded.graph.initializers)
-    for node in folded.graph:
-        weight = read_before.get(node.name)
-        value = node.inputs[1] if node.op_type in ("MatMul", "Gemm") and len(node.inputs) > 1 else None
-        if weight in (None, "activation") or value is None or not value.is_initializer() or value.name == weight:
-            continue
-        wanted = f"{weight}.T"
-        if wanted not in taken and value.name.startswith("val_"):
-            folded.graph.initializers.pop(value.name)
-            value.name = wanted
-            folded.graph.register_initializer(value)
-            taken.add(wanted)
-
-
 def name_weights_like(model, tensors: dict[str, np.ndarray]) -> None:
-    """Give a weight the exporter folded itself (named val_N) the name of the tensor it equals, or '.T' if it
-    equals its transpose: the small weights the exporter's own folder handled (the 9x9 model's lm_head)."""
+    """Give each folded weight (the folders call them val_N) the name of the checkpoint tensor it equals, or that
+    name + '.T' if it equals its transpose, so quantization overrides and error tables can name layers. A name
+    already in the graph is not given twice."""
     from onnx import numpy_helper
 
     used_by_matmul = {n.input[1] for n in model.graph.node if n.op_type in ("MatMul", "Gemm") and len(n.input) > 1}
+    taken = {i.name for i in model.graph.initializer}
     renamed = {}
     for init in model.graph.initializer:
         if init.name not in used_by_matmul or not init.name.startswith("val_") or len(init.dims) != 2:
             continue
         array = numpy_helper.to_array(init)
         for name, tensor in tensors.items():
-            for suffix, candidate in (("", tensor), (".T", tensor.T)):
-                if candidate.shape == array.shape and np.array_equal(candidate, array):
-                    renamed[init.name] = name + suffix
+            for wanted, candidate in ((name, tensor), (f"{name}.T", tensor.T)):
+                if wanted not in taken and candidate.shape == array.shape and np.array_equal(candidate, array):
+                    renamed[init.name] = wanted
+                    taken.add(wanted)
     for init in model.graph.initializer:
         init.name = renamed.get(init.name, init.name)
     for node in model.graph.node:

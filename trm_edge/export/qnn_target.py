@@ -64,7 +64,8 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
     work.mkdir()
     notes = write_fp32(req, work / "fp32.onnx")
     source = work / "fp32.onnx"
-    notes += _prepare_graph(source, {k: v.detach().numpy() for k, v in req.graph.state_dict().items() if v.ndim == 2})
+    matrices = {k: v.detach().numpy() for k, v in req.graph.state_dict().items() if v.ndim == 2}
+    notes += _prepare_graph(source, matrices)
     if req.quantize in QDQ_TYPES:
         source = _quantize_or_explain(req, source, work)
         weights, activations = (t.removeprefix("Q").removeprefix("U").lower() for t in QDQ_TYPES[req.quantize])
@@ -106,8 +107,8 @@ def _prepare_graph(path: Path, weights: dict[str, np.ndarray]) -> list[str]:
     import onnx
 
     model = fold_weight_transposes(onnx.load(str(path)))
-    name_weights_like(model, weights)   # the error table and --w16-weights name layers, not val_N
     merged = dedupe_initializers(model)   # each folded use of a shared weight is one more copy
+    name_weights_like(model, weights)   # the error table and --w16-weights name layers, not val_N
     fused = fuse_rms_norms(model)
     for opset in model.opset_import:   # 16-bit QDQ needs opset 21; the ops here mean the same in 20 and 21
         if opset.domain in ("", "ai.onnx"):
@@ -124,6 +125,7 @@ def _quantize(req: ExportRequest, fp32: Path, work: Path) -> Path:
     pre = work / "pre.onnx"
     source = pre if qnn_preprocess_model(str(fp32), str(pre)) else fp32
     plan = QdqPlan(req.quantize, weights_kept_16bit(req.options.get("w16-weights")))
+    weight_axes_of(source, plan)   # a --w16-weights part that names nothing is refused before calibrating
     return quantize_qdq(source, work / "qdq.onnx", req.calibration(), plan)
 
 
@@ -142,16 +144,11 @@ def quantize_qdq(source: Path, out: Path, samples: list[dict], plan: QdqPlan) ->
 
     Per-channel weight scales: measured on the 9x9 model's step in the HTP simulator, w8a16's error against fp32
     falls from 1.6% to 1.2% of y (16-bit activations alone: 0.5%; results/qnn-sensitivity)."""
-    import onnx
     from onnxruntime.quantization import QuantType, quantize
     from onnxruntime.quantization.execution_providers.qnn import get_qnn_qdq_config
 
     weights, activations = (getattr(QuantType, t) for t in QDQ_TYPES[plan.precision])
-    axes = weight_axes(onnx.load(str(source)))
-    unknown = [part for part in plan.w16 if not any(part in name for name in axes)]
-    if unknown:
-        raise RequestError(f"--w16-weights {', '.join(unknown)} names no weight of this graph; its weights: "
-                         + ", ".join(sorted(axes)))
+    axes = weight_axes_of(source, plan)
     overrides = {}
     for name, axis in axes.items():
         entry = {"axis": axis} if plan.per_channel else {}
@@ -163,6 +160,18 @@ def quantize_qdq(source: Path, out: Path, samples: list[dict], plan: QdqPlan) ->
                                 weight_type=weights, weight_symmetric=True, init_overrides=overrides or None)
     quantize(str(source), str(out), config)
     return out
+
+
+def weight_axes_of(source: Path, plan: QdqPlan) -> dict[str, int]:
+    """The graph's weights and their axes (`weight_axes`), once every part of the plan's 16-bit list names one."""
+    import onnx
+
+    axes = weight_axes(onnx.load(str(source)))
+    unknown = [part for part in plan.w16 if not any(part in name for name in axes)]
+    if unknown:
+        raise RequestError(f"--w16-weights {', '.join(unknown)} names no weight of this graph; its weights: "
+                           + ", ".join(sorted(axes)))
+    return axes
 
 
 def weight_axes(model) -> dict[str, int]:
