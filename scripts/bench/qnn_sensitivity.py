@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from trm_edge.bench.report import write_results
-from trm_edge.datasets.splits import DataSpec, held_out, load_split
-from trm_edge.export.api import export_checkpoint
+from trm_edge.datasets.splits import DataSpec, held_out
+from trm_edge.export.api import DEFAULT_CALIBRATION, calibration_puzzles, export_checkpoint
 from trm_edge.export.calibration import step_trajectories
 from trm_edge.export.qnn_target import SOURCE_FILE, QdqPlan, compile_for, quantize_qdq, weight_axes
 from trm_edge.model.checkpoint import load_checkpoint
@@ -30,7 +30,6 @@ from trm_edge.quiet import native_output_captured, silence_third_party
 from trm_edge.targets.qnn import DEFAULT_SOC, session_options, soc
 
 REPO = Path(__file__).resolve().parents[2]
-CALIBRATION = 256   # step inputs, as export's default for the calibrated precisions
 
 
 def _session(path: Path, precision: str | None = None):
@@ -57,12 +56,11 @@ def _errors(reference: list, outputs: list) -> dict[str, float]:
     return {"y_rel_rms_error": float(np.mean(rel)), "answer_cells_flipped": float(np.mean(flips))}
 
 
-def measure(plan: QdqPlan, source: Path, work: Path, calibration: list[dict], probe: tuple[list, list]) -> dict:
-    """One plan's QDQ graph, on the CPU and in the HTP simulator, against fp32."""
+def measure(plan: QdqPlan, source: Path, folder: Path, calibration: list[dict], probe: tuple[list, list]) -> dict:
+    """One plan's QDQ graph (written into `folder`), on the CPU and in the HTP simulator, against fp32."""
     samples, reference = probe
-    folder = work / f"v{len(list(work.iterdir()))}"
     folder.mkdir()
-    qdq = quantize_qdq(source, folder / "qdq.onnx", calibration, plan)
+    qdq = quantize_qdq(source, folder / "qdq.onnx", lambda: calibration, plan)
     compiled = compile_for(qdq, folder, soc(DEFAULT_SOC), plan.precision, False)
     return {"cpu": _errors(reference, _outputs(_session(qdq), samples)),
             "htp": _errors(reference, _outputs(_session(folder / compiled.model, plan.precision), samples)),
@@ -99,7 +97,7 @@ def main() -> None:
     silence_third_party()
     ckpt = load_checkpoint(args.checkpoint)
     model, spec = ckpt.build_model(), DataSpec.from_saved(ckpt.info["data_spec"])
-    calibration = step_trajectories(model, load_split(spec, "train").subset(slice(0, 10_000)), CALIBRATION)
+    calibration = step_trajectories(model, calibration_puzzles(ckpt), DEFAULT_CALIBRATION)
     test = held_out(spec, args.samples, "minimal")
     samples = step_trajectories(model, test, args.samples * 4)[::4]   # spread over the supervision steps
     with tempfile.TemporaryDirectory(prefix="trm-edge-qnn-sens-") as tmp:
@@ -110,16 +108,14 @@ def main() -> None:
 
         weights = sorted(weight_axes(onnx.load(str(source))))
         reference = _outputs(_session(source), samples)
-        variants = work / "variants"
-        variants.mkdir()
         rows = []
-        for label, plan in plans(args.precision, weights):
+        for i, (label, plan) in enumerate(plans(args.precision, weights)):
             rows.append({"variant": label, "w16": list(plan.w16), "per_channel": plan.per_channel,
-                         **measure(plan, source, variants, calibration, (samples, reference))})
+                         **measure(plan, source, work / f"variant{i}", calibration, (samples, reference))})
             print(f"{label:70s} HTP y error {100 * rows[-1]['htp']['y_rel_rms_error']:.2f}%", flush=True)
     result = {"command": "python scripts/bench/qnn_sensitivity.py", "checkpoint": str(args.checkpoint),
               "precision": args.precision, "soc": DEFAULT_SOC, "step_inputs": len(samples),
-              "calibration_step_inputs": CALIBRATION, "rows": rows}
+              "calibration_step_inputs": DEFAULT_CALIBRATION, "rows": rows}
     write_results(args.out, result, table(result))
     print(table(result))
 

@@ -225,7 +225,7 @@ def _int4_weights(job: ExportJob, ckpt: Checkpoint, model: TRM, internal: str, t
             raise ExportError(f"{target.name} int4 is not calibrated (GPTQ needs the runtime's 4-bit grid, which "
                               "trm-edge knows for onnx and executorch): drop --calibration")
         return model, ""
-    data = _held_out(ckpt, job.data_path, "train", 10_000)
+    data = calibration_puzzles(ckpt, job.data_path)
     if data is None:
         return model, "int4 weights rounded to nearest (no calibration puzzles: the checkpoint names no dataset)"
     steps = job.calibration or DEFAULT_INT4_CALIBRATION
@@ -237,8 +237,14 @@ def _int4_weights(job: ExportJob, ckpt: Checkpoint, model: TRM, internal: str, t
                         "own 4-bit grid")
 
 
+def calibration_puzzles(ckpt: Checkpoint, data_path: str | None = None) -> PuzzleSet | None:
+    """The training puzzles whose y/z trajectories every calibrated precision is calibrated on (None: the
+    checkpoint names no dataset and no --data-path was given)."""
+    return _held_out(ckpt, data_path, "train", 10_000)
+
+
 def _calibration_samples(job: ExportJob, ckpt: Checkpoint, model) -> list[dict[str, np.ndarray]]:
-    data = _held_out(ckpt, job.data_path, "train", 10_000)
+    data = calibration_puzzles(ckpt, job.data_path)
     if data is None:
         raise ExportError("static int8 needs calibration puzzles: the checkpoint names no dataset; pass --data-path")
     count = job.calibration or DEFAULT_CALIBRATION

@@ -89,19 +89,6 @@ def fold_weight_transposes(model):
     return onnx.shape_inference.infer_shapes(ir.to_proto(folded), strict_mode=True)
 
 
-def weights_read(graph) -> dict[str, str]:
-    """MatMul/Gemm node name -> the weight it reads, directly or through a Transpose ('activation' if none):
-    how a quantization scheme finds the nodes of one layer (node names survive ONNX Runtime's pre-processing)."""
-    inits = {i.name for i in graph.initializer}
-    transposed = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Transpose" and n.input[0] in inits}
-    found = {}
-    for node in graph.node:
-        if node.op_type in ("MatMul", "Gemm"):
-            names = [x if x in inits else transposed.get(x) for x in node.input]
-            found[node.name] = next((n for n in names if n), "activation")
-    return found
-
-
 def name_weights_like(model, tensors: dict[str, np.ndarray]) -> None:
     """Give each folded weight (the folders call them val_N) the name of the checkpoint tensor it equals, or that
     name + '.T' if it equals its transpose, so quantization overrides and error tables can name layers. A name

@@ -7,7 +7,6 @@ import numpy as np
 import torch
 
 from ..recursion import mode as recursion_mode
-from .onnx_passes import weights_read
 from .ort_mobile import convert_to_ort, mobile_usability, summary_line
 from .int4_gptq import keeps_int8
 from .spec import INT4_BLOCK, ExportRequest, ExportResult
@@ -184,10 +183,19 @@ def _nodes_reading(graph, weights: list[np.ndarray]) -> list[str]:
 
 
 def matmul_weights(path: Path) -> dict[str, str]:
-    """MatMul/Gemm node name -> the weight it reads (`onnx_passes.weights_read`) in the ONNX file at `path`."""
+    """MatMul/Gemm node name -> the weight it reads, directly or through a Transpose ('activation' if none):
+    how an int8 scheme finds the nodes of one layer (node names survive ORT's pre-processing)."""
     import onnx
 
-    return weights_read(onnx.load(str(path)).graph)
+    graph = onnx.load(str(path)).graph
+    inits = {i.name for i in graph.initializer}
+    transposed = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Transpose" and n.input[0] in inits}
+    found = {}
+    for node in graph.node:
+        if node.op_type in ("MatMul", "Gemm"):
+            names = [x if x in inits else transposed.get(x) for x in node.input]
+            found[node.name] = next((n for n in names if n), "activation")
+    return found
 
 
 def dedupe_initializers(model) -> int:
