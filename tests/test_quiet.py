@@ -12,9 +12,9 @@ from conftest import REPO, SUDOKU9 as CHECKPOINT
 
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
 # what other libraries' lines look like: Python warnings, glog/torch/ONNX Runtime log records, C++ source
-# locations, tracebacks
+# locations, tracebacks, another library's progress bars (tqdm's "42%|")
 NOISE = re.compile(r"(?i)warn|deprecat|traceback|^\[|^[WIEF]\d{4} |\[[WIEF]:onnxruntime|\.(?:cpp|cc)\b|\.py:\d+|"
-                   r"\[(?:INFO|DEBUG)\]")
+                   r"\[(?:INFO|DEBUG)\]|\d%\|")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -62,6 +62,14 @@ def test_an_npu_export_prints_only_our_lines(tmp_path):
     pytest.importorskip("onnxruntime_qnn", reason="the QNN export needs onnxruntime-qnn (the [npu] extra)")
     export = _run("export", str(CHECKPOINT), "--target", "qnn", "--quantize", "w8a16", "--calibration", "32",
                   "--parity-puzzles", "0", "--out", str(tmp_path / "npu"))
+    assert "artifact:" in export.stdout and _foreign(export) == [], _foreign(export)[:5]
+
+
+def test_an_executorch_core_ml_export_prints_only_our_lines(tmp_path):
+    """ExecuTorch's Core ML backend converts through coremltools, which draws a progress bar for each pass."""
+    pytest.importorskip("coremltools", reason="the Core ML delegate needs coremltools")
+    export = _run("export", str(CHECKPOINT), "--target", "executorch", "--delegate", "coreml",
+                  "--parity-puzzles", "0", "--out", str(tmp_path / "etcoreml"))
     assert "artifact:" in export.stdout and _foreign(export) == [], _foreign(export)[:5]
 
 

@@ -53,6 +53,13 @@ def test_a_study_with_an_unknown_key_is_refused_in_one_line(trained_checkpoint, 
     assert not (tmp_path / "results").exists()
 
 
+def test_a_study_of_a_missing_model_is_refused_before_any_work(tmp_path):
+    _study(tmp_path / "gone.toml", tmp_path / "gone" / "checkpoint.pt")
+    res = CliRunner().invoke(app, ["study", str(tmp_path / "gone.toml"), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and res.output.count("\n") == 1 and "no checkpoint at" in res.output, res.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_solve_study_measures_each_halting_rule_through_evaluate(trained_checkpoint, tmp_path):
     """The solve measure: the model's test split under two halting rules, one row each, as evaluate reports them."""
     from trm_edge.train.evaluate_job import EvaluateJob, run_evaluate
@@ -133,4 +140,13 @@ def test_a_bench_study_benches_each_export_beside_pytorch_and_the_official_evalu
     assert len(official) == 1 and official[0]["x_official_eval"] == 1.0
     onnx = rows["onnx", 2, "stable-2 (max 4)"]
     assert onnx["status"] == "ok" and onnx["puzzles_per_s"] > 0 and onnx["mean_steps"] <= 4
-    assert "| onnx | fp32 | 2 | stable-2 (max 4) |" in (tmp_path / "r" / "table.md").read_text()
+    assert "| onnx | fp32 | 2 | 1 | stable-2 (max 4) |" in (tmp_path / "r" / "table.md").read_text()
+
+
+def test_a_latency_bench_study_reports_each_thread_count_and_the_step_time(trained_checkpoint, tmp_path):
+    measured = _rows_of('measure = "bench"\npuzzles = 4\nthreads = [1, 2]\nhalting = ["fixed"]\n\n'
+                        '[[variants]]\ntarget = "onnx"\n', trained_checkpoint, tmp_path)
+    onnx = {r["threads"]: r for r in measured if r["runtime"] == "onnx"}
+    assert sorted(onnx) == [1, 2] and all(r["status"] == "ok" and r["step_ms"] > 0 for r in onnx.values())
+    table = (tmp_path / "r" / "table.md").read_text()
+    assert f"| onnx | fp32 | 1 | 2 | fixed | 1.000 | 8.0 | {onnx[2]['step_ms']:.2f} |" in table, table

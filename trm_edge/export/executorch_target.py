@@ -1,12 +1,14 @@
 """ExecuTorch export: torch.export -> (PT2E int8) -> XNNPACK- or Core ML-delegated `.pte`, with a delegation summary."""
 from __future__ import annotations
 
+import contextlib
 import copy
 from pathlib import Path
 
 import torch
 
 from ..model.layers import plain_attention
+from ..quiet import quiet_native
 from .graphs import packed_copies_note
 from .int4_gptq import keeps_int8
 from .spec import INT4_BLOCK, ExportRequest, ExportResult
@@ -27,7 +29,9 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         else:
             module, partitioners = _xnnpack_module(req, graph, example, notes)
         programs[name] = torch.export.export(module, example, strict=False)
-    edge = to_edge_transform_and_lower(programs, partitioner=partitioners)
+    # Core ML's backend converts through coremltools, which draws a progress bar for every pass pipeline.
+    with quiet_native() if delegate == "coreml" else contextlib.nullcontext():
+        edge = to_edge_transform_and_lower(programs, partitioner=partitioners)
     dropped = sum(drop_unused_constants(edge.exported_program(name)) for name in programs)
     if dropped:
         notes.append(f"{dropped} constants read only inside the delegate dropped from the program")

@@ -49,6 +49,10 @@ class StudyRun:
 def run_study(run: StudyRun) -> dict[str, Any]:
     """Every cell of the study measured, one row each; results.json and table.md written whole at the end."""
     how, rows = run.study.how, []
+    missing = [m for m in run.study.models if not Path(m).is_file()]
+    if missing:   # one line up front, not a failed row per cell after minutes of work
+        raise StudyError(f"no checkpoint at {', '.join(missing)} (a study's model paths are relative to the "
+                         "folder it runs in: the repository root for studies/)")
     cells = how.cells(run.study.models)
     with tempfile.TemporaryDirectory(prefix=f"study-{run.study.name}-") as work:
         for i, cell in enumerate(cells):

@@ -22,12 +22,13 @@ from typing import Any
 
 from ...export.naming import model_name
 from ...targets.precision import Precision
+from ..columns import values
 from ..harness import BenchRequest, run_bench
 from .base import Measure, register_measure
 from .parity import Variant
 
 KEPT = ("runtime", "precision", "recursion", "batch", "threads", "halting", "status", "size_kb", "computes_in")
-MEASURED = ("exact_accuracy", "mean_steps", "puzzles_per_s", "step_ms_median")
+MEASURED = ("exact_accuracy", "mean_steps", "puzzles_per_s")
 DERIVED = ("x_official_eval", "limit_x_official_eval", "fraction_of_peak")
 
 
@@ -84,32 +85,37 @@ class BenchMeasure(Measure):
         result = run_bench(self.request(folders, Path(cell.model), cell.max_steps))
         return [{"model": model_name(cell.model), "max_steps": cell.max_steps, "puzzles": result["puzzles"],
                  **{k: r.get(k) for k in KEPT}, **{k: r["measured"].get(k) for k in MEASURED},
-                 **{k: r["derived"].get(k) for k in DERIVED}} for r in result["rows"]]
+                 **{k: r["derived"].get(k) for k in DERIVED}, "step_ms": values(r)["step_ms"]}
+                for r in result["rows"]]
 
     def line(self, row: dict[str, Any]) -> str:
-        said = f"{row['runtime']} {Precision.label_of(row['precision'])} batch {row['batch']}, {row['halting']}: "
+        threads = f", {row['threads']} thread{'s' if row['threads'] > 1 else ''}" if len(self.threads) > 1 else ""
+        said = (f"{row['runtime']} {Precision.label_of(row['precision'])} batch {row['batch']}{threads}, "
+                f"{row['halting']}: ")
         if row["status"] != "ok" or row.get("puzzles_per_s") is None:
             return said + row["status"]
         return said + f"exact {row['exact_accuracy']:.3f}, {row['puzzles_per_s']:.1f} puzzles/s"
 
     def table(self, results: dict[str, Any]) -> str:
         lines = [results["study"]["question"], "",
-                 "| model | max steps | runtime | precision | batch | halting | exact | mean steps | puzzles/s "
-                 "| x official eval | limit x | share of peak |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "| model | max steps | runtime | precision | batch | threads | halting | exact | mean steps "
+                 "| step ms | puzzles/s | x official eval | limit x | share of peak |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in results["rows"]:
             head = (f"| {r['model']} | {r['max_steps'] or 'trained'} | {r['runtime']} "
-                    f"| {Precision.label_of(r['precision'])} | {r['batch']} | {r['halting']} ")
+                    f"| {Precision.label_of(r['precision'])} | {r['batch']} | {r['threads']} | {r['halting']} ")
             if r["status"] != "ok" or r.get("exact_accuracy") is None:
-                lines.append(head + f"| {r['status']} |" + " |" * 5)
+                lines.append(head + f"| {r['status']} |" + " |" * 6)
                 continue
             lines.append(head + f"| {r['exact_accuracy']:.3f} | {r['mean_steps']:.1f} "
+                         f"| {_num(r.get('step_ms'), 2)} "
                          f"| {_num(r.get('puzzles_per_s'))} | {_num(r.get('x_official_eval'))} "
                          f"| {_num(r.get('limit_x_official_eval'))} | {_pct(r.get('fraction_of_peak'))} |")
         return "\n".join(lines) + "\n"
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def _pct(value: float | None) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from ...artifact import PARITY_FILE, folder_size, read_meta
 from ...export.api import export_checkpoint
 from ...export.naming import model_name
-from ...targets.precision import Precision
+from ...targets.precision import Precision, internal
 from .base import Measure, pct, register_measure
 
 
@@ -87,7 +87,8 @@ class ParityMeasure(Measure):
 
     def describe(self, cell: ParityCell) -> str:
         v = cell.variant
-        return (f"{model_name(cell.model)}: {v.target} {v.recursion} {v.precision or 'default'}"
+        precision = internal(v.precision, v.calibration).label if v.precision else "default"
+        return (f"{model_name(cell.model)}: {v.target} {v.recursion} {precision}"
                 f"{_options(v.options)}, parity on {cell.puzzles} {cell.band or 'test'} puzzles")
 
     def rows(self, cell: ParityCell, work: Path) -> list[dict[str, Any]]:
@@ -145,7 +146,8 @@ def _puzzles(row: dict[str, Any]) -> str:
 
 def _options(options: dict[str, Any]) -> str:
     """A variant's target options as a reader sees them after its precision: ' (w16-weights mlp.down_proj)'."""
-    return f" ({', '.join(f'{k} {v}' for k, v in options.items())})" if options else ""
+    said = [k if v is True else f"{k} {v}" for k, v in options.items()]   # a switch is named, not "ort True"
+    return f" ({', '.join(said)})" if said else ""
 
 
 def _verdict(row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
