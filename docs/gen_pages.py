@@ -159,9 +159,14 @@ class Chart:
 
 
 RESULTS = (
-    ResultsPage("default", "Default preset (4x4): training, parity of every export, bench", "results/default",
-                "bash scripts/bench/train_default.sh; bash scripts/bench/export_all.sh; bash scripts/bench/bench_cpu.sh",
-                ("parity.md", "bench.txt", "bench.png"), ("bench.json", "train_default_log.jsonl")),
+    ResultsPage("default", "Default preset (4x4): training", "results/default",
+                "bash scripts/bench/train_default.sh", ("train_default.log",),
+                ("train_default_log.jsonl", "generator.json")),
+    ResultsPage("default-exports", "The default preset (4x4): every export and its parity",
+                "results/default-exports", "trm-edge study default-exports", ("table.md",), ("results.json",)),
+    ResultsPage("default-bench", "The default preset (4x4): every runtime's speed beside PyTorch",
+                "results/default-bench", "trm-edge study default-bench", ("table.md",), ("results.json",),
+                Chart("puzzles_per_s", label=("runtime", "precision", "batch", "threads", "halting"))),
     ResultsPage("sudoku9-exports", "The committed 9x9 model: every export per band", "results/sudoku9-exports",
                 "trm-edge study sudoku9-exports", ("table.md",), ("results.json",)),
     ResultsPage("sudoku9-halting", "The committed 9x9 model: halting rules per band", "results/sudoku9-halting",
