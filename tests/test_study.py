@@ -87,7 +87,7 @@ def test_every_committed_study_loads_and_names_committed_models():
     pages = (REPO / "docs" / "gen_pages.py").read_text()
     for path in sorted((REPO / "studies").glob("*.toml")):
         study = Study.load(path)
-        assert all((REPO / m).is_file() for m in study.models), path
+        assert all((REPO / m).is_file() or m.startswith("untrained:") for m in study.models), path
         assert f"trm-edge study {study.name}\"" in pages, f"{path.name} has no results page"
 
 
@@ -141,6 +141,22 @@ def test_a_bench_study_benches_each_export_beside_pytorch_and_the_official_evalu
     onnx = rows["onnx", 2, "stable-2 (max 4)"]
     assert onnx["status"] == "ok" and onnx["puzzles_per_s"] > 0 and onnx["mean_steps"] <= 4
     assert "| onnx | fp32 | 2 | 1 | stable-2 (max 4) |" in (tmp_path / "r" / "table.md").read_text()
+
+
+def test_a_study_of_an_untrained_preset_benches_its_pytorch_rows(tmp_path):
+    """`untrained:PRESET` builds the preset's model for the study (paper-size speed without a committed file); a
+    bench study without exports measures PyTorch alone."""
+    (tmp_path / "s.toml").write_text('title = "t"\nquestion = "Q?"\nmodels = ["untrained:sudoku4-tiny"]\n'
+                                     'measure = "bench"\npuzzles = 2\nhalting = ["fixed"]\nlarge_batch = 2\n'
+                                     'repeats = 2\nbudget_s = 1.0\n')
+    res = CliRunner().invoke(app, ["study", str(tmp_path / "s.toml"), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "r" / "results.json").read_text())["rows"]
+    assert [(r["model"], r["runtime"], r["batch"], r["status"]) for r in rows] == [
+        ("untrained-sudoku4-tiny", "pytorch", 1, "ok"), ("untrained-sudoku4-tiny", "pytorch", 2, "ok")]
+    (tmp_path / "bad.toml").write_text((tmp_path / "s.toml").read_text().replace("sudoku4-tiny", "sudoku5"))
+    res = CliRunner().invoke(app, ["study", str(tmp_path / "bad.toml")])
+    assert res.exit_code == 2 and "untrained:sudoku5: no such preset (presets: sudoku4-tiny" in res.output
 
 
 def test_a_latency_bench_study_reports_each_thread_count_and_the_step_time(trained_checkpoint, tmp_path):

@@ -5,15 +5,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
-import torch
-
-from trm_edge.data import maze, sudoku
-from trm_edge.model import TRM, TRMConfig
-from trm_edge.model.checkpoint import save_checkpoint
-from trm_edge.train.presets import get_preset
+from trm_edge.model.checkpoint import load_checkpoint
+from trm_edge.train.untrained import untrained_checkpoint
 
 
 def main() -> None:
@@ -21,13 +16,7 @@ def main() -> None:
     ap.add_argument("preset")
     ap.add_argument("out", type=Path)
     args = ap.parse_args()
-    preset = get_preset(args.preset)
-    side = preset.data.grid_size
-    meta = sudoku.meta(side, 0) if preset.data.task == "sudoku" else maze.meta(side, 0)
-    torch.manual_seed(0)
-    model = TRM(TRMConfig.from_dict(dict(preset.train.arch, vocab_size=meta.vocab_size, seq_len=meta.seq_len)))
-    spec = dataclasses.replace(preset.data, train_puzzles=16, test_puzzles=16)
-    save_checkpoint(args.out, model, meta, info={"data_spec": dataclasses.asdict(spec), "untrained": True})
+    model = load_checkpoint(untrained_checkpoint(args.preset, args.out)).build_model()
     print(f"{args.preset}: {model.num_parameters():,} parameters (untrained) -> {args.out}")
 
 

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Paper-size sudoku-att (6.83M parameters, untrained: speed and memory only) through every CPU runtime,
-# one CPU-heavy job at a time (run it on a quiet machine):
+# Paper-size sudoku-att (6.83M parameters, untrained: speed and memory only): what the bench study
+# (`trm-edge study paper-runtimes`) does not measure, one CPU-heavy job at a time (run it on a quiet machine):
 #  - exports ONNX, ExecuTorch and TFLite fp32 programs (step, and --recursion net for the two XNNPACK
-#    runtimes) into build/paper_runtimes/;
-#  - trm-edge bench of all five beside PyTorch, 1 and 2 threads, fixed 16 steps;
+#    runtimes) into build/paper_runtimes/, each timed;
 #  - scripts/bench/runtime_memory.py (memory added by load + one step, next to the file size);
 #  - scripts/bench/gemm_backends.py (the step's GEMMs alone per runtime: kernels vs graph).
 #   bash scripts/bench/paper_runtimes.sh              # writes results/paper/sudoku-att-runtimes/
@@ -27,7 +26,5 @@ export_one() {   # name, then export flags
   export_one tflite-net --target tflite --recursion net
 } | tee "$OUT/exports.txt"
 ALL=("$ART"/onnx "$ART"/executorch-step "$ART"/executorch-net "$ART"/tflite-step "$ART"/tflite-net)
-trm-edge bench "${ALL[@]}" --checkpoint "$CKPT" \
-  --threads 1 --threads 2 --halting fixed --puzzles 2 --large-batch 1 --budget-s 15 --out "$OUT"
 python scripts/bench/runtime_memory.py "${ALL[@]}" 2>/dev/null | tee "$OUT/memory.txt"
 python scripts/bench/gemm_backends.py "$CKPT" --threads 1,2 --json "$OUT/gemm.json" 2>/dev/null | tee "$OUT/gemm.txt"

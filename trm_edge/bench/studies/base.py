@@ -6,7 +6,10 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+from ...train.presets import PRESETS
+
 COMMON_KEYS = ("title", "question", "models", "measure")
+UNTRAINED = "untrained:"   # a model given as `untrained:PRESET`: the preset's model with untrained weights
 
 
 class StudyError(ValueError):
@@ -72,6 +75,9 @@ class Study:
         missing = [k for k in ("title", "question", "models") if not raw.get(k)]
         if missing:
             raise StudyError(f"{path}: a study needs {', '.join(missing)}")
+        for model in raw["models"]:
+            if model.startswith(UNTRAINED) and model.removeprefix(UNTRAINED) not in PRESETS:
+                raise StudyError(f"{path}: {model}: no such preset (presets: {', '.join(PRESETS)})")
         try:
             how = MEASURES[measure].from_file(own)
         except (TypeError, ValueError) as exc:

@@ -9,7 +9,10 @@ evaluation, accuracy, size, share of the GEMM peak.
     halting = ["stable-2"]
     max_steps = [16, 32]             # optional: one bench run per limit (default: the trained N_sup)
     throughput = true                # optional: each row solves every puzzle in one streamed call
-    [[variants]]
+    large_batch = 64                 # optional: the PyTorch rows' second batch size
+    repeats = 8                      # optional: timed step calls a row, within budget_s seconds
+    budget_s = 2.0
+    [[variants]]                     # none: the PyTorch rows alone
     target = "executorch"            # the parity measure's variant keys, and batch
     precision = "int8"
     batch = 8
@@ -30,6 +33,7 @@ from .parity import Variant
 KEPT = ("runtime", "precision", "recursion", "batch", "threads", "halting", "status", "size_kb", "computes_in")
 MEASURED = ("exact_accuracy", "mean_steps", "puzzles_per_s")
 DERIVED = ("x_official_eval", "limit_x_official_eval", "fraction_of_peak")
+FROM_COLUMNS = ("step_ms", "memory_mb")   # read as the bench's own table reads them
 
 
 @dataclass(frozen=True)
@@ -49,13 +53,13 @@ class BenchMeasure(Measure):
     max_steps: list[int] = field(default_factory=list)
     throughput: bool = False
     large_batch: int = 64
+    repeats: int = 8                    # timed step calls a row (after warm-up), within budget_s
+    budget_s: float = 2.0               # seconds of warm-up and timing a row (paper size: fewer calls, not minutes)
 
     @classmethod
     def from_file(cls, keys: dict[str, Any]) -> "BenchMeasure":
         keys = dict(keys)
-        measure = cls([Variant(**v) for v in keys.pop("variants", [])], **keys)
-        if not measure.variants:
-            raise ValueError("a bench study needs [[variants]]")
+        measure = cls([Variant(**v) for v in keys.pop("variants", [])], **keys)   # none: PyTorch rows only
         for steps in measure.max_steps or [None]:
             measure.request([], Path("."), steps)   # the bench's own checks, before any export
         return measure
@@ -63,7 +67,8 @@ class BenchMeasure(Measure):
     def request(self, artifacts: list[Path], checkpoint: Path, max_steps: int | None) -> BenchRequest:
         """What one cell asks `trm-edge bench` for (checked as the command checks it)."""
         return BenchRequest(artifacts, self.threads, device="cpu", puzzles=self.puzzles, halting=self.halting,
-                            checkpoint=checkpoint, large_batch=self.large_batch, repeats=8, budget_s=2.0,
+                            checkpoint=checkpoint, large_batch=self.large_batch, repeats=self.repeats,
+                            budget_s=self.budget_s,
                             max_steps=max_steps, throughput=self.throughput, band=self.band).checked()
 
     def with_puzzles(self, counts: list[int]) -> "BenchMeasure":
@@ -85,7 +90,8 @@ class BenchMeasure(Measure):
         result = run_bench(self.request(folders, Path(cell.model), cell.max_steps))
         return [{"model": model_name(cell.model), "max_steps": cell.max_steps, "puzzles": result["puzzles"],
                  **{k: r.get(k) for k in KEPT}, **{k: r["measured"].get(k) for k in MEASURED},
-                 **{k: r["derived"].get(k) for k in DERIVED}, "step_ms": values(r)["step_ms"]}
+                 **{k: r["derived"].get(k) for k in DERIVED},
+                 **{k: values(r)[k] for k in FROM_COLUMNS}}
                 for r in result["rows"]]
 
     def line(self, row: dict[str, Any]) -> str:
@@ -99,17 +105,18 @@ class BenchMeasure(Measure):
     def table(self, results: dict[str, Any]) -> str:
         lines = [results["study"]["question"], "",
                  "| model | max steps | runtime | precision | batch | threads | halting | exact | mean steps "
-                 "| step ms | puzzles/s | x official eval | limit x | share of peak |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "| step ms | puzzles/s | +MB | x official eval | limit x | share of peak |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in results["rows"]:
             head = (f"| {r['model']} | {r['max_steps'] or 'trained'} | {r['runtime']} "
                     f"| {Precision.label_of(r['precision'])} | {r['batch']} | {r['threads']} | {r['halting']} ")
             if r["status"] != "ok" or r.get("exact_accuracy") is None:
-                lines.append(head + f"| {r['status']} |" + " |" * 6)
+                lines.append(head + f"| {r['status']} |" + " |" * 7)
                 continue
             lines.append(head + f"| {r['exact_accuracy']:.3f} | {r['mean_steps']:.1f} "
                          f"| {_num(r.get('step_ms'), 2)} "
-                         f"| {_num(r.get('puzzles_per_s'))} | {_num(r.get('x_official_eval'))} "
+                         f"| {_num(r.get('puzzles_per_s'))} | {_num(r.get('memory_mb'))} "
+                         f"| {_num(r.get('x_official_eval'))} "
                          f"| {_num(r.get('limit_x_official_eval'))} | {_pct(r.get('fraction_of_peak'))} |")
         return "\n".join(lines) + "\n"
 
