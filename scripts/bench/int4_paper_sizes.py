@@ -1,6 +1,6 @@
 """int4 against int8 file size at paper size, where the weights (not the graph) fill the file.
 
-Untrained paper-size checkpoints (scripts/bench/paper_checkpoint.py: sizes and graphs are real, answers are not)
+Untrained paper-size checkpoints (trm_edge.train.untrained: sizes and graphs are real, answers are not)
 exported by ONNX and ExecuTorch in int8 and int4 (GPTQ-chosen codes, the token mixer in int8), no parity check.
 
     taskset -c 1 python scripts/bench/int4_paper_sizes.py [--presets sudoku-mlp sudoku-att] [--out results/int4-paper]
@@ -10,8 +10,6 @@ Writes OUT/results.json and OUT/table.md (generated from it).
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,15 +17,14 @@ from pathlib import Path
 from trm_edge.artifact import folder_size, read_meta
 from trm_edge.bench.report import write_results
 from trm_edge.export import export_checkpoint
+from trm_edge.train.untrained import untrained_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 VARIANTS = [("onnx", "step"), ("executorch", "net")]   # ExecuTorch at paper size ships --recursion net
 
 
 def measure(preset: str, work: Path) -> list[dict]:
-    checkpoint = work / f"{preset}.pt"
-    subprocess.run([sys.executable, str(REPO / "scripts" / "bench" / "paper_checkpoint.py"), preset, str(checkpoint)],
-                   check=True)
+    checkpoint = untrained_checkpoint(preset, work / f"{preset}.pt")
     rows = []
     for target, recursion in VARIANTS:
         sizes = {}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from trm_edge.runtime.artifacts import load_runner
 from trm_edge.quiet import silence_third_party
 from trm_edge.runtime.reference import solve_with_model
 from trm_edge.targets.qnn import DEFAULT_SOC, SOCS
+from trm_edge.train.untrained import untrained_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 PRECISIONS = ("fp16", "w16a16", "w8a16", "w8a8")
@@ -173,9 +173,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="trm-edge-qnn-") as tmp:
         work = Path(tmp)
         for name in args.models.split(","):
-            ckpt = REPO / "models" / "sudoku9" / "checkpoint.pt" if name == "sudoku9" else work / f"{name}.pt"
-            if name != "sudoku9":
-                subprocess.run([sys.executable, str(REPO / "scripts" / "bench" / "paper_checkpoint.py"), name, str(ckpt)], check=True)
+            ckpt = (REPO / "models" / "sudoku9" / "checkpoint.pt" if name == "sudoku9"
+                    else untrained_checkpoint(name, work / f"{name}.pt"))
             result["models"] += model_rows(name, ckpt, work, args.puzzles, log)
             write(result, args.out)   # after each model: a late failure keeps what was measured
     print(table(result))
