@@ -1,6 +1,6 @@
 """Which weights make ONNX int8 lose accuracy on the 9x9 model: a per-layer sensitivity sweep.
 
-    python scripts/bench/int8_sensitivity.py --artifact ARTIFACT_FP32_ONNX --puzzles 300 --out results/sudoku9
+    python scripts/bench/int8_sensitivity.py --artifact ARTIFACT_FP32_ONNX --puzzles 300   # results/int8-sensitivity
 
 For each weight tensor of the fp32 step graph (shared by every recursion call that uses it), the exact
 accuracy on held-out minimal puzzles (fixed 16 steps) when ONLY that weight's MatMuls are dynamic int8, and
@@ -10,7 +10,6 @@ storage dequantized at load, fp32 math: the `--int8-scheme weights` export optio
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from collections import defaultdict
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trm_edge.bench.report import write_results
 from trm_edge.datasets.splits import DataSpec, band_split
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--artifact", type=Path, required=True, help="an fp32 ONNX step artifact of the 9x9 model")
     ap.add_argument("--checkpoint", type=Path, default=REPO / "models" / "sudoku9" / "checkpoint.pt")
     ap.add_argument("--puzzles", type=int, default=300)
-    ap.add_argument("--out", type=Path, default=REPO / "results" / "sudoku9")
+    ap.add_argument("--out", type=Path, default=REPO / "results" / "int8-sensitivity")
     args = ap.parse_args()
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -105,11 +105,20 @@ def main() -> None:
         compress_weights(model, "int8")
         onnx.save(model, str(Path(tmp) / "w.onnx"))
         record("int8 weight-only (dequantized at load, fp32 math)", Path(tmp) / "w.onnx")
-    args.out.mkdir(parents=True, exist_ok=True)
     result = {"puzzles": len(data), "band": "minimal", "halting": "fixed", "pytorch_exact_accuracy": pytorch,
               "rows": rows}
-    (args.out / "int8_sensitivity.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"PyTorch exact {pytorch:.3f} on {len(data)} minimal puzzles; wrote {args.out / 'int8_sensitivity.json'}")
+    write_results(args.out, result, table(result))
+    print(f"PyTorch exact {pytorch:.3f} on {len(data)} minimal puzzles; wrote {args.out}/results.json and table.md")
+
+
+def table(result: dict) -> str:
+    """The sweep as a page: each variant's exact accuracy and its drop against PyTorch fp32."""
+    lines = [f"ONNX dynamic int8 on the 9x9 model, one weight at a time: exact accuracy on {result['puzzles']} held-out "
+             f"{result['band']} puzzles, {result['halting']} halting (all 16 steps); PyTorch fp32 "
+             f"{result['pytorch_exact_accuracy']:.3f}. A drop is in points against PyTorch (negative: better).", "",
+             "| variant | exact | drop (points) |", "|---|---|---|"]
+    lines += [f"| {r['variant']} | {r['exact_accuracy']:.3f} | {r['drop_points']:+.1f} |" for r in result["rows"]]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
