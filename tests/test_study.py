@@ -21,6 +21,7 @@ def _rows_of(study: str, checkpoint, tmp_path) -> list[dict]:
     (tmp_path / "s.toml").write_text(f'title = "t"\nquestion = "Q?"\nmodels = ["{checkpoint}"]\n{study}')
     res = CliRunner().invoke(app, ["study", str(tmp_path / "s.toml"), "--out", str(tmp_path / "r")])
     assert res.exit_code == 0, res.output
+    (tmp_path / "said.txt").write_text(res.output)
     return json.loads((tmp_path / "r" / "results.json").read_text())["rows"]
 
 
@@ -140,7 +141,7 @@ def test_a_bench_study_benches_each_export_beside_pytorch_and_the_official_evalu
     assert len(official) == 1 and official[0]["x_official_eval"] == 1.0
     onnx = rows["onnx", 2, "stable-2 (max 4)"]
     assert onnx["status"] == "ok" and onnx["puzzles_per_s"] > 0 and onnx["mean_steps"] <= 4
-    assert "| onnx | fp32 | 2 | 1 | stable-2 (max 4) |" in (tmp_path / "r" / "table.md").read_text()
+    assert "| onnx | step | fp32 | 2 | 1 | stable-2 (max 4) |" in (tmp_path / "r" / "table.md").read_text()
 
 
 def test_a_study_of_an_untrained_preset_benches_its_pytorch_rows(tmp_path):
@@ -162,7 +163,9 @@ def test_a_study_of_an_untrained_preset_benches_its_pytorch_rows(tmp_path):
 def test_a_latency_bench_study_reports_each_thread_count_and_the_step_time(trained_checkpoint, tmp_path):
     measured = _rows_of('measure = "bench"\npuzzles = 4\nthreads = [1, 2]\nhalting = ["fixed"]\n\n'
                         '[[variants]]\ntarget = "onnx"\n', trained_checkpoint, tmp_path)
+    said = (tmp_path / "said.txt").read_text()
+    assert "    row 6/6, ~" in said, said   # a long bench cell says which row it is on, and how long is left
     onnx = {r["threads"]: r for r in measured if r["runtime"] == "onnx"}
     assert sorted(onnx) == [1, 2] and all(r["status"] == "ok" and r["step_ms"] > 0 for r in onnx.values())
     table = (tmp_path / "r" / "table.md").read_text()
-    assert f"| onnx | fp32 | 1 | 2 | fixed | 1.000 | 8.0 | {onnx[2]['step_ms']:.2f} |" in table, table
+    assert f"| onnx | step | fp32 | 1 | 2 | fixed | 1.000 | 8.0 | {onnx[2]['step_ms']:.2f} |" in table, table

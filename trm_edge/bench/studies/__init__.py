@@ -70,7 +70,7 @@ def run_study(run: StudyRun) -> dict[str, Any]:
         cells = how.cells(_checkpoints(run.study.models, Path(work)))
         for i, cell in enumerate(cells):
             run.log(f"[{i + 1}/{len(cells)}] {how.describe(cell)}")
-            measured = how.rows(cell, Path(work) / f"cell{i}")
+            measured = how.rows(cell, Path(work) / f"cell{i}", run.log)
             rows += measured
             for row in measured:
                 run.log("    " + how.line(row))

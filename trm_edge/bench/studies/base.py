@@ -26,7 +26,8 @@ class Measure(Protocol):
 
     def describe(self, cell: Any) -> str: ...
 
-    def rows(self, cell: Any, work: Path) -> list[dict[str, Any]]: ...
+    def rows(self, cell: Any, work: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
+        """The cell's rows; `log` takes progress lines inside a long cell (a bench run's rows)."""
 
     def table(self, results: dict[str, Any]) -> str: ...
 

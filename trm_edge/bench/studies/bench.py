@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ...export.naming import model_name
 from ...targets.precision import Precision
@@ -83,11 +83,11 @@ class BenchMeasure(Measure):
         steps = f"at most {cell.max_steps} steps" if cell.max_steps else "the trained step limit"
         return f"{model_name(cell.model)}: {len(self.variants)} exports and PyTorch benched, {steps}"
 
-    def rows(self, cell: BenchCell, work: Path) -> list[dict[str, Any]]:
+    def rows(self, cell: BenchCell, work: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
         """One bench run: every export and the PyTorch rows (the official evaluation among them with throughput)."""
         folders = [v.exported_once(cell.model, work.parent / f"{model_name(cell.model)}-v{i}")
                    for i, v in enumerate(self.variants)]
-        result = run_bench(self.request(folders, Path(cell.model), cell.max_steps))
+        result = run_bench(self.request(folders, Path(cell.model), cell.max_steps), log=lambda m: log("    " + m))
         return [{"model": model_name(cell.model), "max_steps": cell.max_steps, "puzzles": result["puzzles"],
                  **{k: r.get(k) for k in KEPT}, **{k: r["measured"].get(k) for k in MEASURED},
                  **{k: r["derived"].get(k) for k in DERIVED},
@@ -96,7 +96,7 @@ class BenchMeasure(Measure):
 
     def line(self, row: dict[str, Any]) -> str:
         threads = f", {row['threads']} thread{'s' if row['threads'] > 1 else ''}" if len(self.threads) > 1 else ""
-        said = (f"{row['runtime']} {Precision.label_of(row['precision'])} batch {row['batch']}{threads}, "
+        said = (f"{row['runtime']} {row['recursion']} {Precision.label_of(row['precision'])} batch {row['batch']}{threads}, "
                 f"{row['halting']}: ")
         if row["status"] != "ok" or row.get("puzzles_per_s") is None:
             return said + row["status"]
@@ -104,11 +104,11 @@ class BenchMeasure(Measure):
 
     def table(self, results: dict[str, Any]) -> str:
         lines = [results["study"]["question"], "",
-                 "| model | max steps | runtime | precision | batch | threads | halting | exact | mean steps "
+                 "| model | max steps | runtime | mode | precision | batch | threads | halting | exact | mean steps "
                  "| step ms | puzzles/s | +MB | x official eval | limit x | share of peak |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in results["rows"]:
-            head = (f"| {r['model']} | {r['max_steps'] or 'trained'} | {r['runtime']} "
+            head = (f"| {r['model']} | {r['max_steps'] or 'trained'} | {r['runtime']} | {r['recursion']} "
                     f"| {Precision.label_of(r['precision'])} | {r['batch']} | {r['threads']} | {r['halting']} ")
             if r["status"] != "ok" or r.get("exact_accuracy") is None:
                 lines.append(head + f"| {r['status']} |" + " |" * 7)

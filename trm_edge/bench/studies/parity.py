@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ...artifact import PARITY_FILE, folder_size, read_meta
 from ...export.api import export_checkpoint
@@ -91,7 +91,7 @@ class ParityMeasure(Measure):
         return (f"{model_name(cell.model)}: {v.target} {v.recursion} {precision}"
                 f"{_options(v.options)}, parity on {cell.puzzles} {cell.band or 'test'} puzzles")
 
-    def rows(self, cell: ParityCell, work: Path) -> list[dict[str, Any]]:
+    def rows(self, cell: ParityCell, work: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
         v = cell.variant
         row: dict[str, Any] = {"model": model_name(cell.model), "target": v.target, "recursion": v.recursion,
                                "puzzles": cell.puzzles, "band": cell.band or "test split",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ...train.evaluate_job import EvaluateJob, run_evaluate
 from ...export.naming import model_name
@@ -67,7 +67,7 @@ class SolveMeasure(Measure):
         return (f"{model_name(cell.model)}{depth}: {cell.band or 'test split'}, {cell.halting}, at most "
                 f"{cell.max_steps} steps, {cell.tries} tr{'y' if cell.tries == 1 else 'ies'}")
 
-    def rows(self, cell: SolveCell, work: Path) -> list[dict[str, Any]]:
+    def rows(self, cell: SolveCell, work: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
         t0 = time.perf_counter()
         metrics = run_evaluate(EvaluateJob(
             Path(cell.model), self.puzzles, cell.halting, band=cell.band or None, device="cpu",

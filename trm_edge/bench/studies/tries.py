@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -111,7 +111,7 @@ class TriesMeasure(Measure):
         return (f"{model_name(cell.model)} {_run_name(self.runs[cell.run])}: {cell.source.label}, {cell.halting}, "
                 f"at most {cell.max_steps} steps, {cell.tries} tr{'y' if cell.tries == 1 else 'ies'}")
 
-    def rows(self, cell: TriesCell, work: Path) -> list[dict[str, Any]]:
+    def rows(self, cell: TriesCell, work: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"model": model_name(cell.model), "source": cell.source.label, "halting": cell.halting,
                                "max_steps": cell.max_steps, "tries": cell.tries}
         try:
