@@ -3,7 +3,8 @@
 Rounding each weight to its nearest 4-bit code (what the runtimes' own quantizers do) ignores which errors the
 recursion amplifies. GPTQ rounds one input column at a time and moves the rounding error onto the columns not
 yet rounded, weighted by the layer's input statistics (H = E[x xT], collected on training puzzles at every
-supervision step), so the layer's output, not its weights, stays close. The result is written back as float
+supervision step), so the layer's output, not its weights, stays close; the columns whose inputs carry the most
+energy go first (act-order), while the most columns are left to absorb their error. The result is written back as float
 weights that lie exactly on the target's own int4 grid (`Int4Grid`: the scale each block gets from its anchor
 weight, which is kept as it is), so the target's quantizer at export reproduces these codes.
 
@@ -71,24 +72,29 @@ def _scales(weight: torch.Tensor, grid: Int4Grid, block: int) -> tuple[torch.Ten
     return scales, anchors
 
 
-def gptq(weight: torch.Tensor, stats: torch.Tensor, grid: Int4Grid, block: int) -> torch.Tensor:
-    """The weight (out x in) on the grid, rounded column by column with the error moved onto later columns."""
+def gptq(weight: torch.Tensor, stats: torch.Tensor, grid: Int4Grid, block: int, act_order: bool = True) -> torch.Tensor:
+    """The weight (out x in) on the grid, rounded column by column with the error moved onto later columns
+    (`act_order`: the columns whose inputs carry the most energy first, while the most columns are left to take
+    their error; the blocks' scales stay those of the weight as trained)."""
     w = weight.double().clone()
     h = stats.double().clone()
     dead = torch.diag(h) == 0                    # an input never seen: nothing to keep close
     h[dead, dead] = 1.0
     w[:, dead] = 0.0
     h += DAMPING * torch.mean(torch.diag(h)) * torch.eye(len(h), dtype=h.dtype)
-    inverse = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)), upper=True)
     scales, anchors = _scales(w, grid, block)
+    order = torch.argsort(torch.diag(h), descending=True) if act_order else torch.arange(w.shape[1])
+    w, h, anchors = w[:, order], h[order][:, order], anchors[:, order]
+    inverse = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)), upper=True)
     original = w.clone()
     for k in range(w.shape[1]):
-        scale = scales[:, k // block]
+        scale = scales[:, int(order[k]) // block]
         rounded = torch.clamp(torch.round(w[:, k] / scale), grid.qmin, grid.qmax) * scale
-        error = (w[:, k] - rounded) / inverse[k, k]
+        final = torch.where(anchors[:, k], original[:, k], rounded)   # the anchor keeps the block's scale
+        error = (w[:, k] - final) / inverse[k, k]   # what this column's choice leaves for the later ones
         w[:, k + 1:] -= error[:, None] * inverse[k, k + 1:][None, :]
-        w[:, k] = torch.where(anchors[:, k], original[:, k], rounded)   # the anchor keeps the block's scale
-    return w.to(weight.dtype)
+        w[:, k] = final
+    return w[:, torch.argsort(order)].to(weight.dtype)
 
 
 def calibrated_int4(model: TRM, data: PuzzleSet, puzzles: int, grid: Int4Grid, block: int) -> TRM:
