@@ -84,11 +84,12 @@ def test_every_committed_study_loads_and_names_committed_models():
     from conftest import REPO
 
     from trm_edge.bench.studies import Study
+    from trm_edge.bench.studies.base import UNTRAINED
 
     pages = (REPO / "docs" / "gen_pages.py").read_text()
     for path in sorted((REPO / "studies").glob("*.toml")):
         study = Study.load(path)
-        assert all((REPO / m).is_file() or m.startswith("untrained:") for m in study.models), path
+        assert all((REPO / m).is_file() or m.startswith(UNTRAINED) for m in study.models), path
         assert f"trm-edge study {study.name}\"" in pages, f"{path.name} has no results page"
 
 

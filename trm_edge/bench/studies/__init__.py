@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...progress import silent
-from ...train.untrained import untrained_checkpoint
 from ..report import write_results
 from . import bench, parity, solve, tries
-from .base import MEASURES, UNTRAINED, Study, StudyError
+from .base import MEASURES, Study, StudyError
 
 __all__ = ["MEASURES", "Study", "StudyError", "StudyRun", "find_study", "run_study", "bench", "parity", "solve",
            "tries"]
@@ -47,27 +46,12 @@ class StudyRun:
     log: Callable[[str], None] = silent
 
 
-def _checkpoints(models: list[str], work: Path) -> list[str]:
-    """The study's models as checkpoint files: `untrained:PRESET` is the preset's untrained model, built into the
-    study's work folder (paper-size speed and memory: sizes this machine cannot train)."""
-    files = []
-    for model in models:
-        if model.startswith(UNTRAINED):
-            preset = model.removeprefix(UNTRAINED)
-            model = str(untrained_checkpoint(preset, work / f"untrained-{preset}" / "checkpoint.pt"))
-        files.append(model)
-    return files
-
-
 def run_study(run: StudyRun) -> dict[str, Any]:
     """Every cell of the study measured, one row each; results.json and table.md written whole at the end."""
     how, rows = run.study.how, []
-    missing = [m for m in run.study.models if not m.startswith(UNTRAINED) and not Path(m).is_file()]
-    if missing:   # one line up front, not a failed row per cell after minutes of work
-        raise StudyError(f"no checkpoint at {', '.join(missing)} (a study's model paths are relative to the "
-                         "folder it runs in: the repository root for studies/)")
+    run.study.check_models()   # one line up front, not a failed row per cell after minutes of work
     with tempfile.TemporaryDirectory(prefix=f"study-{run.study.name}-") as work:
-        cells = how.cells(_checkpoints(run.study.models, Path(work)))
+        cells = how.cells(run.study.checkpoints(Path(work)))
         for i, cell in enumerate(cells):
             run.log(f"[{i + 1}/{len(cells)}] {how.describe(cell)}")
             measured = how.rows(cell, Path(work) / f"cell{i}", run.log)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from ...train.presets import PRESETS
+from ...train.untrained import untrained_checkpoint
 
 COMMON_KEYS = ("title", "question", "models", "measure")
 UNTRAINED = "untrained:"   # a model given as `untrained:PRESET`: the preset's model with untrained weights
@@ -84,6 +85,24 @@ class Study:
         except (TypeError, ValueError) as exc:
             raise StudyError(f"{path}: {exc}") from None
         return cls(path.stem, raw["title"], raw["question"], list(raw["models"]), measure, how)
+
+    def check_models(self) -> None:
+        """Every model a checkpoint file (model paths are relative to where the study runs)."""
+        missing = [m for m in self.models if not m.startswith(UNTRAINED) and not Path(m).is_file()]
+        if missing:
+            raise StudyError(f"no checkpoint at {', '.join(missing)} (a study's model paths are relative to the "
+                             "folder it runs in: the repository root for studies/)")
+
+    def checkpoints(self, work: Path) -> list[str]:
+        """The models as checkpoint files: `untrained:PRESET` is the preset's untrained model, built into the
+        study's work folder (paper-size speed and memory: sizes this machine cannot train)."""
+        files = []
+        for model in self.models:
+            if model.startswith(UNTRAINED):
+                preset = model.removeprefix(UNTRAINED)
+                model = str(untrained_checkpoint(preset, work / f"untrained-{preset}" / "checkpoint.pt"))
+            files.append(model)
+        return files
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "question": self.question, "models": self.models,
