@@ -1,7 +1,6 @@
 """ExecuTorch export: torch.export -> (PT2E int8) -> XNNPACK- or Core ML-delegated `.pte`, with a delegation summary."""
 from __future__ import annotations
 
-import contextlib
 import copy
 from pathlib import Path
 
@@ -29,8 +28,8 @@ def export(req: ExportRequest, folder: Path) -> ExportResult:
         else:
             module, partitioners = _xnnpack_module(req, graph, example, notes)
         programs[name] = torch.export.export(module, example, strict=False)
-    # Core ML's backend converts through coremltools, which draws a progress bar for every pass pipeline.
-    with quiet_native() if delegate == "coreml" else contextlib.nullcontext():
+    # lowering runs the backends' own compilers (Core ML's draws a progress bar for every coremltools pass)
+    with quiet_native():
         edge = to_edge_transform_and_lower(programs, partitioner=partitioners)
     dropped = sum(drop_unused_constants(edge.exported_program(name)) for name in programs)
     if dropped:

@@ -88,11 +88,8 @@ class BenchMeasure(Measure):
         folders = [v.exported_once(cell.model, work.parent / f"{model_name(cell.model)}-v{i}")
                    for i, v in enumerate(self.variants)]
         result = run_bench(self.request(folders, Path(cell.model), cell.max_steps), log=lambda m: log("    " + m))
-        return [{"model": model_name(cell.model), "max_steps": cell.max_steps, "puzzles": result["puzzles"],
-                 **{k: r.get(k) for k in KEPT}, **{k: r["measured"].get(k) for k in MEASURED},
-                 **{k: r["derived"].get(k) for k in DERIVED},
-                 **{k: values(r)[k] for k in FROM_COLUMNS}}
-                for r in result["rows"]]
+        said = {"model": model_name(cell.model), "max_steps": cell.max_steps, "puzzles": result["puzzles"]}
+        return [said | _figures(r) for r in result["rows"]]
 
     def line(self, row: dict[str, Any]) -> str:
         threads = f", {row['threads']} thread{'s' if row['threads'] > 1 else ''}" if len(self.threads) > 1 else ""
@@ -119,6 +116,13 @@ class BenchMeasure(Measure):
                          f"| {_num(r.get('x_official_eval'))} "
                          f"| {_num(r.get('limit_x_official_eval'))} | {_pct(r.get('fraction_of_peak'))} |")
         return "\n".join(lines) + "\n"
+
+
+def _figures(row: dict[str, Any]) -> dict[str, Any]:
+    """What a study keeps of one bench row (bench.json's form)."""
+    shown = values(row)
+    return {**{k: row.get(k) for k in KEPT}, **{k: row["measured"].get(k) for k in MEASURED},
+            **{k: row["derived"].get(k) for k in DERIVED}, **{k: shown[k] for k in FROM_COLUMNS}}
 
 
 def _num(value: float | None, digits: int = 1) -> str:
