@@ -47,6 +47,19 @@ def test_a_parity_study_runs_each_band_and_a_calibrated_variant(trained_checkpoi
     assert "| 4 minimal |" in table and "| 4 with 6-8 givens |" in table
 
 
+def test_a_sizes_only_study_exports_without_a_parity_check_and_compares_each_size_with_int8(trained_checkpoint,
+                                                                                           tmp_path):
+    rows = _rows_of('measure = "parity"\nparity_puzzles = [0]\n\n[[variants]]\ntarget = "onnx"\nprecision = "int8"\n'
+                    '\n[[variants]]\ntarget = "onnx"\nprecision = "fp16"\n', trained_checkpoint, tmp_path)
+    assert [(r["precision"], r["status"]) for r in rows] == [("int8", "size only"), ("fp16", "size only")]
+    assert all("exact_accuracy_artifact" not in r for r in rows)
+    ratio = rows[1]["size_bytes"] / rows[0]["size_bytes"]
+    assert ratio > 1   # fp16 weights are twice int8's
+    table = (tmp_path / "r" / "table.md").read_text()
+    assert "| 1.00 | - | size only |" in table and f"| {ratio:.2f} | - | size only |" in table
+    assert "size only (no parity check)" in (tmp_path / "said.txt").read_text()
+
+
 def test_a_study_with_an_unknown_key_is_refused_in_one_line(trained_checkpoint, tmp_path):
     _study(tmp_path / "bad.toml", trained_checkpoint, extra='halting = "act"')
     res = CliRunner().invoke(app, ["study", str(tmp_path / "bad.toml")])

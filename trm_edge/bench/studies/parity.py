@@ -2,7 +2,7 @@
 checked by export's own parity check at each puzzle count.
 
     measure = "parity"
-    parity_puzzles = [10, 200]
+    parity_puzzles = [10, 200]  # [0]: sizes only (no parity check: untrained paper-size models)
     parity_band = "minimal"    # optional: generated puzzles of a band (or a list of bands) instead of the test split
     [[variants]]
     target = "onnx"            # also: recursion, precision, calibration, batch, h_cycles, l_cycles, options = {...}
@@ -74,8 +74,8 @@ class ParityMeasure(Measure):
         band = keys.get("parity_band")   # generated puzzles of one difficulty (or several) instead of the test split
         measure = cls([Variant(**v) for v in keys.get("variants", [])], list(keys.get("parity_puzzles", [])),
                       list(band) if isinstance(band, list) else [band])
-        if not measure.variants or not measure.parity_puzzles or min(measure.parity_puzzles) < 1:
-            raise ValueError("a parity study needs [[variants]] and parity_puzzles of at least 1")
+        if not measure.variants or not measure.parity_puzzles or min(measure.parity_puzzles) < 0:
+            raise ValueError("a parity study needs [[variants]] and parity_puzzles (0: sizes only, no parity check)")
         return measure
 
     def with_puzzles(self, counts: list[int]) -> "ParityMeasure":
@@ -88,8 +88,9 @@ class ParityMeasure(Measure):
     def describe(self, cell: ParityCell) -> str:
         v = cell.variant
         precision = internal(v.precision, v.calibration).label if v.precision else "default"
-        return (f"{model_name(cell.model)}: {v.target} {v.recursion} {precision}"
-                f"{_options(v.options)}, parity on {cell.puzzles} {cell.band or 'test'} puzzles")
+        checked = (f"parity on {cell.puzzles} {cell.band or 'test'} puzzles" if cell.puzzles
+                   else "size only (no parity check)")
+        return f"{model_name(cell.model)}: {v.target} {v.recursion} {precision}{_options(v.options)}, {checked}"
 
     def rows(self, cell: ParityCell, work: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
         v = cell.variant
@@ -102,23 +103,24 @@ class ParityMeasure(Measure):
         except Exception as exc:   # one failed cell is a row that says why, not a lost study
             return [{**row, "status": "failed", "reason": f"export failed: {exc}".splitlines()[0]}]
         meta = read_meta(work)
-        parity = json.loads((work / PARITY_FILE).read_text())
+        parity = json.loads((work / PARITY_FILE).read_text()) if cell.puzzles else {"status": "size only"}
         return [{**row, "precision": Precision.label_of(meta.quantize), "depth": [meta.H_cycles, meta.L_cycles],
                  "size_bytes": folder_size(work, meta.model_file), "export_seconds": round(time.perf_counter() - t0, 1),
                  **{k: parity[k] for k in PARITY_FIELDS if k in parity}}]
 
     def line(self, row: dict[str, Any]) -> str:
         if "exact_accuracy_artifact" not in row:
-            return f"{row['status']}: {row.get('reason', '')}"
+            return f"{row['status']}: {row.get('reason', _megabytes(row))}"
         return (f"{row['status']}: exact {row['exact_accuracy_artifact']:.3f} vs PyTorch "
                 f"{row['exact_accuracy_pytorch']:.3f}, judged cells {pct(row.get('cell_agreement_judged'))}")
 
     def table(self, results: dict[str, Any]) -> str:
         """The rows as Markdown: the verdict first, then what it was judged on."""
         lines = [results["study"]["question"], "",
-                 "| model | target | mode | precision | T/n | size | puzzles | verdict | one step (rel.) "
+                 "| model | target | mode | precision | T/n | size | size / int8 | puzzles | verdict | one step (rel.) "
                  "| exact: artifact / PyTorch | 95% interval (points) | cells on solved puzzles | all cells |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        int8_sizes = _int8_sizes(results["rows"])
         for r in results["rows"]:
             step = (r.get("teacher_forced") or {}).get("max_rel_logit_diff")
             ci = r.get("paired_difference_95ci")
@@ -126,19 +128,37 @@ class ParityMeasure(Measure):
             exact = (f"{shown['exact_accuracy_artifact']:.3f} / {shown['exact_accuracy_pytorch']:.3f}"
                      if "exact_accuracy_artifact" in shown else "-")
             depth = "/".join(map(str, r["depth"])) if r.get("depth") else "-"
-            size = f"{r['size_bytes'] / 1e6:.2f} MB" if "size_bytes" in r else "-"
+            int8 = int8_sizes.get(_export_kind(r))
+            ratio = f"{r['size_bytes'] / int8:.2f}" if int8 and "size_bytes" in r else "-"
             precision = r.get("precision", "-") + _options(r.get("options", {}))
             lines.append(f"| {r['model']} | {r['target']} | {r['recursion']} | {precision} | {depth} "
-                         f"| {size} | {_puzzles(r)} | {verdict} | {'-' if step is None else f'{step:.0e}'} | {exact} "
+                         f"| {_megabytes(r)} | {ratio} | {_puzzles(r)} | {verdict} "
+                         f"| {'-' if step is None else f'{step:.0e}'} | {exact} "
                          f"| {'-' if ci is None else f'{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}'} "
                          f"| {pct(r.get('cell_agreement_judged'))} | {pct(shown.get('cell_agreement'))} |")
         return "\n".join(lines) + "\n"
+
+
+def _megabytes(row: dict[str, Any]) -> str:
+    return f"{row['size_bytes'] / 1e6:.2f} MB" if "size_bytes" in row else "-"
+
+
+def _export_kind(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What a row exports apart from its precision: rows of one kind differ only in how the weights are stored."""
+    return row["model"], row["target"], row["recursion"], tuple(row.get("depth") or ())
+
+
+def _int8_sizes(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], int]:
+    """The (dynamic) int8 export's size of each kind of export in the study: the yardstick of the size column."""
+    return {_export_kind(r): r["size_bytes"] for r in rows if r.get("precision") == "int8" and "size_bytes" in r}
 
 
 def _puzzles(row: dict[str, Any]) -> str:
     """How many puzzles, and of which band when they are generated ones: '1000 minimal', '200 with 30-45 givens',
     '200' (the test split)."""
     band = row.get("band", "test split")
+    if not row["puzzles"]:
+        return "-"
     if band == "test split":
         return f"{row['puzzles']}"
     return f"{row['puzzles']} with {band} givens" if band[:1].isdigit() else f"{row['puzzles']} {band}"
