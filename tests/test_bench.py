@@ -158,7 +158,7 @@ def test_percent_of_peak_is_never_above_100_and_names_the_gemm_that_set_the_peak
     fast = BenchRow("onnx", "none", "step", 1, 1, "fixed", "cpu", "x",
                     measured={"step": {"p50_ms": 1.0, "p90_ms": 1.0}, "puzzle": {"p50_ms": 8.0, "p90_ms": 8.0},
                               "mean_steps": 8.0, "exact_accuracy": 1.0})
-    _derive(fast, {"step_flops": 3e9}, {"cpu-1t": 1000.0})   # 3000 GFLOP/s achieved against a 1000 peak
+    _derive(fast, {"step_flops": 3e9}, {"cpu-1t": 1000.0}, {})   # 3000 GFLOP/s achieved against a 1000 peak
     assert fast.derived["fraction_of_peak"] == 1.0 and "300% of the measured peak" in fast.derived["peak_note"]
     row = {"status": "ok", "measured": fast.measured, "derived": fast.derived, "batch": 1}
     assert next(c for c in COLUMNS if c.key == "percent_of_peak").cell(row) == "100.0%"
@@ -182,8 +182,9 @@ def test_each_precision_is_measured_against_its_own_peak_and_throughput_rows_get
             BenchRow("onnx", "int4", "step", 1, 1, "act", "cpu", "x", measured=dict(measured))]
     cost = {"step_flops": 1e9}   # 100 GFLOP/s achieved by every row
     for r in rows:
-        _derive(r, cost, {"cpu-1t": 200.0, "cpu-1t-int8": 800.0})
+        _derive(r, cost, {"cpu-1t": 200.0, "cpu-1t-int8": 800.0}, {"cpu-1t-int8": "torch._int_mm (oneDNN)"})
     fp32, int8, int4 = rows
+    assert int8.derived["peak_set_by"] == "torch._int_mm (oneDNN)"   # the kernel that set the row's yardstick
     assert fp32.derived["fraction_of_peak"] == 0.5 and int8.derived["fraction_of_peak"] == 0.125
     assert int8.derived["peak_precision"] == "int8" and "fraction_of_peak" not in int4.derived
     _compare_with_yardstick(rows, cost)
@@ -287,6 +288,6 @@ def test_an_int8_artifact_whose_math_stays_fp32_is_measured_against_the_fp32_pea
         row = BenchRow("onnx", "int8", "step", 1, 1, "act", "cpu", str(folder),
                        measured={"step": {"p50_ms": 10.0}, "mean_steps": 4.0},
                        computes_in=gemm(read_meta(folder).extra))
-        _derive(row, {"step_flops": 1e9}, {"cpu-1t": 200.0, "cpu-1t-int8": 800.0})
+        _derive(row, {"step_flops": 1e9}, {"cpu-1t": 200.0, "cpu-1t-int8": 800.0}, {})
         said[scheme] = (row.derived["peak_precision"], row.derived["fraction_of_peak"])
     assert said == {"weights": ("fp32", 0.5), "dynamic": ("int8", 0.125)}

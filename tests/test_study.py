@@ -155,7 +155,9 @@ def test_a_bench_study_benches_each_export_beside_pytorch_and_the_official_evalu
     assert len(official) == 1 and official[0]["x_official_eval"] == 1.0
     onnx = rows["onnx", 2, "stable-2 (max 4)"]
     assert onnx["status"] == "ok" and onnx["puzzles_per_s"] > 0 and onnx["mean_steps"] <= 4
-    assert "| onnx | step | fp32 | 2 | 1 | stable-2 (max 4) |" in (tmp_path / "r" / "table.md").read_text()
+    table = (tmp_path / "r" / "table.md").read_text()
+    assert "| onnx | step | fp32 | 2 | 1 | stable-2 (max 4) |" in table
+    assert onnx["peak_precision"] == "fp32" and onnx["peak_set_by"] in table   # the share's yardstick, named
 
 
 def test_a_study_of_an_untrained_preset_benches_its_pytorch_rows(tmp_path):

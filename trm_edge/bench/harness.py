@@ -219,7 +219,7 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = silent) -> dict[st
     if device == "cuda":
         rows += _cuda_rows(req, ckpt_path, spec, big, peaks, log)
     for r in rows:
-        _derive(r, cost, peaks)
+        _derive(r, cost, peaks, peak_sources)
     if req.throughput:
         _compare_with_yardstick(rows, cost)
     return {
@@ -443,8 +443,9 @@ def _fill(row: BenchRow, result: dict[str, Any]) -> BenchRow:
     return row
 
 
-def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float]) -> None:
-    """Throughput and efficiency computed from this row's own measurements and this run's measured peak."""
+def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float], peak_sources: dict[str, str]) -> None:
+    """Throughput and efficiency computed from this row's own measurements and this run's measured peak (and the
+    kernel that set it)."""
     if row.status != "ok" or not cost or row.derived.get("simulated"):
         return
     m = row.measured
@@ -463,6 +464,7 @@ def _derive(row: BenchRow, cost: dict | None, peaks: dict[str, float]) -> None:
     if key in peaks:
         row.derived["peak_precision"] = computes_in
         row.derived["peak_gflops"] = peaks[key]
+        row.derived["peak_set_by"] = peak_sources.get(key)
         row.derived["fraction_of_peak"] = min(1.0, achieved / peaks[key])
         if achieved > peaks[key]:   # the row beat every GEMM measured: the peak, not the row, is off
             row.derived["peak_note"] = (f"{achieved / peaks[key]:.0%} of the measured peak: faster than every "

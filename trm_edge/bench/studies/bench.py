@@ -32,7 +32,8 @@ from .parity import Variant
 
 KEPT = ("runtime", "precision", "recursion", "batch", "threads", "halting", "status", "size_kb", "computes_in")
 MEASURED = ("exact_accuracy", "mean_steps", "puzzles_per_s")
-DERIVED = ("x_official_eval", "limit_x_official_eval", "fraction_of_peak")
+DERIVED = ("x_official_eval", "limit_x_official_eval", "fraction_of_peak", "achieved_gflops", "peak_precision",
+           "peak_gflops", "peak_set_by")
 FROM_COLUMNS = ("step_ms", "memory_mb")   # read as the bench's own table reads them
 
 
@@ -115,7 +116,7 @@ class BenchMeasure(Measure):
                          f"| {_num(r.get('puzzles_per_s'))} | {_num(r.get('memory_mb'))} "
                          f"| {_num(r.get('x_official_eval'))} "
                          f"| {_num(r.get('limit_x_official_eval'))} | {_pct(r.get('fraction_of_peak'))} |")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _peaks(results["rows"])) + "\n"
 
 
 def _figures(row: dict[str, Any]) -> dict[str, Any]:
@@ -123,6 +124,18 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
     shown = values(row)
     return {**{k: row.get(k) for k in KEPT}, **{k: row["measured"].get(k) for k in MEASURED},
             **{k: row["derived"].get(k) for k in DERIVED}, **{k: shown[k] for k in FROM_COLUMNS}}
+
+
+def _peaks(rows: list[dict[str, Any]]) -> list[str]:
+    """The GEMM peaks the rows' shares are taken of, once each: which precision, threads, rate and kernel."""
+    seen = {(r["peak_precision"], r["threads"], r["peak_gflops"], r.get("peak_set_by"))
+            for r in rows if r.get("peak_gflops")}
+    if not seen:
+        return []
+    said = [f"{Precision.label_of(p)} on {t} thread{'s' if t > 1 else ''}: {rate:.0f} G(FL)OP/s ({kernel or '?'})"
+            for p, t, rate, kernel in sorted(seen, key=lambda s: (s[1], s[2]))]
+    return ["", "GEMM peaks measured in the same run on the step's own shapes (the share of peak is each row's "
+            "rate over its precision's): " + "; ".join(said) + "."]
 
 
 def _num(value: float | None, digits: int = 1) -> str:
