@@ -53,17 +53,22 @@ def main() -> None:
     args = ap.parse_args()
     meta = json.loads((args.artifact / "metadata.json").read_text())
     method = args.method or ("net" if "methods" in meta["extra"] else "forward")
-    rows = profile(args.artifact, method, args.calls)
-    total = next((ms for name, ms in rows if name == "Method::execute"), sum(ms for _, ms in rows))
-    ops = [(name, ms) for name, ms in rows if name not in ("Method::execute", "DELEGATE_CALL")]
-    gemm = sum(ms for name, ms in ops if name.startswith("Fully Connected"))
-    other = sum(ms for _, ms in ops) - gemm
+    total, gemm, other, ops = split(profile(args.artifact, method, args.calls))
     print(f"{method}: {total:.2f} ms per call (median of {args.calls}), fully-connected GEMMs {gemm:.2f} ms "
           f"({100 * gemm / total:.0f}%), other ops {other:.2f} ms, not in any op {total - gemm - other:.2f} ms "
           f"({100 * (total - gemm - other) / total:.0f}%)")
     shown = by_kind(ops) if args.by_kind else [(name, ms, 1) for name, ms in ops[:20]]
     for name, ms, count in shown:
         print(f"  {ms:8.3f} ms  x{count:<3d} {name}")
+
+
+def split(rows: list[tuple[str, float]]) -> tuple[float, float, float, list[tuple[str, float]]]:
+    """A profile's call time, its fully-connected GEMMs' time, the other ops' time, and the ops alone (the call
+    and delegate events are not ops: what no op accounts for is the call less the two sums)."""
+    total = next((ms for name, ms in rows if name == "Method::execute"), sum(ms for _, ms in rows))
+    ops = [(name, ms) for name, ms in rows if name not in ("Method::execute", "DELEGATE_CALL")]
+    gemm = sum(ms for name, ms in ops if name.startswith("Fully Connected"))
+    return total, gemm, sum(ms for _, ms in ops) - gemm, ops
 
 
 def by_kind(ops: list[tuple[str, float]]) -> list[tuple[str, float, int]]:
