@@ -23,8 +23,11 @@ class Column:
     label: bool = False                # says what ran (not a measurement): said once when every row shares it
 
     def cell(self, row: Row) -> str:
-        v = self.value(row)
-        return "-" if v is None else (self.fmt.format(*v) if isinstance(v, tuple) else self.fmt.format(v))
+        return self.format(self.value(row))
+
+    def format(self, v: Any) -> str:
+        """A value of this column as every table prints it ("-" where the row has none)."""
+        return "-" if v is None else (self.fmt.format(*v) if isinstance(v, (tuple, list)) else self.fmt.format(v))
 
 
 def _ok(get: Callable[[Row], Any]) -> Callable[[Row], Any]:
@@ -96,6 +99,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("x_official_eval", "x eval", "x", lambda r: r["derived"].get("x_official_eval"), "{:.1f}"),
     Column("limit_x_official_eval", "limit x", "x", lambda r: r["derived"].get("limit_x_official_eval"), "{:.1f}"),
 )
+
+
+COLUMN = {c.key: c for c in COLUMNS}
 
 
 def values(row: Row) -> dict[str, Any]:

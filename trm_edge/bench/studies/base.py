@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -11,6 +11,7 @@ from ...train.untrained import untrained_checkpoint
 
 COMMON_KEYS = ("title", "question", "models", "measure")
 UNTRAINED = "untrained:"   # a model given as `untrained:PRESET`: the preset's model with untrained weights
+RUN_STATE = {"run_state": True}   # a measure field's metadata: what one run keeps (opened runtimes), not a study key
 
 
 class StudyError(ValueError):
@@ -70,7 +71,7 @@ class Study:
         if measure not in MEASURES:
             raise StudyError(f"{path}: measure must be one of {', '.join(MEASURES)} (got {measure!r})")
         own = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
-        known = {f.name for f in fields(MEASURES[measure])}
+        known = {f.name for f in fields(MEASURES[measure]) if not f.metadata.get("run_state")}
         if set(own) - known:
             raise StudyError(f"{path}: unknown keys {', '.join(sorted(set(own) - known))} "
                              f"(a {measure} study takes {', '.join(sorted(known))})")
@@ -105,8 +106,19 @@ class Study:
         return files
 
     def to_dict(self) -> dict[str, Any]:
+        keys = {f.name: _plain(getattr(self.how, f.name)) for f in fields(self.how) if not f.metadata.get("run_state")}
         return {"name": self.name, "title": self.title, "question": self.question, "models": self.models,
-                "measure": self.measure, **asdict(self.how)}
+                "measure": self.measure, **keys}
+
+
+def _plain(value: Any) -> Any:
+    """A study key's value as results.json holds it (dataclasses as dicts; a measure's run state never reaches
+    here, so opened runtimes are not copied)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def pct(value: float | None) -> str:

@@ -25,17 +25,15 @@ from typing import Any, Callable
 
 from ...export.naming import model_name
 from ...targets.precision import Precision
-from ..columns import values
+from ..columns import COLUMN, values
 from ..harness import BenchRequest, run_bench
 from .base import Measure, register_measure
 from .parity import Variant
 
 KEPT = ("runtime", "precision", "recursion", "batch", "threads", "halting", "status", "size_kb", "computes_in")
-MEASURED = ("exact_accuracy", "mean_steps", "puzzles_per_s")
-DERIVED = ("x_official_eval", "limit_x_official_eval", "fraction_of_peak", "achieved_gflops", "peak_precision",
-           "peak_gflops", "peak_set_by")
-FROM_COLUMNS = ("step_ms", "memory_mb")   # read as the bench's own table reads them
-
+SHOWN = ("exact_accuracy", "mean_steps", "step_ms", "puzzles_per_s", "memory_mb", "x_official_eval",
+         "limit_x_official_eval", "percent_of_peak")   # the bench's own columns, read and printed as it does
+DERIVED = ("fraction_of_peak", "achieved_gflops", "peak_precision", "peak_gflops", "peak_set_by")
 
 @dataclass(frozen=True)
 class BenchCell:
@@ -94,8 +92,8 @@ class BenchMeasure(Measure):
 
     def line(self, row: dict[str, Any]) -> str:
         threads = f", {row['threads']} thread{'s' if row['threads'] > 1 else ''}" if len(self.threads) > 1 else ""
-        said = (f"{row['runtime']} {row['recursion']} {Precision.label_of(row['precision'])} batch {row['batch']}{threads}, "
-                f"{row['halting']}: ")
+        said = (f"{row['runtime']} {row['recursion']} {Precision.label_of(row['precision'])} "
+                f"batch {row['batch']}{threads}, {row['halting']}: ")
         if row["status"] != "ok" or row.get("puzzles_per_s") is None:
             return said + row["status"]
         return said + f"exact {row['exact_accuracy']:.3f}, {row['puzzles_per_s']:.1f} puzzles/s"
@@ -111,19 +109,15 @@ class BenchMeasure(Measure):
             if r["status"] != "ok" or r.get("exact_accuracy") is None:
                 lines.append(head + f"| {r['status']} |" + " |" * 7)
                 continue
-            lines.append(head + f"| {r['exact_accuracy']:.3f} | {r['mean_steps']:.1f} "
-                         f"| {_num(r.get('step_ms'), 2)} "
-                         f"| {_num(r.get('puzzles_per_s'))} | {_num(r.get('memory_mb'))} "
-                         f"| {_num(r.get('x_official_eval'))} "
-                         f"| {_num(r.get('limit_x_official_eval'))} | {_pct(r.get('fraction_of_peak'))} |")
+            lines.append(head + "| " + " | ".join(COLUMN[k].format(r.get(k)) for k in SHOWN) + " |")
         return "\n".join(lines + _peaks(results["rows"])) + "\n"
 
 
 def _figures(row: dict[str, Any]) -> dict[str, Any]:
     """What a study keeps of one bench row (bench.json's form)."""
     shown = values(row)
-    return {**{k: row.get(k) for k in KEPT}, **{k: row["measured"].get(k) for k in MEASURED},
-            **{k: row["derived"].get(k) for k in DERIVED}, **{k: shown[k] for k in FROM_COLUMNS}}
+    return {**{k: row.get(k) for k in KEPT}, **{k: shown[k] for k in SHOWN},
+            **{k: row["derived"].get(k) for k in DERIVED}}
 
 
 def _peaks(rows: list[dict[str, Any]]) -> list[str]:
@@ -136,11 +130,3 @@ def _peaks(rows: list[dict[str, Any]]) -> list[str]:
             for p, t, rate, kernel in sorted(seen, key=lambda s: (s[1], s[2]))]
     return ["", "GEMM peaks measured in the same run on the step's own shapes (the share of peak is each row's "
             "rate over its precision's): " + "; ".join(said) + "."]
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.0f}%"

@@ -150,7 +150,8 @@ def _export_kind(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def _int8_sizes(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], int]:
     """The (dynamic) int8 export's size of each kind of export in the study: the yardstick of the size column."""
-    return {_export_kind(r): r["size_bytes"] for r in rows if r.get("precision") == "int8" and "size_bytes" in r}
+    return {_export_kind(r): r["size_bytes"] for r in rows
+            if r.get("precision") == Precision.INT8.label and "size_bytes" in r}
 
 
 def _puzzles(row: dict[str, Any]) -> str:

@@ -35,7 +35,7 @@ from ...model.checkpoint import load_checkpoint, record_settings
 from ...settings import InferenceSettings
 from ...runtime.solver import Source, open_chosen, solve_batch, with_max_steps
 from ...targets.precision import Precision
-from .base import Measure, register_measure
+from .base import RUN_STATE, Measure, register_measure
 from .parity import Variant
 from .sources import PuzzleSource, Puzzles, load_puzzles
 
@@ -76,11 +76,9 @@ class TriesMeasure(Measure):
     tries: list[int]
     runs: list[Run] = field(default_factory=lambda: [Run()])
     record_on: list[str] = field(default_factory=list)   # source labels: record the best PyTorch setting on them
-
-    def __post_init__(self) -> None:
-        # this study run's runtimes, each opened (and warmed) once: (model, folder) -> source; not a field, so the
-        # study's description in results.json leaves it out
-        object.__setattr__(self, "opened", {})
+    # this study run's runtimes, each opened (and warmed) once: (model, folder) -> source
+    opened: dict[tuple[str, Path], Source] = field(default_factory=dict, init=False, repr=False, compare=False,
+                                                   metadata=RUN_STATE)
 
     @classmethod
     def from_file(cls, keys: dict[str, Any]) -> "TriesMeasure":
