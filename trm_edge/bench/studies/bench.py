@@ -121,12 +121,18 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _peaks(rows: list[dict[str, Any]]) -> list[str]:
-    """The GEMM peaks the rows' shares are taken of, once each: which precision, threads, rate and kernel."""
-    seen = {(r["peak_precision"], r["threads"], r["peak_gflops"], r.get("peak_set_by"))
-            for r in rows if r.get("peak_gflops")}
-    if not seen:
+    """The GEMM peaks the rows' shares are taken of, once per bench run (step limit): precision, threads, rate and
+    the kernel that set it."""
+    runs: dict[Any, dict[tuple[str, int], str]] = {}
+    for r in rows:
+        if r.get("peak_gflops"):
+            t = r["threads"]
+            runs.setdefault(r["max_steps"], {})[r["peak_precision"], t] = (
+                f"{Precision.label_of(r['peak_precision'])} on {t} thread{'s' if t > 1 else ''} "
+                f"{r['peak_gflops']:.0f} G(FL)OP/s ({r.get('peak_set_by') or '?'})")
+    if not runs:
         return []
-    said = [f"{Precision.label_of(p)} on {t} thread{'s' if t > 1 else ''}: {rate:.0f} G(FL)OP/s ({kernel or '?'})"
-            for p, t, rate, kernel in sorted(seen, key=lambda s: (s[1], s[2]))]
-    return ["", "GEMM peaks measured in the same run on the step's own shapes (the share of peak is each row's "
-            "rate over its precision's): " + "; ".join(said) + "."]
+    said = [("" if len(runs) == 1 else f"at most {steps or 'the trained'} steps: ") + ", ".join(peaks.values())
+            for steps, peaks in runs.items()]
+    return ["", "GEMM peaks, measured in each bench run on the step's own shapes (a row's share of peak is its rate "
+            "over its precision's): " + "; ".join(said) + "."]
