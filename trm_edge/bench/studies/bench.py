@@ -35,6 +35,7 @@ SHOWN = ("exact_accuracy", "mean_steps", "step_ms", "puzzles_per_s", "memory_mb"
          "limit_x_official_eval", "percent_of_peak")   # the bench's own columns, read and printed as it does
 DERIVED = ("fraction_of_peak", "achieved_gflops", "peak_precision", "peak_gflops", "peak_set_by")
 
+
 @dataclass(frozen=True)
 class BenchCell:
     model: str
