@@ -20,6 +20,7 @@ from trm_edge.quiet import quiet_native, silence_third_party
 
 REPO = Path(__file__).resolve().parents[2]
 BATCHES = (1, 8)
+PEAK_BATCH = 64   # the throughput study's large batch: its int8 peak is measured on the step's shapes at this batch
 
 
 def measure(checkpoint: Path, batch: int, calls: int, work: Path) -> dict:
@@ -39,17 +40,32 @@ def measure(checkpoint: Path, batch: int, calls: int, work: Path) -> dict:
             "gemm_gops": flops / gemm / 1e6, "kinds": [{"op": k, "ms": ms, "count": n} for k, ms, n in by_kind(ops)]}
 
 
+def int8_peak(checkpoint: Path) -> dict:
+    """The int8 GEMM peak the throughput study measures each row against (the fastest installed int8 GEMM on the
+    step's shapes, one thread), and the kernel that set it."""
+    from trm_edge.bench.flops import cpu_precision_peaks, step_gemm_shapes
+    from trm_edge.model.checkpoint import load_checkpoint
+
+    shapes = step_gemm_shapes(load_checkpoint(checkpoint).build_model(), PEAK_BATCH)
+    rate, kernel = cpu_precision_peaks(1, shapes)["int8"]
+    return {"gops": rate, "kernel": kernel, "shapes": shapes}
+
+
 def table(result: dict) -> str:
+    peak = result["int8_peak"]
     lines = [f"One ExecuTorch int8 step (XNNPACK, dynamic int8 activations) of `{result['checkpoint']}`, one thread, "
              f"median of {result['calls']} calls, {result['created']}. G(FL)OP/s count the step's FLOPs (the GEMMs "
              "are nearly all of them) over the whole call and over the fully-connected GEMMs' time alone. ETDump's "
              "profiling slows a call (the throughput study's step ms is the speed figure); at batch 1 it times the "
              "smallest elementwise ops as 0, so their time shows as in no op.", "",
-             "| batch | ms a call | GEMMs ms | other ops ms | in no op ms | step G(FL)OP/s | GEMMs alone G(FL)OP/s |",
-             "|---|---|---|---|---|---|---|"]
+             f"The int8 GEMM peak: {peak['gops']:.0f} GOP/s, set by {peak['kernel']} (one thread, the step's shapes "
+             f"at batch {PEAK_BATCH}, as the throughput study measures it).", "",
+             "| batch | ms a call | GEMMs ms | other ops ms | in no op ms | step G(FL)OP/s | GEMMs alone G(FL)OP/s "
+             "| GEMMs alone / int8 peak |", "|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         lines.append(f"| {r['batch']} | {r['call_ms']:.3f} | {r['gemm_ms']:.3f} | {r['other_ops_ms']:.3f} "
-                     f"| {r['not_in_any_op_ms']:.3f} | {r['step_gops']:.0f} | {r['gemm_gops']:.0f} |")
+                     f"| {r['not_in_any_op_ms']:.3f} | {r['step_gops']:.0f} | {r['gemm_gops']:.0f} "
+                     f"| {r['gemm_gops'] / peak['gops']:.0%} |")
     for r in result["rows"]:
         lines += ["", f"Batch {r['batch']}, per kind of op:", "", "| op | ms | count |", "|---|---|---|"]
         lines += [f"| {k['op']} | {k['ms']:.3f} | {k['count']} |" for k in r["kinds"]]
@@ -66,6 +82,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         rows = [measure(args.checkpoint, b, args.calls, Path(work)) for b in BATCHES]
     result = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "calls": args.calls,
+              "int8_peak": int8_peak(args.checkpoint),
               "checkpoint": str(args.checkpoint.relative_to(REPO) if args.checkpoint.is_relative_to(REPO)
                                 else args.checkpoint), "rows": rows}
     write_results(args.out, result, table(result))

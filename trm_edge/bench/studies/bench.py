@@ -122,18 +122,18 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _peaks(rows: list[dict[str, Any]]) -> list[str]:
-    """The GEMM peaks the rows' shares are taken of, once per bench run (step limit): precision, threads, rate and
-    the kernel that set it."""
-    runs: dict[Any, dict[tuple[str, int], str]] = {}
+    """The GEMM peaks the rows' shares are taken of, once per bench run (a model at a step limit): precision,
+    threads, rate and the kernel that set it."""
+    runs: dict[tuple[str, Any], dict[tuple[str, int], str]] = {}
     for r in rows:
         if r.get("peak_gflops"):
             t = r["threads"]
-            runs.setdefault(r["max_steps"], {})[r["peak_precision"], t] = (
+            runs.setdefault((r["model"], r["max_steps"]), {})[r["peak_precision"], t] = (
                 f"{Precision.label_of(r['peak_precision'])} on {t} thread{'s' if t > 1 else ''} "
                 f"{r['peak_gflops']:.0f} G(FL)OP/s ({r.get('peak_set_by') or '?'})")
     if not runs:
         return []
-    said = [("" if len(runs) == 1 else f"at most {steps or 'the trained'} steps: ") + ", ".join(peaks.values())
-            for steps, peaks in runs.items()]
+    said = [("" if len(runs) == 1 else f"{model}{f' at most {steps} steps' if steps else ''}: ")
+            + ", ".join(peaks.values()) for (model, steps), peaks in runs.items()]
     return ["", "GEMM peaks, measured in each bench run on the step's own shapes (a row's share of peak is its rate "
             "over its precision's): " + "; ".join(said) + "."]
