@@ -300,5 +300,10 @@ def folder_size(folder: str | Path, model_file: str) -> int:
     if p.is_file() and p.parent.resolve() != Path(folder).resolve():
         p = p.parent
     if p.is_dir():
-        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+        return shipped_size(p)
     return p.stat().st_size
+
+
+def shipped_size(folder: str | Path) -> int:
+    """Bytes of every file under `folder`: what copying the artifact (or a package inside it) ships."""
+    return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file())

@@ -152,9 +152,10 @@ def export(
 
 def _export_summary(folder: Path, parity: dict, seconds: float, copied: str) -> None:
     """Five lines: where, how big, the verdict word with its figures, how long, and what to run next."""
+    from ..artifact import shipped_size
     from ..export.summary import next_step, parity_detail
 
-    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())   # every file the folder ships
+    size = shipped_size(folder)
     colour = {"ok": typer.colors.GREEN, "failed": typer.colors.RED}.get(parity["status"])
     typer.echo(f"artifact: {folder}{copied}")
     typer.echo(f"size:     {size / 1e6:.2f} MB")

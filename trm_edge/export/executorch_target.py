@@ -92,7 +92,7 @@ def _xnnpack_module(req: ExportRequest, graph: torch.nn.Module, example: tuple, 
     if any(rewrites.values()):
         notes.append(f"rewritten for XNNPACK: {rewrites['mean']} RMSNorm means as 4-D means, "
                      f"{rewrites['chunk']} SwiGLU chunks as slices (exact rewrites of the same math)")
-    if req.quantize.startswith("int8"):
+    if req.quantize in (Precision.INT8, Precision.INT8_STATIC):
         module = _quantize_pt2e(module, req, example, notes)
     return module, [XnnpackPartitioner()]
 
