@@ -3,8 +3,9 @@ thread), at batch 1 and at batch 8 (eight puzzles or copies a call: does a large
 
     taskset -c 0 python scripts/bench/int8_profile.py [--checkpoint models/sudoku9/checkpoint.pt] [--calls 30]
 
-The step's share of the int8 GEMM peak is the throughput study's (`trm-edge study throughput`, which also names the
-kernel that set the peak); this script says where the rest of the step goes. Writes results/int8-profile/.
+The whole step's share of the int8 GEMM peak is the throughput study's (`trm-edge study throughput`, which also
+names the kernel that set the peak); this script says where the step's time goes and how close its GEMMs alone come
+to that peak (the same peak, measured here again). Writes results/int8-profile/.
 """
 from __future__ import annotations
 
