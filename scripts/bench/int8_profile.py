@@ -24,30 +24,27 @@ BATCHES = (1, 8)
 PEAK_BATCH = 64   # the throughput study's large batch: its int8 peak is measured on the step's shapes at this batch
 
 
-def measure(checkpoint: Path, batch: int, calls: int, work: Path) -> dict:
-    from trm_edge.bench.flops import step_cost
+def measure(checkpoint: Path, step_flops: float, batch: int, calls: int, work: Path) -> dict:
     from trm_edge.export import export_checkpoint
-    from trm_edge.model.checkpoint import load_checkpoint
 
     folder = export_checkpoint(checkpoint, "executorch", work / f"int8-b{batch}", quantize="int8", batch=batch,
                                parity_puzzles=0)
     with quiet_native():   # the runtime's start-up chatter (CPU model files it looks for)
         ops = profile(folder, "forward", calls)
     total, gemm, other, ops = split(ops)
-    flops = step_cost(load_checkpoint(checkpoint).build_model())["step_flops"] * batch
+    flops = step_flops * batch
     print(f"batch {batch}: {total:.3f} ms a call, GEMMs {gemm:.3f} ms", flush=True)
     return {"batch": batch, "call_ms": total, "gemm_ms": gemm, "other_ops_ms": other,
             "not_in_any_op_ms": total - gemm - other, "step_gops": flops / total / 1e6,
             "gemm_gops": flops / gemm / 1e6, "kinds": [{"op": k, "ms": ms, "count": n} for k, ms, n in by_kind(ops)]}
 
 
-def int8_peak(checkpoint: Path) -> dict:
+def int8_peak(model) -> dict:
     """The int8 GEMM peak the throughput study measures each row against (the fastest installed int8 GEMM on the
     step's shapes, one thread), and the kernel that set it."""
     from trm_edge.bench.flops import cpu_precision_peaks, step_gemm_shapes
-    from trm_edge.model.checkpoint import load_checkpoint
 
-    shapes = step_gemm_shapes(load_checkpoint(checkpoint).build_model(), PEAK_BATCH)
+    shapes = step_gemm_shapes(model, PEAK_BATCH)
     rate, kernel = cpu_precision_peaks(1, shapes)["int8"]
     return {"gops": rate, "kernel": kernel, "shapes": shapes}
 
@@ -80,10 +77,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "results" / "int8-profile")
     args = ap.parse_args()
     silence_third_party()
+    from trm_edge.bench.flops import step_cost
+    from trm_edge.model.checkpoint import load_checkpoint
+
+    model = load_checkpoint(args.checkpoint).build_model()
+    step_flops = step_cost(model)["step_flops"]
     with tempfile.TemporaryDirectory() as work:
-        rows = [measure(args.checkpoint, b, args.calls, Path(work)) for b in BATCHES]
-    result = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "calls": args.calls,
-              "int8_peak": int8_peak(args.checkpoint),
+        rows = [measure(args.checkpoint, step_flops, b, args.calls, Path(work)) for b in BATCHES]
+    result = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "calls": args.calls, "int8_peak": int8_peak(model),
               "checkpoint": str(args.checkpoint.relative_to(REPO) if args.checkpoint.is_relative_to(REPO)
                                 else args.checkpoint), "rows": rows}
     write_results(args.out, result, table(result))

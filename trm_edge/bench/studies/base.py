@@ -79,7 +79,7 @@ class Study:
         if missing:
             raise StudyError(f"{path}: a study needs {', '.join(missing)}")
         for model in raw["models"]:
-            if model.startswith(UNTRAINED) and model.removeprefix(UNTRAINED) not in PRESETS:
+            if untrained_preset(model) not in (None, *PRESETS):
                 raise StudyError(f"{path}: {model}: no such preset (presets: {', '.join(PRESETS)})")
         try:
             how = MEASURES[measure].from_file(own)
@@ -89,7 +89,7 @@ class Study:
 
     def check_models(self) -> None:
         """Every model a checkpoint file (model paths are relative to where the study runs)."""
-        missing = [m for m in self.models if not m.startswith(UNTRAINED) and not Path(m).is_file()]
+        missing = [m for m in self.models if untrained_preset(m) is None and not Path(m).is_file()]
         if missing:
             raise StudyError(f"no checkpoint at {', '.join(missing)} (a study's model paths are relative to the "
                              "folder it runs in: the repository root for studies/)")
@@ -99,8 +99,8 @@ class Study:
         study's work folder (paper-size speed and memory: sizes this machine cannot train)."""
         files = []
         for model in self.models:
-            if model.startswith(UNTRAINED):
-                preset = model.removeprefix(UNTRAINED)
+            preset = untrained_preset(model)
+            if preset is not None:
                 model = str(untrained_checkpoint(preset, work / f"untrained-{preset}" / "checkpoint.pt"))
             files.append(model)
         return files
@@ -109,6 +109,11 @@ class Study:
         keys = {f.name: _plain(getattr(self.how, f.name)) for f in fields(self.how) if not f.metadata.get("run_state")}
         return {"name": self.name, "title": self.title, "question": self.question, "models": self.models,
                 "measure": self.measure, **keys}
+
+
+def untrained_preset(model: str) -> str | None:
+    """The preset a study's `untrained:PRESET` model names; None for a checkpoint path."""
+    return model.removeprefix(UNTRAINED) if model.startswith(UNTRAINED) else None
 
 
 def _plain(value: Any) -> Any:

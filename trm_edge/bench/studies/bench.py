@@ -108,7 +108,7 @@ class BenchMeasure(Measure):
             head = (f"| {r['model']} | {r['max_steps'] or 'trained'} | {r['runtime']} | {r['recursion']} "
                     f"| {Precision.label_of(r['precision'])} | {r['batch']} | {r['threads']} | {r['halting']} ")
             if r["status"] != "ok" or r.get("exact_accuracy") is None:
-                lines.append(head + f"| {r['status']} |" + " |" * 7)
+                lines.append(head + f"| {r['status']} |" + " |" * (len(SHOWN) - 1))
                 continue
             lines.append(head + "| " + " | ".join(COLUMN[k].format(r.get(k)) for k in SHOWN) + " |")
         return "\n".join(lines + _peaks(results["rows"])) + "\n"
