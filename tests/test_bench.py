@@ -164,6 +164,17 @@ def test_percent_of_peak_is_never_above_100_and_names_the_gemm_that_set_the_peak
     assert next(c for c in COLUMNS if c.key == "percent_of_peak").cell(row) == "100.0%"
 
 
+def test_the_peak_is_measured_on_the_steps_shapes_at_batch_1_and_at_the_large_batch():
+    """A paper-size step's large batch falls out of cache and runs slower than batch 1: a peak timed only at the
+    large batch would put batch-1 rows above 100%, so the peak's shapes hold both."""
+    from trm_edge.bench.flops import peak_gemm_shapes, step_gemm_shapes
+
+    model = load_checkpoint(SUDOKU9).build_model()
+    shapes = peak_gemm_shapes(model, 64)
+    assert set(step_gemm_shapes(model, 1)) | set(step_gemm_shapes(model, 64)) == set(shapes)
+    assert {m for m, _, _ in shapes} >= {model.config.total_len, 64 * model.config.total_len}
+
+
 def test_each_precision_is_measured_against_its_own_peak_and_throughput_rows_get_their_limit():
     """An int8 row's share is of the int8 GEMM peak (not fp32's, which it would overstate); a row whose weights
     are decoded at run time gets no peak; in throughput mode each row's limit is its precision's peak over the

@@ -35,6 +35,13 @@ def step_gemm_shapes(model: TRM, batch: int = 1) -> list[tuple[int, int, int]]:
     return sorted(set(shapes))
 
 
+def peak_gemm_shapes(model: TRM, large_batch: int) -> list[tuple[int, int, int]]:
+    """The shapes a GEMM peak is measured on: the step's at batch 1 and at the large batch. The peak is the
+    fastest of them: a large M feeds the kernel better on a small model, but on a paper-size one its rows fall out
+    of cache and run slower than batch 1's."""
+    return sorted(set(step_gemm_shapes(model, 1) + step_gemm_shapes(model, large_batch)))
+
+
 Gemm = tuple[float, Callable[[], object]]   # (FLOPs of one call, the call)
 
 

@@ -199,7 +199,7 @@ class BenchRequest:
 def run_bench(req: BenchRequest, log: Callable[[str], None] = silent) -> dict[str, Any]:
     import torch
 
-    from .flops import step_cost, step_gemm_shapes
+    from .flops import peak_gemm_shapes, step_cost
 
     spec, ckpt_path, ckpt = resolve_data_spec(req.artifacts, req.checkpoint, req.data_path, log)
     if req.throughput and ckpt_path is None:
@@ -208,7 +208,7 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = silent) -> dict[st
     req = dataclasses.replace(req, depth=ckpt.config.depth() if ckpt is not None else None)
     model = ckpt.build_model() if ckpt is not None else None
     cost = step_cost(model) if model is not None else None
-    peaks, peak_sources = _cpu_peaks(req.threads, step_gemm_shapes(model, req.large_batch) if model else None, log)
+    peaks, peak_sources = _cpu_peaks(req.threads, peak_gemm_shapes(model, req.large_batch) if model else None, log)
     torch.set_num_threads(max(req.threads))
     big = min(req.large_batch, req.puzzles)   # a batch larger than the puzzles would be timed at the puzzle count
     if big < req.large_batch:
