@@ -166,7 +166,7 @@ def test_percent_of_peak_is_never_above_100_and_names_the_gemm_that_set_the_peak
 
 def test_the_peak_is_measured_on_the_steps_shapes_at_batch_1_and_at_the_large_batch():
     """A paper-size step's large batch falls out of cache and runs slower than batch 1: a peak timed only at the
-    large batch would put batch-1 rows above 100%, so the peak's shapes hold both."""
+    large batch could put batch-1 rows above 100%, so the peak's shapes hold both."""
     from trm_edge.bench.flops import peak_gemm_shapes, step_gemm_shapes
 
     model = load_checkpoint(SUDOKU9).build_model()

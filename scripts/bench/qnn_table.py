@@ -2,7 +2,8 @@
 w16a16, w8a16 and w8a8, and the 9x9 model's answers in Qualcomm's HTP simulator next to PyTorch's (and, as a
 yardstick, the ONNX step in fp32 and fp16 on this CPU).
 
-    python scripts/bench/qnn_table.py [--puzzles 50] [--out results/qnn]
+    python scripts/bench/qnn_table.py [--puzzles 50] [--out results/qnn] [--halting act valid-2]
+    python scripts/bench/qnn_table.py --models sudoku9 --precisions w8a16 --puzzles 100 --append   # one row again
 
 Writes OUT/results.json (every figure, with the tool versions) and OUT/table.md, generated from it.
 Compilation figures are real (size and placement are what a phone loads); simulator seconds say nothing about
@@ -26,10 +27,13 @@ from trm_edge.datasets.splits import DataSpec, held_out
 from trm_edge.export import export_checkpoint
 from trm_edge.export.parity import paired_difference
 from trm_edge.export.qnn_target import SOURCE_FILE, PartialOffload, compile_for
+from trm_edge.host_loop import Halting
 from trm_edge.model.checkpoint import load_checkpoint
 from trm_edge.runtime.artifacts import load_runner
 from trm_edge.quiet import silence_third_party
 from trm_edge.runtime.reference import solve_with_model
+from trm_edge.runtime.tries import bind_halting
+from trm_edge.tasks import get_task
 from trm_edge.targets.qnn import DEFAULT_SOC, SOCS
 from trm_edge.train.untrained import untrained_checkpoint
 
@@ -37,6 +41,7 @@ REPO = Path(__file__).resolve().parents[2]
 PRECISIONS = ("fp16", "w16a16", "w8a16", "w8a8")
 CPU_REFERENCES = ("none", "fp16")   # the same graph on the CPU (ONNX Runtime): what fp16 alone does to the answers
 PAPER = ("sudoku-mlp", "sudoku-att")
+HALTINGS = ("act", "valid-2")   # as an app runs (the model's own stop), and stopping at an answer the rules accept
 
 
 def placement(artifact: Path, precision: str, work: Path) -> list[dict]:
@@ -58,19 +63,20 @@ def placement(artifact: Path, precision: str, work: Path) -> list[dict]:
     return rows
 
 
-def accuracy(artifact: Path, ckpt_path: Path, puzzles: int) -> dict:
-    """The artifact (HTP simulator) and PyTorch on the same minimal 9x9 puzzles, ACT halting as an app runs."""
+def accuracy(artifact: Path, ckpt_path: Path, puzzles: int, halting: str) -> dict:
+    """The artifact (HTP simulator) and PyTorch on the same minimal 9x9 puzzles, both under one halting rule."""
     ckpt = load_checkpoint(ckpt_path)
     data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), puzzles, "minimal")
+    rule = bind_halting(Halting.parse(halting), get_task(data.meta.task), data.meta.grid_shape[0])   # valid: rules
     runner = load_runner(artifact)
     t0 = time.perf_counter()
-    art = runner.solve(data.inputs, data.puzzle_identifiers, halting="act")
+    art = runner.solve(data.inputs, data.puzzle_identifiers, halting=rule)
     seconds = time.perf_counter() - t0
-    ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting="act")
+    ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting=rule)
     art_ok, ref_ok = (exact_accuracy(r.predictions, data.labels) for r in (art, ref))
     same = (art.predictions == ref.predictions).all(-1)
     diff, lo, hi = paired_difference(art_ok, ref_ok)
-    return {"puzzles": len(data), "band": "minimal", "halting": "act",
+    return {"puzzles": len(data), "band": "minimal", "halting": halting,
             "same_answer_as_pytorch": float(same.mean()),
             "same_answer_where_pytorch_solves": float(same[ref_ok].mean()) if ref_ok.any() else None,
             "exact_accuracy": float(art_ok.mean()), "exact_accuracy_pytorch": float(ref_ok.mean()),
@@ -79,9 +85,11 @@ def accuracy(artifact: Path, ckpt_path: Path, puzzles: int) -> dict:
             "simulator_seconds_per_step": seconds / max(1, int(art.steps.sum()))}
 
 
-def model_rows(name: str, ckpt: Path, work: Path, puzzles: int, log) -> list[dict]:
-    out = []
-    for precision in PRECISIONS:
+def model_rows(name: str, ckpt: Path, work: Path, args: argparse.Namespace, log) -> list[dict]:
+    """The model's rows: each asked precision compiled for every SoC, and (9x9) its answers under each halting rule
+    in the simulator; with every precision asked, the CPU references too."""
+    out, puzzles = [], args.puzzles
+    for precision in args.precisions:
         artifact = work / f"{name}-{precision}"
         t0 = time.perf_counter()
         try:
@@ -96,17 +104,18 @@ def model_rows(name: str, ckpt: Path, work: Path, puzzles: int, log) -> list[dic
         entry = {"model": name, "precision": precision, "export_seconds": time.perf_counter() - t0,
                  "socs": placement(artifact, precision, socs_dir)}
         if puzzles and name == "sudoku9":
-            log(f"{name} {precision}: {puzzles} minimal puzzles in the HTP simulator (~1 s a step) ...")
-            entry["accuracy"] = accuracy(artifact, ckpt, puzzles)
+            log(f"{name} {precision}: {puzzles} minimal puzzles in the HTP simulator (~1 s a step), "
+                f"{' and '.join(args.halting)} halting ...")
+            entry["accuracy"] = [accuracy(artifact, ckpt, puzzles, h) for h in args.halting]
         log(f"{name} {precision}: " + ", ".join(f"{s['soc']} {'ok' if s.get('compiled') else 'no'}"
                                                  for s in entry["socs"]))
         out.append(entry)
-    if puzzles and name == "sudoku9":
+    if puzzles and name == "sudoku9" and tuple(args.precisions) == PRECISIONS:
         for precision in CPU_REFERENCES:
             artifact = export_checkpoint(ckpt, "onnx", work / f"{name}-cpu-{precision}", quantize=precision,
                                          parity_puzzles=0)
             out.append({"model": name, "precision": precision, "runtime": "onnxruntime-cpu", "socs": [],
-                        "accuracy": accuracy(artifact, ckpt, puzzles)})
+                        "accuracy": [accuracy(artifact, ckpt, puzzles, h) for h in args.halting]})
     return out
 
 
@@ -130,18 +139,20 @@ def table(result: dict) -> str:
         lines += [_placement_row(e, s) for s in e["socs"]]
         if e.get("error"):
             lines.append(f"| {e['model']} | {e['precision']} | all | - | not exported: {e['error'][:160]} | - | - | - |")
-    lines += ["", "| 9x9 model, minimal puzzles, ACT halting | runs on | same answer as PyTorch | same where PyTorch solves | "
+    lines += ["", "Answers: the artifact and PyTorch fp32 under the same halting rule (act: the model's own stop, as an "
+                  "app runs; valid-2: stop at the first answer the rules accept, or once it is unchanged for 2 steps).",
+              "", "| 9x9 model, minimal puzzles | halting | runs on | same answer as PyTorch | same where PyTorch solves | "
                   "exact (this / PyTorch) | paired diff [95% CI] | mean steps | simulator s/step (not phone time) |",
-              "|---|---|---|---|---|---|---|---|"]
+              "|---|---|---|---|---|---|---|---|---|"]
     for e in result["models"]:
-        a = e.get("accuracy")
-        if a:
+        for a in _accuracies(e):
             lo, hi = a["paired_difference_95ci"]
             solved = a["same_answer_where_pytorch_solves"]
             where = "CPU (ONNX Runtime)" if e.get("runtime") == "onnxruntime-cpu" else "HTP simulator"
             precision = "fp32" if e["precision"] == "none" else e["precision"]
             pace = f"{a['simulator_seconds_per_step']:.2f}" if where == "HTP simulator" else "-"
-            lines.append(f"| {precision} ({a['puzzles']} puzzles) | {where} | {100 * a['same_answer_as_pytorch']:.0f}% | "
+            lines.append(f"| {precision} ({a['puzzles']} puzzles) | {a['halting']} | {where} | "
+                         f"{100 * a['same_answer_as_pytorch']:.0f}% | "
                          f"{'-' if solved is None else f'{100 * solved:.0f}%'} | {a['exact_accuracy']:.3f} / "
                          f"{a['exact_accuracy_pytorch']:.3f} | {100 * a['paired_difference']:+.1f} "
                          f"[{100 * lo:+.1f}, {100 * hi:+.1f}] | {a['mean_steps']:.1f} | "
@@ -149,13 +160,36 @@ def table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _accuracies(entry: dict) -> list[dict]:
+    """An entry's answer rows, one per halting rule (rows written before the rules were a list hold one dict)."""
+    found = entry.get("accuracy") or []
+    return [found] if isinstance(found, dict) else found
+
+
+def _row_key(entry: dict) -> tuple[str, str, str]:
+    return entry["model"], entry["precision"], entry.get("runtime", "htp")
+
+
+def _merged(earlier: list[dict], new: list[dict]) -> list[dict]:
+    """The earlier rows with each one measured again replaced where it stood, then the rows that are new."""
+    fresh = {_row_key(e): e for e in new}
+    kept = [fresh.pop(_row_key(e), e) for e in earlier]
+    return kept + list(fresh.values())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--puzzles", type=int, default=50, help="minimal 9x9 puzzles per precision (0: compile only)")
     ap.add_argument("--out", type=Path, default=REPO / "results" / "qnn")
     ap.add_argument("--models", default="sudoku9," + ",".join(PAPER))
-    ap.add_argument("--append", action="store_true", help="add these models' rows to OUT/results.json")
+    ap.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=list(PRECISIONS),
+                    help="the NPU precisions to run (the CPU references run only with all of them)")
+    ap.add_argument("--halting", nargs="+", choices=HALTINGS, default=list(HALTINGS),
+                    help="the halting rules the 9x9 answers are compared under")
+    ap.add_argument("--append", action="store_true",
+                    help="replace only these models' and precisions' rows in OUT/results.json, keep the others")
     args = ap.parse_args()
+    args.precisions = [p for p in PRECISIONS if p in args.precisions]
     silence_third_party()
     log = lambda m: print(m, flush=True)   # noqa: E731
     import onnxruntime_qnn
@@ -166,16 +200,18 @@ def main() -> None:
                            "qnn-sdk": onnxruntime_qnn.build_and_package_info.qnn_version},
               "models": []}
     args.out.mkdir(parents=True, exist_ok=True)
+    earlier = []
     if args.append:
-        earlier = json.loads((args.out / "results.json").read_text())
-        result["models"] = [m for m in earlier["models"] if m["model"] not in args.models.split(",")]
-        result["command"] = earlier["command"] + " ; " + result["command"]
+        before = json.loads((args.out / "results.json").read_text())
+        earlier, result["command"] = before["models"], before["command"] + " ; " + result["command"]
+    new: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="trm-edge-qnn-") as tmp:
         work = Path(tmp)
         for name in args.models.split(","):
             ckpt = (REPO / "models" / "sudoku9" / "checkpoint.pt" if name == "sudoku9"
                     else untrained_checkpoint(name, work / f"{name}.pt"))
-            result["models"] += model_rows(name, ckpt, work, args.puzzles, log)
+            new += model_rows(name, ckpt, work, args, log)
+            result["models"] = _merged(earlier, new)
             write(result, args.out)   # after each model: a late failure keeps what was measured
     print(table(result))
 
