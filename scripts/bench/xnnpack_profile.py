@@ -21,12 +21,12 @@ from pathlib import Path
 from executorch_profile import by_kind, profile, split
 
 from trm_edge.bench.report import write_results
+from trm_edge.bench.studies.base import UNTRAINED, untrained_preset
 from trm_edge.targets.precision import Precision
 from trm_edge.quiet import quiet_native, silence_third_party
 
 REPO = Path(__file__).resolve().parents[2]
 PEAK_BATCH = 64   # the throughput study's large batch: peaks are the fastest GEMM on the step's shapes at 1 and this
-UNTRAINED = "untrained:"
 
 
 @dataclass(frozen=True)
@@ -73,34 +73,32 @@ def call_flops(model, case: Case, batch: int) -> tuple[float, float]:
 def checkpoint_of(case: Case, work: Path) -> Path:
     from trm_edge.train.untrained import untrained_checkpoint
 
-    if case.model.startswith(UNTRAINED):
-        return untrained_checkpoint(case.model.removeprefix(UNTRAINED), work / case.model[len(UNTRAINED):] / "c.pt")
-    return REPO / case.model
+    preset = untrained_preset(case.model)
+    return REPO / case.model if preset is None else untrained_checkpoint(preset, work / preset / "checkpoint.pt")
 
 
-def measure(case: Case, checkpoint: Path, batch: int, calls: int, work: Path) -> dict:
+def measure(case: Case, checkpoint: Path, model, batch: int, calls: int, work: Path) -> dict:
+    """One profiled export of the case at `batch` (`model`: the checkpoint's, for counting FLOPs)."""
     from trm_edge.export import export_checkpoint
-    from trm_edge.model.checkpoint import load_checkpoint
 
     folder = export_checkpoint(checkpoint, "executorch", work / f"{case.label}-b{batch}".replace(" ", "-"),
                                recursion=case.recursion, quantize=case.precision.value, batch=batch, parity_puzzles=0)
     with quiet_native():   # the runtime's start-up chatter (CPU model files it looks for)
         ops = profile(folder, case.method, calls)
     total, gemm, other, ops = split(ops)
-    flops, linear = call_flops(load_checkpoint(checkpoint).build_model(), case, batch)
+    flops, linear = call_flops(model, case, batch)
     print(f"{case.label}, batch {batch}: {total:.3f} ms a call, GEMMs {gemm:.3f} ms", flush=True)
     return {"case": case.label, "batch": batch, "call_ms": total, "gemm_ms": gemm, "other_ops_ms": other,
             "not_in_any_op_ms": total - gemm - other, "call_gflops": flops / total / 1e6,
             "gemm_gflops": linear / gemm / 1e6, "kinds": [{"op": k, "ms": ms, "count": n} for k, ms, n in by_kind(ops)]}
 
 
-def peak(case: Case, checkpoint: Path) -> dict:
+def peak(case: Case, model) -> dict:
     """The GEMM peak of the case's precision, measured as the bench measures it (the fastest installed GEMM on
     the step's shapes at batch 1 and PEAK_BATCH, one thread), and the kernel that set it."""
     from trm_edge.bench.flops import cpu_precision_peaks, peak_gemm_shapes
-    from trm_edge.model.checkpoint import load_checkpoint
 
-    shapes = peak_gemm_shapes(load_checkpoint(checkpoint).build_model(), PEAK_BATCH)
+    shapes = peak_gemm_shapes(model, PEAK_BATCH)
     rate, kernel = cpu_precision_peaks(1, shapes)[case.precision.label]
     return {"case": case.label, "precision": case.precision.label, "gflops": rate, "kernel": kernel, "shapes": shapes}
 
@@ -136,13 +134,16 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "results" / "xnnpack-profile")
     args = ap.parse_args()
     silence_third_party()
+    from trm_edge.model.checkpoint import load_checkpoint
+
     cases = [c for c in CASES if args.only in (None, c.label)]
     rows, peaks = [], []
     with tempfile.TemporaryDirectory() as work:
         for case in cases:
             checkpoint = checkpoint_of(case, Path(work))
-            rows += [measure(case, checkpoint, b, args.calls, Path(work)) for b in case.batches]
-            peaks.append(peak(case, checkpoint))
+            model = load_checkpoint(checkpoint).build_model()
+            rows += [measure(case, checkpoint, model, b, args.calls, Path(work)) for b in case.batches]
+            peaks.append(peak(case, model))
     result = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "calls": args.calls, "peaks": peaks, "rows": rows,
               "models": {c.label: c.model for c in cases}}
     if args.only is None:
