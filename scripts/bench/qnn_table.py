@@ -63,16 +63,22 @@ def placement(artifact: Path, precision: str, work: Path) -> list[dict]:
     return rows
 
 
-def accuracy(artifact: Path, ckpt_path: Path, puzzles: int, halting: str) -> dict:
-    """The artifact (HTP simulator) and PyTorch on the same minimal 9x9 puzzles, both under one halting rule."""
+def accuracies(artifact: Path, ckpt_path: Path, puzzles: int, haltings: list[str]) -> list[dict]:
+    """The artifact (HTP simulator) and PyTorch on the same minimal 9x9 puzzles, both under each halting rule in
+    turn (the puzzles, the model and the artifact's runtime are loaded once)."""
     ckpt = load_checkpoint(ckpt_path)
     data = held_out(DataSpec.from_saved(ckpt.info["data_spec"]), puzzles, "minimal")
+    runner, model = load_runner(artifact), ckpt.build_model()
+    return [_accuracy(runner, model, data, h) for h in haltings]
+
+
+def _accuracy(runner, model, data, halting: str) -> dict:
+    """One halting rule's comparison: same answers, exact accuracy of each, the paired difference, steps."""
     rule = bind_halting(Halting.parse(halting), get_task(data.meta.task), data.meta.grid_shape[0])   # valid: rules
-    runner = load_runner(artifact)
     t0 = time.perf_counter()
     art = runner.solve(data.inputs, data.puzzle_identifiers, halting=rule)
     seconds = time.perf_counter() - t0
-    ref = solve_with_model(ckpt.build_model(), data.inputs, data.puzzle_identifiers, halting=rule)
+    ref = solve_with_model(model, data.inputs, data.puzzle_identifiers, halting=rule)
     art_ok, ref_ok = (exact_accuracy(r.predictions, data.labels) for r in (art, ref))
     same = (art.predictions == ref.predictions).all(-1)
     diff, lo, hi = paired_difference(art_ok, ref_ok)
@@ -106,7 +112,7 @@ def model_rows(name: str, ckpt: Path, work: Path, args: argparse.Namespace, log)
         if puzzles and name == "sudoku9":
             log(f"{name} {precision}: {puzzles} minimal puzzles in the HTP simulator (~1 s a step), "
                 f"{' and '.join(args.halting)} halting ...")
-            entry["accuracy"] = [accuracy(artifact, ckpt, puzzles, h) for h in args.halting]
+            entry["accuracy"] = accuracies(artifact, ckpt, puzzles, args.halting)
         log(f"{name} {precision}: " + ", ".join(f"{s['soc']} {'ok' if s.get('compiled') else 'no'}"
                                                  for s in entry["socs"]))
         out.append(entry)
@@ -115,7 +121,7 @@ def model_rows(name: str, ckpt: Path, work: Path, args: argparse.Namespace, log)
             artifact = export_checkpoint(ckpt, "onnx", work / f"{name}-cpu-{precision}", quantize=precision,
                                          parity_puzzles=0)
             out.append({"model": name, "precision": precision, "runtime": "onnxruntime-cpu", "socs": [],
-                        "accuracy": [accuracy(artifact, ckpt, puzzles, h) for h in args.halting]})
+                        "accuracy": accuracies(artifact, ckpt, puzzles, args.halting)})
     return out
 
 
